@@ -1,0 +1,70 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Agora",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "agora", targets: ["agora"]),
+        .library(name: "AgoraCore", targets: ["AgoraCore"]),
+        .library(name: "AgoraStore", targets: ["AgoraStore"]),
+        .library(name: "AgoraWire", targets: ["AgoraWire"]),
+        .library(name: "AgoraRegistry", targets: ["AgoraRegistry"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(
+            name: "AgoraCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "AgoraStore",
+            dependencies: [
+                "AgoraCore", "CLMDB", "CZstd",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "AgoraWire",
+            dependencies: [
+                "AgoraCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "AgoraRegistry",
+            dependencies: ["AgoraCore", "AgoraStore"]
+        ),
+        .executableTarget(
+            name: "agora",
+            dependencies: [
+                "AgoraCore", "AgoraStore", "AgoraRegistry", "AgoraWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore"]),
+        .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "AgoraCore"]),
+        .testTarget(
+            name: "AgoraWireTests",
+            dependencies: [
+                "AgoraWire", "AgoraCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

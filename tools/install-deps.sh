@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the system libraries Agora links (LMDB, zstd) when they are missing.
+set -euo pipefail
+need=()
+pkg-config --exists lmdb 2>/dev/null || need+=(liblmdb-dev)
+pkg-config --exists libzstd 2>/dev/null || need+=(libzstd-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "agora: installing ${need[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
