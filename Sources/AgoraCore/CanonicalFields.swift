@@ -1,0 +1,154 @@
+/// The canonical field encoding used for event envelopes and bodies.
+///
+/// It is a strict subset of protobuf (so standard tools can read it): fields appear in
+/// ascending tag order, only varint (0) and length-delimited (2) wire types, minimal
+/// varints, and default values (0, empty) are omitted. Because a signature covers the
+/// exact bytes, a decoder that accepted two spellings of one value would let the same
+/// event have two IDs; the reader therefore rejects anything non-canonical. Fields the
+/// reader does not know are kept verbatim so newer events survive older nodes.
+public struct CanonicalWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+    private var lastTag: UInt64 = 0
+
+    public init(capacity: Int = 128) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func varint(_ tag: UInt64, _ value: UInt64) {
+        guard value != 0 else { return }
+        key(tag, wireType: 0)
+        Varint.encode(value, into: &bytes)
+    }
+
+    public mutating func bytes(_ tag: UInt64, _ value: some Collection<UInt8>) {
+        guard !value.isEmpty else { return }
+        key(tag, wireType: 2)
+        Varint.encode(UInt64(value.count), into: &bytes)
+        bytes.append(contentsOf: value)
+    }
+
+    public mutating func string(_ tag: UInt64, _ value: String) {
+        bytes(tag, Array(value.utf8))
+    }
+
+    /// Repeated length-delimited values share one tag; order is the caller's and is kept.
+    public mutating func repeated(_ tag: UInt64, _ values: [String]) {
+        for value in values {
+            key(tag, wireType: 2, allowRepeat: true)
+            let utf8 = Array(value.utf8)
+            Varint.encode(UInt64(utf8.count), into: &bytes)
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    private mutating func key(_ tag: UInt64, wireType: UInt64, allowRepeat: Bool = false) {
+        precondition(tag > lastTag || (allowRepeat && tag == lastTag), "canonical fields must be written in ascending tag order")
+        lastTag = tag
+        Varint.encode(tag << 3 | wireType, into: &bytes)
+    }
+}
+
+/// One decoded field; `raw` is its complete encoding (key, length and value).
+public struct CanonicalField: Sendable, Hashable {
+    public let tag: UInt64
+    public let wireType: UInt8
+    public let value: UInt64
+    public let payload: ArraySlice<UInt8>
+    public let raw: ArraySlice<UInt8>
+}
+
+public struct CanonicalDecodeError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Reads a canonical message into its fields, enforcing the canonical rules.
+public struct CanonicalReader: Sendable {
+    public let fields: [CanonicalField]
+
+    public init(_ bytes: ArraySlice<UInt8>, maxFields: Int = 4096) throws(CanonicalDecodeError) {
+        var fields: [CanonicalField] = []
+        var index = bytes.startIndex
+        var lastTag: UInt64 = 0
+        while index < bytes.endIndex {
+            guard fields.count < maxFields else { throw CanonicalDecodeError("too many fields") }
+            let start = index
+            let key = try Self.varint(bytes, &index)
+            let tag = key >> 3
+            let wireType = UInt8(key & 7)
+            guard tag > 0 else { throw CanonicalDecodeError("field tag 0") }
+            switch wireType {
+            case 0:
+                guard tag > lastTag else { throw CanonicalDecodeError("field \(tag) out of order or repeated") }
+                let value = try Self.varint(bytes, &index)
+                guard value != 0 else { throw CanonicalDecodeError("field \(tag) holds a default value") }
+                fields.append(CanonicalField(tag: tag, wireType: 0, value: value, payload: bytes[index..<index], raw: bytes[start..<index]))
+            case 2:
+                guard tag >= lastTag else { throw CanonicalDecodeError("field \(tag) out of order") }
+                let length = try Self.varint(bytes, &index)
+                guard length > 0 else { throw CanonicalDecodeError("field \(tag) is empty") }
+                guard length <= UInt64(bytes.endIndex - index) else { throw CanonicalDecodeError("field \(tag) is truncated") }
+                let end = index + Int(length)
+                fields.append(CanonicalField(tag: tag, wireType: 2, value: length, payload: bytes[index..<end], raw: bytes[start..<end]))
+                index = end
+            default:
+                throw CanonicalDecodeError("field \(tag) has unsupported wire type \(wireType)")
+            }
+            lastTag = tag
+        }
+        self.fields = fields
+    }
+
+    private static func varint(_ bytes: ArraySlice<UInt8>, _ index: inout Int) throws(CanonicalDecodeError) -> UInt64 {
+        do {
+            let (value, length) = try Varint.decode(bytes, at: index)
+            index += length
+            return value
+        } catch {
+            throw CanonicalDecodeError("bad varint: \(error)")
+        }
+    }
+
+    public func field(_ tag: UInt64) -> CanonicalField? {
+        fields.first { $0.tag == tag }
+    }
+
+    public func uint(_ tag: UInt64) throws(CanonicalDecodeError) -> UInt64 {
+        guard let field = field(tag) else { return 0 }
+        guard field.wireType == 0 else { throw CanonicalDecodeError("field \(tag) must be a varint") }
+        return field.value
+    }
+
+    public func bytes(_ tag: UInt64, exactly count: Int? = nil) throws(CanonicalDecodeError) -> [UInt8] {
+        guard let field = field(tag) else { return [] }
+        guard fields.lazy.filter({ $0.tag == tag }).count == 1 else { throw CanonicalDecodeError("field \(tag) is repeated") }
+        guard field.wireType == 2 else { throw CanonicalDecodeError("field \(tag) must be bytes") }
+        if let count, field.payload.count != count {
+            throw CanonicalDecodeError("field \(tag) must be \(count) bytes, got \(field.payload.count)")
+        }
+        return Array(field.payload)
+    }
+
+    public func string(_ tag: UInt64) throws(CanonicalDecodeError) -> String {
+        let raw = try bytes(tag)
+        guard let text = String(validating: raw, as: UTF8.self) else { throw CanonicalDecodeError("field \(tag) is not UTF-8") }
+        return text
+    }
+
+    public func strings(_ tag: UInt64) throws(CanonicalDecodeError) -> [String] {
+        var out: [String] = []
+        for field in fields where field.tag == tag {
+            guard field.wireType == 2, let text = String(validating: field.payload, as: UTF8.self) else {
+                throw CanonicalDecodeError("field \(tag) is not UTF-8 text")
+            }
+            out.append(text)
+        }
+        return out
+    }
+
+    /// Fields whose tags this version does not interpret; the stored bytes keep them anyway.
+    public func unknown(known: Set<UInt64>) -> [CanonicalField] {
+        fields.filter { !known.contains($0.tag) }
+    }
+}

@@ -1,0 +1,128 @@
+import Crypto
+
+/// What an event says happened. Codes are part of the wire format; unknown codes are kept.
+public enum EventKind: UInt64, Sendable, CaseIterable, CustomStringConvertible {
+    case releasePublished = 1
+    case releaseYanked = 2
+    case keyRotated = 3
+    case scopeTransferred = 4
+    case retrievalObserved = 5
+    case peerPenalised = 6
+
+    public var description: String {
+        switch self {
+        case .releasePublished: "release-published"
+        case .releaseYanked: "release-yanked"
+        case .keyRotated: "key-rotated"
+        case .scopeTransferred: "scope-transferred"
+        case .retrievalObserved: "retrieval-observed"
+        case .peerPenalised: "peer-penalised"
+        }
+    }
+}
+
+/// One signed entry in an author's feed.
+///
+/// The envelope fields are: 1 format, 2 author key, 3 feed sequence (from 1), 4 previous
+/// event ID (absent at seq 1), 5 author's clock in ms (informational only: no view
+/// depends on it), 6 kind, 7 body, 15 signature. The signature covers every byte before
+/// field 15, so unknown fields 8–14 that a future format adds stay authenticated.
+public struct Event: Sendable, Hashable {
+    public static let format: UInt64 = 1
+    /// Events carry metadata, never archives; a bound here bounds every decoder and queue behind it.
+    public static let maxSize = 256 * 1024
+
+    public let bytes: [UInt8]
+    public let id: EventID
+    public let author: PublicKey
+    public let seq: UInt64
+    public let prev: EventID?
+    public let timestamp: UInt64
+    public let kindCode: UInt64
+    public let body: [UInt8]
+    /// Offset of field 15: the bytes before it are what the signature covers.
+    public let signedLength: Int
+
+    public var kind: EventKind? { EventKind(rawValue: kindCode) }
+    public var signature: ArraySlice<UInt8> { bytes[(bytes.count - 64)...] }
+    public var signedBytes: ArraySlice<UInt8> { bytes[..<signedLength] }
+
+    /// Structural and canonical checks only; call `verifySignature()` (or verify a chain head) to authenticate.
+    public init(decoding bytes: [UInt8]) throws(EventError) {
+        guard bytes.count <= Self.maxSize else { throw EventError.tooLarge(bytes.count) }
+        let reader: CanonicalReader
+        do { reader = try CanonicalReader(bytes[...]) } catch { throw EventError.malformed(error.reason) }
+        guard let last = reader.fields.last, last.tag == 15, last.wireType == 2, last.payload.count == 64 else {
+            throw EventError.malformed("missing 64-byte signature as the last field")
+        }
+        do {
+            let format = try reader.uint(1)
+            guard format == Self.format else { throw EventError.unsupportedFormat(format) }
+            self.author = try PublicKey(bytes: reader.bytes(2, exactly: 32))
+            self.seq = try reader.uint(3)
+            guard seq >= 1 else { throw EventError.malformed("feed sequence must start at 1") }
+            let prev = try reader.bytes(4)
+            if seq == 1 {
+                guard prev.isEmpty else { throw EventError.malformed("first event of a feed has a previous ID") }
+                self.prev = nil
+            } else {
+                self.prev = try EventID(bytes: prev)
+            }
+            self.timestamp = try reader.uint(5)
+            self.kindCode = try reader.uint(6)
+            guard kindCode != 0 else { throw EventError.malformed("missing kind") }
+            self.body = try reader.bytes(7)
+        } catch let error as CanonicalDecodeError {
+            throw EventError.malformed(error.reason)
+        } catch let error as EventError {
+            throw error
+        } catch {
+            throw EventError.malformed("\(error)")
+        }
+        self.bytes = bytes
+        self.signedLength = last.raw.startIndex
+        self.id = EventID(hashing: bytes)
+    }
+
+    public func verifySignature() -> Bool {
+        author.isValidSignature(signature, for: signedBytes)
+    }
+
+    public func decodedBody() throws(EventError) -> EventBody {
+        try EventBody(kind: kindCode, bytes: body)
+    }
+
+    /// Builds and signs the next event of `identity`'s feed.
+    public static func sign(
+        by identity: Identity, seq: UInt64, prev: EventID?, timestamp: UInt64, body: EventBody
+    ) -> Event {
+        precondition((seq == 1) == (prev == nil), "only the first event of a feed lacks a previous ID")
+        var writer = CanonicalWriter(capacity: 256)
+        writer.varint(1, format)
+        writer.bytes(2, identity.publicKey.bytes)
+        writer.varint(3, seq)
+        if let prev { writer.bytes(4, prev.bytes) }
+        writer.varint(5, timestamp)
+        writer.varint(6, body.kindCode)
+        writer.bytes(7, body.encoded())
+        let signature = identity.sign(writer.bytes)
+        writer.bytes(15, signature)
+        return try! Event(decoding: writer.bytes)
+    }
+}
+
+public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
+    case tooLarge(Int)
+    case malformed(String)
+    case unsupportedFormat(UInt64)
+    case badBody(kind: UInt64, reason: String)
+
+    public var description: String {
+        switch self {
+        case .tooLarge(let size): "event of \(size) bytes exceeds the \(Event.maxSize)-byte limit"
+        case .malformed(let reason): "malformed event: \(reason)"
+        case .unsupportedFormat(let format): "event format \(format) is newer than this binary understands"
+        case .badBody(let kind, let reason): "malformed body for event kind \(kind): \(reason)"
+        }
+    }
+}
