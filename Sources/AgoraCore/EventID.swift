@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// SHA-256 of an event's exact stored bytes: its name everywhere (log, gossip message ID, chain links).
 public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -9,10 +10,8 @@ public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.bytes = bytes
     }
 
-    public init(hashing data: some Sequence<UInt8>) {
-        var hasher = SHA256()
-        hasher.update(data: Array(data))
-        self.bytes = Array(hasher.finalize())
+    public init(hashing data: some DataProtocol) {
+        self.bytes = Array(SHA256.hash(data: data))
     }
 
     public init?(hex: String) {
