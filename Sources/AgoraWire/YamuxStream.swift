@@ -1,0 +1,69 @@
+import NIOCore
+
+/// One yamux stream, for protocol code running in Swift concurrency.
+///
+/// Calls hop to the connection's event loop, where all state lives. At most one `read` and
+/// one `write` may be outstanding at a time. Close (`closeWrite` and read to the end) or
+/// `reset` every stream: an abandoned open stream keeps its window of buffer and its slot in
+/// the session's stream limit until the connection ends.
+public final class YamuxStream: Sendable {
+    public let id: UInt32
+    private let state: NIOLoopBound<YamuxStreamState>
+    private let handler: NIOLoopBound<YamuxHandler>
+
+    init(state: NIOLoopBound<YamuxStreamState>, handler: NIOLoopBound<YamuxHandler>) {
+        self.id = state.value.id
+        self.state = state
+        self.handler = handler
+    }
+
+    private var eventLoop: any EventLoop { state.eventLoop }
+
+    /// The next chunk of data, or nil once the peer has half-closed and everything before
+    /// its FIN has been read. Reading is what returns window credit to the sender.
+    public func read() async throws -> ByteBuffer? {
+        let state = self.state
+        let handler = self.handler
+        return try await withCheckedThrowingContinuation { continuation in
+            state.eventLoop.execute {
+                handler.value.read(state.value, continuation: continuation)
+            }
+        }
+    }
+
+    /// Returns once all of `data` is framed and the connection can take more; suspends
+    /// while the peer's window is exhausted.
+    public func write(_ data: ByteBuffer) async throws {
+        let state = self.state
+        let handler = self.handler
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            state.eventLoop.execute {
+                handler.value.write(data, on: state.value, continuation: continuation)
+            }
+        }
+    }
+
+    /// Half-closes: the peer reads to the end of what we wrote; we can still read.
+    public func closeWrite() async throws {
+        let state = self.state
+        let handler = self.handler
+        try await eventLoop.submit {
+            try handler.value.closeWrite(state.value)
+        }.get()
+    }
+
+    /// Aborts both directions at once; pending reads and writes fail with `streamReset`.
+    public func reset() {
+        let state = self.state
+        let handler = self.handler
+        eventLoop.execute {
+            handler.value.reset(state.value)
+        }
+    }
+
+    /// Unread bytes buffered for this stream; never more than the receive window.
+    public func bufferedByteCount() async throws -> Int {
+        let state = self.state
+        return try await eventLoop.submit { state.value.bufferedBytes }.get()
+    }
+}
