@@ -12,8 +12,9 @@ public enum EditDistance {
         distance(Array(lhs.unicodeScalars), Array(rhs.unicodeScalars), max: maxDistance)
     }
 
-    public static func distance<T: Equatable>(_ a: [T], _ b: [T], max k: Int) -> Int? {
-        guard k >= 0, abs(a.count - b.count) <= k else { return nil }
+    public static func distance<T: Equatable>(_ a: [T], _ b: [T], max bound: Int) -> Int? {
+        guard bound >= 0, abs(a.count - b.count) <= bound else { return nil }
+        let k = min(bound, max(a.count, b.count))
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         let n = a.count

@@ -12,6 +12,7 @@ import Testing
         #expect(EditDistance.distance("ca", "abc", max: 5) == 3)
         #expect(EditDistance.distance("", "abc", max: 3) == 3)
         #expect(EditDistance.distance("naïve", "naive", max: 1) == 1)
+        #expect(EditDistance.distance("abc", "xyz", max: Int.max) == 3)
     }
 
     @Test func exitsEarlyBeyondTheBound() {
