@@ -17,6 +17,7 @@ public actor P2PHost {
     private let ownsGroup: Bool
     private let logger: Logger
     private var registry = ProtocolRegistry()
+    private var builtinsInstalled = false
     private var manager: ConnectionManagerState
     private var connections: [ConnectionID: Connection] = [:]
     private var peers: [PeerID: PeerInfo] = [:]
@@ -53,6 +54,7 @@ public actor P2PHost {
     /// Serves `protocolID` on inbound streams with `handler`, replacing any earlier one.
     /// Connected peers are told through identify push.
     public func handle(_ protocolID: String, handler: @escaping StreamHandler) throws {
+        try installBuiltinHandlers()
         try registry.register(protocolID, handler: handler)
         pushIdentifyToAll()
     }
@@ -66,7 +68,8 @@ public actor P2PHost {
     public var supportedProtocols: [String] { registry.protocols }
 
     private func installBuiltinHandlers() throws {
-        guard registry.protocols.isEmpty else { return }
+        guard !builtinsInstalled, !manager.isShuttingDown else { return }
+        builtinsInstalled = true
         try registry.register(ProtocolIDs.identify) { [weak self] stream in
             guard let self else { return }
             try await stream.writeLengthPrefixed(await self.identifyMessage(observed: stream.remoteAddress).encoded())

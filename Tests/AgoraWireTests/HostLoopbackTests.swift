@@ -100,6 +100,15 @@ func eventually(_ what: String, within limit: Duration = .seconds(10), _ conditi
         try await pair.shutdown()
     }
 
+    @Test func handlersRegisteredBeforeListeningKeepTheBuiltins() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let host = P2PHost(identity: try Identity(seed: [13] + Array(repeating: 0, count: 31)), group: group)
+        try await host.handle(Self.echoProtocol) { _ in }
+        #expect(await host.supportedProtocols == [ProtocolIDs.identify, ProtocolIDs.identifyPush, ProtocolIDs.ping, Self.echoProtocol])
+        await host.shutdown()
+        try await group.shutdownGracefully()
+    }
+
     @Test func unsupportedProtocolIsRefused() async throws {
         let pair = try await HostPair.make()
         try await pair.dialer.connect(to: pair.address)
