@@ -47,6 +47,9 @@ public final class Environment: @unchecked Sendable {
             try Self.check(mdb_env_set_maxreaders(self.env, configuration.maxReaders), "set max readers", path: path)
             try Self.check(mdb_env_set_mapsize(self.env, configuration.initialMapSize), "set map size", path: path)
             try Self.check(mdb_env_open(self.env, path, UInt32(MDB_NOTLS), 0o600), "open \(path)", path: path)
+            // Reader slots of killed processes would pin old pages forever; free them now.
+            var dead: Int32 = 0
+            try Self.check(mdb_reader_check(self.env, &dead), "clear stale readers", path: path)
         } catch {
             mdb_env_close(self.env)
             throw error
