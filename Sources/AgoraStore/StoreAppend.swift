@@ -100,7 +100,8 @@ struct AppendPlan {
             let headSeq = head?.seq ?? 0
             if event.seq <= headSeq {
                 let accepted = try acceptedID(author: event.author, seq: event.seq, txn)
-                guard verification == .none || event.verifySignature() else {
+                // Always checked, even with `.none`: unsigned evidence could frame an honest author.
+                guard event.verifySignature() else {
                     outcomes.append(.rejected(.badSignature(seq: event.seq)))
                     continue
                 }
