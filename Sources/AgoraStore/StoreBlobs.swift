@@ -13,13 +13,21 @@ extension Store {
     /// Compression runs before the write transaction so the writer lock is held only for puts.
     @discardableResult
     public func putBlob(_ bytes: some ContiguousBytes) throws -> BlobDigest {
+        let prepared = try prepareBlob(bytes)
+        try environment.write { txn in try put(prepared, in: txn) }
+        return prepared.digest
+    }
+
+    /// Hashes, checks and compresses a blob outside any transaction, for `putBlob` or for an
+    /// `append` that must store the archive and its release event in one transaction.
+    public func prepareBlob(_ bytes: some ContiguousBytes) throws -> PreparedBlob {
         let chunkSize = limits.blobChunkSize
-        let (digest, chunks, size) = try bytes.withUnsafeBytes { buffer -> (BlobDigest, [[UInt8]], Int) in
+        return try bytes.withUnsafeBytes { buffer in
             guard buffer.count <= limits.maxBlobSize else {
                 throw StoreError.blobTooLarge(size: buffer.count, limit: limits.maxBlobSize)
             }
             let digest = BlobDigest(hashing: buffer)
-            if try hasBlob(digest) { return (digest, [], buffer.count) }
+            if try hasBlob(digest) { return PreparedBlob(digest: digest, size: buffer.count, chunkSize: chunkSize, chunks: nil) }
             guard let context = ZSTD_createCCtx() else { throw StoreError.corrupt("zstd could not allocate a context") }
             defer { ZSTD_freeCCtx(context) }
             var chunks: [[UInt8]] = []
@@ -34,21 +42,24 @@ extension Store {
                 }
                 offset += chunkSize
             }
-            return (digest, chunks, buffer.count)
+            return PreparedBlob(digest: digest, size: buffer.count, chunkSize: chunkSize, chunks: chunks)
         }
-        try environment.write { txn in
-            guard try !txn.contains(databases.blobs, key: digest.bytes) else { return }
-            var key = digest.bytes + [0, 0, 0, 0]
-            for (index, chunk) in chunks.enumerated() {
-                key.replaceSubrange(32..<36, with: BigEndian.bytes(UInt32(index)))
-                try txn.put(databases.blobChunks, key: key, value: chunk)
-            }
-            var header: [UInt8] = [Self.blobFormat]
-            BigEndian.append(UInt64(size), to: &header)
-            BigEndian.append(UInt32(chunkSize), to: &header)
-            try txn.put(databases.blobs, key: digest.bytes, value: header)
+    }
+
+    func put(_ blob: PreparedBlob, in txn: WriteTransaction) throws {
+        guard try !txn.contains(databases.blobs, key: blob.digest.bytes) else { return }
+        guard let chunks = blob.chunks else {
+            throw StoreError.corrupt("blob \(blob.digest) was present when prepared and has vanished since")
         }
-        return digest
+        var key = blob.digest.bytes + [0, 0, 0, 0]
+        for (index, chunk) in chunks.enumerated() {
+            key.replaceSubrange(32..<36, with: BigEndian.bytes(UInt32(index)))
+            try txn.put(databases.blobChunks, key: key, value: chunk)
+        }
+        var header: [UInt8] = [Self.blobFormat]
+        BigEndian.append(UInt64(blob.size), to: &header)
+        BigEndian.append(UInt32(blob.chunkSize), to: &header)
+        try txn.put(databases.blobs, key: blob.digest.bytes, value: header)
     }
 
     public func hasBlob(_ digest: BlobDigest) throws -> Bool {
@@ -117,4 +128,13 @@ extension Store {
             throw StoreError.corrupt("blob \(digest) chunk \(index) has unknown encoding \(flag)")
         }
     }
+}
+
+/// A blob hashed and compressed, ready to be written. `chunks` is nil when the store
+/// already held the blob at preparation time.
+public struct PreparedBlob: Sendable {
+    public let digest: BlobDigest
+    public let size: Int
+    let chunkSize: Int
+    let chunks: [[UInt8]]?
 }

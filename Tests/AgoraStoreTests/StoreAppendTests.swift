@@ -175,7 +175,13 @@ import Testing
         let batchedRate = Double(events.count) / (Double(batched.components.attoseconds) / 1e18 + Double(batched.components.seconds))
         let singleRate = Double(more.events.count) / (Double(single.components.attoseconds) / 1e18 + Double(single.components.seconds))
         print("append: \(Int(batchedRate)) events/s batched (2,000 per txn, chain-verified), \(Int(singleRate)) events/s one per txn")
-        #expect(try store.verify(deep: false).ok)
+        let chain = try store.verify(deep: false)
+        let deep = try store.verify(deep: true)
+        #expect(chain.ok && deep.ok && chain.events == events.count + more.events.count)
+        for report in [chain, deep] {
+            let seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
+            print("verify(deep: \(report.deep)): \(report.events) events, \(report.signaturesChecked) signatures, \(Int(Double(report.events) / seconds)) events/s")
+        }
     }
 }
 

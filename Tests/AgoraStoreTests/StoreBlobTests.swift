@@ -1,5 +1,6 @@
-import Foundation
+import AgoraCore
 import AgoraMigrations
+import Foundation
 import Testing
 @testable import AgoraStore
 
@@ -81,5 +82,32 @@ import Testing
         #expect(try store.blob(absent) == nil)
         #expect(try !store.hasBlob(absent))
         #expect(try store.blob(digest)?.count == 1000)
+    }
+
+    @Test func publishStoresArchiveAndEventTogetherOrNeither() throws {
+        struct Refusing: ViewMaintainer {
+            var viewVersion: UInt32 { 1 }
+            func apply(_ events: [Event], in txn: WriteTransaction, databases: StoreDatabases) throws {
+                throw StoreError.corrupt("refused by test")
+            }
+        }
+        var alice = FeedBuilder(seed: 1)
+        alice.publish("acme", "tool", "1.0.0")
+        let archive = randomBytes(5_000, seed: 11)
+        let failing = try TemporaryDirectory()
+        do {
+            let store = try openStore(failing, views: Refusing())
+            let prepared = try store.prepareBlob(archive)
+            #expect(throws: StoreError.corrupt("refused by test")) {
+                try store.append(alice.events, verification: .chain, storing: [prepared])
+            }
+            #expect(try !store.hasBlob(prepared.digest))
+            #expect(try store.lastLocalSeq() == 0)
+        }
+        let directory = try TemporaryDirectory()
+        let store = try openStore(directory)
+        let prepared = try store.prepareBlob(archive)
+        #expect(try store.append(alice.events, verification: .chain, storing: [prepared]) == [.appended(localSeq: 1)])
+        #expect(try store.blob(prepared.digest) == archive)
     }
 }
