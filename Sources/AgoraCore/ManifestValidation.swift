@@ -46,6 +46,11 @@ public struct ManifestDecodeError: Error, Equatable, Sendable, CustomStringConve
     public let file: String
     public let problem: String
 
+    public init(file: String, problem: String) {
+        self.file = file
+        self.problem = problem
+    }
+
     public var description: String { "\(file): \(problem)" }
 }
 
@@ -60,47 +65,9 @@ extension Manifest {
         do {
             return try JSONDecoder().decode(Manifest.self, from: Data(json))
         } catch let error as DecodingError {
-            throw ManifestDecodeError(file: file, problem: Self.explain(error))
+            throw ManifestDecodeError(file: file, problem: error.explanation)
         } catch {
             throw ManifestDecodeError(file: file, problem: "not valid JSON (\(error))")
-        }
-    }
-
-    static func explain(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context, appending key: CodingKey? = nil) -> String {
-            var parts: [String] = []
-            for key in context.codingPath + (key.map { [$0] } ?? []) {
-                if let index = key.intValue {
-                    parts.append("[\(index)]")
-                } else {
-                    parts.append((parts.isEmpty ? "" : ".") + key.stringValue)
-                }
-            }
-            return parts.isEmpty ? "the top level" : parts.joined()
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "missing field \"\(path(context, appending: key))\""
-        case .typeMismatch(let type, let context):
-            return "wrong type at \"\(path(context))\": expected \(describe(type))"
-        case .valueNotFound(let type, let context):
-            return "null at \"\(path(context))\": expected \(describe(type))"
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                return "not valid JSON"
-            }
-            return "invalid value at \"\(path(context))\": \(context.debugDescription)"
-        @unknown default:
-            return "could not be decoded"
-        }
-    }
-
-    private static func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is [String].Type: "a list of strings"
-        case is [String: String].Type: "an object of strings"
-        default: "\(type)"
         }
     }
 
@@ -179,5 +146,47 @@ extension Manifest {
             }
         }
         return result
+    }
+}
+
+extension DecodingError {
+    /// Says what is wrong and where, as a person reading their JSON file needs it:
+    /// `missing field "version"`, `wrong type at "keywords[1]": expected a string`.
+    public var explanation: String {
+        func path(_ context: DecodingError.Context, appending key: CodingKey? = nil) -> String {
+            var parts: [String] = []
+            for key in context.codingPath + (key.map { [$0] } ?? []) {
+                if let index = key.intValue {
+                    parts.append("[\(index)]")
+                } else {
+                    parts.append((parts.isEmpty ? "" : ".") + key.stringValue)
+                }
+            }
+            return parts.isEmpty ? "the top level" : parts.joined()
+        }
+        switch self {
+        case .keyNotFound(let key, let context):
+            return "missing field \"\(path(context, appending: key))\""
+        case .typeMismatch(let type, let context):
+            return "wrong type at \"\(path(context))\": expected \(describe(type))"
+        case .valueNotFound(let type, let context):
+            return "null at \"\(path(context))\": expected \(describe(type))"
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return "not valid JSON" + (context.underlyingError.map { " (\($0))" } ?? "")
+            }
+            return "invalid value at \"\(path(context))\": \(context.debugDescription)"
+        @unknown default:
+            return "could not be decoded"
+        }
+    }
+
+    private func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is [String].Type: "a list of strings"
+        case is [String: String].Type: "an object of strings"
+        default: "\(type)"
+        }
     }
 }
