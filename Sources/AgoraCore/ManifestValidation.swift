@@ -62,12 +62,11 @@ extension Manifest {
         guard json.count <= limits.maxFileSize else {
             throw ManifestDecodeError(file: file, problem: "file is \(json.count) bytes, the limit is \(limits.maxFileSize)")
         }
+        let data = Data(json)
         do {
-            return try JSONDecoder().decode(Manifest.self, from: Data(json))
-        } catch let error as DecodingError {
-            throw ManifestDecodeError(file: file, problem: error.explanation)
+            return try JSONDecoder().decode(Manifest.self, from: data)
         } catch {
-            throw ManifestDecodeError(file: file, problem: "not valid JSON (\(error))")
+            throw ManifestDecodeError(file: file, problem: JSONProblem.describe(error, decoding: data))
         }
     }
 
@@ -146,6 +145,27 @@ extension Manifest {
             }
         }
         return result
+    }
+}
+
+/// Turns a JSON decoding failure into one line a person can act on.
+public enum JSONProblem {
+    public static func describe(_ error: any Error, decoding data: Data) -> String {
+        guard let decoding = error as? DecodingError else { return "could not be decoded (\(error))" }
+        if case .dataCorrupted(let context) = decoding, context.codingPath.isEmpty {
+            return "not valid JSON" + (syntaxDetail(data).map { " (\($0))" } ?? "")
+        }
+        return decoding.explanation
+    }
+
+    /// `JSONDecoder` only says the data is not JSON; the serializer also says where and why.
+    private static func syntaxDetail(_ data: Data) -> String? {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return nil
+        } catch {
+            return (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+        }
     }
 }
 

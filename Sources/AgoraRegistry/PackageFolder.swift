@@ -285,12 +285,11 @@ struct SwiftPackageMetadata: Decodable {
 
     static func load(_ file: URL) throws(PackageFolderError) -> SwiftPackageMetadata {
         let bytes = try PackageFolder.readFile(file, limit: maxSize)
+        let data = Data(bytes)
         do {
-            return try JSONDecoder().decode(SwiftPackageMetadata.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            throw .manifest(ManifestDecodeError(file: file.path, problem: error.explanation))
+            return try JSONDecoder().decode(SwiftPackageMetadata.self, from: data)
         } catch {
-            throw .manifest(ManifestDecodeError(file: file.path, problem: "not valid JSON"))
+            throw .manifest(ManifestDecodeError(file: file.path, problem: JSONProblem.describe(error, decoding: data)))
         }
     }
 }

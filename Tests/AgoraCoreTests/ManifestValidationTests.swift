@@ -35,6 +35,7 @@ import Testing
         #expect(error?.file == "agora.json")
         #expect(error?.problem.hasPrefix("not valid JSON") == true)
         #expect(error?.description.hasPrefix("agora.json: not valid JSON") == true)
+        #expect(decodeError("{\"scope\": \"acme\",, }")?.problem.contains("(") == true)
     }
 
     @Test func missingFieldIsNamed() {

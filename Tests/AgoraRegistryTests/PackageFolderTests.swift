@@ -92,6 +92,18 @@ import Testing
         #expect(PackageFolder.declaredPackageName(in: "let package = Package(\n    name: \"Fancy\",\n") == "Fancy")
     }
 
+    @Test func reportsMalformedPackageMetadata() throws {
+        let scratch = try TemporaryDirectory()
+        let folder = try scratch.copyExample("swift-greeter")
+        try scratch.write("swift-greeter/package-metadata.json", #"{"author": {"email": "x@y"}}"#)
+        guard case .manifest(let error)? = packError(folder, .init(scope: "mona", version: "1.0.0")) else {
+            Issue.record("malformed metadata accepted")
+            return
+        }
+        #expect(error.file.hasSuffix("swift-greeter/package-metadata.json"))
+        #expect(error.problem == #"missing field "author.name""#)
+    }
+
     @Test func parametersMustAgreeWithTheManifest() {
         let folder = TemporaryDirectory.examples.appendingPathComponent("json-kit")
         #expect(packError(folder, .init(version: "2.0.0")) == .conflictingParameter(field: "version", inFolder: "1.0.0", given: "2.0.0"))
