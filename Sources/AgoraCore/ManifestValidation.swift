@@ -20,9 +20,9 @@ public struct ManifestLimits: Sendable, Hashable {
 public struct ValidatedManifest: Sendable, Hashable {
     /// The manifest with keywords and tags normalised (trimmed, lowercase, deduplicated).
     public let manifest: Manifest
-    public let package: PackageKey
+    public let package: PackageIdentity
     public let version: SemanticVersion
-    public let dependencies: [PackageKey: VersionRange]
+    public let dependencies: [PackageIdentity: VersionRange]
 }
 
 public struct ManifestValidationError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -77,9 +77,9 @@ extension Manifest {
             issues.append(.init(field: field, problem: problem))
         }
 
-        do { try PackageKey.validateScope(scope) } catch { issue("scope", error.rule) }
-        do { try PackageKey.validateName(name) } catch { issue("name", error.rule) }
-        let package = try? PackageKey(scope: scope, name: name)
+        do { try PackageIdentity.validateScope(scope) } catch { issue("scope", error.rule) }
+        do { try PackageIdentity.validateName(name) } catch { issue("name", error.rule) }
+        let package = try? PackageIdentity(scope: scope, name: name)
         var parsedVersion: SemanticVersion?
         do { parsedVersion = try SemanticVersion(parsing: version) } catch { issue("version", error.description) }
 
@@ -98,15 +98,15 @@ extension Manifest {
             if license.count > limits.maxLicenseLength { issue("license", "longer than \(limits.maxLicenseLength) characters") }
         }
 
-        var dependencies: [PackageKey: VersionRange] = [:]
+        var dependencies: [PackageIdentity: VersionRange] = [:]
         if self.dependencies.count > limits.maxDependencies {
             issue("dependencies", "more than \(limits.maxDependencies) dependencies")
         }
         for (identity, rangeText) in self.dependencies.sorted(by: { $0.key < $1.key }) {
             let field = "dependencies.\(identity)"
-            let key: PackageKey
+            let key: PackageIdentity
             do {
-                key = try PackageKey(parsing: identity)
+                key = try PackageIdentity(parsing: identity)
             } catch {
                 issue(field, error.description)
                 continue

@@ -4,7 +4,7 @@
 /// Scopes and names are case-insensitive: `Acme/JSON` and `acme/json` are one package.
 /// Equality, hashing and ordering use the lowercase `key`; `scope` and `name` keep the
 /// spelling the author chose, for display.
-public struct PackageKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct PackageIdentity: Sendable, Hashable, Comparable, CustomStringConvertible {
     public static let maxScopeLength = 39
     public static let maxNameLength = 100
 
@@ -44,9 +44,9 @@ public struct PackageKey: Sendable, Hashable, Comparable, CustomStringConvertibl
 
     public var description: String { scope + "/" + name }
 
-    public static func == (lhs: PackageKey, rhs: PackageKey) -> Bool { lhs.key == rhs.key }
+    public static func == (lhs: PackageIdentity, rhs: PackageIdentity) -> Bool { lhs.key == rhs.key }
     public func hash(into hasher: inout Hasher) { hasher.combine(key) }
-    public static func < (lhs: PackageKey, rhs: PackageKey) -> Bool { lhs.key < rhs.key }
+    public static func < (lhs: PackageIdentity, rhs: PackageIdentity) -> Bool { lhs.key < rhs.key }
 
     /// Scope: 1–39 ASCII letters, digits and hyphens; a hyphen neither first, last, nor doubled.
     public static func validateScope(_ scope: String) throws(PackageNameError) {
@@ -102,10 +102,10 @@ public struct PackageKey: Sendable, Hashable, Comparable, CustomStringConvertibl
 
 /// What a user asks for on the command line: `scope/name` or `scope/name@range`.
 public struct PackageRequest: Sendable, Hashable, CustomStringConvertible {
-    public let package: PackageKey
+    public let package: PackageIdentity
     public let range: VersionRange
 
-    public init(package: PackageKey, range: VersionRange = .any) {
+    public init(package: PackageIdentity, range: VersionRange = .any) {
         self.package = package
         self.range = range
     }
@@ -115,7 +115,7 @@ public struct PackageRequest: Sendable, Hashable, CustomStringConvertible {
         let at = trimmed.firstIndex(of: "@")
         let identity = at.map { String(trimmed[..<$0]) } ?? trimmed
         do {
-            package = try PackageKey(parsing: identity)
+            package = try PackageIdentity(parsing: identity)
         } catch {
             throw .name(error)
         }

@@ -1,10 +1,10 @@
 /// One published version of a package as the resolver sees it.
 public struct ResolverCandidate: Sendable, Hashable {
     public var version: SemanticVersion
-    public var dependencies: [PackageKey: VersionRange]
+    public var dependencies: [PackageIdentity: VersionRange]
     public var isYanked: Bool
 
-    public init(version: SemanticVersion, dependencies: [PackageKey: VersionRange] = [:], isYanked: Bool = false) {
+    public init(version: SemanticVersion, dependencies: [PackageIdentity: VersionRange] = [:], isYanked: Bool = false) {
         self.version = version
         self.dependencies = dependencies
         self.isYanked = isYanked
@@ -14,7 +14,7 @@ public struct ResolverCandidate: Sendable, Hashable {
 /// Who asked for a package: the user, or a chosen version of another package.
 public enum Requirer: Sendable, Hashable, CustomStringConvertible {
     case root
-    case package(PackageKey, SemanticVersion)
+    case package(PackageIdentity, SemanticVersion)
 
     public var description: String {
         switch self {
@@ -38,12 +38,12 @@ public struct Requirement: Sendable, Hashable, CustomStringConvertible {
 
 public enum ResolutionError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Nothing is published under this name.
-    case missingPackage(PackageKey, requiredBy: [Requirement])
+    case missingPackage(PackageIdentity, requiredBy: [Requirement])
     /// No single version satisfies every requirement on this package.
-    case conflict(PackageKey, requirements: [Requirement], available: [SemanticVersion], yanked: [SemanticVersion])
+    case conflict(PackageIdentity, requirements: [Requirement], available: [SemanticVersion], yanked: [SemanticVersion])
     case tooManySteps(limit: Int)
     case tooManyPackages(limit: Int)
-    case providerFailed(PackageKey, reason: String)
+    case providerFailed(PackageIdentity, reason: String)
 
     public var description: String {
         switch self {
@@ -91,9 +91,9 @@ public struct Resolver: Sendable {
 
     /// - Parameter provider: every published version of a package, or nil when the package is unknown.
     public func resolve(
-        _ root: [PackageKey: VersionRange],
-        provider: (PackageKey) throws -> [ResolverCandidate]?
-    ) throws(ResolutionError) -> [PackageKey: SemanticVersion] {
+        _ root: [PackageIdentity: VersionRange],
+        provider: (PackageIdentity) throws -> [ResolverCandidate]?
+    ) throws(ResolutionError) -> [PackageIdentity: SemanticVersion] {
         var search = Search(limits: self)
         for (key, range) in root.sorted(by: { $0.key < $1.key }) {
             search.requirements[key, default: []].append(Requirement(requirer: .root, range: range))
@@ -104,25 +104,25 @@ public struct Resolver: Sendable {
 
 private struct Search {
     struct Frame {
-        let package: PackageKey
+        let package: PackageIdentity
         let candidates: [ResolverCandidate]
         var index = 0
-        var added: [PackageKey] = []
+        var added: [PackageIdentity] = []
     }
 
     enum Choice {
         case done
         case dead(ResolutionError)
-        case choose(PackageKey, [ResolverCandidate])
+        case choose(PackageIdentity, [ResolverCandidate])
     }
 
-    typealias Provider = (PackageKey) throws -> [ResolverCandidate]?
+    typealias Provider = (PackageIdentity) throws -> [ResolverCandidate]?
 
     let limits: Resolver
-    var decisions: [PackageKey: SemanticVersion] = [:]
-    var requirements: [PackageKey: [Requirement]] = [:]
+    var decisions: [PackageIdentity: SemanticVersion] = [:]
+    var requirements: [PackageIdentity: [Requirement]] = [:]
     /// Published versions per package, highest first; empty when the package is unknown.
-    var catalog: [PackageKey: [ResolverCandidate]] = [:]
+    var catalog: [PackageIdentity: [ResolverCandidate]] = [:]
     var stack: [Frame] = []
     var steps = 0
     var deepest: (depth: Int, error: ResolutionError)?
@@ -131,7 +131,7 @@ private struct Search {
         self.limits = limits
     }
 
-    mutating func run(provider: Provider) throws(ResolutionError) -> [PackageKey: SemanticVersion] {
+    mutating func run(provider: Provider) throws(ResolutionError) -> [PackageIdentity: SemanticVersion] {
         while true {
             switch try nextChoice(provider: provider) {
             case .done:
@@ -196,7 +196,7 @@ private struct Search {
     }
 
     /// A dependency of `candidate` that an existing decision (or the candidate itself) already breaks.
-    func clash(_ candidate: ResolverCandidate, of package: PackageKey) -> ResolutionError? {
+    func clash(_ candidate: ResolverCandidate, of package: PackageIdentity) -> ResolutionError? {
         for (dependency, range) in candidate.dependencies.sorted(by: { $0.key < $1.key }) {
             let decided = dependency == package ? candidate.version : decisions[dependency]
             guard let decided, !range.contains(decided) else { continue }
@@ -206,7 +206,7 @@ private struct Search {
         return nil
     }
 
-    func conflict(_ package: PackageKey, _ requirements: [Requirement]) -> ResolutionError {
+    func conflict(_ package: PackageIdentity, _ requirements: [Requirement]) -> ResolutionError {
         let all = catalog[package] ?? []
         return .conflict(
             package, requirements: requirements,
@@ -215,7 +215,7 @@ private struct Search {
     }
 
     mutating func nextChoice(provider: Provider) throws(ResolutionError) -> Choice {
-        var best: (key: PackageKey, candidates: [ResolverCandidate])?
+        var best: (key: PackageIdentity, candidates: [ResolverCandidate])?
         for (key, wanted) in requirements.sorted(by: { $0.key < $1.key }) where decisions[key] == nil {
             let published = try versions(of: key, provider: provider)
             guard !published.isEmpty else { return .dead(.missingPackage(key, requiredBy: wanted)) }
@@ -231,7 +231,7 @@ private struct Search {
         return .choose(best.key, best.candidates)
     }
 
-    mutating func versions(of key: PackageKey, provider: Provider) throws(ResolutionError) -> [ResolverCandidate] {
+    mutating func versions(of key: PackageIdentity, provider: Provider) throws(ResolutionError) -> [ResolverCandidate] {
         if let known = catalog[key] { return known }
         guard catalog.count < limits.maxPackages else { throw .tooManyPackages(limit: limits.maxPackages) }
         let listed: [ResolverCandidate]?

@@ -93,12 +93,12 @@ enum ZipPath {
         var files: [String: String] = [:]
         var directories: Set<String> = []
         for directory in explicit {
-            guard directories.insert(PackageKey.asciiLowercased(directory)).inserted else {
+            guard directories.insert(PackageIdentity.asciiLowercased(directory)).inserted else {
                 throw .duplicatePath(directory + "/")
             }
         }
         for path in paths {
-            let folded = PackageKey.asciiLowercased(path)
+            let folded = PackageIdentity.asciiLowercased(path)
             if files[folded] != nil { throw .duplicatePath(path) }
             files[folded] = path
             var prefix = ""

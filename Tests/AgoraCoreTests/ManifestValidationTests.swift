@@ -27,7 +27,7 @@ import Testing
         #expect(validated.package.key == "acme/json-kit")
         #expect(validated.version == SemanticVersion(1, 2, 0))
         #expect(validated.dependencies.count == 2)
-        #expect(validated.dependencies[try PackageKey(parsing: "other/pkg")]?.contains(SemanticVersion(2, 1, 5)) == true)
+        #expect(validated.dependencies[try PackageIdentity(parsing: "other/pkg")]?.contains(SemanticVersion(2, 1, 5)) == true)
     }
 
     @Test func malformedJSONNamesTheFile() {

@@ -3,15 +3,15 @@ import Testing
 
 @Suite struct PackageNameTests {
     @Test func acceptsValidNamesAndComparesCaseInsensitively() throws {
-        let a = try PackageKey(parsing: "Acme/JSON-Kit")
-        let b = try PackageKey(parsing: "acme.json-kit")
+        let a = try PackageIdentity(parsing: "Acme/JSON-Kit")
+        let b = try PackageIdentity(parsing: "acme.json-kit")
         #expect(a == b)
         #expect(a.hashValue == b.hashValue)
         #expect(a.key == "acme/json-kit")
         #expect(a.description == "Acme/JSON-Kit")
         #expect(a.swiftPMIdentity == "Acme.JSON-Kit")
-        #expect(try PackageKey(parsing: "a/b_c-d").name == "b_c-d")
-        let longest = try PackageKey(scope: String(repeating: "s", count: 39), name: String(repeating: "n", count: 100))
+        #expect(try PackageIdentity(parsing: "a/b_c-d").name == "b_c-d")
+        let longest = try PackageIdentity(scope: String(repeating: "s", count: 39), name: String(repeating: "n", count: 100))
         #expect(longest.key.count == 140)
     }
 
@@ -32,7 +32,7 @@ import Testing
     ])
     func rejectsBrokenRules(text: String, rule: String) {
         #expect {
-            try PackageKey(parsing: text)
+            try PackageIdentity(parsing: text)
         } throws: { error in
             guard let error = error as? PackageNameError else { return false }
             return error.rule.contains(rule) && error.text == text
@@ -40,9 +40,9 @@ import Testing
     }
 
     @Test func enforcesLengthLimits() {
-        #expect(throws: PackageNameError.self) { try PackageKey(scope: String(repeating: "s", count: 40), name: "n") }
-        #expect(throws: PackageNameError.self) { try PackageKey(scope: "s", name: String(repeating: "n", count: 101)) }
-        #expect(throws: PackageNameError.self) { try PackageKey(parsing: String(repeating: "x", count: 10_000)) }
+        #expect(throws: PackageNameError.self) { try PackageIdentity(scope: String(repeating: "s", count: 40), name: "n") }
+        #expect(throws: PackageNameError.self) { try PackageIdentity(scope: "s", name: String(repeating: "n", count: 101)) }
+        #expect(throws: PackageNameError.self) { try PackageIdentity(parsing: String(repeating: "x", count: 10_000)) }
     }
 
     @Test func parsesRequestsWithRanges() throws {
@@ -50,7 +50,7 @@ import Testing
         #expect(plain.range == .any)
         #expect(plain.description == "acme/json-kit")
         let ranged = try PackageRequest(parsing: "acme.json-kit@^1.2")
-        #expect(ranged.package == (try PackageKey(parsing: "acme/json-kit")))
+        #expect(ranged.package == (try PackageIdentity(parsing: "acme/json-kit")))
         #expect(ranged.range.contains(SemanticVersion(1, 9, 0)))
         #expect(!ranged.range.contains(SemanticVersion(2, 0, 0)))
         #expect(ranged.description == "acme/json-kit@^1.2")

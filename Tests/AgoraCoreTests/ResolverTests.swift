@@ -2,23 +2,23 @@ import Testing
 @testable import AgoraCore
 
 @Suite struct ResolverTests {
-    func key(_ text: String) -> PackageKey { try! PackageKey(parsing: text) }
+    func key(_ text: String) -> PackageIdentity { try! PackageIdentity(parsing: text) }
     func v(_ text: String) -> SemanticVersion { try! SemanticVersion(parsing: text) }
     func r(_ text: String) -> VersionRange { try! VersionRange(parsing: text) }
 
     /// A registry described compactly: "scope/name" → version → dependencies.
     struct Catalog {
-        var packages: [PackageKey: [ResolverCandidate]] = [:]
+        var packages: [PackageIdentity: [ResolverCandidate]] = [:]
         var lookups = 0
 
         mutating func add(_ name: String, _ version: String, yanked: Bool = false, _ dependencies: [String: String] = [:]) {
             let candidate = ResolverCandidate(
                 version: try! SemanticVersion(parsing: version),
                 dependencies: Dictionary(uniqueKeysWithValues: dependencies.map {
-                    (try! PackageKey(parsing: $0.key), try! VersionRange(parsing: $0.value))
+                    (try! PackageIdentity(parsing: $0.key), try! VersionRange(parsing: $0.value))
                 }),
                 isYanked: yanked)
-            packages[try! PackageKey(parsing: name), default: []].append(candidate)
+            packages[try! PackageIdentity(parsing: name), default: []].append(candidate)
         }
     }
 

@@ -30,7 +30,7 @@ import Testing
 
     @Test func readsDependencies() throws {
         let packed = try PackageFolder.pack(TemporaryDirectory.examples.appendingPathComponent("http-client"))
-        let range = try #require(packed.manifest.dependencies[try PackageKey(parsing: "acme/json-kit")])
+        let range = try #require(packed.manifest.dependencies[try PackageIdentity(parsing: "acme/json-kit")])
         #expect(range.text == "^1.0.0")
     }
 
