@@ -95,6 +95,7 @@ public final class Environment: @unchecked Sendable {
     /// everything back. When the map fills, the transaction is rolled back, the map doubled
     /// (up to the cap) and `body` run again from the start, so `body` must only change the
     /// store through `txn`. Do not call from inside another transaction.
+    @discardableResult
     public func write<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
         try writers.withLock {
             while true {
