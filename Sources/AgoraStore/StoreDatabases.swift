@@ -34,9 +34,21 @@ public struct StoreDatabases: Sendable {
     public static let fuzzySpec = DatabaseSpec("fuzzy", flags: [.duplicateSort, .duplicateFixed])
     public static let docsSpec = DatabaseSpec("docs")
     public static let scoresSpec = DatabaseSpec("scores")
+    /// Bookkeeping behind the views above, so any event re-folds only what it touches.
+    /// Author key → `scope/name` of each package it released or yanked, and `scope/` of each
+    /// scope it transferred or received: what a key rotation must re-fold.
+    public static let authorIndexSpec = DatabaseSpec("authorIndex", flags: [.duplicateSort])
+    /// Lowercased scope → IDs of the ScopeTransferred events for it.
+    public static let scopeEventsSpec = DatabaseSpec("scopeEvents", flags: [.duplicateSort, .duplicateFixed])
+    /// Lowercased scope + 0x00 + author key → feed seq (u64 BE) + event ID of that author's
+    /// first release into the scope: all a scope fold needs, however many packages it holds.
+    public static let scopeAuthorsSpec = DatabaseSpec("scopeAuthors")
+    /// Author key → IDs of the KeyRotated events in its feed.
+    public static let rotationsSpec = DatabaseSpec("rotations", flags: [.duplicateSort, .duplicateFixed])
 
     public static let viewSpecs: [DatabaseSpec] = [
         releasesSpec, packageEventsSpec, principalsSpec, scopesSpec, postingsSpec, namesSpec, fuzzySpec, docsSpec, scoresSpec,
+        authorIndexSpec, scopeEventsSpec, scopeAuthorsSpec, rotationsSpec,
     ]
     public static let baseSpecs: [DatabaseSpec] = [
         metaSpec, logSpec, eventIndexSpec, feedsSpec, feedEntriesSpec, evidenceSpec, blobsSpec, blobChunksSpec, pinsSpec,
@@ -44,8 +56,11 @@ public struct StoreDatabases: Sendable {
 
     public let meta, log, eventIndex, feeds, feedEntries, evidence, blobs, blobChunks, pins: Database
     public let releases, packageEvents, principals, scopes, postings, names, fuzzy, docs, scores: Database
+    public let authorIndex, scopeEvents, scopeAuthors, rotations: Database
 
-    public var views: [Database] { [releases, packageEvents, principals, scopes, postings, names, fuzzy, docs, scores] }
+    public var views: [Database] {
+        [releases, packageEvents, principals, scopes, postings, names, fuzzy, docs, scores, authorIndex, scopeEvents, scopeAuthors, rotations]
+    }
 
     init(opening txn: some ReadableTransaction) throws {
         func open(_ spec: DatabaseSpec) throws -> Database {
@@ -72,6 +87,10 @@ public struct StoreDatabases: Sendable {
         fuzzy = try open(Self.fuzzySpec)
         docs = try open(Self.docsSpec)
         scores = try open(Self.scoresSpec)
+        authorIndex = try open(Self.authorIndexSpec)
+        scopeEvents = try open(Self.scopeEventsSpec)
+        scopeAuthors = try open(Self.scopeAuthorsSpec)
+        rotations = try open(Self.rotationsSpec)
     }
 }
 

@@ -5,6 +5,11 @@ struct Agora: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agora",
         abstract: "A peer-to-peer package registry: signed event log, local index, libp2p network.",
-        version: "0.1.0"
+        discussion: Exit.help,
+        version: "0.1.0",
+        subcommands: [
+            InitCommand.self, PublishCommand.self, SearchCommand.self, InfoCommand.self, InstallCommand.self,
+            YankCommand.self, LogCommand.self, VerifyCommand.self, KeysCommand.self, TrustCommand.self,
+        ]
     )
 }
