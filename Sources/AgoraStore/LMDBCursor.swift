@@ -63,7 +63,13 @@ public struct Cursor {
         guard database.spec.flags.contains(.duplicateFixed) else {
             throw LMDBError(code: MDB_INCOMPATIBLE, operation: "multiple-value read on \(database.name), which is not DUPFIXED")
         }
-        guard try find(key) != nil else { return false }
+        guard let first = try find(key) else { return false }
+        // A key with a single value has no duplicate sub-database; LMDB then answers
+        // MDB_GET_MULTIPLE with success but no data, so hand out the value found.
+        guard try duplicateCount() > 1 else {
+            _ = try body(first.value)
+            return true
+        }
         var run = try get(MDB_GET_MULTIPLE)
         while let entry = run, try body(entry.value) {
             run = try get(MDB_NEXT_MULTIPLE)

@@ -81,6 +81,28 @@ import Testing
         }
     }
 
+    /// LMDB keeps a key's only value without a duplicate sub-database, where
+    /// MDB_GET_MULTIPLE returns nothing; one and two values are the edge.
+    @Test(arguments: [1, 2, 3])
+    func duplicateFixedRunsOfFewValues(count: Int) throws {
+        let directory = try TemporaryDirectory()
+        let env = try Environment(path: directory.path)
+        let db = try env.write { try $0.createDatabase(fixedSpec) }
+        let values = (0..<count).map { BigEndian.bytes(UInt64($0 + 1)) }
+        try env.write { txn in for value in values { try txn.put(db, key: [7], value: value) } }
+        let read = try env.read { txn in
+            try txn.withCursor(db) { cursor in
+                var read: [[UInt8]] = []
+                try cursor.forEachRun(of: [7]) { run in
+                    for offset in stride(from: 0, to: run.count, by: 8) { read.append(Array(run[offset..<offset + 8])) }
+                    return true
+                }
+                return read
+            }
+        }
+        #expect(read == values)
+    }
+
     @Test func runReadsRefuseNonFixedDatabases() throws {
         let directory = try TemporaryDirectory()
         let env = try Environment(path: directory.path)
