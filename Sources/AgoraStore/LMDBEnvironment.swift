@@ -171,6 +171,17 @@ public final class Environment: @unchecked Sendable {
     }
 
     static func mapped(_ error: LMDBError, path: String) -> StoreError {
-        error.isDiskFull ? .diskFull(path: path, operation: error.operation) : .lmdb(error)
+        error.isDiskFull || (error.code == EIO && freeBytes(at: path).map { $0 < minimumFreeBytes } == true)
+            ? .diskFull(path: path, operation: error.operation) : .lmdb(error)
+    }
+
+    /// LMDB reports a write cut short by a full disk as EIO rather than ENOSPC; with (almost)
+    /// no space left on the store's file system, that EIO means the disk is full.
+    static let minimumFreeBytes: UInt64 = 1 << 20
+
+    static func freeBytes(at path: String) -> UInt64? {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return nil }
+        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
     }
 }
