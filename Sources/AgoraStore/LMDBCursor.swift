@@ -63,14 +63,14 @@ public struct Cursor {
         guard database.spec.flags.contains(.duplicateFixed) else {
             throw LMDBError(code: MDB_INCOMPATIBLE, operation: "multiple-value read on \(database.name), which is not DUPFIXED")
         }
-        guard let first = try find(key) else { return false }
-        // A key with a single value has no duplicate sub-database; LMDB then answers
-        // MDB_GET_MULTIPLE with success but no data, so hand out the value found.
-        guard try duplicateCount() > 1 else {
-            _ = try body(first.value)
+        guard let found = try find(key) else { return false }
+        var run = try get(MDB_GET_MULTIPLE)
+        // A key holding a single value is stored as a plain node, not a duplicate set; LMDB's
+        // GET_MULTIPLE then succeeds without touching the data, so the value is the one found.
+        if let first = run, first.value.baseAddress == nil {
+            _ = try body(found.value)
             return true
         }
-        var run = try get(MDB_GET_MULTIPLE)
         while let entry = run, try body(entry.value) {
             run = try get(MDB_NEXT_MULTIPLE)
         }
