@@ -61,11 +61,11 @@ public final class Registry: Sendable {
     }
 
     /// Signs `body` as the next event of this node's feed and appends it, under the writer lock.
-    func appendOwn(_ body: EventBody, as signer: Identity? = nil) throws -> Event {
-        let signer = signer ?? identity
+    func appendOwn(_ body: EventBody, storing blobs: [PreparedBlob] = []) throws -> Event {
+        let signer = identity
         let head = try store.head(of: signer.publicKey)
         let event = Event.sign(by: signer, seq: (head?.seq ?? 0) + 1, prev: head?.id, timestamp: Self.now(), body: body)
-        let outcome = try store.append([event], verification: .none)
+        let outcome = try store.append([event], verification: .none, storing: blobs)
         guard case .appended = outcome.first else {
             throw RegistryError("the store refused our own event: \(String(describing: outcome.first))", code: .storage)
         }

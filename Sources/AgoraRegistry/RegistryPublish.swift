@@ -18,8 +18,8 @@ extension Registry {
     /// Packs the folder, stores the archive and appends a signed release event.
     ///
     /// Versions are immutable: the same bytes again is a no-op, other bytes for a version this
-    /// key already published are refused. The archive is stored before the event, so a crash in
-    /// between leaves at worst an unreferenced blob, never an event whose archive is missing.
+    /// key already published are refused. The archive and the event commit in one transaction,
+    /// so a crash leaves either both or neither.
     public func publish(folder: URL, parameters: PackageFolderParameters = PackageFolderParameters()) throws -> PublishResult {
         let packed: PackedPackage
         do {
@@ -46,14 +46,14 @@ extension Registry {
                     size: packed.archive.count, files: packed.fileCount, event: existing.event.hex, seq: existing.seq,
                     alreadyPublished: true)
             }
-            let stored = try store.putBlob(packed.archive)
-            guard stored.bytes == digest else {
-                throw RegistryError("blob store returned sha256 \(stored.hex) for an archive hashing to \(Hex.encode(digest))", code: .integrity)
+            let prepared = try store.prepareBlob(packed.archive)
+            guard prepared.digest.bytes == digest else {
+                throw RegistryError("blob store computed sha256 \(prepared.digest.hex) for an archive hashing to \(Hex.encode(digest))", code: .integrity)
             }
             let body = ReleasePublished(
                 scope: manifest.package.scope, name: manifest.package.name, version: versionText,
                 manifest: manifest.manifest.canonicalJSON(), archiveDigest: digest, archiveSize: UInt64(packed.archive.count))
-            let event = try appendOwn(.releasePublished(body))
+            let event = try appendOwn(.releasePublished(body), storing: [prepared])
             if try store.pinnedKey(for: manifest.package.scope.lowercased()) == nil {
                 try store.pin(identity.publicKey, for: manifest.package.scope.lowercased())
             }
