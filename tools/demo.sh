@@ -15,7 +15,7 @@ trap 'rm -rf "$WORK"' EXIT
 export AGORA_HOME="$WORK/home"
 
 step() {
-  printf '\n\033[1m$ agora %s\033[0m\n' "$*"
+  printf '\n\033[1m$ agora'; printf ' %q' "$@"; printf '\033[0m\n'
   "$AGORA" "$@"
 }
 
