@@ -10,6 +10,7 @@ struct Agora: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, PublishCommand.self, SearchCommand.self, InfoCommand.self, InstallCommand.self,
             YankCommand.self, LogCommand.self, VerifyCommand.self, KeysCommand.self, TrustCommand.self,
+            ServeCommand.self, IDCommand.self, PingCommand.self, IdentifyCommand.self,
         ]
     )
 }

@@ -1,0 +1,519 @@
+import AgoraCore
+import Logging
+import NIOCore
+import NIOPosix
+
+/// A libp2p node: listens and dials over TCP, upgrades every connection to Noise + yamux,
+/// negotiates a protocol on each stream and hands it to the registered handler. It
+/// answers identify, identify push and ping itself.
+///
+/// The actor holds the bookkeeping (connections, peers, handlers); the bytes move on NIO
+/// event loops and in the tasks that run stream handlers.
+public actor P2PHost {
+    public nonisolated let identity: Identity
+    public nonisolated let peerID: PeerID
+    public nonisolated let configuration: HostConfiguration
+    nonisolated let group: any EventLoopGroup
+    private let ownsGroup: Bool
+    private let logger: Logger
+    private var registry = ProtocolRegistry()
+    private var manager: ConnectionManagerState
+    private var connections: [ConnectionID: Connection] = [:]
+    private var peers: [PeerID: PeerInfo] = [:]
+    private var addressBook: [PeerID: Multiaddr] = [:]
+    private var dialWaiters: [CheckedContinuation<Void, any Error>] = []
+    private var listeners: [any Channel] = []
+    private var maintenanceTask: Task<Void, Never>?
+    /// Stream handlers, identify and keep-alive work, awaited (bounded) on shutdown so
+    /// nothing touches the event loops after the host is gone.
+    private var background: [UInt64: Task<Void, Never>] = [:]
+    private var nextTaskID: UInt64 = 0
+    public private(set) var listenAddresses: [Multiaddr] = []
+
+    /// - Parameter group: event loops to run on; by default the host makes and owns its own.
+    public init(
+        identity: Identity,
+        configuration: HostConfiguration = HostConfiguration(),
+        group: (any EventLoopGroup)? = nil,
+        logger: Logger = Logger(label: "agora.host")
+    ) {
+        self.identity = identity
+        self.peerID = PeerID(identity: identity)
+        self.configuration = configuration
+        self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
+        self.ownsGroup = group == nil
+        var logger = logger
+        logger[metadataKey: "self"] = "\(PeerID(identity: identity))"
+        self.logger = logger
+        self.manager = ConnectionManagerState(limits: configuration.limits)
+    }
+
+    // MARK: Protocol handlers
+
+    /// Serves `protocolID` on inbound streams with `handler`, replacing any earlier one.
+    /// Connected peers are told through identify push.
+    public func handle(_ protocolID: String, handler: @escaping StreamHandler) throws {
+        try registry.register(protocolID, handler: handler)
+        pushIdentifyToAll()
+    }
+
+    public func removeHandler(_ protocolID: String) {
+        registry.remove(protocolID)
+        pushIdentifyToAll()
+    }
+
+    /// The protocols we answer, as identify advertises them.
+    public var supportedProtocols: [String] { registry.protocols }
+
+    private func installBuiltinHandlers() throws {
+        guard registry.protocols.isEmpty else { return }
+        try registry.register(ProtocolIDs.identify) { [weak self] stream in
+            guard let self else { return }
+            try await stream.writeLengthPrefixed(await self.identifyMessage(observed: stream.remoteAddress).encoded())
+            try await stream.closeWrite()
+        }
+        try registry.register(ProtocolIDs.identifyPush) { [weak self] stream in
+            guard let bytes = try await stream.readLengthPrefixed(maxLength: IdentifyMessage.maxEncodedLength) else { return }
+            await self?.applyPush(try IdentifyMessage(decoding: bytes), from: stream.remotePeer)
+        }
+        try registry.register(ProtocolIDs.ping) { stream in
+            while true {
+                let payload: [UInt8]
+                do {
+                    payload = try await stream.readExactly(PingMachine.payloadLength)
+                } catch P2PStreamError.unexpectedEnd(expected: _, got: 0) {
+                    return
+                }
+                try await stream.write(payload)
+            }
+        }
+    }
+
+    // MARK: Listening
+
+    /// Starts accepting connections on a TCP multiaddr (port 0 picks a free port) and returns
+    /// the bound address, without the /p2p suffix.
+    @discardableResult
+    public func listen(on address: Multiaddr) async throws -> Multiaddr {
+        guard !manager.isShuttingDown else { throw HostError.shutDown }
+        try installBuiltinHandlers()
+        guard let (hostName, port) = address.tcpHostAndPort else { throw HostError.unsupportedAddress("\(address)") }
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [weak self] channel in
+                guard let self else { return channel.eventLoop.makeFailedFuture(HostError.shutDown) }
+                let admitted = channel.eventLoop.makePromise(of: Void.self)
+                admitted.completeWithTask { try await self.admitInbound(channel) }
+                return admitted.futureResult.flatMapThrowing {
+                    self.startInboundUpgrade(channel)
+                }
+            }
+            .bind(host: hostName, port: port).get()
+        listeners.append(server)
+        guard let local = server.localAddress, let bound = Multiaddr(socketAddress: local) else {
+            throw HostError.unsupportedAddress("\(address)")
+        }
+        listenAddresses.append(bound)
+        startMaintenance()
+        logger.info("listening", metadata: ["address": "\(bound.withPeerID(peerID))"])
+        return bound
+    }
+
+    private func admitInbound(_ channel: any Channel) throws {
+        if let refusal = manager.inboundArrived() {
+            logger.warning(
+                "refusing inbound connection: \(refusal)",
+                metadata: ["remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"]
+            )
+            throw HostError.refused(refusal)
+        }
+    }
+
+    private nonisolated func startInboundUpgrade(_ channel: any Channel) {
+        ConnectionUpgrader.configure(
+            channel: channel, role: .responder, identity: identity.privateKey,
+            options: configuration.upgrade, logger: logger
+        ).whenComplete { result in
+            Task { await self.inboundUpgradeFinished(result, channel: channel) }
+        }
+    }
+
+    private func inboundUpgradeFinished(_ result: Result<ConnectionUpgrader.Upgraded, any Error>, channel: any Channel) {
+        switch result {
+        case .failure(let error):
+            manager.inboundFailed()
+            logger.debug("inbound upgrade failed: \(error)")
+        case .success(let upgraded):
+            _ = register(upgraded, direction: .inbound, channel: channel)
+        }
+    }
+
+    // MARK: Dialing
+
+    /// Connects to `address` (reusing a connection to the same peer when there is one).
+    /// When the address ends in /p2p/<id> the remote must prove that identity.
+    @discardableResult
+    public func connect(to address: Multiaddr) async throws -> Connection {
+        guard !manager.isShuttingDown else { throw HostError.shutDown }
+        try installBuiltinHandlers()
+        let expected = address.peerID
+        switch manager.dialRequested(peer: expected) {
+        case .reuse(let id):
+            if let connection = connections[id] { return connection }
+            throw HostError.notConnected(manager.peer(of: id) ?? peerID)
+        case .refuse(let refusal):
+            throw HostError.refused(refusal)
+        case .enqueue:
+            try await withCheckedThrowingContinuation { dialWaiters.append($0) }
+        case .start:
+            break
+        }
+        defer { releaseDialSlot() }
+        if let expected, let existing = manager.connections(to: expected).first, let connection = connections[existing] {
+            return connection
+        }
+        let (upgraded, channel) = try await Self.dial(
+            address, expected: expected, group: group, identity: identity, configuration: configuration, logger: logger
+        )
+        if manager.isShuttingDown {
+            channel.close(promise: nil)
+            throw HostError.shutDown
+        }
+        let connection = try register(upgraded, direction: .outbound, channel: channel).get()
+        addressBook[upgraded.remotePeer] = address.withoutPeerID
+        return connection
+    }
+
+    private func releaseDialSlot() {
+        if manager.dialFinished(), !dialWaiters.isEmpty {
+            dialWaiters.removeFirst().resume()
+        }
+    }
+
+    private static func dial(
+        _ address: Multiaddr, expected: PeerID?, group: any EventLoopGroup, identity: Identity,
+        configuration: HostConfiguration, logger: Logger
+    ) async throws -> (ConnectionUpgrader.Upgraded, any Channel) {
+        guard let (hostName, port) = address.tcpHostAndPort else { throw HostError.unsupportedAddress("\(address)") }
+        let upgraded = group.any().makePromise(of: ConnectionUpgrader.Upgraded.self)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(configuration.dialTimeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    ConnectionUpgrader.configure(
+                        channel: channel, role: .initiator, identity: identity.privateKey,
+                        expectedRemotePeer: expected, options: configuration.upgrade, logger: logger
+                    ).cascade(to: upgraded)
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                }
+                .connect(host: hostName, port: port).get()
+        } catch {
+            upgraded.fail(error)
+            throw error
+        }
+        return (try await upgraded.futureResult.get(), channel)
+    }
+
+    private func register(
+        _ upgraded: ConnectionUpgrader.Upgraded, direction: ConnectionDirection, channel: any Channel
+    ) -> Result<Connection, HostError> {
+        switch manager.established(peer: upgraded.remotePeer, direction: direction, now: .now) {
+        case .failure(let refusal):
+            logger.warning("closing connection: \(refusal)", metadata: ["peer": "\(upgraded.remotePeer)"])
+            Task { await upgraded.session.close() }
+            return .failure(.refused(refusal))
+        case .success(let id):
+            let connection = Connection(
+                id: id, remotePeer: upgraded.remotePeer, direction: direction, session: upgraded.session, channel: channel
+            )
+            connections[id] = connection
+            logger.debug("connected", metadata: ["connection": "\(connection)"])
+            channel.closeFuture.whenComplete { _ in
+                Task { await self.connectionClosed(id) }
+            }
+            spawn { await self.acceptStreams(on: connection) }
+            if configuration.identifyOnConnect {
+                spawn { _ = try? await self.identify(on: connection) }
+            }
+            return .success(connection)
+        }
+    }
+
+    private func connectionClosed(_ id: ConnectionID) {
+        guard let connection = connections.removeValue(forKey: id) else { return }
+        manager.closed(id)
+        if manager.connections(to: connection.remotePeer).isEmpty {
+            peers[connection.remotePeer] = nil
+        }
+        logger.debug("disconnected", metadata: ["connection": "\(connection)"])
+    }
+
+    // MARK: Streams
+
+    private nonisolated func acceptStreams(on connection: Connection) async {
+        for await stream in connection.session.inboundStreams {
+            await spawn { await self.serve(stream, on: connection) }
+        }
+    }
+
+    private func spawn(_ body: @escaping @Sendable () async -> Void) {
+        let id = nextTaskID
+        nextTaskID += 1
+        background[id] = Task {
+            await body()
+            self.backgroundFinished(id)
+        }
+    }
+
+    private func backgroundFinished(_ id: UInt64) {
+        background[id] = nil
+    }
+
+    private func serve(_ stream: YamuxStream, on connection: Connection) async {
+        let supported = registry.protocols
+        let negotiated: (protocolID: String, leftover: [UInt8])
+        do {
+            negotiated = try await withWireTimeout(
+                configuration.streamNegotiationTimeout, operation: "stream negotiation", onTimeout: { stream.reset() }
+            ) { [limits = configuration.streamNegotiationLimits] in
+                try await StreamNegotiation.respond(on: stream, supporting: supported, limits: limits)
+            }
+        } catch {
+            logger.debug("inbound stream negotiation failed: \(error)", metadata: ["peer": "\(connection.remotePeer)"])
+            stream.reset()
+            return
+        }
+        guard let handler = registry.handler(for: negotiated.protocolID) else {
+            stream.reset()
+            return
+        }
+        let p2p = makeStream(stream, negotiated: negotiated, on: connection)
+        do {
+            try await handler(p2p)
+            try? await p2p.closeWrite()
+            await p2p.release()
+        } catch {
+            logger.debug("stream handler failed: \(error)", metadata: ["protocol": "\(negotiated.protocolID)", "peer": "\(connection.remotePeer)"])
+            await p2p.reset()
+        }
+    }
+
+    private func makeStream(
+        _ stream: YamuxStream, negotiated: (protocolID: String, leftover: [UInt8]), on connection: Connection
+    ) -> P2PStream {
+        let id = connection.id
+        manager.streamOpened(on: id, now: .now)
+        return P2PStream(
+            stream: stream, protocolID: negotiated.protocolID, remotePeer: connection.remotePeer,
+            remoteAddress: connection.remoteAddress, leftover: negotiated.leftover,
+            onFinish: { Task { await self.streamFinished(on: id) } }
+        )
+    }
+
+    private func streamFinished(on id: ConnectionID) {
+        manager.streamClosed(on: id, now: .now)
+    }
+
+    /// Opens a stream to `peer` speaking the first of `protocols` it accepts, dialing its
+    /// last known address when not connected.
+    public func newStream(to peer: PeerID, protocols: [String]) async throws -> P2PStream {
+        try await newStream(on: connection(to: peer), protocols: protocols)
+    }
+
+    public func newStream(on connection: Connection, protocols: [String]) async throws -> P2PStream {
+        guard !protocols.isEmpty else { throw HostError.protocolNotSupported([]) }
+        let stream = try await connection.session.openStream()
+        let negotiated: (protocolID: String, leftover: [UInt8])
+        do {
+            negotiated = try await withWireTimeout(
+                configuration.streamNegotiationTimeout, operation: "stream negotiation", onTimeout: { stream.reset() }
+            ) { [limits = configuration.streamNegotiationLimits] in
+                try await StreamNegotiation.initiate(on: stream, proposing: protocols, limits: limits)
+            }
+        } catch MultistreamError.noProtocolAgreed {
+            stream.reset()
+            throw HostError.protocolNotSupported(protocols)
+        } catch {
+            stream.reset()
+            throw error
+        }
+        return makeStream(stream, negotiated: negotiated, on: connection)
+    }
+
+    /// An existing connection to `peer`, or a new one to its last known address.
+    public func connection(to peer: PeerID) async throws -> Connection {
+        if let id = manager.connections(to: peer).first, let connection = connections[id] { return connection }
+        guard let address = addressBook[peer] ?? peers[peer]?.listenAddrs.first else { throw HostError.notConnected(peer) }
+        return try await connect(to: address.withPeerID(peer))
+    }
+
+    public var connectedPeers: [PeerID] {
+        Array(Set(connections.values.map(\.remotePeer))).sorted { $0.base58 < $1.base58 }
+    }
+
+    public var connectionCount: Int { connections.count }
+
+    // MARK: Identify
+
+    func identifyMessage(observed: Multiaddr?) -> IdentifyMessage {
+        IdentifyMessage(
+            protocolVersion: configuration.protocolVersion,
+            agentVersion: configuration.agentVersion,
+            publicKey: Libp2pPublicKey.encode(identity.privateKey.publicKey),
+            listenAddrs: listenAddresses.map(\.bytes),
+            observedAddr: observed?.bytes,
+            protocols: registry.protocols
+        )
+    }
+
+    /// Asks `peer` who it is and remembers the answer.
+    @discardableResult
+    public func identify(_ peer: PeerID) async throws -> PeerInfo {
+        try await identify(on: connection(to: peer))
+    }
+
+    private func identify(on connection: Connection) async throws -> PeerInfo {
+        let stream = try await newStream(on: connection, protocols: [ProtocolIDs.identify])
+        let bytes: [UInt8]?
+        do {
+            bytes = try await withWireTimeout(
+                configuration.streamNegotiationTimeout, operation: "identify", onTimeout: { stream.stream.reset() }
+            ) {
+                try await stream.readLengthPrefixed(maxLength: IdentifyMessage.maxEncodedLength)
+            }
+            try? await stream.closeWrite()
+        } catch {
+            await stream.reset()
+            throw error
+        }
+        guard let bytes else {
+            await stream.reset()
+            throw IdentifyError.emptyResponse
+        }
+        let info = try PeerInfo(message: IdentifyMessage(decoding: bytes), from: connection.remotePeer)
+        await stream.release()
+        peers[connection.remotePeer] = info
+        return info
+    }
+
+    /// What `peer` last told us through identify (or push), if connected.
+    public func peerInfo(_ peer: PeerID) -> PeerInfo? { peers[peer] }
+
+    private func applyPush(_ message: IdentifyMessage, from peer: PeerID) {
+        peers[peer]?.merge(push: message)
+    }
+
+    private func pushIdentifyToAll() {
+        guard !registry.protocols.isEmpty else { return }
+        for connection in connections.values {
+            let message = identifyMessage(observed: connection.remoteAddress).encoded()
+            spawn {
+                guard let stream = try? await self.newStream(on: connection, protocols: [ProtocolIDs.identifyPush]) else { return }
+                do {
+                    try await stream.writeLengthPrefixed(message)
+                    try await stream.closeWrite()
+                    await stream.release()
+                } catch {
+                    await stream.reset()
+                }
+            }
+        }
+    }
+
+    // MARK: Ping
+
+    /// `count` libp2p pings over one stream; one round-trip time each.
+    public func ping(_ peer: PeerID, count: Int = 1, timeout: Duration = .seconds(10)) async throws -> [Duration] {
+        let stream = try await newStream(to: peer, protocols: [ProtocolIDs.ping])
+        do {
+            let rtts = try await withWireTimeout(timeout, operation: "ping", onTimeout: { stream.stream.reset() }) {
+                try await Self.ping(over: stream, count: count)
+            }
+            try await stream.closeWrite()
+            await stream.release()
+            return rtts
+        } catch {
+            await stream.reset()
+            throw error
+        }
+    }
+
+    private static func ping(over stream: P2PStream, count: Int) async throws -> [Duration] {
+        var machine = PingMachine()
+        var rtts: [Duration] = []
+        for _ in 0..<max(1, count) {
+            try await stream.write(try machine.send(now: .now))
+            var done = false
+            while !done {
+                guard let chunk = try await stream.read() else { throw PingError.streamClosed }
+                if case .roundTrip(let rtt) = try machine.receive(chunk.readableBytesView, now: .now) {
+                    rtts.append(rtt)
+                    done = true
+                }
+            }
+        }
+        return rtts
+    }
+
+    // MARK: Maintenance and shutdown
+
+    private func startMaintenance() {
+        guard maintenanceTask == nil else { return }
+        let interval = configuration.maintenanceInterval
+        maintenanceTask = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self, !Task.isCancelled else { return }
+                await self.maintain()
+            }
+        }
+    }
+
+    private func maintain() {
+        let due = manager.maintenance(now: .now)
+        for id in due.closeIdle {
+            guard let connection = connections[id] else { continue }
+            logger.debug("closing idle connection", metadata: ["connection": "\(connection)"])
+            Task { await connection.close() }
+        }
+        for id in due.keepAlive {
+            guard let connection = connections[id] else { continue }
+            let logger = self.logger
+            spawn {
+                do {
+                    _ = try await connection.session.ping(timeout: .seconds(10))
+                } catch {
+                    logger.warning("closing connection: keep-alive failed: \(error)", metadata: ["connection": "\(connection)"])
+                    await connection.close()
+                }
+            }
+        }
+    }
+
+    /// Stops listening, says go-away to and closes every connection, fails waiting dials,
+    /// and releases the event loops if the host made them.
+    public func shutdown() async {
+        let toClose = manager.shutdown().compactMap { connections[$0] }
+        maintenanceTask?.cancel()
+        maintenanceTask = nil
+        let waiters = dialWaiters
+        dialWaiters.removeAll()
+        for waiter in waiters {
+            manager.queuedDialAbandoned()
+            waiter.resume(throwing: HostError.shutDown)
+        }
+        registry.removeAll()
+        for listener in listeners { try? await listener.close() }
+        listeners.removeAll()
+        for connection in toClose { await connection.close() }
+        let pending = Array(background.values)
+        _ = try? await withWireTimeout(.seconds(5), operation: "waiting for stream handlers") {
+            for task in pending { await task.value }
+        }
+        if ownsGroup { try? await group.shutdownGracefully() }
+    }
+}

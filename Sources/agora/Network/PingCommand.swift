@@ -1,0 +1,64 @@
+import AgoraWire
+import ArgumentParser
+import Foundation
+import Logging
+
+struct PingCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ping",
+        abstract: "Dial a libp2p peer and measure /ipfs/ping/1.0.0 round trips."
+    )
+
+    @Argument(help: "The peer's multiaddr, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…")
+    var address: String
+
+    @Option(name: .shortAndLong, help: "Number of pings.")
+    var count: Int = 3
+
+    func validate() throws {
+        guard (1...1000).contains(count) else { throw ValidationError("--count must be between 1 and 1000") }
+    }
+
+    func run() async throws {
+        let target = try NetworkCommand.parse(address)
+        try await NetworkCommand.withHost { host in
+            let connection = try await host.connect(to: target)
+            print("connected to \(connection.remotePeer)")
+            let rtts = try await host.ping(connection.remotePeer, count: count)
+            for (index, rtt) in rtts.enumerated() {
+                print("ping \(index + 1): \(NetworkCommand.milliseconds(rtt)) ms")
+            }
+        }
+    }
+}
+
+/// What the dialing commands share.
+enum NetworkCommand {
+    static func parse(_ text: String) throws -> Multiaddr {
+        do {
+            return try Multiaddr(parsing: text)
+        } catch {
+            throw ValidationError("\(text): \(error)")
+        }
+    }
+
+    /// Runs `body` with a host using the node's identity (or a throwaway one), then shuts it down.
+    static func withHost(_ body: (P2PHost) async throws -> Void) async throws {
+        var logger = Logger(label: "agora.cli")
+        logger.logLevel = .error
+        let host = P2PHost(identity: try NodeIdentity.existingOrEphemeral(), logger: logger)
+        do {
+            try await body(host)
+        } catch {
+            await host.shutdown()
+            throw error
+        }
+        await host.shutdown()
+    }
+
+    static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        return String(format: "%.3f", ms)
+    }
+}
