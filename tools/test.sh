@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (system libraries, the py-libp2p venv),
 # builds once, then runs the suite in two phases: the network tests (real TCP, py-libp2p
-# subprocesses, timeouts) run apart from the CPU-heavy store and search tests, so a
-# loaded 2-core machine cannot starve their handshakes.
+# subprocesses, negotiation timeouts) run one at a time after the CPU-heavy store and
+# search tests, so on a 2-core machine one test's load cannot starve another's handshakes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
@@ -10,4 +10,4 @@ AGORA_INTEROP_PYTHON="$(tools/interop-venv.sh)"
 export AGORA_INTEROP_PYTHON
 swift build --build-tests
 swift test --skip-build --skip AgoraWireTests "$@"
-swift test --skip-build --filter AgoraWireTests "$@"
+swift test --skip-build --no-parallel --filter AgoraWireTests "$@"
