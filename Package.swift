@@ -28,6 +28,7 @@ let package = Package(
             name: "AgoraStore",
             dependencies: [
                 "AgoraCore", "CLMDB", "CZstd",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -41,9 +42,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "AgoraMigrations", dependencies: ["AgoraStore"], path: "migrations"),
         .target(
             name: "AgoraRegistry",
-            dependencies: ["AgoraCore", "AgoraStore"]
+            dependencies: ["AgoraCore", "AgoraStore", "AgoraMigrations"]
         ),
         .executableTarget(
             name: "agora",
@@ -54,7 +56,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore"]),
-        .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "AgoraCore"]),
+        .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations"]),
         .testTarget(
             name: "AgoraWireTests",
             dependencies: [

@@ -131,11 +131,15 @@ func eventually(_ what: String, within limit: Duration = .seconds(10), _ conditi
         }
         try await pair.dialer.connect(to: pair.address)
         let perStream = 512 * 1024
+        // Generated before any stream opens: 50 MiB of pattern in a debug build would otherwise
+        // hold the two cooperative threads long enough to starve stream negotiation.
+        let payloads = (0..<100).map { streamPattern(count: perStream, seed: UInt64($0)) }
+        let digests = payloads.map { SHA256.hash(data: $0) }
         let results = try await withThrowingTaskGroup(of: Bool.self) { group in
             for index in 0..<100 {
                 group.addTask {
                     let stream = try await pair.dialer.newStream(to: pair.listener.peerID, protocols: [Self.echoProtocol])
-                    let payload = streamPattern(count: perStream, seed: UInt64(index))
+                    let payload = payloads[index]
                     async let sent: Void = {
                         var offset = 0
                         while offset < payload.count {
@@ -152,7 +156,7 @@ func eventually(_ what: String, within limit: Duration = .seconds(10), _ conditi
                         received += chunk.readableBytes
                     }
                     try await sent
-                    return received == perStream && hasher.finalize() == SHA256.hash(data: payload)
+                    return received == perStream && hasher.finalize() == digests[index]
                 }
             }
             var all: [Bool] = []

@@ -1,0 +1,138 @@
+import AgoraCore
+import AgoraStore
+import Foundation
+
+public struct InstallResult: Sendable, Encodable {
+    public struct Installed: Sendable, Encodable {
+        public let package: String
+        public let version: String
+        public let digest: String
+        public let path: String
+        public let files: Int
+    }
+
+    public let directory: String
+    public let installed: [Installed]
+}
+
+extension Registry {
+    /// Resolves `request` and its dependencies against the trusted releases, checks every
+    /// archive against the SHA-256 in its signed event, unpacks each into
+    /// `directory/<scope>/<name>` and records the result in `directory/agora.lock`.
+    public func install(_ request: PackageRequest, into directory: URL) throws -> InstallResult {
+        var trusted: [String: PublicKey] = [:]
+        var releases: [PackageIdentity: [String: PackageRelease]] = [:]
+        var refusal: RegistryError?
+        let resolution: [PackageIdentity: SemanticVersion]
+        do {
+            resolution = try Resolver().resolve([request.package: request.range]) { package in
+                guard let state = try store.packageState(PackageKey(scope: package.scope, name: package.name)) else { return nil }
+                let principal: PublicKey
+                do {
+                    principal = try trustedPrincipal(for: state, decided: &trusted)
+                } catch let error as RegistryError {
+                    refusal = error
+                    throw error
+                }
+                var candidates: [ResolverCandidate] = []
+                var byVersion: [String: PackageRelease] = [:]
+                for release in state.releases where release.principal == principal {
+                    guard let version = try? SemanticVersion(parsing: release.version) else { continue }
+                    let manifest = try Manifest.decode(json: release.manifest)
+                    var dependencies: [PackageIdentity: VersionRange] = [:]
+                    for (name, range) in manifest.dependencies {
+                        dependencies[try PackageIdentity(parsing: name)] = try VersionRange(parsing: range)
+                    }
+                    candidates.append(ResolverCandidate(version: version, dependencies: dependencies, isYanked: release.yanked))
+                    byVersion[version.description] = release
+                }
+                releases[package] = byVersion
+                return candidates
+            }
+        } catch {
+            if let refusal { throw refusal }
+            throw RegistryError("cannot resolve \(request.package): \(error)", code: .notFound)
+        }
+
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var lockfile = try Lockfile.read(in: directory)
+        var installed: [InstallResult.Installed] = []
+        for (package, version) in resolution.sorted(by: { $0.key < $1.key }) {
+            guard let release = releases[package]?[version.description] else {
+                throw RegistryError("internal: resolved \(package) \(version) without its release", code: .storage)
+            }
+            let archive = try verifiedArchive(of: release, package: package, version: version)
+            let target = directory.appendingPathComponent(package.scope.lowercased()).appendingPathComponent(package.name.lowercased())
+            let contents: SourceArchive.Contents
+            do {
+                contents = try ArchiveExtractor.extract(archive, to: target, replacingExisting: true)
+            } catch {
+                throw RegistryError("cannot unpack \(package) \(version) into \(target.path): \(error)", code: .integrity)
+            }
+            let manifest = try Manifest.decode(json: release.manifest)
+            lockfile.record(Lockfile.Entry(
+                package: package.description, version: version.description, digest: Hex.encode(release.archiveDigest),
+                author: release.author.hex, event: release.event.hex, dependencies: manifest.dependencies))
+            installed.append(InstallResult.Installed(
+                package: package.description, version: version.description, digest: Hex.encode(release.archiveDigest),
+                path: target.path, files: contents.files.count))
+        }
+        try lockfile.write(in: directory)
+        try withWriterLock {
+            for (scope, key) in trusted where try store.pinnedKey(for: scope) == nil {
+                try store.pin(key, for: scope)
+            }
+        }
+        return InstallResult(directory: directory.path, installed: installed)
+    }
+
+    /// The archive as stored, refused unless its SHA-256 equals the digest its author signed.
+    func verifiedArchive(of release: PackageRelease, package: PackageIdentity, version: SemanticVersion) throws -> [UInt8] {
+        let expected = Hex.encode(release.archiveDigest)
+        guard let digest = BlobDigest(bytes: release.archiveDigest) else {
+            throw RegistryError("release \(package) \(version) names a malformed digest", code: .integrity)
+        }
+        let archive: [UInt8]
+        do {
+            guard let stored = try store.blob(digest) else {
+                throw RegistryError("the archive of \(package) \(version) (sha256 \(expected)) is not in the local store", code: .notFound)
+            }
+            archive = stored
+        } catch let error as RegistryError {
+            throw error
+        } catch {
+            throw RegistryError("refusing to install \(package) \(version): \(error)", code: .integrity)
+        }
+        let actual = EventID(hashing: archive).hex
+        guard actual == expected else {
+            throw RegistryError(
+                "refusing to install \(package) \(version): archive sha256 \(actual) differs from the signed sha256 \(expected)",
+                code: .integrity)
+        }
+        return archive
+    }
+
+    /// The principal whose releases count for this package's scope: the pinned key's, or on
+    /// first use the only claimant's. A contested scope without a pin is refused, never guessed.
+    func trustedPrincipal(for state: PackageState, decided: inout [String: PublicKey]) throws -> PublicKey {
+        let scope = state.key.scope
+        if let pinned = try decided[scope] ?? store.pinnedKey(for: scope) {
+            decided[scope] = pinned
+            return try store.principal(of: pinned)
+        }
+        let claimants = state.claimants.filter { $0.authorisedBy == nil }
+        if state.contested || claimants.count > 1 {
+            let keys = state.claimants.map { "\($0.principal.hex) (first release \($0.firstRelease.hex.prefix(12)))" }
+            throw RegistryError(
+                "scope \(state.displayScope) is contested by \(state.claimants.count) keys:\n  "
+                    + keys.joined(separator: "\n  ")
+                    + "\nAgora will not guess. Pin the key you trust with: agora trust \(state.displayScope) <KEY>",
+                code: .untrusted)
+        }
+        guard let only = state.claimants.first else {
+            throw RegistryError("package \(state.key) has no releases", code: .notFound)
+        }
+        decided[scope] = only.principal
+        return only.principal
+    }
+}

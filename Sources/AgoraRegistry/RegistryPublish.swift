@@ -1,0 +1,94 @@
+import AgoraCore
+import AgoraStore
+import Foundation
+
+public struct PublishResult: Sendable, Encodable {
+    public let package: String
+    public let version: String
+    public let digest: String
+    public let size: Int
+    public let files: Int
+    public let event: String
+    public let seq: UInt64
+    /// True when this exact release was already in the store: publishing is idempotent.
+    public let alreadyPublished: Bool
+}
+
+extension Registry {
+    /// Packs the folder, stores the archive and appends a signed release event.
+    ///
+    /// Versions are immutable: the same bytes again is a no-op, other bytes for a version this
+    /// key already published are refused. The archive and the event commit in one transaction,
+    /// so a crash leaves either both or neither.
+    public func publish(folder: URL, parameters: PackageFolderParameters = PackageFolderParameters()) throws -> PublishResult {
+        let packed: PackedPackage
+        do {
+            packed = try PackageFolder.pack(folder, parameters: parameters)
+        } catch {
+            throw RegistryError("cannot publish \(folder.path): \(error)")
+        }
+        let manifest = packed.manifest
+        let digest = EventID(hashing: packed.archive).bytes
+        let key = PackageKey(scope: manifest.package.scope, name: manifest.package.name)
+        let versionText = manifest.version.description
+
+        return try withWriterLock {
+            let principal = try store.principal(of: identity.publicKey)
+            if let existing = try store.packageState(key)?.releases(of: versionText).first(where: { $0.principal == principal }) {
+                guard existing.archiveDigest == digest else {
+                    throw RegistryError(
+                        "\(manifest.package) \(versionText) is already published with sha256 \(Hex.encode(existing.archiveDigest)); "
+                            + "this folder packs to sha256 \(Hex.encode(digest)). Versions are immutable: bump the version.",
+                        code: .conflict)
+                }
+                return PublishResult(
+                    package: manifest.package.description, version: versionText, digest: Hex.encode(digest),
+                    size: packed.archive.count, files: packed.fileCount, event: existing.event.hex, seq: existing.seq,
+                    alreadyPublished: true)
+            }
+            let prepared = try store.prepareBlob(packed.archive)
+            guard prepared.digest.bytes == digest else {
+                throw RegistryError("blob store computed sha256 \(prepared.digest.hex) for an archive hashing to \(Hex.encode(digest))", code: .integrity)
+            }
+            let body = ReleasePublished(
+                scope: manifest.package.scope, name: manifest.package.name, version: versionText,
+                manifest: manifest.manifest.canonicalJSON(), archiveDigest: digest, archiveSize: UInt64(packed.archive.count))
+            let event = try appendOwn(.releasePublished(body), storing: [prepared])
+            if try store.pinnedKey(for: manifest.package.scope.lowercased()) == nil {
+                try store.pin(identity.publicKey, for: manifest.package.scope.lowercased())
+            }
+            return PublishResult(
+                package: manifest.package.description, version: versionText, digest: Hex.encode(digest),
+                size: packed.archive.count, files: packed.fileCount, event: event.id.hex, seq: event.seq,
+                alreadyPublished: false)
+        }
+    }
+
+    public struct YankResult: Sendable, Encodable {
+        public let package: String
+        public let version: String
+        public let reason: String
+        public let event: String
+    }
+
+    /// Yanking hides a release from resolution without deleting anything: lockfiles that name it still install.
+    public func yank(_ package: PackageIdentity, version: String, reason: String) throws -> YankResult {
+        try withWriterLock {
+            let key = PackageKey(scope: package.scope, name: package.name)
+            let principal = try store.principal(of: identity.publicKey)
+            guard let state = try store.packageState(key) else {
+                throw RegistryError("no package \(package) in the local index", code: .notFound)
+            }
+            guard let release = state.releases(of: version).first(where: { $0.principal == principal }) else {
+                let others = state.releases(of: version).map(\.author.short)
+                let hint = others.isEmpty ? "no such version" : "only other keys published it (\(others.joined(separator: ", ")))"
+                throw RegistryError("cannot yank \(package) \(version): \(hint); a key can yank only its own releases", code: .notFound)
+            }
+            if release.yanked {
+                return YankResult(package: package.description, version: version, reason: release.yankReason, event: release.event.hex)
+            }
+            let event = try appendOwn(.releaseYanked(ReleaseYanked(scope: state.displayScope, name: state.displayName, version: version, reason: reason)))
+            return YankResult(package: package.description, version: version, reason: reason, event: event.id.hex)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import AgoraCore
+import Foundation
+
+/// Bounds that keep any single stored object, and any read of one, finite.
+public struct StoreLimits: Sendable {
+    public var maxBlobSize: Int
+    /// Blobs are stored in chunks of this many bytes, each compressed on its own, so a read
+    /// or write never needs more than one chunk of scratch space beyond the blob itself.
+    public var blobChunkSize: Int
+
+    public init(maxBlobSize: Int = 512 << 20, blobChunkSize: Int = 256 << 10) {
+        self.maxBlobSize = maxBlobSize
+        self.blobChunkSize = blobChunkSize
+    }
+}
+
+/// The node's store: the log, feeds, equivocation evidence, blobs, local pins and the views,
+/// in one LMDB environment.
+public final class Store: Sendable {
+    static let viewsKey = Array("views".utf8)
+
+    public let directory: URL
+    public let environment: Environment
+    public let databases: StoreDatabases
+    public let views: (any ViewMaintainer)?
+    public let migrations: [MigrationStep]
+    public let limits: StoreLimits
+    public let migration: MigrationReport
+
+    /// The store inside an Agora home: `$AGORA_HOME/store`.
+    public convenience init(
+        home: URL, migrations: [MigrationStep], views: (any ViewMaintainer)?,
+        configuration: EnvironmentConfiguration = EnvironmentConfiguration(), limits: StoreLimits = StoreLimits()
+    ) throws {
+        try self.init(
+            directory: home.appendingPathComponent("store"), migrations: migrations, views: views,
+            configuration: configuration, limits: limits)
+    }
+
+    /// Opens (creating or upgrading) the store. With `views`, view databases built by another
+    /// view version, or left stale by appends made without a maintainer, are rebuilt from the
+    /// log before this returns. Without one, appends mark the views stale.
+    public init(
+        directory: URL, migrations: [MigrationStep], views: (any ViewMaintainer)?,
+        configuration: EnvironmentConfiguration = EnvironmentConfiguration(), limits: StoreLimits = StoreLimits()
+    ) throws {
+        let migrator = try Migrator(steps: migrations)
+        guard migrator.latestVersion >= StoreLayout.currentVersion else {
+            throw StoreError.migrationsIncomplete(reach: migrator.latestVersion, needed: StoreLayout.currentVersion)
+        }
+        self.directory = directory
+        self.environment = try Environment(path: directory.path, configuration: configuration)
+        self.migration = try migrator.migrate(environment)
+        self.databases = try environment.read { txn in try StoreDatabases(opening: txn) }
+        self.views = views
+        self.migrations = migrations
+        self.limits = limits
+        if let views, try storedViewVersion() != views.viewVersion {
+            try rebuildViews()
+        }
+    }
+
+    public func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
+        try environment.read(body)
+    }
+
+    /// The view version the view databases were last built with; nil when stale or never built.
+    public func storedViewVersion() throws -> UInt32? {
+        try read { txn in try txn.get(databases.meta, key: Self.viewsKey).flatMap { BigEndian.uint32($0) } }
+    }
+}

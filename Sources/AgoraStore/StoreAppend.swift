@@ -1,0 +1,199 @@
+import AgoraCore
+
+/// Which signatures `append` checks. The hash chain links every event to its predecessor,
+/// so one valid signature on the newest event of a feed authenticates all of them.
+public enum Verification: Sendable {
+    /// The caller already authenticated the events (e.g. a rebuild from a verified log).
+    case none
+    /// One signature per author per batch: the last event that author contributes.
+    case chain
+    /// Every event's own signature.
+    case everySignature
+}
+
+public enum AppendRejection: Sendable, Hashable, CustomStringConvertible {
+    /// The event's seq is beyond the next one this store expects from its author.
+    case gap(expected: UInt64, got: UInt64)
+    /// The event's `prev` is not the ID of the feed's current head.
+    case brokenChain(seq: UInt64, expectedPrev: EventID?, got: EventID?)
+    case badSignature(seq: UInt64)
+
+    public var description: String {
+        switch self {
+        case .gap(let expected, let got):
+            "feed gap: expected seq \(expected), got \(got)"
+        case .brokenChain(let seq, let expectedPrev, let got):
+            "broken chain at seq \(seq): prev is \(got?.hex ?? "none"), the feed head is \(expectedPrev?.hex ?? "none")"
+        case .badSignature(let seq):
+            "bad signature on the event at seq \(seq)"
+        }
+    }
+}
+
+public enum AppendOutcome: Sendable, Hashable {
+    case appended(localSeq: UInt64)
+    /// The store already had this exact event.
+    case duplicate(localSeq: UInt64)
+    /// Another event holds this (author, seq); both are kept, this one as evidence.
+    case equivocation(accepted: EventID)
+    case rejected(AppendRejection)
+}
+
+extension Store {
+    /// Appends a batch in one write transaction and runs the view maintainer on the events
+    /// it newly appended. Outcomes are in input order. Events of one author must come in
+    /// feed order; a later event before its predecessor is rejected as a gap. `blobs` are
+    /// stored in the same transaction, so a publish keeps its archive and its release event
+    /// together or neither (the blobs are stored whatever the events' outcomes).
+    public func append(_ events: [Event], verification: Verification, storing blobs: [PreparedBlob] = []) throws -> [AppendOutcome] {
+        try environment.write { txn in
+            for blob in blobs { try put(blob, in: txn) }
+            var plan = try AppendPlan(events: events, verification: verification, databases: databases, txn: txn)
+            if verification == .chain, try !plan.authenticateChains() {
+                plan = try AppendPlan(events: events, verification: .everySignature, databases: databases, txn: txn)
+            }
+            try plan.write(txn)
+            if let views {
+                try views.apply(plan.appended.map { events[$0] }, in: txn, databases: databases)
+            } else if !plan.appended.isEmpty {
+                try txn.delete(databases.meta, key: Self.viewsKey)
+            }
+            return plan.outcomes
+        }
+    }
+}
+
+/// Decides each event's fate with reads only, so a failed chain authentication can be
+/// replanned with every signature checked before anything is written.
+struct AppendPlan {
+    let events: [Event]
+    let databases: StoreDatabases
+    private(set) var outcomes: [AppendOutcome] = []
+    /// Indices of events to append, in input order.
+    private(set) var appended: [Int] = []
+    private var heads: [PublicKey: FeedHead?] = [:]
+    /// Per author: first planned seq and the indices planned from it on.
+    private var planned: [PublicKey: (first: UInt64, indices: [Int])] = [:]
+    /// Indices of equivocating events to keep as evidence.
+    private var evidence: [Int] = []
+    private var firstLocalSeq: UInt64 = 1
+
+    init(events: [Event], verification: Verification, databases: StoreDatabases, txn: WriteTransaction) throws {
+        self.events = events
+        self.databases = databases
+        outcomes.reserveCapacity(events.count)
+        appended.reserveCapacity(events.count)
+        firstLocalSeq = try txn.withCursor(databases.log) { cursor in
+            guard let last = try cursor.last() else { return 1 }
+            guard let seq = BigEndian.uint64(last.key) else { throw StoreError.corrupt("log key of \(last.key.count) bytes") }
+            return seq + 1
+        }
+        var batchIDs: [EventID: UInt64] = [:]
+        batchIDs.reserveCapacity(events.count)
+        var lastOfAuthor: [PublicKey: Int] = [:]
+        if verification == .chain {
+            for (index, event) in events.enumerated() { lastOfAuthor[event.author] = index }
+        }
+        for (index, event) in events.enumerated() {
+            if let localSeq = try batchIDs[event.id] ?? databases.localSeq(of: event.id, in: txn) {
+                outcomes.append(.duplicate(localSeq: localSeq))
+                continue
+            }
+            let head = try head(of: event.author, txn)
+            let headSeq = head?.seq ?? 0
+            if event.seq <= headSeq {
+                let accepted = try acceptedID(author: event.author, seq: event.seq, txn)
+                // Always checked, even with `.none`: unsigned evidence could frame an honest author.
+                guard event.verifySignature() else {
+                    outcomes.append(.rejected(.badSignature(seq: event.seq)))
+                    continue
+                }
+                evidence.append(index)
+                outcomes.append(.equivocation(accepted: accepted))
+                continue
+            }
+            guard event.seq == headSeq + 1 else {
+                outcomes.append(.rejected(.gap(expected: headSeq + 1, got: event.seq)))
+                continue
+            }
+            guard event.prev == head?.id else {
+                outcomes.append(.rejected(.brokenChain(seq: event.seq, expectedPrev: head?.id, got: event.prev)))
+                continue
+            }
+            let mustVerify = verification == .everySignature || (verification == .chain && lastOfAuthor[event.author] == index)
+            if mustVerify, !event.verifySignature() {
+                outcomes.append(.rejected(.badSignature(seq: event.seq)))
+                continue
+            }
+            let localSeq = firstLocalSeq + UInt64(appended.count)
+            batchIDs[event.id] = localSeq
+            heads[event.author] = FeedHead(seq: event.seq, id: event.id)
+            planned[event.author, default: (event.seq, [])].indices.append(index)
+            appended.append(index)
+            outcomes.append(.appended(localSeq: localSeq))
+        }
+    }
+
+    /// For `.chain`: every author's appended run must end in a verified signature. The last
+    /// event of an author's batch was verified while planning; when it was not appended,
+    /// verify the last one that was. False means some run is unauthenticated: replan.
+    mutating func authenticateChains() throws -> Bool {
+        var lastOfAuthor: [PublicKey: Int] = [:]
+        for (index, event) in events.enumerated() { lastOfAuthor[event.author] = index }
+        for (author, run) in planned {
+            guard let lastAppended = run.indices.last else { continue }
+            if lastOfAuthor[author] != lastAppended, !events[lastAppended].verifySignature() { return false }
+        }
+        return true
+    }
+
+    private mutating func head(of author: PublicKey, _ txn: WriteTransaction) throws -> FeedHead? {
+        if let cached = heads[author] { return cached }
+        let stored = try databases.head(of: author, in: txn)
+        heads[author] = .some(stored)
+        return stored
+    }
+
+    private func acceptedID(author: PublicKey, seq: UInt64, _ txn: WriteTransaction) throws -> EventID {
+        if let run = planned[author], seq >= run.first {
+            return events[run.indices[Int(seq - run.first)]].id
+        }
+        var key = author.bytes
+        BigEndian.append(seq, to: &key)
+        guard let id = try txn.withValue(databases.feedEntries, key: key, { try? EventID(bytes: Array($0.prefix(32))) }), let id else {
+            throw StoreError.corrupt("feed \(author.short) has head beyond seq \(seq) but no entry for it")
+        }
+        return id
+    }
+
+    func write(_ txn: WriteTransaction) throws {
+        var logKey = [UInt8](repeating: 0, count: 8)
+        var feedKey = [UInt8](repeating: 0, count: 40)
+        var feedValue = [UInt8](repeating: 0, count: 40)
+        for (offset, index) in appended.enumerated() {
+            let event = events[index]
+            let localSeq = firstLocalSeq + UInt64(offset)
+            BigEndian.store(localSeq, into: &logKey, at: 0)
+            try txn.put(databases.log, key: logKey, value: event.bytes, flags: .append)
+            try txn.put(databases.eventIndex, key: event.id.bytes, value: logKey)
+            feedKey.replaceSubrange(0..<32, with: event.author.bytes)
+            BigEndian.store(event.seq, into: &feedKey, at: 32)
+            feedValue.replaceSubrange(0..<32, with: event.id.bytes)
+            BigEndian.store(localSeq, into: &feedValue, at: 32)
+            try txn.put(databases.feedEntries, key: feedKey, value: feedValue)
+        }
+        for (author, run) in planned {
+            guard let last = run.indices.last else { continue }
+            var value = BigEndian.bytes(events[last].seq)
+            value.append(contentsOf: events[last].id.bytes)
+            try txn.put(databases.feeds, key: author.bytes, value: value)
+        }
+        for index in evidence {
+            let event = events[index]
+            var key = event.author.bytes
+            BigEndian.append(event.seq, to: &key)
+            key.append(contentsOf: event.id.bytes)
+            try txn.put(databases.evidence, key: key, value: event.bytes)
+        }
+    }
+}

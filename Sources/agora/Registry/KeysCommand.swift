@@ -1,0 +1,80 @@
+import AgoraCore
+import AgoraRegistry
+import ArgumentParser
+
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "Show this node's identity, or rotate it with a signed rotation event.")
+
+    @OptionGroup var options: HomeOptions
+
+    @Flag(help: "Replace the key: the old key signs the new one, the new key countersigns.")
+    var rotate = false
+
+    func run() throws {
+        try reportingFailures {
+            let registry = try options.openRegistry()
+            if rotate {
+                let (_, result) = try registry.rotateKey()
+                if options.json {
+                    try JSONOutput.print(result)
+                } else {
+                    print("Rotated \(result.oldKey) → \(result.newKey)")
+                    print("  event \(result.event); old key kept at \(result.retiredKeyFile)")
+                }
+                return
+            }
+            let head = try registry.store.head(of: registry.identity.publicKey)
+            if options.json {
+                try JSONOutput.print(["publicKey": registry.identity.publicKey.hex, "feedSeq": "\(head?.seq ?? 0)", "home": registry.home.url.path])
+            } else {
+                print("identity  \(registry.identity.publicKey.hex)")
+                print("feed      \(head?.seq ?? 0) events")
+                print("home      \(registry.home.url.path)")
+            }
+        }
+    }
+}
+
+struct TrustCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trust",
+        abstract: "Pin the key trusted to publish a scope on this node (like SSH's known_hosts); no arguments lists pins.")
+
+    @OptionGroup var options: HomeOptions
+
+    @Argument(help: "The scope.")
+    var scope: String?
+
+    @Argument(help: "The publisher's public key (hex).")
+    var key: String?
+
+    @Flag(help: "Remove the scope's pin instead.")
+    var remove = false
+
+    func run() throws {
+        try reportingFailures {
+            let registry = try options.openRegistry()
+            guard let scope else {
+                let pins = try registry.pins()
+                if options.json {
+                    try JSONOutput.print(Dictionary(uniqueKeysWithValues: pins.map { ($0.scope, $0.key.hex) }))
+                } else {
+                    var table = Table("SCOPE", "PINNED KEY")
+                    for pin in pins { table.add(pin.scope, pin.key.hex) }
+                    print(table.render())
+                }
+                return
+            }
+            if remove {
+                print(try registry.untrust(scope: scope) ? "Unpinned \(scope)" : "\(scope) was not pinned")
+                return
+            }
+            guard let text = key, let publicKey = PublicKey(hex: text) else {
+                throw RegistryError("give the publisher's key as 64 hex digits (see `agora info SCOPE/NAME`)")
+            }
+            try registry.trust(scope: scope, key: publicKey)
+            print("Pinned \(scope) to \(publicKey.hex)")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import AgoraRegistry
+import AgoraStore
+import ArgumentParser
+import Foundation
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Search the local index: exact name, prefix, one-typo names, then keywords and descriptions.")
+
+    @OptionGroup var options: HomeOptions
+
+    @Argument(help: "Words to look for.")
+    var query: [String]
+
+    @Option(help: "Only packages with this keyword or tag.")
+    var keyword: String?
+
+    @Option(help: "Only packages by this author (name text or key prefix).")
+    var author: String?
+
+    @Option(help: "At most this many results (1–\(SearchFilters.maxLimit)).")
+    var limit = 20
+
+    @Flag(help: "Include yanked releases.")
+    var includeYanked = false
+
+    struct Row: Encodable {
+        let package: String
+        let version: String
+        let description: String
+        let match: String
+        let score: Int
+        let yanked: Bool
+        let contested: Bool
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let registry = try options.openRegistry()
+            let clock = ContinuousClock()
+            let start = clock.now
+            let hits = try registry.search(
+                query.joined(separator: " "),
+                filters: SearchFilters(keyword: keyword, author: author, includeYanked: includeYanked, limit: limit))
+            let elapsed = clock.now - start
+            let rows = hits.map { hit in
+                Row(package: hit.summary.package.description, version: hit.summary.version, description: hit.summary.description,
+                    match: hit.tier.description, score: hit.score, yanked: hit.summary.yanked, contested: hit.summary.contested)
+            }
+            if options.json {
+                try JSONOutput.print(rows)
+                return
+            }
+            guard !rows.isEmpty else {
+                print("No packages match \"\(query.joined(separator: " "))\" (\(elapsed.milliseconds) ms)")
+                return
+            }
+            var table = Table("PACKAGE", "VERSION", "MATCH", "DESCRIPTION")
+            for row in rows {
+                let flags = (row.yanked ? " [yanked]" : "") + (row.contested ? " [contested]" : "")
+                table.add(row.package + flags, row.version, row.match, String(row.description.prefix(60)))
+            }
+            print(table.render())
+            print("\(rows.count) result\(rows.count == 1 ? "" : "s") in \(elapsed.milliseconds) ms")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import AgoraCore
+import AgoraMigrations
+import Foundation
+@testable import AgoraStore
+
+/// A temporary directory removed when the test's scope ends.
+final class TemporaryDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("agora-store-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: url)
+    }
+
+    var path: String { url.path }
+}
+
+/// A deliberately simple, order-independent view: per (package, version, author) the release
+/// with the lowest seq, and per package the set of its release event IDs (DUPFIXED).
+struct TestViews: ViewMaintainer {
+    var viewVersion: UInt32 = 1
+
+    func apply(_ events: [Event], in txn: WriteTransaction, databases: StoreDatabases) throws {
+        for event in events {
+            guard case .releasePublished(let body)? = try? event.decodedBody() else { continue }
+            let package = Array("\(body.scope)/\(body.name)".lowercased().utf8)
+            var key = package + [0] + Array(body.version.utf8) + [0]
+            key.append(contentsOf: event.author.bytes)
+            if let existing = try txn.get(databases.releases, key: key), let seq = BigEndian.uint64(existing.prefix(8)), seq <= event.seq {
+                continue
+            }
+            try txn.put(databases.releases, key: key, value: BigEndian.bytes(event.seq) + event.id.bytes)
+            try txn.put(databases.packageEvents, key: package, value: event.id.bytes)
+        }
+    }
+}
+
+func openStore(_ directory: TemporaryDirectory, views: (any ViewMaintainer)? = TestViews(),
+               configuration: EnvironmentConfiguration = EnvironmentConfiguration()) throws -> Store {
+    try Store(home: directory.url, migrations: AgoraMigrations.all, views: views, configuration: configuration)
+}
+
+/// An event with one signature byte flipped: it still decodes, but no longer verifies.
+func forged(_ event: Event) throws -> Event {
+    var bytes = event.bytes
+    bytes[bytes.count - 1] ^= 0x01
+    return try Event(decoding: bytes)
+}
+
+/// Mutable state shared with a background thread in a test.
+final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+    }
+
+    var current: Value { lock.withLock { value } }
+
+    func set(_ newValue: Value) {
+        lock.withLock { value = newValue }
+    }
+}
