@@ -83,6 +83,19 @@ public struct SearchSummary: Sendable, Hashable {
     }
 }
 
+extension SearchSummary {
+    /// Reads only the scope and name of an encoded summary, skipping the checks a full decode
+    /// makes (which hash the key): typo ranking reads many candidates and keeps few, and each
+    /// kept one is decoded fully afterwards.
+    static func scopeAndName(decoding bytes: some Collection<UInt8>) throws(ViewDecodeError) -> (scope: String, name: String) {
+        guard bytes.count <= maxEncodedSize else { throw ViewDecodeError("search summary of \(bytes.count) bytes") }
+        let reader = try ViewRecord.reader(bytes)
+        let scope = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(2) }
+        let name = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(4) }
+        return (scope, name)
+    }
+}
+
 /// A weighted term of a document; the weight says where the term came from.
 public struct SearchTerm: Sendable, Hashable {
     public var token: String
