@@ -1,3 +1,4 @@
+import AgoraCore
 import Testing
 @testable import AgoraStore
 
@@ -22,6 +23,17 @@ import Testing
         #expect(!SearchEngine.inOrder(items, wanted: 4, by: order) { _ in all += 1; return false })
         #expect(all == items.count)
         #expect(SearchEngine.smallest(3, of: [5, 1, 4, 1, 2], by: <) == [1, 1, 2])
+    }
+
+    @Test func scopeAndNameReadsWhatTheSummaryHolds() throws {
+        let summary = SearchSummary(
+            package: PackageKey(scope: "acme", name: "zope-interface"), name: "Zope.Interface", version: "7.0",
+            description: "interfaces", keywords: ["zope"], authors: ["Z"])
+        let read = try summary.encoded().withUnsafeBytes { try SearchSummary.scopeAndName(decoding: $0) }
+        #expect(read.scope == "acme")
+        #expect(read.name == "Zope.Interface")
+        let truncated = Array(summary.encoded().prefix(12))
+        #expect(throws: ViewDecodeError.self) { try truncated.withUnsafeBytes { try SearchSummary.scopeAndName(decoding: $0) } }
     }
 
     @Test func asciiDeletionKeysMatchDeletingEachCharacter() {
