@@ -133,7 +133,7 @@ public enum SearchEngine {
         var matches: [(docID: UInt64, name: String, edit: EditDistance.Edit, lengthChange: Int)] = []
         for docID in candidates where !collector.seen.contains(docID) {
             guard let found = try index.scopeAndName(of: docID), inScope(found.scope) else { continue }
-            let candidate = Tokenizer.normaliseName(found.name)
+            let candidate = normaliseASCII(found.name) ?? Tokenizer.normaliseName(found.name)
             let scalars = Array(candidate.unicodeScalars)
             guard let edit = EditDistance.singleEdit(query, scalars) else { continue }
             matches.append((docID, candidate, edit, abs(scalars.count - query.count)))
@@ -150,6 +150,31 @@ public enum SearchEngine {
             if collector.add(summary, .typo, 250_000 - rank, match.edit) { return true }
         }
         return false
+    }
+
+    /// `Tokenizer.normaliseName` for an all-ASCII name, byte by byte (nil for any other name):
+    /// typo ranking normalises every candidate, and nearly every name is ASCII.
+    static func normaliseASCII(_ name: String) -> String? {
+        var out: [UInt8] = []
+        out.reserveCapacity(name.utf8.count)
+        var pendingSeparator = false
+        for byte in name.utf8 {
+            switch byte {
+            case 0x80...: return nil
+            case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                pendingSeparator = true
+                continue
+            default:
+                break
+            }
+            if pendingSeparator {
+                out.append(UInt8(ascii: "-"))
+                pendingSeparator = false
+            }
+            out.append(UInt8(ascii: "A")...UInt8(ascii: "Z") ~= byte ? byte | 0x20 : byte)
+        }
+        if pendingSeparator { out.append(UInt8(ascii: "-")) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Documents containing every query word, scored by the sum of their posting weights;

@@ -36,6 +36,13 @@ import Testing
         #expect(throws: ViewDecodeError.self) { try truncated.withUnsafeBytes { try SearchSummary.scopeAndName(decoding: $0) } }
     }
 
+    @Test func asciiNormalisingMatchesTheTokenizer() {
+        for name in ["Django", "zope.interface", "Flask__SQLAlchemy", "-lead", "trail._", "a-b-c", "PyYAML", "x\r\ny"] {
+            #expect(SearchEngine.normaliseASCII(name) == Tokenizer.normaliseName(name), "\(name)")
+        }
+        #expect(SearchEngine.normaliseASCII("Ñame") == nil)
+    }
+
     @Test func asciiDeletionKeysMatchDeletingEachCharacter() {
         for name in ["a", "ab", "aab", "aabbc", "requests", "zope-interface", "mississippi"] {
             var expected = [name]
