@@ -38,8 +38,8 @@ func closeStore(_ run: StoreRun) {
 func appendBenchmark(_ name: String, batchSize: Int, iterations: Int, verification: Verification, views: Bool) {
     let run = StoreRun()
     let configuration = Benchmark.Configuration(
-        metrics: [.wallClock, .throughput], scalingFactor: batchSize == 1_000 ? .kilo : .one,
-        warmupIterations: 1, maxDuration: .seconds(10), maxIterations: iterations)
+        metrics: [.wallClock, .throughput], warmupIterations: 1,
+        scalingFactor: batchSize == 1_000 ? .kilo : .one, maxDuration: .seconds(10), maxIterations: iterations)
     precondition(batchSize == 1 || batchSize == 1_000, "scaling factors exist for 1 and 1,000")
     Benchmark(name, configuration: configuration) { _ in
         guard let store = run.store, run.next < run.batches.count else { throw BenchmarkSetupError("ran out of pre-signed events") }
@@ -63,7 +63,7 @@ func appendBenchmark(_ name: String, batchSize: Int, iterations: Int, verificati
 func signAndAppendBenchmark(_ name: String, iterations: Int) {
     let run = StoreRun()
     let configuration = Benchmark.Configuration(
-        metrics: [.wallClock, .throughput], scalingFactor: .kilo, warmupIterations: 1, maxDuration: .seconds(10), maxIterations: iterations)
+        metrics: [.wallClock, .throughput], warmupIterations: 1, scalingFactor: .kilo, maxDuration: .seconds(10), maxIterations: iterations)
     let identities = (0..<feeds).map { try! Identity(seed: [UInt8](repeating: UInt8(100 + $0), count: 32)) }
     var heads = [(seq: UInt64, id: EventID?)](repeating: (0, nil), count: feeds)
     Benchmark(name, configuration: configuration) { _ in
