@@ -30,6 +30,48 @@ let package = Package(
             path: "Benchmarks/WireBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "StoreBenchmarks",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "AgoraCore", package: "Agora"),
+                .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraRegistry", package: "Agora"),
+            ],
+            path: "Benchmarks/StoreBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "SearchBenchmarks",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraRegistry", package: "Agora"),
+            ],
+            path: "Benchmarks/SearchBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        /// Fills an `$AGORA_HOME` with the 100k corpus for `tools/bench-cli.sh`; not a benchmark
+        /// (the plugin runs only executables directly under `Benchmarks/`).
+        .executableTarget(
+            name: "LoadPyPI",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraRegistry", package: "Agora"),
+            ],
+            path: "Tools/LoadPyPI"
+        ),
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [
+                .product(name: "AgoraCore", package: "Agora"),
+                .product(name: "AgoraStore", package: "Agora"),
+            ],
+            path: "Support/BenchmarkSupport"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

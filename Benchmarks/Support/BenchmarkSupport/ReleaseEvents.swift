@@ -1,0 +1,68 @@
+import AgoraCore
+import AgoraStore
+import Foundation
+
+/// Signed `releasePublished` events for package records, as a registry node would receive them.
+public enum ReleaseEvents {
+    /// Record `i` is published by feed `i % feeds`, so the result (in record order) keeps every
+    /// feed in seq order. Feeds are signed in parallel. `scope` nil gives each feed its own
+    /// scope `feed<n>`; otherwise all publish into `scope`.
+    public static func sign(_ records: [PyPIRecord], feeds: Int, keySeed: UInt8, scope: String?, timestamp: UInt64 = 1) -> [Event] {
+        let signed = SignedFeeds(count: feeds)
+        DispatchQueue.concurrentPerform(iterations: feeds) { feed in
+            let identity = try! Identity(seed: [UInt8](repeating: keySeed &+ UInt8(feed), count: 32))
+            let feedScope = scope ?? "feed\(feed)"
+            var events: [Event] = []
+            var prev: EventID?
+            for index in stride(from: feed, to: records.count, by: feeds) {
+                let event = Event.sign(
+                    by: identity, seq: UInt64(events.count + 1), prev: prev, timestamp: timestamp,
+                    body: body(for: records[index], scope: feedScope))
+                prev = event.id
+                events.append(event)
+            }
+            signed.set(feed, events)
+        }
+        let chains = signed.all
+        return records.indices.map { chains[$0 % feeds][$0 / feeds] }
+    }
+
+    public static func body(for record: PyPIRecord, scope: String) -> EventBody {
+        let version = record.version.isEmpty ? "0" : record.version
+        let manifest = Manifest(scope: scope, name: record.name, version: version, description: record.summary)
+        return .releasePublished(ReleasePublished(
+            scope: scope, name: record.name, version: version, manifest: manifest.canonicalJSON(),
+            archiveDigest: EventID(hashing: Array(record.name.utf8)).bytes, archiveSize: 1))
+    }
+
+    /// Appends in batches of `batchSize`, one transaction each; fails unless every event is new and appended.
+    public static func append(_ events: [Event], to store: Store, batchSize: Int, verification: Verification) throws {
+        for start in stride(from: 0, to: events.count, by: batchSize) {
+            let outcomes = try store.append(Array(events[start..<min(events.count, start + batchSize)]), verification: verification)
+            if let refused = outcomes.first(where: { if case .appended = $0 { false } else { true } }) {
+                throw BenchmarkSetupError("append refused an event: \(refused)")
+            }
+        }
+    }
+}
+
+/// Per-feed results of the parallel signing.
+private final class SignedFeeds: @unchecked Sendable {
+    private let lock = NSLock()
+    private var chains: [[Event]]
+
+    init(count: Int) {
+        chains = Array(repeating: [], count: count)
+    }
+
+    func set(_ feed: Int, _ events: [Event]) {
+        lock.withLock { chains[feed] = events }
+    }
+
+    var all: [[Event]] { lock.withLock { chains } }
+}
+
+public struct BenchmarkSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
