@@ -48,14 +48,6 @@ actor WireFixture {
 
 let fixture = WireFixture()
 
-/// Resident set size from /proc (Linux), in bytes.
-func residentBytes() -> Int {
-    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-    let fields = text.split(separator: " ")
-    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-}
-
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
@@ -113,27 +105,6 @@ let benchmarks: @Sendable () -> Void = {
         let (host, peer) = try! await fixture.dialer()
         for _ in benchmark.scaledIterations {
             blackHole(try! await host.ping(peer))
-        }
-    }
-
-    let perConnection = BenchmarkMetric.custom("resident bytes per idle connection (both ends)", polarity: .prefersSmaller, useScalingFactor: false)
-    Benchmark(
-        "Wire.memory per idle connection (200 connections)",
-        configuration: .init(metrics: [perConnection], maxIterations: 3)
-    ) { benchmark in
-        let (_, address) = try! await fixture.listener()
-        for _ in benchmark.scaledIterations {
-            let count = 200
-            let before = residentBytes()
-            var hosts: [P2PHost] = []
-            for _ in 0..<count {
-                let host = P2PHost(identity: Identity.generate(), configuration: WireFixture.quiet, group: fixture.group)
-                try! await host.connect(to: address)
-                hosts.append(host)
-            }
-            try! await Task.sleep(for: .milliseconds(200))
-            benchmark.measurement(perConnection, (residentBytes() - before) / count)
-            for host in hosts { await host.shutdown() }
         }
     }
 }
