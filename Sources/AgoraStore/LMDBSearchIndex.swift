@@ -70,6 +70,12 @@ public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
         }
     }
 
+    public func scopeAndName(of docID: UInt64) throws -> (scope: String, name: String)? {
+        try txn.withValue(databases.docs, key: BigEndian.bytes(docID)) { bytes in
+            try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary.scopeAndName(decoding: bytes) }
+        }
+    }
+
     /// The 8-byte document IDs under `key` in a DUPFIXED database, ascending.
     private func docIDs(in db: Database, key: String) throws -> [UInt64] {
         guard let key = SearchIndexWriter.indexKey(key) else { return [] }

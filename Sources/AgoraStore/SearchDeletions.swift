@@ -8,6 +8,7 @@ public enum SearchDeletions {
     public static let maxIndexedLength = 40
 
     public static func keys(for name: String) -> [String] {
+        if name.utf8.allSatisfy({ $0 < 0x80 }) { return asciiKeys(Array(name.utf8), name) }
         let scalars = Array(name.unicodeScalars)
         guard !scalars.isEmpty, scalars.count <= maxIndexedLength + 1 else { return [] }
         var out: [String] = [name]
@@ -18,6 +19,22 @@ public enum SearchDeletions {
             view.append(contentsOf: scalars[(index + 1)...])
             let key = String(view)
             if !key.isEmpty, seen.insert(key).inserted { out.append(key) }
+        }
+        return out
+    }
+
+    /// Byte-level keys, for names that are all ASCII (nearly every name). Deleting any byte of
+    /// a run of equal bytes gives the same key, so only a run's first byte is deleted — the
+    /// same keys, in the same order, as the general path, without hashing them.
+    private static func asciiKeys(_ bytes: [UInt8], _ name: String) -> [String] {
+        guard !bytes.isEmpty, bytes.count <= maxIndexedLength + 1 else { return [] }
+        var out: [String] = [name]
+        out.reserveCapacity(bytes.count + 1)
+        guard bytes.count > 1 else { return out }
+        for index in bytes.indices where index == 0 || bytes[index] != bytes[index - 1] {
+            var key = Array(bytes[..<index])
+            key.append(contentsOf: bytes[(index + 1)...])
+            out.append(String(decoding: key, as: UTF8.self))
         }
         return out
     }

@@ -83,6 +83,51 @@ public struct SearchSummary: Sendable, Hashable {
     }
 }
 
+extension SearchSummary {
+    /// Reads only the scope and name of an encoded summary by walking its fields, skipping the
+    /// checks a full decode makes (which hash the key): typo ranking reads many candidates and
+    /// keeps few, and each kept one is decoded fully afterwards.
+    static func scopeAndName(decoding bytes: UnsafeRawBufferPointer) throws(ViewDecodeError) -> (scope: String, name: String) {
+        guard bytes.count <= maxEncodedSize else { throw ViewDecodeError("search summary of \(bytes.count) bytes") }
+        var scope: String?
+        var name: String?
+        var index = 0
+        while index < bytes.count, name == nil {
+            let key = try varint(bytes, &index)
+            switch key & 7 {
+            case 0:
+                _ = try varint(bytes, &index)
+            case 2:
+                let length = try varint(bytes, &index)
+                guard length <= UInt64(bytes.count - index) else { throw ViewDecodeError("search summary field \(key >> 3) is truncated") }
+                let end = index + Int(length)
+                let payload = UnsafeRawBufferPointer(rebasing: bytes[index..<end])
+                if key >> 3 == 2 || key >> 3 == 4 {
+                    guard let text = String(validating: payload, as: UTF8.self) else {
+                        throw ViewDecodeError("search summary field \(key >> 3) is not UTF-8")
+                    }
+                    if key >> 3 == 2 { scope = text } else { name = text }
+                }
+                index = end
+            default:
+                throw ViewDecodeError("search summary field \(key >> 3) has wire type \(key & 7)")
+            }
+        }
+        guard let scope, let name else { throw ViewDecodeError("search summary without scope or name") }
+        return (scope, name)
+    }
+
+    private static func varint(_ bytes: UnsafeRawBufferPointer, _ index: inout Int) throws(ViewDecodeError) -> UInt64 {
+        do {
+            let (value, length) = try Varint.decode(bytes, at: index)
+            index += length
+            return value
+        } catch {
+            throw ViewDecodeError("bad varint in search summary")
+        }
+    }
+}
+
 /// A weighted term of a document; the weight says where the term came from.
 public struct SearchTerm: Sendable, Hashable {
     public var token: String

@@ -83,12 +83,12 @@ public enum SearchEngine {
             nameQuery = key.name
         }
         let name = Tokenizer.normaliseName(nameQuery)
-        let inScope: (SearchSummary) -> Bool = { summary in scope.map { summary.package.scope == $0 } ?? true }
+        let inScope: (String) -> Bool = { candidate in scope.map { candidate == $0 } ?? true }
 
         // Exact names; a multi-word query also tries its words joined with `-`.
         var exact: [SearchSummary] = []
         for docID in try index.documents(named: name) {
-            if let summary = try index.summary(of: docID), inScope(summary) { exact.append(summary) }
+            if let summary = try index.summary(of: docID), inScope(summary.package.scope) { exact.append(summary) }
         }
         for summary in exact.sorted(by: { $0.package < $1.package }) where collector.add(summary, .exactName, 1_000_000, nil) {
             return collector.hits
@@ -104,52 +104,77 @@ public enum SearchEngine {
 
     /// Names extending the query, shortest first (the closest completion), then by name.
     private static func collectPrefix(
-        _ name: String, _ index: some SearchIndex, _ inScope: (SearchSummary) -> Bool, _ collector: inout Collector
+        _ name: String, _ index: some SearchIndex, _ inScope: (String) -> Bool, _ collector: inout Collector
     ) throws -> Bool {
-        let matches = try index.documents(namePrefix: name, limit: prefixScanLimit)
-            .filter { $0.name != name }
-            .sorted { lhs, rhs in
-                if lhs.name.utf8.count != rhs.name.utf8.count { return lhs.name.utf8.count < rhs.name.utf8.count }
-                if lhs.name != rhs.name { return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8) }
-                return lhs.docID < rhs.docID
-            }
+        let matches = try index.documents(namePrefix: name, limit: prefixScanLimit).filter { $0.name != name }
         let queryLength = name.utf8.count
-        for match in matches where !collector.seen.contains(match.docID) {
-            guard let summary = try index.summary(of: match.docID), inScope(summary) else { continue }
-            if collector.add(summary, .namePrefix, 500_000 - (match.name.utf8.count - queryLength), nil) { return true }
+        return try inOrder(matches, wanted: collector.wanted, by: { lhs, rhs in
+            if lhs.name.utf8.count != rhs.name.utf8.count { return lhs.name.utf8.count < rhs.name.utf8.count }
+            if lhs.name != rhs.name { return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8) }
+            return lhs.docID < rhs.docID
+        }) { match in
+            guard !collector.seen.contains(match.docID), let summary = try index.summary(of: match.docID), inScope(summary.package.scope) else {
+                return false
+            }
+            return collector.add(summary, .namePrefix, 500_000 - (match.name.utf8.count - queryLength), nil)
         }
-        return false
     }
 
     /// Names one edit away. Ties: transposition (the commonest slip) over other edits, then the
     /// smaller length change, then the name, then the ID.
     private static func collectTypos(
-        _ name: String, _ index: some SearchIndex, _ inScope: (SearchSummary) -> Bool, _ collector: inout Collector
+        _ name: String, _ index: some SearchIndex, _ inScope: (String) -> Bool, _ collector: inout Collector
     ) throws -> Bool {
         var candidates = Set<UInt64>()
         for key in SearchDeletions.keys(for: name) {
             candidates.formUnion(try index.documents(deletionKey: key))
         }
         let query = Array(name.unicodeScalars)
-        var matches: [(summary: SearchSummary, name: String, edit: EditDistance.Edit, lengthChange: Int)] = []
+        var matches: [(docID: UInt64, name: String, edit: EditDistance.Edit, lengthChange: Int)] = []
         for docID in candidates where !collector.seen.contains(docID) {
-            guard let summary = try index.summary(of: docID), inScope(summary) else { continue }
-            let candidate = Tokenizer.normaliseName(summary.name)
+            guard let found = try index.scopeAndName(of: docID), inScope(found.scope) else { continue }
+            let candidate = normaliseASCII(found.name) ?? Tokenizer.normaliseName(found.name)
             let scalars = Array(candidate.unicodeScalars)
             guard let edit = EditDistance.singleEdit(query, scalars) else { continue }
-            matches.append((summary, candidate, edit, abs(scalars.count - query.count)))
+            matches.append((docID, candidate, edit, abs(scalars.count - query.count)))
         }
         matches.sort { lhs, rhs in
             let lhsTransposed = lhs.edit == .transposition
             if lhsTransposed != (rhs.edit == .transposition) { return lhsTransposed }
             if lhs.lengthChange != rhs.lengthChange { return lhs.lengthChange < rhs.lengthChange }
             if lhs.name != rhs.name { return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8) }
-            return lhs.summary.docID < rhs.summary.docID
+            return lhs.docID < rhs.docID
         }
-        for (rank, match) in matches.enumerated() where collector.add(match.summary, .typo, 250_000 - rank, match.edit) {
-            return true
+        for (rank, match) in matches.enumerated() {
+            guard let summary = try index.summary(of: match.docID) else { continue }
+            if collector.add(summary, .typo, 250_000 - rank, match.edit) { return true }
         }
         return false
+    }
+
+    /// `Tokenizer.normaliseName` for an all-ASCII name, byte by byte (nil for any other name):
+    /// typo ranking normalises every candidate, and nearly every name is ASCII.
+    static func normaliseASCII(_ name: String) -> String? {
+        var out: [UInt8] = []
+        out.reserveCapacity(name.utf8.count)
+        var pendingSeparator = false
+        for byte in name.utf8 {
+            switch byte {
+            case 0x80...: return nil
+            case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                pendingSeparator = true
+                continue
+            default:
+                break
+            }
+            if pendingSeparator {
+                out.append(UInt8(ascii: "-"))
+                pendingSeparator = false
+            }
+            out.append(UInt8(ascii: "A")...UInt8(ascii: "Z") ~= byte ? byte | 0x20 : byte)
+        }
+        if pendingSeparator { out.append(UInt8(ascii: "-")) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Documents containing every query word, scored by the sum of their posting weights;
@@ -161,12 +186,46 @@ public enum SearchEngine {
         if scored.isEmpty && tokens.count > 1 {
             scored = try withAllPostings(tokens[...], index, []) { lists in union(lists) }
         }
-        scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.docID < $1.docID }
-        for entry in scored where !collector.seen.contains(entry.docID) {
-            guard let summary = try index.summary(of: entry.docID) else { continue }
-            if collector.add(summary, .token, entry.score, nil) { return true }
+        return try inOrder(scored, wanted: collector.wanted, by: { $0.score != $1.score ? $0.score > $1.score : $0.docID < $1.docID }) { entry in
+            guard !collector.seen.contains(entry.docID), let summary = try index.summary(of: entry.docID) else { return false }
+            return collector.add(summary, .token, entry.score, nil)
+        }
+    }
+
+    /// Calls `body` on `items` in `order` until it returns true, ordering only as many items
+    /// as it consumes: a common word has thousands of postings but a page needs a few of them.
+    /// `order` must be total (ties broken by ID), so each wider selection extends the last.
+    static func inOrder<T>(
+        _ items: [T], wanted: Int, by order: (T, T) -> Bool, _ body: (T) throws -> Bool
+    ) rethrows -> Bool {
+        var done = 0
+        var width = max(wanted, 1)
+        while done < items.count {
+            let batch = width * 4 >= items.count ? items.sorted(by: order) : smallest(width, of: items, by: order)
+            for item in batch[done...] where try body(item) { return true }
+            done = batch.count
+            width *= 4
         }
         return false
+    }
+
+    /// The `count` first items in `order`, sorted, by one pass over `items` keeping them in a
+    /// sorted buffer: O(n) comparisons against its last entry while `count` is small.
+    static func smallest<T>(_ count: Int, of items: [T], by order: (T, T) -> Bool) -> [T] {
+        var kept: [T] = []
+        kept.reserveCapacity(count + 1)
+        for item in items {
+            if kept.count == count, let last = kept.last, !order(item, last) { continue }
+            var low = 0
+            var high = kept.count
+            while low < high {
+                let middle = (low + high) / 2
+                if order(kept[middle], item) { low = middle + 1 } else { high = middle }
+            }
+            kept.insert(item, at: low)
+            if kept.count > count { kept.removeLast() }
+        }
+        return kept
     }
 
     private static func withAllPostings<R>(
@@ -218,6 +277,10 @@ public enum SearchEngine {
         init(filters: SearchFilters) {
             self.filters = filters
         }
+
+        /// Entries a tier has to look at, at least, to fill the list: those still missing plus
+        /// those already taken (a tier skips them).
+        var wanted: Int { filters.limit - hits.count + seen.count }
 
         /// Returns true once the result list is full.
         mutating func add(_ summary: SearchSummary, _ tier: SearchTier, _ score: Int, _ edit: EditDistance.Edit?) -> Bool {

@@ -15,6 +15,15 @@ public protocol SearchIndex {
     /// the database map and is valid only during the call.
     func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) throws -> R
     func summary(of docID: UInt64) throws -> SearchSummary?
+    /// A document's scope and published name: all that ranking typo candidates needs, and
+    /// cheaper to read than the whole summary where a store can skip the rest.
+    func scopeAndName(of docID: UInt64) throws -> (scope: String, name: String)?
+}
+
+extension SearchIndex {
+    public func scopeAndName(of docID: UInt64) throws -> (scope: String, name: String)? {
+        try summary(of: docID).map { ($0.package.scope, $0.name) }
+    }
 }
 
 /// A token's postings: contiguous entries of an 8-byte big-endian document ID and a 1-byte
