@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Wall time of `agora search` as a whole process (start, open the store, search, print, exit)
+# (and of `agora --version`, the start-up alone)
 # against a store holding the 100,000-package corpus, loaded as signed events by the
 # Benchmarks package's LoadPyPI tool. Prints median and p95 over RUNS runs per query.
 # Usage: tools/bench-cli.sh [RUNS]   (default 50; the temporary home is removed at exit)
@@ -19,10 +20,10 @@ AGORA_HOME="$home" "$bin/LoadPyPI"
 
 measure() {
   local times=() start end
-  AGORA_HOME="$home" "$bin/agora" search "$@" >/dev/null   # warm the page cache once
+  AGORA_HOME="$home" "$bin/agora" "$@" >/dev/null   # warm the page cache once
   for _ in $(seq "$runs"); do
     start=$(date +%s%N)
-    AGORA_HOME="$home" "$bin/agora" search "$@" >/dev/null
+    AGORA_HOME="$home" "$bin/agora" "$@" >/dev/null
     end=$(date +%s%N)
     times+=($(( (end - start) / 1000 )))
   done
@@ -30,11 +31,13 @@ measure() {
   local n=${#sorted[@]}
   local median=${sorted[$(( n / 2 ))]}
   local p95=${sorted[$(( (n * 95 + 99) / 100 - 1 ))]}
-  awk -v q="$*" -v n="$n" -v m="$median" -v p="$p95" 'BEGIN { printf "| `agora search %s` | %d | %.1f ms | %.1f ms |\n", q, n, m / 1000, p / 1000 }'
+  awk -v q="$*" -v n="$n" -v m="$median" -v p="$p95" 'BEGIN { printf "| `agora %s` | %d | %.1f ms | %.1f ms |\n", q, n, m / 1000, p / 1000 }'
 }
 
 echo "| command | runs | median | p95 |"
 echo "|---|---|---|---|"
-measure requests
-measure reqeusts
-measure http client
+measure --version   # process start-up alone, for scale
+measure search requests
+measure search reqeusts
+measure search http client
+AGORA_HOME="$home" "$bin/agora" search requests | head -4
