@@ -120,8 +120,7 @@ extension Registry {
             decided[scope] = pinned
             return try store.principal(of: pinned)
         }
-        let claimants = state.claimants.filter { $0.authorisedBy == nil }
-        if state.contested || claimants.count > 1 {
+        if state.contested {
             let keys = state.claimants.map { "\($0.principal.hex) (first release \($0.firstRelease.hex.prefix(12)))" }
             throw RegistryError(
                 "scope \(state.displayScope) is contested by \(state.claimants.count) keys:\n  "
