@@ -27,14 +27,19 @@ final class YamuxStreamState {
 /// window had room) and the channel is writable, and each stream has at most one write in
 /// flight, so neither a slow reader nor a slow socket makes us buffer without bound. Frames
 /// we send in reply to the peer (pong, window updates, RST) are bounded by not reading from
-/// a peer while the channel is not writable: a peer that sends but never reads stalls its
-/// own input instead of growing our output queue. Replies already produced by one read
-/// while blocked are capped by `maxBlockedControlBytes`; past it the connection is closed.
+/// a peer whose replies pile up: once `readPauseControlBytes` of them have queued while the
+/// channel is not writable, reads pause until it is writable again, so a peer that sends
+/// but never reads stalls its own input instead of growing our output queue. (Pausing on
+/// unwritability alone would deadlock two peers streaming to each other.) Replies produced
+/// by the reads already in flight are capped by `maxBlockedControlBytes`; past it the
+/// connection is closed.
 final class YamuxHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    /// Legitimate traffic queues a few window updates while blocked, never thousands.
+    static let readPauseControlBytes = 64 * 1024
     /// More than one socket read's worth of 12-byte replies, far below what a flood would queue.
     static let maxBlockedControlBytes = 1 << 20
 
@@ -100,7 +105,7 @@ final class YamuxHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        if context.channel.isWritable || blockedControlBytes < Self.readPauseControlBytes {
             context.read()
         } else {
             readDeferred = true
