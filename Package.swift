@@ -67,6 +67,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraCore"]),
+        // Runs the built `agora` executable as a subprocess (exit codes, messages, signals).
+        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -120,7 +120,7 @@ public enum PeerScoreFold {
         return scores.values.sorted { $0.peer.lexicographicallyPrecedes($1.peer) }
     }
 
-    private static func peer(of body: EventBody) -> [UInt8]? {
+    static func peer(of body: EventBody) -> [UInt8]? {
         switch body {
         case .retrievalObserved(let observation): observation.peer
         case .peerPenalised(let penalty): penalty.peer

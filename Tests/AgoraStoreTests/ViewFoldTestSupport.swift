@@ -32,7 +32,7 @@ struct FeedBuilder {
 
     @discardableResult
     mutating func append(_ body: EventBody) -> Event {
-        let event = Event.sign(
+        let event = try! Event.sign(
             by: identity, seq: UInt64(events.count + 1), prev: events.last?.id, timestamp: UInt64(events.count + 1), body: body)
         events.append(event)
         return event

@@ -1,0 +1,150 @@
+import AgoraCore
+import AgoraMigrations
+import AgoraStore
+import Foundation
+import Testing
+
+/// The CLI's error paths, each as a real `agora` run: the exit code the README promises, a
+/// message naming what went wrong, never a raw NSError dump or a signal.
+@Suite struct CLIErrorPathTests {
+    struct Case: CustomStringConvertible, Sendable {
+        let description: String
+        let status: Int32
+        var stderr: [String] = []
+        var stdout: [String] = []
+        var environment: [String: String] = [:]
+        var asNobody = false
+        /// Prepares the home and returns the command to run (without `--home`).
+        let arrange: @Sendable (PublishedHome) throws -> [String]
+    }
+
+    static func copyExample(_ name: String, into home: PublishedHome, edit: (inout String) -> Void = { _ in }) throws -> String {
+        let folder = home.root.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.copyItem(atPath: AgoraProcess.example(name), toPath: folder.path)
+        let manifest = folder.appendingPathComponent("agora.json")
+        if var text = try? String(contentsOf: manifest, encoding: .utf8) {
+            edit(&text)
+            try text.write(to: manifest, atomically: true, encoding: .utf8)
+        }
+        return folder.path
+    }
+
+    static func openStore(_ home: PublishedHome) throws -> Store {
+        try Store(home: home.home, migrations: AgoraMigrations.all, views: RegistryViews())
+    }
+
+    static let cases: [Case] = [
+        Case(description: "a version differing only in build metadata", status: 6, stderr: ["build metadata"]) { home in
+            ["publish", try copyExample("json-kit", into: home) { $0 = $0.replacingOccurrences(of: "\"1.0.0\"", with: "\"1.0.0+build.7\"") }]
+        },
+        Case(description: "a Swift package republished with other build metadata", status: 6, stderr: ["build metadata"]) { home in
+            let first = try AgoraProcess.run(["publish", AgoraProcess.example("swift-greeter"), "--scope", "demo", "--version", "1.0.0+a", "--home", home.home.path])
+            guard first.status == 0 else { throw SetupError("\(first)") }
+            return ["publish", AgoraProcess.example("swift-greeter"), "--scope", "demo", "--version", "1.0.0+b"]
+        },
+        Case(description: "an exact pin naming other build metadata", status: 3, stderr: ["acme/json-kit"]) { home in
+            ["install", "acme/json-kit@=1.0.0+other", "--to", home.root.appendingPathComponent("deps").path]
+        },
+        Case(description: "log since the largest sequence number", status: 0) { _ in ["log", "--since", "18446744073709551615"] },
+        Case(description: "log since a number beyond UInt64", status: 64) { _ in ["log", "--since", "18446744073709551616"] },
+        Case(description: "a yank reason over the limit", status: 1, stderr: ["keep it under 1024"]) { _ in
+            ["yank", "acme/json-kit@1.0.0", "--reason", String(repeating: "r", count: 1025)]
+        },
+        Case(description: "an undecodable event in the log", status: 4, stdout: ["local seq 2", "do not decode"]) { home in
+            let store = try openStore(home)
+            try store.environment.write { txn in
+                try txn.put(store.databases.log, key: BigEndian.bytes(UInt64(2)), value: [0x08, 0x01, 0xff])
+            }
+            return ["verify"]
+        },
+        Case(description: "a damaged archive chunk under verify --deep", status: 4, stdout: ["acme/json-kit 1.0.0", "chunk"]) { home in
+            let store = try openStore(home)
+            try store.environment.write { txn in
+                var entries: [([UInt8], [UInt8])] = []
+                try txn.forEach(store.databases.blobChunks) { entry in
+                    entries.append((Array(entry.key), Array(entry.value)))
+                    return true
+                }
+                guard let (key, stored) = entries.first, stored.count > 40 else { throw SetupError("no blob chunk to damage") }
+                var value = stored
+                value[value.count / 2] ^= 0x55
+                try txn.put(store.databases.blobChunks, key: key, value: value)
+            }
+            return ["verify", "--deep"]
+        },
+        Case(description: "install into a folder that is a file", status: 7, stderr: ["deps"]) { home in
+            let target = home.root.appendingPathComponent("deps")
+            _ = FileManager.default.createFile(atPath: target.path, contents: Data("x".utf8))
+            return ["install", "acme/json-kit", "--to", target.path]
+        },
+        Case(description: "install into a folder another user owns", status: 7, stderr: ["Permission denied"], asNobody: true) { home in
+            try home.chown(to: AgoraProcess.nobody)
+            let target = home.root.appendingPathComponent("deps")
+            try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            return ["install", "acme/json-kit", "--to", target.path]
+        },
+        Case(description: "trust for a key never seen", status: 0, stderr: ["warning: key", "signed nothing"]) { _ in
+            ["trust", "acme", String(repeating: "cd", count: 32)]
+        },
+        Case(description: "a writer that cannot get the write lock", status: 7, stderr: ["note: waiting for", "write.lock", "gave up"],
+             environment: ["AGORA_LOCK_TIMEOUT": "2"]) { home in
+            let descriptor = open(home.home.appendingPathComponent("write.lock").path, O_CREAT | O_RDWR, 0o600)
+            guard descriptor >= 0, flock(descriptor, LOCK_EX) == 0 else { throw SetupError("cannot take the lock") }
+            // Released when the test process ends or after the command, by the close below.
+            DispatchQueue.global().asyncAfter(deadline: .now() + 6) { close(descriptor) }
+            return ["publish", AgoraProcess.example("http-client")]
+        },
+        Case(description: "a writer that waits for the lock and then proceeds", status: 0, stderr: ["note: waiting for"],
+             stdout: ["Published acme/http-client"], environment: ["AGORA_LOCK_TIMEOUT": "20"]) { home in
+            let descriptor = open(home.home.appendingPathComponent("write.lock").path, O_CREAT | O_RDWR, 0o600)
+            guard descriptor >= 0, flock(descriptor, LOCK_EX) == 0 else { throw SetupError("cannot take the lock") }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 1.6) { close(descriptor) }
+            return ["publish", AgoraProcess.example("http-client")]
+        },
+    ]
+
+    @Test(arguments: cases)
+    func exitCodeAndMessage(_ row: Case) throws {
+        if row.asNobody && !AgoraProcess.canSwitchUser { return }
+        let home = try PublishedHome()
+        let command = try row.arrange(home) + ["--home", home.home.path]
+        let result = try AgoraProcess.run(command, user: row.asNobody ? AgoraProcess.nobody : nil, environment: row.environment)
+        #expect(!result.signalled, "\(row): \(result)")
+        #expect(result.status == row.status, "\(row): \(result)")
+        for text in row.stderr { #expect(result.stderr.contains(text), "\(row): stderr should hold \"\(text)\": \(result)") }
+        for text in row.stdout { #expect(result.stdout.contains(text), "\(row): stdout should hold \"\(text)\": \(result)") }
+        #expect(!result.stderr.contains("Error Domain") && !result.stderr.contains("NSCocoaErrorDomain"), "\(row): \(result)")
+    }
+
+    /// A scope two keys claim, pinned to the first: `info` and `search` show the pinned key's
+    /// releases, not the other claimant's higher version.
+    @Test func pinnedContestedScopeShowsThePinnedView() throws {
+        let alice = try PublishedHome()
+        let mallory = try PublishedHome()
+        let folder = try Self.copyExample("json-kit", into: mallory) {
+            $0 = $0.replacingOccurrences(of: "\"1.0.0\"", with: "\"2.0.0\"").replacingOccurrences(of: "A tiny", with: "A hostile")
+        }
+        #expect(try AgoraProcess.run(["publish", folder, "--home", mallory.home.path]).status == 0)
+        do {
+            let source = try Self.openStore(mallory)
+            let target = try Self.openStore(alice)
+            let events = try source.events(since: 0, limit: 100).map(\.event)
+            _ = try target.append(events, verification: .everySignature)
+        }
+        let info = try AgoraProcess.run(["info", "acme/json-kit", "--json", "--home", alice.home.path])
+        #expect(info.status == 0, "\(info)")
+        let decoded = try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any]
+        #expect(decoded?["contested"] as? Bool == true)
+        #expect(decoded?["latest"] as? String == "1.0.0")
+        #expect(decoded?["hiddenReleases"] as? Int == 2, "mallory's 1.0.0 and 2.0.0")
+        #expect((decoded?["releases"] as? [[String: Any]])?.map { $0["version"] as? String } == ["1.0.0"])
+        let text = try AgoraProcess.run(["info", "acme/json-kit", "--home", alice.home.path])
+        #expect(text.stdout.contains("showing only the pinned key") && !text.stdout.contains("2.0.0"), "\(text)")
+
+        let search = try AgoraProcess.run(["search", "json-kit", "--json", "--home", alice.home.path])
+        let hits = try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [[String: Any]]
+        let hit = hits?.first { $0["package"] as? String == "acme/json-kit" }
+        #expect(hit?["version"] as? String == "1.0.0", "\(search)")
+        #expect((hit?["description"] as? String)?.contains("hostile") == false)
+    }
+}
