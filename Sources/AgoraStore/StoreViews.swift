@@ -47,12 +47,12 @@ extension Store {
             let outcome: (done: Bool, since: UInt64)? = try environment.write { txn in
                 guard try txn.get(databases.meta, key: Self.rebuildKey) == token else { return nil }
                 let page = try databases.events(since: since, limit: max(1, pageSize), in: txn)
-                try views.apply(page.map(\.event), in: txn, databases: databases)
                 guard let last = page.last else {
                     try txn.delete(databases.meta, key: Self.rebuildKey)
                     try txn.put(databases.meta, key: Self.viewsKey, value: BigEndian.bytes(views.viewVersion))
                     return (true, since)
                 }
+                try views.apply(page.map(\.event), in: txn, databases: databases)
                 return (false, last.localSeq)
             }
             guard let outcome, !outcome.done else { return }

@@ -104,4 +104,14 @@ import Testing
         #expect(try store.peerScores() == PeerScoreFold.fold(events: feeds.flatMap { $0 }))
         #expect(try store.verifyViews().equal)
     }
+
+    /// Sums saturate instead of wrapping: absurd byte counts cannot wrap a total back to small.
+    @Test func sumsSaturate() {
+        var feed = FeedBuilder(seed: 9)
+        for _ in 0..<3 {
+            feed.append(.retrievalObserved(RetrievalObserved(peer: Self.peers[0], digest: [1], outcome: .success, bytes: .max, latencyMicros: .max)))
+        }
+        let score = PeerScoreFold.fold(events: feed.events)[0]
+        #expect(score.bytesServed == .max && score.latencyMicrosTotal == .max && score.successes == 3)
+    }
 }
