@@ -147,4 +147,37 @@ import Testing
         #expect(hit?["version"] as? String == "1.0.0", "\(search)")
         #expect((hit?["description"] as? String)?.contains("hostile") == false)
     }
+
+    /// A full disk is a storage failure (7), on a real 2 MiB tmpfs; needs root to mount it.
+    @Test func diskFullIsStorage() throws {
+        guard geteuid() == 0 else { return }
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("agora-cli-full-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: mountPoint) }
+        func tool(_ arguments: [String]) throws -> Bool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = arguments
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        }
+        guard try tool(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint.path]) else { return }
+        defer { _ = try? tool(["umount", mountPoint.path]) }
+        let home = mountPoint.appendingPathComponent("home").path
+        #expect(try AgoraProcess.run(["init", "--home", home]).status == 0)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("agora-cli-big-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let manifest = Manifest(scope: "acme", name: "big", version: "1.0.0", description: "fills the disk")
+        try Data(manifest.canonicalJSON()).write(to: scratch.appendingPathComponent("agora.json"))
+        var rng = SystemRandomNumberGenerator()
+        try Data((0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }).write(to: scratch.appendingPathComponent("blob.bin"))
+        let result = try AgoraProcess.run(["publish", scratch.path, "--home", home])
+        #expect(!result.signalled && result.status == 7, "\(result)")
+        #expect(result.stderr.contains("disk full"), "\(result)")
+        let after = try AgoraProcess.run(["verify", "--home", home])
+        #expect(after.status == 0, "nothing of the failed publish was kept: \(after)")
+    }
 }
