@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "AgoraStore", targets: ["AgoraStore"]),
         .library(name: "AgoraWire", targets: ["AgoraWire"]),
         .library(name: "AgoraRegistry", targets: ["AgoraRegistry"]),
+        .library(name: "AgoraTestSupport", targets: ["AgoraTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
@@ -55,8 +56,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore"]),
-        .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations"]),
+        // Shared by the test targets (and benchmarks): seeded generators.
+        .target(name: "AgoraTestSupport"),
+        .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore", "AgoraTestSupport"]),
+        .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations", "AgoraTestSupport"]),
         .testTarget(
             name: "AgoraWireTests",
             dependencies: [

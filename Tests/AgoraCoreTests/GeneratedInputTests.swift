@@ -1,21 +1,7 @@
+import AgoraTestSupport
 import Foundation
 import Testing
 @testable import AgoraCore
-
-/// splitmix64: the same seed gives the same inputs on every run, so a failure names its input.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Inputs built from the pieces version strings and ranges are made of, biased towards the
 /// numbers that overflow (UInt64.max, one above it, 30 digits) and the operators whose bounds

@@ -27,16 +27,6 @@ import Testing
         return builders.map(\.events)
     }
 
-    /// Interleaves feeds at random, keeping each feed's own order (the store needs it).
-    static func interleaved(_ feeds: [[Event]], using rng: inout SeededGenerator) -> [Event] {
-        var cursors = feeds.map { $0[...] }
-        var out: [Event] = []
-        while let index = cursors.indices.filter({ !cursors[$0].isEmpty }).randomElement(using: &rng) {
-            out.append(cursors[index].removeFirst())
-        }
-        return out
-    }
-
     static func scoreBytes(_ store: Store) throws -> [[UInt8]] {
         try store.read { txn in
             var out: [[UInt8]] = []
@@ -57,13 +47,8 @@ import Testing
         for round in 0..<6 {
             let directory = try TemporaryDirectory()
             let store = try openStore(directory, views: RegistryViews())
-            let order = Self.interleaved(feeds, using: &rng)
-            var start = 0
-            while start < order.count {
-                let end = min(order.count, start + Int.random(in: 1...17, using: &rng))
-                _ = try store.append(Array(order[start..<end]), verification: .none)
-                start = end
-            }
+            let order = RegistryViewsTestSupport.interleave(feeds, using: &rng)
+            #expect(try RegistryViewsTestSupport.appendInBatches(order, to: store, maxBatch: 17, using: &rng))
             // Applying events a second time (what a rebuild meeting an append does) changes nothing.
             let again = Array(order.shuffled(using: &rng).prefix(40))
             try store.environment.write { txn in try RegistryViews().apply(again, in: txn, databases: store.databases) }
