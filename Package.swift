@@ -53,6 +53,8 @@ let package = Package(
             dependencies: [
                 "AgoraCore", "AgoraStore", "AgoraRegistry", "AgoraWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -31,6 +31,21 @@ func reportingFailures(_ body: () throws -> Void) throws {
     }
 }
 
+/// `reportingFailures` for the asynchronous (network) commands.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        let failure = Failure(error)
+        printError(failure.message)
+        throw ExitCode(failure.code)
+    }
+}
+
 /// An error as the CLI reports it: one line a person can act on and the README's exit code.
 /// Every error type that can reach a command is classified here, so nothing prints as a raw
 /// NSError or LMDB dump and a storage fault is never mistaken for an integrity failure.
@@ -59,6 +74,11 @@ struct Failure {
                  .migrationOutOfOrder, .noViewMaintainer: Exit.storage
             }
         default:
+            if let text = NetworkErrorText.describe(error) {
+                message = text
+                code = Exit.failure
+                return
+            }
             let nsError = error as NSError
             if nsError.domain == NSCocoaErrorDomain || nsError.domain == NSPOSIXErrorDomain {
                 let path = nsError.userInfo[NSFilePathErrorKey] as? String
