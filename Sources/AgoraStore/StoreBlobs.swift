@@ -29,7 +29,7 @@ extension Store {
             }
             let digest = BlobDigest(hashing: buffer)
             if try hasBlob(digest) { return PreparedBlob(digest: digest, size: buffer.count, chunkSize: chunkSize, chunks: nil) }
-            guard let context = ZSTD_createCCtx() else { throw StoreError.corrupt("zstd could not allocate a context") }
+            guard let context = ZstdChunk.makeContext() else { throw StoreError.corrupt("zstd could not allocate a context") }
             defer { ZSTD_freeCCtx(context) }
             var chunks: [[UInt8]] = []
             chunks.reserveCapacity(buffer.count / chunkSize + 1)

@@ -59,7 +59,7 @@ import Testing
             }
             return ["verify"]
         },
-        Case(description: "a damaged archive chunk under verify --deep", status: 4, stdout: ["acme/json-kit 1.0.0", "chunk"]) { home in
+        Case(description: "a damaged archive chunk under verify --deep", status: 4, stdout: ["acme/json-kit 1.0.0", "chunk 0 of 1"]) { home in
             let store = try openStore(home)
             try store.environment.write { txn in
                 var entries: [([UInt8], [UInt8])] = []
