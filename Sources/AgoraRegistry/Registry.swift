@@ -21,6 +21,9 @@ public final class Registry: Sendable {
         guard FileManager.default.fileExists(atPath: home.identityURL.path) else {
             throw RegistryError("no Agora home at \(home.url.path); run `agora init` first", code: .notFound)
         }
+        guard access(home.identityURL.path, R_OK) == 0 else {
+            throw RegistryError("cannot read \(home.identityURL.path): \(String(cString: strerror(errno)))", code: .storage)
+        }
         self.home = home
         self.writerLock = writerLock
         self.identity = try Identity.read(from: home.identityURL)
