@@ -14,14 +14,7 @@ private struct RawPeer {
 
     static func make(clientReads: Bool) async throws -> RawPeer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let (sessions, accepted) = AsyncStream.makeStream(of: YamuxSession.self, bufferingPolicy: .bufferingOldest(1))
-        let server = try await ServerBootstrap(group: group)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    accepted.yield(try YamuxSession.configure(on: channel, role: .responder))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
+        let yamux = try await YamuxListener.start(group: group)
         let received = ByteCounter()
         let client = try await ClientBootstrap(group: group)
             .channelOption(.autoRead, value: clientReads)
@@ -29,10 +22,9 @@ private struct RawPeer {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(received) }
             }
-            .connect(to: server.localAddress!).get()
-        var iterator = sessions.makeAsyncIterator()
-        let listener = try #require(await iterator.next())
-        return RawPeer(group: group, server: server, client: client, listener: listener, received: received)
+            .connect(to: yamux.server.localAddress!).get()
+        let listener = try await yamux.accepted()
+        return RawPeer(group: group, server: yamux.server, client: client, listener: listener, received: received)
     }
 
     func shutdown() async throws {
@@ -94,7 +86,7 @@ private final class ByteCounter: ChannelInboundHandler, Sendable {
 
 @Suite struct YamuxCancellationTests {
     @Test func cancellingAReadResetsTheStream() async throws {
-        let pair = try await RawPeerPair.make()
+        let pair = try await Loopback.make()
         let stream = try await pair.dialer.openStream()
         let reader = Task { try await stream.read() }
         var inbound = pair.listener.inboundStreams.makeAsyncIterator()
@@ -106,7 +98,7 @@ private final class ByteCounter: ChannelInboundHandler, Sendable {
     }
 
     @Test func cancellingAWriteWaitingForWindowResetsTheStream() async throws {
-        let pair = try await RawPeerPair.make()
+        let pair = try await Loopback.make()
         let stream = try await pair.dialer.openStream()
         let writer = Task { try await stream.write(ByteBuffer(repeating: 1, count: 1 << 20)) }
         var inbound = pair.listener.inboundStreams.makeAsyncIterator()
@@ -119,7 +111,7 @@ private final class ByteCounter: ChannelInboundHandler, Sendable {
     }
 
     @Test func anAlreadyCancelledTaskDoesNotWait() async throws {
-        let pair = try await RawPeerPair.make()
+        let pair = try await Loopback.make()
         let stream = try await pair.dialer.openStream()
         let reader = Task {
             withUnsafeCurrentTask { $0?.cancel() }
@@ -127,37 +119,5 @@ private final class ByteCounter: ChannelInboundHandler, Sendable {
         }
         await #expect(throws: CancellationError.self) { _ = try await reader.value }
         try await pair.shutdown()
-    }
-}
-
-/// Two yamux sessions over loopback TCP.
-struct RawPeerPair {
-    let group: MultiThreadedEventLoopGroup
-    let server: any Channel
-    let dialer: YamuxSession
-    let listener: YamuxSession
-
-    static func make() async throws -> RawPeerPair {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let (sessions, accepted) = AsyncStream.makeStream(of: YamuxSession.self, bufferingPolicy: .bufferingOldest(1))
-        let server = try await ServerBootstrap(group: group)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    accepted.yield(try YamuxSession.configure(on: channel, role: .responder))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let client = try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()
-        let dialer = try await YamuxSession.install(on: client, role: .initiator).get()
-        var iterator = sessions.makeAsyncIterator()
-        let listener = try #require(await iterator.next())
-        return RawPeerPair(group: group, server: server, dialer: dialer, listener: listener)
-    }
-
-    func shutdown() async throws {
-        await dialer.close()
-        await listener.close()
-        try await server.close()
-        try await group.shutdownGracefully()
     }
 }
