@@ -8,9 +8,16 @@ struct YamuxListener {
     let server: any Channel
     let sessions: AsyncStream<YamuxSession>
 
-    static func start(group: any EventLoopGroup, configuration: YamuxConfiguration = YamuxConfiguration()) async throws -> YamuxListener {
+    /// - Parameter sendBuffer: a small kernel send buffer makes our own output queue fill sooner.
+    static func start(
+        group: any EventLoopGroup, configuration: YamuxConfiguration = YamuxConfiguration(), sendBuffer: Int? = nil
+    ) async throws -> YamuxListener {
         let (sessions, accepted) = AsyncStream.makeStream(of: YamuxSession.self, bufferingPolicy: .bufferingOldest(1))
-        let server = try await ServerBootstrap(group: group)
+        var bootstrap = ServerBootstrap(group: group)
+        if let sendBuffer {
+            bootstrap = bootstrap.childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(sendBuffer))
+        }
+        let server = try await bootstrap
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     accepted.yield(try YamuxSession.configure(on: channel, role: .responder, configuration: configuration))
