@@ -118,7 +118,7 @@ enum AgoraLoad {
     static func report(_ stage: String, _ options: Options) {
         let kib = rss(options.serverPID) ?? 0
         print(String(format: "%8.1f MiB  %@", Double(kib) / 1024, stage))
-        fflush(stdout)
+        fflush(nil)
     }
 
     static func parse(_ arguments: [String]) throws -> Options {
