@@ -44,7 +44,7 @@ enum AgoraLoad {
         var started = ContinuousClock.now
         var (sent, peak) = await flood(flooders, pings: options.floodPings, options: options)
         report("after \(sent) pings on \(flooders.count) connections, pongs read (peak \(peak / 1024) MiB, \(ContinuousClock.now - started))", options)
-        for channel in flooders { try await channel.setOption(.autoRead, value: false) }
+        for channel in flooders { try await channel.setOption(.autoRead, value: false).get() }
         started = ContinuousClock.now
         (sent, peak) = await flood(flooders, pings: options.floodPings, options: options)
         report("after \(sent) pings on \(flooders.count) connections never reading a pong (peak \(peak / 1024) MiB, \(ContinuousClock.now - started))", options)
@@ -95,33 +95,43 @@ enum AgoraLoad {
         }
     }
 
-    /// Writes up to `pings` yamux pings over `channels` (encrypted by their Noise handlers),
-    /// only into channels that can take more, so this process never buffers the flood, for at
-    /// most `floodSeconds`. Samples the server's RSS meanwhile; returns pings written and the
-    /// peak in KiB.
+    /// Writes up to `pings` yamux pings spread over `channels` (encrypted by their Noise
+    /// handlers), each write waiting for the previous one to reach the socket, so this process
+    /// never buffers the flood; stops at `floodSeconds` by closing the channels if they are
+    /// still stuck. Samples the server's RSS meanwhile; returns pings written and the peak in KiB.
     static func flood(_ channels: [any Channel], pings: Int, options: Options) async -> (sent: Int, peak: Int) {
         var batch = ByteBuffer()
         let perBatch = 4096
         for opaque in 0..<UInt32(perBatch) { YamuxFrame.ping(flags: .syn, opaque: opaque).encode(into: &batch) }
-        var peak = rss(options.serverPID) ?? 0
-        var sent = 0
-        var lastSample = ContinuousClock.now
+        let perChannel = pings / max(1, channels.count)
         let deadline = ContinuousClock.now + .seconds(options.floodSeconds)
-        while sent < pings, ContinuousClock.now < deadline {
-            var progressed = false
-            for channel in channels where channel.isWritable && sent < pings {
-                channel.writeAndFlush(batch, promise: nil)
-                sent += perBatch
-                progressed = true
-            }
-            if !progressed { try? await Task.sleep(for: .milliseconds(2)) }
-            if ContinuousClock.now - lastSample > .milliseconds(50) {
+        let sampler = Task {
+            var peak = rss(options.serverPID) ?? 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(50))
                 peak = max(peak, rss(options.serverPID) ?? 0)
-                lastSample = .now
+                if ContinuousClock.now >= deadline {
+                    for channel in channels { channel.close(promise: nil) }
+                }
             }
+            return peak
+        }
+        let sent = await withTaskGroup(of: Int.self) { group in
+            for channel in channels {
+                group.addTask { [batch] in
+                    var written = 0
+                    while written < perChannel, ContinuousClock.now < deadline {
+                        do { try await channel.writeAndFlush(batch).get() } catch { break }
+                        written += perBatch
+                    }
+                    return written
+                }
+            }
+            return await group.reduce(0, +)
         }
         try? await Task.sleep(for: .seconds(1))
-        return (sent, max(peak, rss(options.serverPID) ?? 0))
+        sampler.cancel()
+        return (sent, max(await sampler.value, rss(options.serverPID) ?? 0))
     }
 
     static func rss(_ pid: Int32) -> Int? {
