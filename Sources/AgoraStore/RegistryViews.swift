@@ -9,7 +9,7 @@ import AgoraCore
 /// (peer scores) are sums, which commute, so they are updated in place.
 public struct RegistryViews: ViewMaintainer {
     /// Bump when a fold or a record layout changes; stores rebuild their views on open.
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     /// Longest `scope/name` (UTF-8 bytes) a view indexes; LMDB keys stop at 511 bytes and a
     /// longer name is not a package anyone can publish through the tools. Events naming such a
     /// package stay in the log but are ignored by the views, on every node alike.
@@ -21,7 +21,7 @@ public struct RegistryViews: ViewMaintainer {
 
     public func apply(_ events: [Event], in txn: WriteTransaction, databases: StoreDatabases) throws {
         var batch = ViewBatch(txn: txn, databases: databases)
-        var rotated = false
+        var rotationAuthors: [PublicKey] = []
         for event in events {
             batch.remember(event)
             guard let body = try? event.decodedBody() else { continue }
@@ -38,14 +38,14 @@ public struct RegistryViews: ViewMaintainer {
                 try batch.recordTransfer(event, scope: scope, newOwner: transfer.newOwner)
             case .keyRotated:
                 try txn.put(databases.rotations, key: event.author.bytes, value: event.id.bytes)
-                rotated = true
+                rotationAuthors.append(event.author)
             case .retrievalObserved, .peerPenalised:
                 try batch.addToPeerScore(body)
             case .unknown:
                 continue
             }
         }
-        if rotated { try batch.refoldPrincipals() }
+        if !rotationAuthors.isEmpty { try batch.refoldPrincipals(retiring: rotationAuthors) }
         try batch.refoldDirty()
     }
 
