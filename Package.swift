@@ -67,6 +67,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraCore"]),
+        // Runs the built `agora` executable as real processes (kill-at-every-step, concurrency, output).
+        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

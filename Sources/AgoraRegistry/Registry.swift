@@ -12,15 +12,24 @@ public final class Registry: Sendable {
     public let home: AgoraHome
     public let store: Store
     public let identity: Identity
+    /// The new key, when opening finished a rotation a killed process had committed.
+    public let completedRotation: PublicKey?
 
     /// Opens an existing home; a missing one gets a message that says to run `agora init`.
+    /// A key rotation a killed process left half done is finished or rolled back first.
     public init(home: AgoraHome) throws {
         guard FileManager.default.fileExists(atPath: home.identityURL.path) else {
             throw RegistryError("no Agora home at \(home.url.path); run `agora init` first", code: .notFound)
         }
         self.home = home
-        self.identity = try Identity.read(from: home.identityURL)
         self.store = try Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews())
+        if FileManager.default.fileExists(atPath: home.pendingIdentityURL.path) {
+            let store = store
+            completedRotation = try home.withWriterLock { try Self.recoverRotation(home: home, store: store) }
+        } else {
+            completedRotation = nil
+        }
+        self.identity = try KeyFiles.read(home.identityURL)
     }
 
     public struct InitResult: Sendable {
@@ -29,13 +38,19 @@ public final class Registry: Sendable {
         public let created: Bool
     }
 
-    /// Creates the home, the store and an identity; running it again changes nothing.
+    /// Creates the home (0700), the store and a publisher key; running it again changes
+    /// nothing. Of several concurrent runs exactly one creates the key; the others report it
+    /// as already there.
     public static func initialize(home: AgoraHome) throws -> InitResult {
-        try FileManager.default.createDirectory(at: home.url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        var created = false
-        if !FileManager.default.fileExists(atPath: home.identityURL.path) {
-            try Identity.generate().write(to: home.identityURL)
-            created = true
+        try HomeFiles.makePrivateDirectory(home.url)
+        let created = try home.withWriterLock {
+            guard !FileManager.default.fileExists(atPath: home.identityURL.path) else { return false }
+            let identity = Identity.generate()
+            // The record first: a kill before the key exists leaves a record the next init
+            // overwrites; a key never exists without its record.
+            try FeedHeadRecord(key: identity.publicKey, seq: 0, id: nil).write(home: home)
+            CrashPoint.reach("init.feed-head-written")
+            return try KeyFiles.create(identity, at: home.identityURL)
         }
         let registry = try Registry(home: home)
         return InitResult(home: home, publicKey: registry.identity.publicKey, created: created)
@@ -47,28 +62,21 @@ public final class Registry: Sendable {
     }
 
     func withWriterLock<T>(_ body: () throws -> T) throws -> T {
-        let path = home.url.appendingPathComponent("write.lock").path
-        let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw RegistryError("cannot open \(path): \(String(cString: strerror(errno)))", code: .storage)
-        }
-        defer { close(descriptor) }
-        guard flock(descriptor, LOCK_EX) == 0 else {
-            throw RegistryError("cannot lock \(path): \(String(cString: strerror(errno)))", code: .storage)
-        }
-        defer { flock(descriptor, LOCK_UN) }
-        return try body()
+        try home.withWriterLock(body)
     }
 
-    /// Signs `body` as the next event of this node's feed and appends it, under the writer lock.
+    /// Signs `body` as the next event of this node's feed and appends it, under the writer
+    /// lock, then records the new head beside the key (`FeedHeadRecord`).
     func appendOwn(_ body: EventBody, storing blobs: [PreparedBlob] = []) throws -> Event {
         let signer = identity
-        let head = try store.head(of: signer.publicKey)
+        let head = try verifiedOwnHead()
         let event = Event.sign(by: signer, seq: (head?.seq ?? 0) + 1, prev: head?.id, timestamp: Self.now(), body: body)
         let outcome = try store.append([event], verification: .none, storing: blobs)
         guard case .appended = outcome.first else {
             throw RegistryError("the store refused our own event: \(String(describing: outcome.first))", code: .storage)
         }
+        CrashPoint.reach("append.committed")
+        try FeedHeadRecord(key: signer.publicKey, seq: event.seq, id: event.id).write(home: home)
         return event
     }
 }

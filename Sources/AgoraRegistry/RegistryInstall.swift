@@ -54,30 +54,21 @@ extension Registry {
             throw RegistryError("cannot resolve \(request.package): \(error)", code: .notFound)
         }
 
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var lockfile = try Lockfile.read(in: directory)
-        var installed: [InstallResult.Installed] = []
+        var plan: [(package: PackageIdentity, version: SemanticVersion, release: PackageRelease)] = []
         for (package, version) in resolution.sorted(by: { $0.key < $1.key }) {
             guard let release = releases[package]?[version.description] else {
                 throw RegistryError("internal: resolved \(package) \(version) without its release", code: .storage)
             }
-            let archive = try verifiedArchive(of: release, package: package, version: version)
-            let target = directory.appendingPathComponent(package.scope.lowercased()).appendingPathComponent(package.name.lowercased())
-            let contents: SourceArchive.Contents
-            do {
-                contents = try ArchiveExtractor.extract(archive, to: target, replacingExisting: true)
-            } catch {
-                throw RegistryError("cannot unpack \(package) \(version) into \(target.path): \(error)", code: .integrity)
-            }
-            let manifest = try Manifest.decode(json: release.manifest)
-            lockfile.record(Lockfile.Entry(
-                package: package.description, version: version.description, digest: Hex.encode(release.archiveDigest),
-                author: release.author.hex, event: release.event.hex, dependencies: manifest.dependencies))
-            installed.append(InstallResult.Installed(
-                package: package.description, version: version.description, digest: Hex.encode(release.archiveDigest),
-                path: target.path, files: contents.files.count))
+            plan.append((package, version, release))
         }
-        try lockfile.write(in: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let installed = try Lockfile.withLock(in: directory) {
+            try InstallFolder(directory: directory).install(plan.map { item in
+                InstallFolder.Item(package: item.package, version: item.version, release: item.release) {
+                    try self.verifiedArchive(of: item.release, package: item.package, version: item.version)
+                }
+            })
+        }
         try withWriterLock {
             for (scope, key) in trusted where try store.pinnedKey(for: scope) == nil {
                 try store.pin(key, for: scope)

@@ -32,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             for address in addresses {
                 let bound = try await host.listen(on: address)
-                print(bound.withPeerID(host.peerID))
+                say("\(bound.withPeerID(host.peerID))")
             }
         } catch {
             await host.shutdown()

@@ -19,9 +19,9 @@ struct VerifyCommand: ParsableCommand {
                 try JSONOutput.print(report)
             } else {
                 let rate = report.chainSeconds > 0 ? Int(Double(report.events) / report.chainSeconds) : 0
-                print("log    \(report.events) events in \(report.feeds) feeds, \(report.signaturesChecked) signatures checked\(deep ? " (deep)" : ""), \(String(format: "%.3f", report.chainSeconds)) s (\(rate) events/s)")
-                print("views  rebuilt from the log in \(String(format: "%.3f", report.viewsSeconds)) s: \(report.viewsEqual ? "identical to the live views" : "DIFFERENT")")
-                print(report.problem.map { "FAILED: \($0)" } ?? "OK")
+                say("log    \(report.events) events in \(report.feeds) feeds, \(report.signaturesChecked) signatures checked\(deep ? " (deep)" : ""), \(String(format: "%.3f", report.chainSeconds)) s (\(rate) events/s)")
+                say("views  rebuilt from the log in \(String(format: "%.3f", report.viewsSeconds)) s: \(report.viewsEqual ? "identical to the live views" : "DIFFERENT")")
+                say("\(report.problem.map { "FAILED: \($0)" } ?? "OK")")
             }
             if !report.ok { throw ExitCode(Exit.integrity) }
         }
