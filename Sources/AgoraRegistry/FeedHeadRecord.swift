@@ -57,6 +57,13 @@ extension Registry {
     /// The head to sign after, once the store is shown to hold the whole feed as recorded.
     func verifiedOwnHead() throws -> FeedHead? {
         let key = identity.publicKey
+        let onDisk = try KeyFiles.read(home.identityURL).publicKey
+        guard onDisk == key else {
+            throw RegistryError(
+                "the publisher key changed to \(onDisk.short) while this command waited for the lock "
+                    + "(another process rotated it); nothing was signed, run the command again",
+                code: .conflict)
+        }
         let stored = try store.head(of: key)
         guard let record = try FeedHeadRecord.read(home: home) else {
             // A home from before the record existed: its store is the only account of the feed.

@@ -89,6 +89,15 @@ enum HomeFiles {
         if info.st_mode & 0o077 != 0, chmod(url.path, info.st_mode & 0o700) != 0 { throw failure("cannot restrict", url) }
     }
 
+    /// Best effort for homes made before they were created 0700: a home someone else owns
+    /// (a shared read-only mirror) cannot be changed and is left as it is.
+    static func closeToOthers(_ url: URL) {
+        var info = stat()
+        if lstat(url.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_mode & 0o077 != 0 {
+            chmod(url.path, info.st_mode & 0o700)
+        }
+    }
+
     static func failure(_ what: String, _ url: URL) -> RegistryError {
         RegistryError("\(what) \(url.path): \(String(cString: strerror(errno)))", code: .storage)
     }

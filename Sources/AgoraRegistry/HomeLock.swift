@@ -16,6 +16,7 @@ extension AgoraHome {
         }
         defer { flock(descriptor, LOCK_UN) }
         HomeFiles.removeStaleTemporaries(in: url)
+        HomeFiles.closeToOthers(url)
         return try body()
     }
 }

@@ -151,3 +151,30 @@ import Testing
         #expect(homeLeftovers(scratch).isEmpty)
     }
 }
+
+extension KeyProcessTests {
+    /// Several `keys --rotate` at once: each either rotates the key it found current or is
+    /// told the key changed under it; no key is ever rotated twice.
+    @Test func concurrentRotationsNeverStack() throws {
+        let scratch = try Scratch()
+        let agora = scratch.agora
+        try agora.ok("init")
+        let started = try (0..<6).map { _ in try agora.start(["keys", "--rotate"]) }
+        let results = started.map(AgoraProcess.finish)
+        #expect(results.allSatisfy { $0.status == 0 || ($0.status == 6 && $0.err.contains("run the command again")) }, "\(results.map(\.err))")
+        let rotations = try rotations(agora)
+        #expect(rotations.count == results.filter { $0.status == 0 }.count)
+        #expect(Set(rotations.map(\.author)).count == rotations.count)
+        try agora.ok("publish", try scratch.package("p1", name: "tool", version: "1.0.0").path)
+        try agora.ok("verify")
+    }
+
+    @Test func aWorldReadableHomeIsClosedByTheNextWriter() throws {
+        let scratch = try Scratch()
+        let agora = scratch.agora
+        try agora.ok("init")
+        chmod(scratch.home.path, 0o755)
+        try agora.ok("publish", try scratch.package("p1", name: "tool", version: "1.0.0").path)
+        #expect(try permissions(scratch.home) == 0o700)
+    }
+}
