@@ -22,7 +22,7 @@ public struct KeyRevocations: Sendable, Equatable {
 
     /// Reads the rotations among `events`; other events are ignored.
     public init(events: some Sequence<Event>) {
-        for event in events {
+        for event in events where event.kind == .keyRotated {
             guard case .keyRotated(let rotation)? = try? event.decodedBody(),
                   PrincipalMap.isValid(rotation, by: event.author) else { continue }
             if let current = retired[event.author], current.seq <= event.seq {
@@ -36,8 +36,7 @@ public struct KeyRevocations: Sendable, Equatable {
     /// Whether the views may use `event` at all.
     public func admits(_ event: Event) -> Bool {
         guard let point = retired[event.author], event.seq >= point.seq else { return true }
-        guard event.seq == point.seq, case .keyRotated? = try? event.decodedBody() else { return false }
-        return true
+        return event.seq == point.seq && event.kind == .keyRotated
     }
 
     /// Whether `rotation`, in `event`, links its new key to the author's principal.
