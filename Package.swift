@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "AgoraStore", targets: ["AgoraStore"]),
         .library(name: "AgoraWire", targets: ["AgoraWire"]),
         .library(name: "AgoraRegistry", targets: ["AgoraRegistry"]),
+        .library(name: "AgoraTestSupport", targets: ["AgoraTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
@@ -52,11 +53,15 @@ let package = Package(
             dependencies: [
                 "AgoraCore", "AgoraStore", "AgoraRegistry", "AgoraWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore"]),
-        .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations"]),
+        // Shared by the test targets (and benchmarks): seeded generators.
+        .target(name: "AgoraTestSupport"),
+        .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore", "AgoraTestSupport"]),
+        .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations", "AgoraTestSupport"]),
         .testTarget(
             name: "AgoraWireTests",
             dependencies: [
@@ -67,8 +72,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraCore"]),
-        // Runs the built `agora` executable as real processes (kill-at-every-step, concurrency, output).
-        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraCore"]),
+        // Runs the built `agora` executable as a subprocess (exit codes, messages, signals).
+        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations"]),
     ],
     swiftLanguageModes: [.v6]
 )

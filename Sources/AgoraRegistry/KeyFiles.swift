@@ -38,7 +38,7 @@ public enum KeyFiles {
         let legacy = FileManager.default.fileExists(atPath: home.identityURL.path)
         guard create || legacy else { return nil }
         try HomeFiles.makePrivateDirectory(home.url)
-        return try home.withWriterLock {
+        return try home.withWriterLock(WriterLockPolicy()) {
             if !FileManager.default.fileExists(atPath: home.nodeKeyURL.path) {
                 let key = legacy ? try read(home.identityURL) : Identity.generate()
                 _ = try self.create(key, at: home.nodeKeyURL)

@@ -12,20 +12,27 @@ public final class Registry: Sendable {
     public let home: AgoraHome
     public let store: Store
     public let identity: Identity
+    public let writerLock: WriterLockPolicy
     /// The new key, when opening finished a rotation a killed process had committed.
     public let completedRotation: PublicKey?
 
-    /// Opens an existing home; a missing one gets a message that says to run `agora init`.
-    /// A key rotation a killed process left half done is finished or rolled back first.
-    public init(home: AgoraHome) throws {
+    /// Opens an existing home; a missing one gets a message that says to run `agora init`, an
+    /// unreadable one the path and the OS reason (exit 7, never "not found"). A key rotation a
+    /// killed process left half done is finished or rolled back first.
+    public init(home: AgoraHome, writerLock: WriterLockPolicy = WriterLockPolicy()) throws {
+        try home.checkReadable()
         guard FileManager.default.fileExists(atPath: home.identityURL.path) else {
             throw RegistryError("no Agora home at \(home.url.path); run `agora init` first", code: .notFound)
         }
+        guard access(home.identityURL.path, R_OK) == 0 else {
+            throw RegistryError("cannot read \(home.identityURL.path): \(String(cString: strerror(errno)))", code: .storage)
+        }
         self.home = home
+        self.writerLock = writerLock
         self.store = try Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews())
         if FileManager.default.fileExists(atPath: home.pendingIdentityURL.path) {
             let store = store
-            completedRotation = try home.withWriterLock { try Self.recoverRotation(home: home, store: store) }
+            completedRotation = try home.withWriterLock(writerLock) { try Self.recoverRotation(home: home, store: store) }
         } else {
             completedRotation = nil
         }
@@ -41,9 +48,11 @@ public final class Registry: Sendable {
     /// Creates the home (0700), the store and a publisher key; running it again changes
     /// nothing. Of several concurrent runs exactly one creates the key; the others report it
     /// as already there.
-    public static func initialize(home: AgoraHome) throws -> InitResult {
+    public static func initialize(home: AgoraHome, writerLock: WriterLockPolicy = WriterLockPolicy()) throws -> InitResult {
+        try home.checkReadable()
         try HomeFiles.makePrivateDirectory(home.url)
-        let created = try home.withWriterLock {
+        try home.checkReadable()
+        let created = try home.withWriterLock(writerLock) {
             guard !FileManager.default.fileExists(atPath: home.identityURL.path) else { return false }
             let identity = Identity.generate()
             // The record first: a kill before the key exists leaves a record the next init
@@ -52,7 +61,7 @@ public final class Registry: Sendable {
             CrashPoint.reach("init.feed-head-written")
             return try KeyFiles.create(identity, at: home.identityURL)
         }
-        let registry = try Registry(home: home)
+        let registry = try Registry(home: home, writerLock: writerLock)
         return InitResult(home: home, publicKey: registry.identity.publicKey, created: created)
     }
 
@@ -62,7 +71,7 @@ public final class Registry: Sendable {
     }
 
     func withWriterLock<T>(_ body: () throws -> T) throws -> T {
-        try home.withWriterLock(body)
+        try home.withWriterLock(writerLock, body)
     }
 
     /// Signs `body` as the next event of this node's feed and appends it, under the writer
@@ -70,7 +79,14 @@ public final class Registry: Sendable {
     func appendOwn(_ body: EventBody, storing blobs: [PreparedBlob] = []) throws -> Event {
         let signer = identity
         let head = try verifiedOwnHead()
-        let event = Event.sign(by: signer, seq: (head?.seq ?? 0) + 1, prev: head?.id, timestamp: Self.now(), body: body)
+        let (seq, overflow) = (head?.seq ?? 0).addingReportingOverflow(1)
+        guard !overflow else { throw RegistryError("the feed of \(signer.publicKey.short) is full (seq \(UInt64.max))", code: .storage) }
+        let event: Event
+        do {
+            event = try Event.sign(by: signer, seq: seq, prev: head?.id, timestamp: Self.now(), body: body)
+        } catch {
+            throw RegistryError("cannot sign the event: \(error)")
+        }
         let outcome = try store.append([event], verification: .none, storing: blobs)
         guard case .appended = outcome.first else {
             throw RegistryError("the store refused our own event: \(String(describing: outcome.first))", code: .storage)

@@ -44,7 +44,7 @@ extension Registry {
                         dependencies[try PackageIdentity(parsing: name)] = try VersionRange(parsing: range)
                     }
                     candidates.append(ResolverCandidate(version: version, dependencies: dependencies, isYanked: release.yanked))
-                    byVersion[version.description] = release
+                    byVersion[String(SemanticVersion.identityKey(version.description))] = release
                 }
                 releases[package] = byVersion
                 return candidates
@@ -56,12 +56,16 @@ extension Registry {
 
         var plan: [(package: PackageIdentity, version: SemanticVersion, release: PackageRelease)] = []
         for (package, version) in resolution.sorted(by: { $0.key < $1.key }) {
-            guard let release = releases[package]?[version.description] else {
+            guard let release = releases[package]?[String(SemanticVersion.identityKey(version.description))] else {
                 throw RegistryError("internal: resolved \(package) \(version) without its release", code: .storage)
             }
             plan.append((package, version, release))
         }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RegistryError("cannot create \(directory.path): \(FileErrorReason.of(error))", code: .storage)
+        }
         let installed = try Lockfile.withLock(in: directory) {
             try InstallFolder(directory: directory).install(plan.map { item in
                 InstallFolder.Item(package: item.package, version: item.version, release: item.release) {

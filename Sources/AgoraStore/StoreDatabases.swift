@@ -34,6 +34,9 @@ public struct StoreDatabases: Sendable {
     public static let fuzzySpec = DatabaseSpec("fuzzy", flags: [.duplicateSort, .duplicateFixed])
     public static let docsSpec = DatabaseSpec("docs")
     public static let scoresSpec = DatabaseSpec("scores")
+    /// Peer ID → IDs of the retrieval and penalty events about it: the set each score is the
+    /// sum over, so an event is counted once however often it is applied.
+    public static let peerEventsSpec = DatabaseSpec("peerEvents", flags: [.duplicateSort, .duplicateFixed])
     /// Bookkeeping behind the views above, so any event re-folds only what it touches.
     /// Author key → `scope/name` of each package it released or yanked, and `scope/` of each
     /// scope it transferred or received: what a key rotation must re-fold.
@@ -48,7 +51,7 @@ public struct StoreDatabases: Sendable {
 
     public static let viewSpecs: [DatabaseSpec] = [
         releasesSpec, packageEventsSpec, principalsSpec, scopesSpec, postingsSpec, namesSpec, fuzzySpec, docsSpec, scoresSpec,
-        authorIndexSpec, scopeEventsSpec, scopeAuthorsSpec, rotationsSpec,
+        authorIndexSpec, scopeEventsSpec, scopeAuthorsSpec, rotationsSpec, peerEventsSpec,
     ]
     public static let baseSpecs: [DatabaseSpec] = [
         metaSpec, logSpec, eventIndexSpec, feedsSpec, feedEntriesSpec, evidenceSpec, blobsSpec, blobChunksSpec, pinsSpec,
@@ -56,10 +59,10 @@ public struct StoreDatabases: Sendable {
 
     public let meta, log, eventIndex, feeds, feedEntries, evidence, blobs, blobChunks, pins: Database
     public let releases, packageEvents, principals, scopes, postings, names, fuzzy, docs, scores: Database
-    public let authorIndex, scopeEvents, scopeAuthors, rotations: Database
+    public let authorIndex, scopeEvents, scopeAuthors, rotations, peerEvents: Database
 
     public var views: [Database] {
-        [releases, packageEvents, principals, scopes, postings, names, fuzzy, docs, scores, authorIndex, scopeEvents, scopeAuthors, rotations]
+        [releases, packageEvents, principals, scopes, postings, names, fuzzy, docs, scores, authorIndex, scopeEvents, scopeAuthors, rotations, peerEvents]
     }
 
     init(opening txn: some ReadableTransaction) throws {
@@ -91,6 +94,7 @@ public struct StoreDatabases: Sendable {
         scopeEvents = try open(Self.scopeEventsSpec)
         scopeAuthors = try open(Self.scopeAuthorsSpec)
         rotations = try open(Self.rotationsSpec)
+        peerEvents = try open(Self.peerEventsSpec)
     }
 }
 
@@ -118,6 +122,20 @@ extension StoreDatabases {
         try txn.withValue(log, key: BigEndian.bytes(localSeq)) { bytes in
             try Self.decodeStored(bytes, localSeq: localSeq)
         }
+    }
+
+    /// At most `limit` log entries above `since`, in local order, inside the caller's transaction.
+    func events(since: UInt64, limit: Int, in txn: some ReadableTransaction) throws -> [LogEntry] {
+        guard limit > 0, since < .max else { return [] }
+        var out: [LogEntry] = []
+        try txn.forEach(log, from: BigEndian.bytes(since + 1)) { entry in
+            guard let localSeq = BigEndian.uint64(entry.key), localSeq > since else {
+                throw StoreError.corrupt("log key of \(entry.key.count) bytes")
+            }
+            out.append(LogEntry(localSeq: localSeq, event: try Self.decodeStored(entry.value, localSeq: localSeq)))
+            return out.count < limit
+        }
+        return out
     }
 
     public func localSeq(of id: EventID, in txn: some ReadableTransaction) throws -> UInt64? {

@@ -1,131 +1,108 @@
 import Foundation
 
-/// Runs the real `agora` executable (built beside the test bundle by `swift build --build-tests`).
+/// Runs the real `agora` executable built beside this test bundle, so exit codes, messages
+/// and signals are what a person at a terminal gets.
 struct AgoraProcess {
-    struct Result {
-        var status: Int32
-        var stdout: Data
-        var stderr: Data
-        var out: String { String(decoding: stdout, as: UTF8.self) }
-        var err: String { String(decoding: stderr, as: UTF8.self) }
+    struct Result: CustomStringConvertible {
+        let status: Int32
+        /// True when the process died of a signal (a trap, SIGBUS, a double free's abort).
+        let signalled: Bool
+        let stdout: String
+        let stderr: String
+
+        var description: String { "status \(status)\(signalled ? " (signal)" : ""), stderr: \(stderr), stdout: \(stdout.prefix(400))" }
     }
+
+    /// User and group `nobody`: permission checks do not apply to root, so tests that need
+    /// them run the command as this user through `setpriv`.
+    static let nobody: UInt32 = 65534
 
     static let binary: URL = {
         if let path = ProcessInfo.processInfo.environment["AGORA_BINARY"] { return URL(fileURLWithPath: path) }
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("agora")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: ".build/debug/agora")
+        let beside = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("agora")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return packageRoot.appendingPathComponent(".build/debug/agora")
     }()
 
-    let home: URL
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
-    /// Starts `agora args…` with `AGORA_HOME` set (and `crashAt` as the test hook), without waiting.
-    func start(_ arguments: [String], crashAt: String? = nil, in directory: URL? = nil) throws -> (Process, Pipe, Pipe) {
+    static func example(_ name: String) -> String { packageRoot.appendingPathComponent("examples/\(name)").path }
+
+    static var canSwitchUser: Bool {
+        geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+    }
+
+    /// Runs `agora arguments…` to completion; `user` runs it as that uid (root only).
+    @discardableResult
+    static func run(_ arguments: [String], user: UInt32? = nil, environment: [String: String] = [:]) throws -> Result {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("agora-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let out = scratch.appendingPathComponent("out")
+        let err = scratch.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["AGORA_HOME"] = home.path
-        environment["AGORA_TEST_CRASH_AT"] = crashAt
-        process.environment = environment
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        if let user {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
+        var env = ProcessInfo.processInfo.environment
+        env["AGORA_HOME"] = nil
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let outHandle = try FileHandle(forWritingTo: out)
+        let errHandle = try FileHandle(forWritingTo: err)
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        process.standardInput = FileHandle.nullDevice
         try process.run()
-        return (process, out, err)
-    }
-
-    static func finish(_ started: (Process, Pipe, Pipe)) -> Result {
-        let (process, out, err) = started
-        // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: outData, stderr: errData)
-    }
-
-    @discardableResult
-    func run(_ arguments: String..., crashAt: String? = nil, in directory: URL? = nil) throws -> Result {
-        Self.finish(try start(arguments, crashAt: crashAt, in: directory))
-    }
-
-    /// Runs and requires exit 0, with the output in the failure message otherwise.
-    @discardableResult
-    func ok(_ arguments: String..., in directory: URL? = nil) throws -> Result {
-        let result = Self.finish(try start(arguments, in: directory))
-        guard result.status == 0 else {
-            throw CLIFailure("agora \(arguments.joined(separator: " ")) exited \(result.status): \(result.err)\(result.out)")
-        }
-        return result
-    }
-
-    func json(_ arguments: String...) throws -> Any {
-        let result = Self.finish(try start(arguments + ["--json"]))
-        guard result.status == 0 else { throw CLIFailure("agora \(arguments.joined(separator: " ")) --json exited \(result.status): \(result.err)") }
-        return try JSONSerialization.jsonObject(with: result.stdout)
+        try outHandle.close()
+        try errHandle.close()
+        return Result(
+            status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
+            stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "", stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 }
 
-struct CLIFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// A scratch folder with a home inside, removed at the end of the test.
-final class Scratch {
-    let url: URL
-    var home: URL { url.appendingPathComponent("home") }
-    var agora: AgoraProcess { AgoraProcess(home: home) }
+/// A home with one published package, in a scratch folder removed afterwards.
+final class PublishedHome {
+    let root: URL
+    let home: URL
+    var store: URL { home.appendingPathComponent("store") }
+    var dataFile: URL { store.appendingPathComponent("data.mdb") }
 
     init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("agora-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    /// An agora.json package folder; `files` maps relative paths to contents.
-    func package(
-        _ folder: String, scope: String = "acme", name: String, version: String, description: String = "a package",
-        keywords: [String] = [], authors: [String] = [], dependencies: [String: String] = [:], files: [String: String] = ["main.txt": "hello"]
-    ) throws -> URL {
-        let root = url.appendingPathComponent(folder)
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("agora-cli-home-\(UUID().uuidString)")
+        home = root.appendingPathComponent("home")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let manifest: [String: Any] = [
-            "scope": scope, "name": name, "version": version, "description": description,
-            "keywords": keywords, "authors": authors, "dependencies": dependencies,
-        ]
-        try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys]).write(to: root.appendingPathComponent("agora.json"))
-        for (path, text) in files {
-            let file = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: file)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
+        for arguments in [["init"], ["publish", AgoraProcess.example("json-kit")]] {
+            let result = try AgoraProcess.run(arguments + ["--home", home.path])
+            guard result.status == 0 else { throw SetupError("agora \(arguments) failed: \(result)") }
         }
-        return root
     }
 
-    /// Every name under `directory`, recursively, relative to it.
-    func listing(_ directory: URL) -> [String] {
-        (FileManager.default.enumerator(atPath: directory.path)?.allObjects as? [String] ?? []).sorted()
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    /// Gives the whole home to `uid`, so a command run as that user meets only the fault a test adds.
+    func chown(to uid: UInt32) throws {
+        let enumerator = FileManager.default.enumerator(atPath: home.path)
+        var paths = [home.path]
+        while let relative = enumerator?.nextObject() as? String { paths.append(home.appendingPathComponent(relative).path) }
+        for path in paths where Foundation.chown(path, uid, uid) != 0 {
+            throw SetupError("chown \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }
 
-/// Mode bits of a path (without the file type).
-func permissions(_ url: URL) throws -> Int {
-    var info = stat()
-    guard lstat(url.path, &info) == 0 else { throw CLIFailure("cannot stat \(url.path)") }
-    return Int(info.st_mode & 0o7777)
+struct SetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -7,7 +7,7 @@ import Testing
     static let steps = ["install.verified", "install.locked-entries", "install.staged", "install.moved-aside", "install.swapped"]
 
     /// A home with acme/app 1.0.0 and 2.0.0 depending on acme/lib.
-    func published(_ scratch: Scratch) throws -> AgoraProcess {
+    func published(_ scratch: Scratch) throws -> AgoraRunner {
         let agora = scratch.agora
         try agora.ok("init")
         try agora.ok("publish", try scratch.package("lib1", name: "lib", version: "1.0.0", files: ["lib.txt": "lib one"]).path)
@@ -91,7 +91,7 @@ import Testing
         }
         let folder = scratch.url.appendingPathComponent("deps")
         let started = try names.map { try agora.start(["install", "acme/\($0)", "--to", folder.path]) }
-        let results = started.map(AgoraProcess.finish)
+        let results = started.map(AgoraRunner.finish)
         #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.err))")
         #expect(try lockedPackages(folder) == Dictionary(uniqueKeysWithValues: names.map { ("acme/\($0)", "1.0.0") }))
         for name in names {

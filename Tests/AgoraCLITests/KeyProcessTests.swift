@@ -7,12 +7,12 @@ import Testing
     /// Every point where `keys --rotate` writes something durable.
     static let rotationSteps = ["rotate.key-written", "append.committed", "rotate.committed", "rotate.retired", "rotate.head-switched"]
 
-    func publicKey(_ agora: AgoraProcess) throws -> String {
+    func publicKey(_ agora: AgoraRunner) throws -> String {
         try #require((try agora.json("keys") as? [String: Any])?["publicKey"] as? String)
     }
 
     /// Rotations in the log: (author, new key).
-    func rotations(_ agora: AgoraProcess) throws -> [(author: String, new: String)] {
+    func rotations(_ agora: AgoraRunner) throws -> [(author: String, new: String)] {
         let page = try #require(try agora.json("log", "--limit", "1000") as? [String: Any])
         let entries = try #require(page["entries"] as? [[String: Any]])
         return entries.compactMap { entry in
@@ -123,7 +123,7 @@ import Testing
         let scratch = try Scratch()
         let agora = scratch.agora
         let started = try (0..<8).map { _ in try agora.start(["init", "--json"]) }
-        let results = started.map(AgoraProcess.finish)
+        let results = started.map(AgoraRunner.finish)
         #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.err))")
         let answers = try results.map { try #require(try JSONSerialization.jsonObject(with: $0.stdout) as? [String: String]) }
         #expect(answers.filter { $0["created"] == "true" }.count == 1)
@@ -160,7 +160,7 @@ extension KeyProcessTests {
         let agora = scratch.agora
         try agora.ok("init")
         let started = try (0..<6).map { _ in try agora.start(["keys", "--rotate"]) }
-        let results = started.map(AgoraProcess.finish)
+        let results = started.map(AgoraRunner.finish)
         #expect(results.allSatisfy { $0.status == 0 || ($0.status == 6 && $0.err.contains("run the command again")) }, "\(results.map(\.err))")
         let rotations = try rotations(agora)
         #expect(rotations.count == results.filter { $0.status == 0 }.count)

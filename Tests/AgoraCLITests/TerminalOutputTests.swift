@@ -33,7 +33,7 @@ import Testing
         }
     }
 
-    func expectClean(_ result: AgoraProcess.Result, _ what: String) {
+    func expectClean(_ result: AgoraRunner.Result, _ what: String) {
         #expect(Self.rawControls(in: result.stdout).isEmpty, "\(what) stdout: \(result.out.unicodeScalars.map { $0.escaped(asASCII: true) }.joined())")
         #expect(Self.rawControls(in: result.stderr).isEmpty, "\(what) stderr: \(result.err.unicodeScalars.map { $0.escaped(asASCII: true) }.joined())")
     }

@@ -30,7 +30,7 @@ import Testing
         ]
         var prev = head
         for body in forged {
-            let event = Event.sign(by: registry.identity, seq: prev.seq + 1, prev: prev.id, timestamp: 1, body: body)
+            let event = try Event.sign(by: registry.identity, seq: prev.seq + 1, prev: prev.id, timestamp: 1, body: body)
             let next = try rotated.store.lastLocalSeq() + 1
             #expect(try rotated.store.append([event], verification: .everySignature) == [.appended(localSeq: next)])
             prev = FeedHead(seq: event.seq, id: event.id)

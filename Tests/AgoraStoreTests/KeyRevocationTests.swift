@@ -17,9 +17,9 @@ import Testing
 
     /// An event of `builder`'s key at `seq` after the builder's event at `seq - 1`: a second
     /// event for a feed position, as a thief holding the key could sign.
-    func equivocating(_ builder: FeedBuilder, seq: UInt64, _ body: EventBody) -> Event {
+    func equivocating(_ builder: FeedBuilder, seq: UInt64, _ body: EventBody) throws -> Event {
         let prev = seq > 1 ? builder.events[Int(seq) - 2].id : nil
-        return Event.sign(by: builder.identity, seq: seq, prev: prev, timestamp: 999, body: body)
+        return try Event.sign(by: builder.identity, seq: seq, prev: prev, timestamp: 999, body: body)
     }
 
     func release(_ version: String, byte: UInt8 = 9) -> EventBody {
@@ -62,7 +62,7 @@ import Testing
         old.publish("acme", "json", "1.0.0")
         old.rotate(to: new.identity)
         new.publish("acme", "json", "1.1.0")
-        let atRotation = equivocating(old, seq: 2, release("6.6.6"))
+        let atRotation = try equivocating(old, seq: 2, release("6.6.6"))
         let events = old.events + new.events + [atRotation]
         let state = try #require(fold(events))
         #expect(Set(state.releases.map(\.version)) == ["1.0.0", "1.1.0"])
@@ -76,7 +76,7 @@ import Testing
         old.publish("acme", "json", "1.0.1")
         old.rotate(to: new.identity)
         // Signed for seq 2, before the rotation at seq 3: cannot be told from the owner's own.
-        let below = equivocating(old, seq: 2, release("1.0.2", byte: 4))
+        let below = try equivocating(old, seq: 2, release("1.0.2", byte: 4))
         let state = try #require(fold(old.events + new.events + [below]))
         #expect(Set(state.releases.map(\.version)) == ["1.0.0", "1.0.1", "1.0.2"])
     }
@@ -87,7 +87,7 @@ import Testing
         let thief = try Identity(seed: [UInt8](repeating: 3, count: 32))
         old.publish("acme", "json", "1.0.0")
         old.rotate(to: owner)
-        let race = equivocating(old, seq: 2, .keyRotated(KeyRotated(
+        let race = try equivocating(old, seq: 2, .keyRotated(KeyRotated(
             newKey: thief.publicKey,
             newKeySignature: thief.sign(KeyRotated.countersignedMessage(old: old.key, new: thief.publicKey)))))
         old.publish("acme", "json", "2.0.0")
@@ -98,7 +98,7 @@ import Testing
             #expect(fold(events)?.releases.map(\.version) == ["1.0.0"])
         }
         // A single rotation to one key (even signed twice) is no race.
-        let same = equivocating(old, seq: 2, old.events[1].decodedBodyOrNil!)
+        let same = try equivocating(old, seq: 2, old.events[1].decodedBodyOrNil!)
         #expect(KeyRevocations(events: [old.events[1], same]).adopts(try #require(rotation(in: same)), in: same))
     }
 

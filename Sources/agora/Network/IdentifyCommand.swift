@@ -17,28 +17,30 @@ struct IdentifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let target = try NetworkCommand.parse(address)
-        try await NetworkCommand.withHost { host in
-            let connection = try await host.connect(to: target)
-            let info = try await host.identify(connection.remotePeer)
-            if json {
-                let object: [String: Any] = [
-                    "peer_id": info.peer.base58,
-                    "agent_version": info.agentVersion ?? "",
-                    "protocol_version": info.protocolVersion ?? "",
-                    "protocols": info.protocols,
-                    "listen_addrs": info.listenAddrs.map { "\($0)" },
-                    "observed_addr": info.observedAddr.map { "\($0)" } ?? "",
-                ]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                JSONOutput.printRaw(data)
-            } else {
-                say("peer:      \(info.peer)")
-                say("agent:     \(info.agentVersion ?? "-")")
-                say("protocol:  \(info.protocolVersion ?? "-")")
-                say("addresses: \(info.listenAddrs.map { "\($0)" }.joined(separator: " "))")
-                say("observed:  \(info.observedAddr.map { "\($0)" } ?? "-")")
-                say("protocols:")
-                for name in info.protocols { say("  \(name)") }
+        try await reportingFailures {
+            try await NetworkCommand.withHost { host in
+                let connection = try await host.connect(to: target)
+                let info = try await host.identify(connection.remotePeer)
+                if json {
+                    let object: [String: Any] = [
+                        "peer_id": info.peer.base58,
+                        "agent_version": info.agentVersion ?? "",
+                        "protocol_version": info.protocolVersion ?? "",
+                        "protocols": info.protocols,
+                        "listen_addrs": info.listenAddrs.map { "\($0)" },
+                        "observed_addr": info.observedAddr.map { "\($0)" } ?? "",
+                    ]
+                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                    JSONOutput.printRaw(data)
+                } else {
+                    say("peer:      \(info.peer)")
+                    say("agent:     \(info.agentVersion ?? "-")")
+                    say("protocol:  \(info.protocolVersion ?? "-")")
+                    say("addresses: \(info.listenAddrs.map { "\($0)" }.joined(separator: " "))")
+                    say("observed:  \(info.observedAddr.map { "\($0)" } ?? "-")")
+                    say("protocols:")
+                    for name in info.protocols { say("  \(name)") }
+                }
             }
         }
     }

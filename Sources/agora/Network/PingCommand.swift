@@ -21,12 +21,14 @@ struct PingCommand: AsyncParsableCommand {
 
     func run() async throws {
         let target = try NetworkCommand.parse(address)
-        try await NetworkCommand.withHost { host in
-            let connection = try await host.connect(to: target)
-            say("connected to \(connection.remotePeer)")
-            let rtts = try await host.ping(connection.remotePeer, count: count)
-            for (index, rtt) in rtts.enumerated() {
-                say("ping \(index + 1): \(NetworkCommand.milliseconds(rtt)) ms")
+        try await reportingFailures {
+            try await NetworkCommand.withHost { host in
+                let connection = try await host.connect(to: target)
+                say("connected to \(connection.remotePeer)")
+                let rtts = try await host.ping(connection.remotePeer, count: count)
+                for (index, rtt) in rtts.enumerated() {
+                    say("ping \(index + 1): \(NetworkCommand.milliseconds(rtt)) ms")
+                }
             }
         }
     }

@@ -30,8 +30,12 @@ struct InfoCommand: ParsableCommand {
                     say("depends   \(manifest.dependencies.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
                 }
             }
-            if info.contested {
-                say("CONTESTED: \(info.claimants.count) keys claim this scope; pinned: \(info.pinned ?? "none (install refuses until you run agora trust)")")
+            if info.contested, let pinned = info.pinned {
+                let hidden = info.hiddenReleases > 0
+                    ? " (\(info.hiddenReleases) release\(info.hiddenReleases == 1 ? "" : "s") by other keys hidden)" : ""
+                say("CONTESTED: \(info.claimants.count) keys claim this scope; showing only the pinned key \(pinned)\(hidden)")
+            } else if info.contested {
+                say("CONTESTED: \(info.claimants.count) keys claim this scope; pinned: none (install refuses until you run agora trust)")
             } else if let pinned = info.pinned {
                 say("pinned    \(pinned)")
             }
