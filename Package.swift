@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "agora", targets: ["agora"]),
         .library(name: "AgoraCore", targets: ["AgoraCore"]),
         .library(name: "AgoraStore", targets: ["AgoraStore"]),
+        .library(name: "AgoraViews", targets: ["AgoraViews"]),
+        .library(name: "AgoraTestSupport", targets: ["AgoraTestSupport"]),
         .library(name: "AgoraWire", targets: ["AgoraWire"]),
         .library(name: "AgoraRegistry", targets: ["AgoraRegistry"]),
     ],
@@ -32,6 +34,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "AgoraViews", dependencies: ["AgoraCore", "AgoraStore"]),
+        /// Test and benchmark helpers (seeded feeds, the PyPI sample reader); never linked into `agora`.
+        .target(name: "AgoraTestSupport", dependencies: ["AgoraCore", "AgoraStore", "AgoraViews"]),
         .target(
             name: "AgoraWire",
             dependencies: [
@@ -45,18 +50,22 @@ let package = Package(
         .target(name: "AgoraMigrations", dependencies: ["AgoraStore"], path: "migrations"),
         .target(
             name: "AgoraRegistry",
-            dependencies: ["AgoraCore", "AgoraStore", "AgoraMigrations"]
+            dependencies: ["AgoraCore", "AgoraStore", "AgoraViews", "AgoraMigrations"]
         ),
         .executableTarget(
             name: "agora",
             dependencies: [
-                "AgoraCore", "AgoraStore", "AgoraRegistry", "AgoraWire",
+                "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore"]),
-        .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations"]),
+        .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations", "AgoraTestSupport"]),
+        .testTarget(
+            name: "AgoraViewsTests",
+            dependencies: ["AgoraViews", "AgoraStore", "AgoraCore", "AgoraMigrations", "AgoraTestSupport"]
+        ),
         .testTarget(
             name: "AgoraWireTests",
             dependencies: [
@@ -66,7 +75,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraCore"]),
+        .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraViews", "AgoraCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -37,6 +37,8 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AgoraCore", package: "Agora"),
                 .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraRegistry", package: "Agora"),
             ],
             path: "Benchmarks/StoreBenchmarks",
@@ -48,6 +50,8 @@ let package = Package(
                 "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraRegistry", package: "Agora"),
             ],
             path: "Benchmarks/SearchBenchmarks",
@@ -60,6 +64,8 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraRegistry", package: "Agora"),
             ],
             path: "Tools/LoadPyPI"
@@ -69,6 +75,7 @@ let package = Package(
             dependencies: [
                 .product(name: "AgoraCore", package: "Agora"),
                 .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
             ],
             path: "Support/BenchmarkSupport"
         ),

@@ -28,13 +28,13 @@ extension Store {
         guard let views else { throw StoreError.noViewMaintainer }
         try environment.write { txn in
             try txn.delete(databases.meta, key: Self.viewsKey)
-            for db in databases.views { try txn.clear(db) }
+            for db in viewDatabases.all { try txn.clear(db) }
         }
         var since: UInt64 = 0
         while true {
             let page = try events(since: since, limit: Self.rebuildPageSize)
             guard let last = page.last else { break }
-            try environment.write { txn in try views.apply(page.map(\.event), in: txn, databases: databases) }
+            try environment.write { txn in try views.apply(page.map(\.event), in: txn, store: databases, views: viewDatabases) }
             since = last.localSeq
         }
         try environment.write { txn in try txn.put(databases.meta, key: Self.viewsKey, value: BigEndian.bytes(views.viewVersion)) }
@@ -72,7 +72,7 @@ extension Store {
         if try storedViewVersion() != views.viewVersion {
             mismatch = ViewMismatch(database: "meta", key: Self.viewsKey, reason: "live views are stale or from another view version")
         }
-        for (live, rebuilt) in zip(databases.views, scratch.databases.views) where mismatch == nil {
+        for (live, rebuilt) in zip(viewDatabases.all, scratch.viewDatabases.all) where mismatch == nil {
             mismatch = try compare(live, of: self, with: rebuilt, of: scratch)
         }
         return ViewComparison(events: replayed, duration: clock.now - start, mismatch: mismatch)

@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraStore
+import AgoraTestSupport
 import Foundation
 
 /// The packages a benchmark loads: the shared PyPI sample when present, else a seeded
