@@ -57,10 +57,12 @@ let package = Package(
             dependencies: [
                 "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore"]),
+        .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore", "AgoraTestSupport"]),
         .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations", "AgoraTestSupport"]),
         .testTarget(
             name: "AgoraViewsTests",
@@ -76,6 +78,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraViews", "AgoraCore"]),
+        // Runs the built `agora` executable as a subprocess (exit codes, messages, signals).
+        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraStore", "AgoraViews", "AgoraCore", "AgoraMigrations"]),
     ],
     swiftLanguageModes: [.v6]
 )

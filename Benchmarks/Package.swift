@@ -74,6 +74,7 @@ let package = Package(
             name: "BenchmarkSupport",
             dependencies: [
                 .product(name: "AgoraCore", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraStore", package: "Agora"),
                 .product(name: "AgoraTestSupport", package: "Agora"),
             ],

@@ -92,11 +92,17 @@ public struct Event: Sendable, Hashable {
         try EventBody(kind: kindCode, bytes: body)
     }
 
-    /// Builds and signs the next event of `identity`'s feed.
+    /// Builds and signs the next event of `identity`'s feed. Throws `.tooLarge` for a body that
+    /// would make the event exceed `maxSize` (which no node would accept), and `.malformed` for
+    /// a seq of 0 or a prev that does not fit the seq: callers pass input-derived values.
     public static func sign(
         by identity: Identity, seq: UInt64, prev: EventID?, timestamp: UInt64, body: EventBody
-    ) -> Event {
-        precondition((seq == 1) == (prev == nil), "only the first event of a feed lacks a previous ID")
+    ) throws(EventError) -> Event {
+        guard seq >= 1 else { throw EventError.malformed("feed sequence must start at 1") }
+        guard (seq == 1) == (prev == nil) else { throw EventError.malformed("only the first event of a feed lacks a previous ID") }
+        let encodedBody = body.encoded()
+        // Envelope fields other than the body take well under 256 bytes.
+        guard encodedBody.count <= maxSize - 256 else { throw EventError.tooLarge(encodedBody.count + 256) }
         var writer = CanonicalWriter(capacity: 256)
         writer.varint(1, format)
         writer.bytes(2, identity.publicKey.bytes)
@@ -104,10 +110,10 @@ public struct Event: Sendable, Hashable {
         if let prev { writer.bytes(4, prev.bytes) }
         writer.varint(5, timestamp)
         writer.varint(6, body.kindCode)
-        writer.bytes(7, body.encoded())
+        writer.bytes(7, encodedBody)
         let signature = identity.sign(writer.bytes)
         writer.bytes(15, signature)
-        return try! Event(decoding: writer.bytes)
+        return try Event(decoding: writer.bytes)
     }
 }
 

@@ -107,6 +107,10 @@ public struct ReleasePublished: Sendable, Hashable {
 }
 
 public struct ReleaseYanked: Sendable, Hashable {
+    /// Longest reason (UTF-8 bytes) a yank is signed with: a sentence or two, printed by every
+    /// `info` and `log`, not a document.
+    public static let maxReasonLength = 1024
+
     public var scope: String
     public var name: String
     public var version: String

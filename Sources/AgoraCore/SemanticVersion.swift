@@ -55,6 +55,13 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
 
     public var isPrerelease: Bool { !prerelease.isEmpty }
 
+    /// The part of a version string that says which version it is: everything before `+`.
+    /// Build metadata never makes a new version, so every place that keys, dedups or looks up
+    /// releases by version uses this (it works on any string, SemVer or not).
+    public static func identityKey(_ text: String) -> Substring {
+        text.firstIndex(of: "+").map { text[..<$0] } ?? text[...]
+    }
+
     /// The same version without prerelease or build parts: `1.2.3-beta+x` → `1.2.3`.
     public var release: SemanticVersion { SemanticVersion(major, minor, patch) }
 

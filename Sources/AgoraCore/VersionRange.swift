@@ -25,9 +25,11 @@ public struct VersionRange: Sendable, Hashable, CustomStringConvertible {
             self.version = version
         }
 
+        /// `=` with build metadata is exact about it too: a pin on `1.0.0+a` never picks
+        /// `1.0.0+b`, although the two have one precedence.
         public func matches(_ candidate: SemanticVersion) -> Bool {
             switch op {
-            case .equal: candidate == version
+            case .equal: candidate == version && (version.build.isEmpty || candidate.build == version.build)
             case .less: candidate < version
             case .lessOrEqual: candidate <= version
             case .greater: candidate > version
@@ -128,11 +130,27 @@ private struct PartialVersion {
         return SemanticVersion(major, minor ?? 0, patch ?? 0, prerelease: prerelease, build: build)
     }
 
-    /// The first version after everything it covers (as an exclusive `-0` bound), or nil when unbounded.
+    /// The first version after everything it covers (as an exclusive `-0` bound), or nil when
+    /// nothing lies above it (`*`, or a major of UInt64.max).
     var ceilingOfWildcard: SemanticVersion? {
         guard let major else { return nil }
-        guard let minor else { return Self.upper(major + 1, 0, 0) }
-        return Self.upper(major, minor + 1, 0)
+        guard let minor else { return Self.after(major) }
+        return Self.after(major, minor)
+    }
+
+    /// The exclusive bound above every `major.*`; nil when the major is the largest there is.
+    /// The `after` family carries instead of overflowing: nothing follows `1.max` but `2.0.0`,
+    /// and a caller given nil leaves the range unbounded above, which is exactly what it covers.
+    static func after(_ major: UInt64) -> SemanticVersion? {
+        major == .max ? nil : upper(major + 1, 0, 0)
+    }
+
+    static func after(_ major: UInt64, _ minor: UInt64) -> SemanticVersion? {
+        minor == .max ? after(major) : upper(major, minor + 1, 0)
+    }
+
+    static func after(_ major: UInt64, _ minor: UInt64, _ patch: UInt64) -> SemanticVersion? {
+        patch == .max ? after(major, minor) : upper(major, minor, patch + 1)
     }
 
     static func upper(_ major: UInt64, _ minor: UInt64, _ patch: UInt64) -> SemanticVersion {
@@ -261,38 +279,46 @@ private struct RangeParser {
     /// `^` allows changes that keep the leftmost non-zero part: `^1.2.3` <2.0.0, `^0.2.3` <0.3.0, `^0.0.3` <0.0.4.
     func caret(_ version: PartialVersion) -> [Comparator] {
         guard let floor = version.floor, let major = version.major else { return [] }
-        let ceiling: SemanticVersion
+        let ceiling: SemanticVersion?
         if major > 0 {
-            ceiling = PartialVersion.upper(major + 1, 0, 0)
+            ceiling = PartialVersion.after(major)
         } else if let minor = version.minor {
             if minor > 0 {
-                ceiling = PartialVersion.upper(0, minor + 1, 0)
+                ceiling = PartialVersion.after(0, minor)
             } else if let patch = version.patch {
-                ceiling = PartialVersion.upper(0, 0, patch + 1)
+                ceiling = PartialVersion.after(0, 0, patch)
             } else {
                 ceiling = PartialVersion.upper(0, 1, 0)
             }
         } else {
             ceiling = PartialVersion.upper(1, 0, 0)
         }
-        return [Comparator(.greaterOrEqual, floor), Comparator(.less, ceiling)]
+        return Self.from(floor, below: ceiling)
     }
 
     /// `~` allows patch changes when a minor is given, minor changes otherwise.
     func tilde(_ version: PartialVersion) -> [Comparator] {
         guard let floor = version.floor, let major = version.major else { return [] }
-        let ceiling = version.minor.map { PartialVersion.upper(major, $0 + 1, 0) } ?? PartialVersion.upper(major + 1, 0, 0)
-        return [Comparator(.greaterOrEqual, floor), Comparator(.less, ceiling)]
+        let ceiling = version.minor.map { PartialVersion.after(major, $0) } ?? PartialVersion.after(major)
+        return Self.from(floor, below: ceiling)
     }
 
+    static func from(_ floor: SemanticVersion, below ceiling: SemanticVersion?) -> [Comparator] {
+        [Comparator(.greaterOrEqual, floor)] + (ceiling.map { [Comparator(.less, $0)] } ?? [])
+    }
+
+    /// A set no version satisfies: `<0.0.0-0`.
+    static let nothing = [Comparator(.less, SemanticVersion(0, 0, 0, prerelease: ["0"]))]
+
     func greater(_ version: PartialVersion) -> [Comparator] {
-        guard let floor = version.floor else { return [Comparator(.less, SemanticVersion(0, 0, 0, prerelease: ["0"]))] }
+        guard let floor = version.floor else { return Self.nothing }
         if version.isFull { return [Comparator(.greater, floor)] }
-        return version.ceilingOfWildcard.map { [Comparator(.greaterOrEqual, $0.release)] } ?? []
+        // Nothing lies above `max.x`: the set is empty, not unbounded.
+        return version.ceilingOfWildcard.map { [Comparator(.greaterOrEqual, $0.release)] } ?? Self.nothing
     }
 
     func less(_ version: PartialVersion) -> [Comparator] {
-        guard let floor = version.floor else { return [Comparator(.less, SemanticVersion(0, 0, 0, prerelease: ["0"]))] }
+        guard let floor = version.floor else { return Self.nothing }
         if version.isFull { return [Comparator(.less, floor)] }
         return [Comparator(.less, SemanticVersion(floor.major, floor.minor, floor.patch, prerelease: ["0"]))]
     }

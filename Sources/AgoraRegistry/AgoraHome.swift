@@ -19,4 +19,23 @@ public struct AgoraHome: Sendable, Equatable {
 
     public var storeURL: URL { url.appendingPathComponent("store", isDirectory: true) }
     public var identityURL: URL { url.appendingPathComponent("identity.key") }
+
+    /// Fails with the path and the OS reason when the home exists but cannot be entered or read
+    /// (another user's home, a 000 directory), so that is never reported as "no home".
+    func checkReadable() throws {
+        var status = stat()
+        guard stat(url.path, &status) == 0 else {
+            if errno == ENOENT { return }
+            throw RegistryError("cannot open the Agora home \(url.path): \(String(cString: strerror(errno)))", code: .storage)
+        }
+        guard status.st_mode & S_IFMT == S_IFDIR else {
+            throw RegistryError("cannot open the Agora home \(url.path): \(String(cString: strerror(ENOTDIR)))", code: .storage)
+        }
+        guard access(url.path, R_OK | W_OK | X_OK) == 0 else {
+            throw RegistryError(
+                "cannot open the Agora home \(url.path): \(String(cString: strerror(errno)))"
+                    + (status.st_uid != geteuid() ? " (it belongs to uid \(status.st_uid))" : ""),
+                code: .storage)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraStore
 import Foundation
 
 public enum ArchiveExtractionError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -92,7 +93,7 @@ public enum ArchiveExtractor {
         do {
             try body()
         } catch {
-            throw .io(path: path, reason: error.localizedDescription)
+            throw .io(path: path, reason: FileErrorReason.of(error))
         }
     }
 }

@@ -10,6 +10,8 @@ public struct AuditReport: Sendable, Encodable {
     public let signaturesChecked: Int
     public let chainSeconds: Double
     public let viewsSeconds: Double
+    /// False when the log failed its checks and the views were therefore not rebuilt.
+    public let viewsChecked: Bool
     public let viewsEqual: Bool
     /// The first thing wrong, naming the event; nil when everything checked out.
     public let problem: String?
@@ -22,12 +24,17 @@ extension Registry {
     /// with `deep`), then every view rebuilt from the log alone and compared byte for byte.
     public func audit(deep: Bool) throws -> AuditReport {
         let chains = try store.verify(deep: deep)
+        if let problem = chains.firstProblem {
+            // A log that fails its own checks cannot be replayed into views worth comparing.
+            return AuditReport(
+                deep: deep, events: chains.events, feeds: chains.feeds, signaturesChecked: chains.signaturesChecked,
+                chainSeconds: chains.duration.seconds, viewsSeconds: 0, viewsChecked: false, viewsEqual: false, problem: "log: \(problem)")
+        }
         let views = try store.verifyViews()
-        let problem = chains.firstProblem.map { "log: \($0)" } ?? views.mismatch.map { "views: \($0)" }
         return AuditReport(
             deep: deep, events: chains.events, feeds: chains.feeds, signaturesChecked: chains.signaturesChecked,
-            chainSeconds: chains.duration.seconds, viewsSeconds: views.duration.seconds, viewsEqual: views.equal,
-            problem: problem)
+            chainSeconds: chains.duration.seconds, viewsSeconds: views.duration.seconds, viewsChecked: true, viewsEqual: views.equal,
+            problem: views.mismatch.map { "views: \($0)" })
     }
 }
 

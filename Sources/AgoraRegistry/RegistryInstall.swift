@@ -45,7 +45,7 @@ extension Registry {
                         dependencies[try PackageIdentity(parsing: name)] = try VersionRange(parsing: range)
                     }
                     candidates.append(ResolverCandidate(version: version, dependencies: dependencies, isYanked: release.yanked))
-                    byVersion[version.description] = release
+                    byVersion[String(SemanticVersion.identityKey(version.description))] = release
                 }
                 releases[package] = byVersion
                 return candidates
@@ -55,11 +55,15 @@ extension Registry {
             throw RegistryError("cannot resolve \(request.package): \(error)", code: .notFound)
         }
 
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RegistryError("cannot create \(directory.path): \(FileErrorReason.of(error))", code: .storage)
+        }
         var lockfile = try Lockfile.read(in: directory)
         var installed: [InstallResult.Installed] = []
         for (package, version) in resolution.sorted(by: { $0.key < $1.key }) {
-            guard let release = releases[package]?[version.description] else {
+            guard let release = releases[package]?[String(SemanticVersion.identityKey(version.description))] else {
                 throw RegistryError("internal: resolved \(package) \(version) without its release", code: .storage)
             }
             let archive = try verifiedArchive(of: release, package: package, version: version)
@@ -68,7 +72,9 @@ extension Registry {
             do {
                 contents = try ArchiveExtractor.extract(archive, to: target, replacingExisting: true)
             } catch {
-                throw RegistryError("cannot unpack \(package) \(version) into \(target.path): \(error)", code: .integrity)
+                // A damaged archive is an integrity failure; a folder we may not write is a storage one.
+                let code: RegistryError.Code = if case .archive = error { .integrity } else { .storage }
+                throw RegistryError("cannot unpack \(package) \(version) into \(target.path): \(error)", code: code)
             }
             let manifest = try Manifest.decode(json: release.manifest)
             lockfile.record(Lockfile.Entry(

@@ -31,17 +31,29 @@ extension Registry {
             }
             return RotationResult(oldKey: identity.publicKey.hex, newKey: next.publicKey.hex, event: event.id.hex, retiredKeyFile: retired.path)
         }
-        return (try Registry(home: home), result)
+        return (try Registry(home: home, writerLock: writerLock), result)
     }
 
     /// Pins `key` as the trusted publisher of `scope` on this node (local, never replicated).
-    public func trust(scope: String, key: PublicKey) throws {
+    /// Returns warnings when this node has never seen the key sign anything, or never seen it
+    /// claim the scope: a pin on a mistyped key would silently hide every real release.
+    @discardableResult
+    public func trust(scope: String, key: PublicKey) throws -> [String] {
         do {
             try PackageIdentity.validateScope(scope)
         } catch {
             throw RegistryError("\(error)")
         }
         try withWriterLock { try store.pin(key, for: scope.lowercased()) }
+        guard try store.head(of: key) != nil else {
+            return ["key \(key.hex) has signed nothing this node has seen; check it is the key you meant (a typo pins a key nobody holds)"]
+        }
+        let principal = try store.principal(of: key)
+        let claimants = try store.scopeState(scope.lowercased())?.claimants.map(\.principal) ?? []
+        guard claimants.contains(principal) else {
+            return ["key \(key.short) has not published anything in scope \(scope) on this node"]
+        }
+        return []
     }
 
     public func untrust(scope: String) throws -> Bool {

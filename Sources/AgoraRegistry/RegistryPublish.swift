@@ -36,6 +36,12 @@ extension Registry {
         return try withWriterLock {
             let principal = try store.principal(of: identity.publicKey)
             if let existing = try store.packageState(key)?.releases(of: versionText).first(where: { $0.principal == principal }) {
+                guard existing.version == versionText else {
+                    throw RegistryError(
+                        "\(manifest.package) \(existing.version) is already published; \(versionText) differs from it only in "
+                            + "build metadata, which does not make a new version. Versions are immutable: bump the version.",
+                        code: .conflict)
+                }
                 guard existing.archiveDigest == digest else {
                     throw RegistryError(
                         "\(manifest.package) \(versionText) is already published with sha256 \(Hex.encode(existing.archiveDigest)); "
@@ -74,7 +80,10 @@ extension Registry {
 
     /// Yanking hides a release from resolution without deleting anything: lockfiles that name it still install.
     public func yank(_ package: PackageIdentity, version: String, reason: String) throws -> YankResult {
-        try withWriterLock {
+        guard reason.utf8.count <= ReleaseYanked.maxReasonLength else {
+            throw RegistryError("the yank reason is \(reason.utf8.count) bytes; keep it under \(ReleaseYanked.maxReasonLength)")
+        }
+        return try withWriterLock {
             let key = PackageKey(scope: package.scope, name: package.name)
             let principal = try store.principal(of: identity.publicKey)
             guard let state = try store.packageState(key) else {

@@ -28,6 +28,9 @@ public struct PackageInfo: Sendable, Encodable {
     public let contested: Bool
     public let claimants: [Claim]
     public let pinned: String?
+    /// Releases by keys other than the pinned one, left out of `releases` and `latest`: in a
+    /// contested scope with a pin, this node trusts only the pinned key's view.
+    public let hiddenReleases: Int
     public let releases: [Release]
 }
 
@@ -48,8 +51,30 @@ public struct LogPage: Sendable, Encodable {
 }
 
 extension Registry {
+    /// In a contested scope with a pin, a hit shows the pinned key's latest release, not
+    /// whichever claimant's the shared index happens to hold.
     public func search(_ query: String, filters: SearchFilters) throws -> [SearchHit] {
-        try store.search(query: query, filters: filters)
+        try store.search(query: query, filters: filters).map { hit in
+            guard hit.summary.contested, let pinned = try store.pinnedKey(for: hit.summary.package.scope),
+                  let state = try store.packageState(hit.summary.package),
+                  let release = try pinnedView(of: state, pinned: pinned).latest
+            else { return hit }
+            var hit = hit
+            hit.summary.version = release.version
+            hit.summary.publisher = release.principal
+            hit.summary.yanked = release.yanked
+            if let manifest = try? Manifest.decode(json: release.manifest) { hit.summary.description = manifest.description }
+            return hit
+        }
+    }
+
+    /// The releases a node shows for a package: all of them, unless the scope is contested and
+    /// pinned, when only the pinned principal's count.
+    func pinnedView(of state: PackageState, pinned: PublicKey?) throws -> (releases: [PackageRelease], latest: PackageRelease?) {
+        guard state.contested, let pinned else { return (state.releases, state.current) }
+        let principal = try store.principal(of: pinned)
+        let releases = state.releases.filter { $0.principal == principal }
+        return (releases, state.latest(of: principal) ?? releases.last)
     }
 
     public func info(_ package: PackageIdentity) throws -> PackageInfo {
@@ -57,7 +82,9 @@ extension Registry {
         guard let state = try store.packageState(key) else {
             throw RegistryError("no package \(package) in the local index; try `agora search \(package.name)`", code: .notFound)
         }
-        let ordered = state.releases.sorted { lhs, rhs in
+        let pinned = try store.pinnedKey(for: key.scope)
+        let view = try pinnedView(of: state, pinned: pinned)
+        let ordered = view.releases.sorted { lhs, rhs in
             VersionOrder.precedes(rhs.version, lhs.version)
         }
         let releases = ordered.map { release in
@@ -68,10 +95,10 @@ extension Registry {
                 manifest: try? Manifest.decode(json: release.manifest))
         }
         return PackageInfo(
-            package: "\(state.displayScope)/\(state.displayName)", latest: state.current.map(\.version),
+            package: "\(state.displayScope)/\(state.displayName)", latest: view.latest.map(\.version),
             contested: state.contested,
             claimants: state.claimants.map { PackageInfo.Claim(key: $0.principal.hex, firstRelease: $0.firstRelease.hex, authorisedBy: $0.authorisedBy?.hex) },
-            pinned: try store.pinnedKey(for: key.scope)?.hex, releases: releases)
+            pinned: pinned?.hex, hiddenReleases: state.releases.count - view.releases.count, releases: releases)
     }
 
     /// A page of the local log: the changes feed a mirror or an auditor follows.

@@ -33,27 +33,37 @@ public final class Environment: @unchecked Sendable {
     public init(path: String, configuration: EnvironmentConfiguration = EnvironmentConfiguration()) throws {
         self.path = path
         self.configuration = configuration
+        self.env = try Self.open(path: path, configuration: configuration)
+    }
+
+    /// Creates, configures and opens the LMDB handle, closing it again on any failure, so a
+    /// handle reaches `self` only once it is fully open and `deinit` is its only closer.
+    private static func open(path: String, configuration: EnvironmentConfiguration) throws -> OpaquePointer {
         do {
             try FileManager.default.createDirectory(
                 atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw StoreError.corrupt("cannot create store directory \(path): \(error.localizedDescription)")
+            throw StoreError.unopenable(path: path, reason: FileErrorReason.of(error))
         }
-        var env: OpaquePointer?
-        try Self.check(mdb_env_create(&env), "create environment", path: path)
-        self.env = env!
+        try StoreFiles.refuseEmptyDataFile(in: path)
+        var created: OpaquePointer?
+        try check(mdb_env_create(&created), "create environment", path: path)
+        guard let env = created else { throw StoreError.unopenable(path: path, reason: "LMDB returned no environment") }
         do {
-            try Self.check(mdb_env_set_maxdbs(self.env, MDB_dbi(configuration.maxDatabases)), "set max databases", path: path)
-            try Self.check(mdb_env_set_maxreaders(self.env, configuration.maxReaders), "set max readers", path: path)
-            try Self.check(mdb_env_set_mapsize(self.env, configuration.initialMapSize), "set map size", path: path)
-            try Self.check(mdb_env_open(self.env, path, UInt32(MDB_NOTLS), 0o600), "open \(path)", path: path)
+            try check(mdb_env_set_maxdbs(env, MDB_dbi(configuration.maxDatabases)), "set max databases", path: path)
+            try check(mdb_env_set_maxreaders(env, configuration.maxReaders), "set max readers", path: path)
+            try check(mdb_env_set_mapsize(env, configuration.initialMapSize), "set map size", path: path)
+            let rc = mdb_env_open(env, path, UInt32(MDB_NOTLS), 0o600)
+            guard rc == 0 else { throw StoreError.unopenable(path: path, reason: StoreFiles.reason(forLMDB: rc, in: path)) }
+            try StoreFiles.checkDataFileCoversMap(env, path: path)
             // Reader slots of killed processes would pin old pages forever; free them now.
             var dead: Int32 = 0
-            try Self.check(mdb_reader_check(self.env, &dead), "clear stale readers", path: path)
+            try check(mdb_reader_check(env, &dead), "clear stale readers", path: path)
         } catch {
-            mdb_env_close(self.env)
+            mdb_env_close(env)
             throw error
         }
+        return env
     }
 
     deinit {

@@ -25,6 +25,11 @@ public struct LMDBError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Errors a store user acts on; LMDB details stay inside `.lmdb`.
 public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case lmdb(LMDBError)
+    /// The store's directory or files cannot be opened: permissions, a read-only file system,
+    /// something else in the way, or files that are not an LMDB store.
+    case unopenable(path: String, reason: String)
+    /// `data.mdb` is shorter than its meta page says; opening it would fault on the missing pages.
+    case truncated(path: String, size: UInt64, expected: UInt64?)
     /// The map reached the configured cap; the failed transaction was rolled back.
     case storeFull(mapSize: Int, cap: Int)
     /// The disk (or quota) refused a write; the failed transaction was rolled back.
@@ -41,6 +46,12 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .lmdb(let error):
             error.description
+        case .unopenable(let path, let reason):
+            "cannot open the store at \(path): \(reason)"
+        case .truncated(let path, let size, let expected):
+            "\(path) is truncated: it is \(size) bytes"
+                + (expected.map { " but its meta page says the data reaches \($0) bytes" } ?? "")
+                + "; restore the store from a backup (or remove it and re-sync)"
         case .storeFull(let mapSize, let cap):
             "store is full: the map is \(mapSize) bytes and may not grow past its cap of \(cap) bytes; nothing of the failed write was kept"
         case .diskFull(let path, let operation):

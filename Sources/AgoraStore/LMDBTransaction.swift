@@ -124,6 +124,18 @@ extension WriteTransaction {
         try raw.check(rc, "put into \(db.name)")
     }
 
+    /// Adds one key/value pair to a duplicate-sorted database; false (and no change) when
+    /// that exact pair is already there.
+    @discardableResult
+    public func insert(_ db: Database, key: some ContiguousBytes, value: some ContiguousBytes) throws -> Bool {
+        let rc = AgoraStore.withValue(key) { key in
+            AgoraStore.withValue(value) { value in mdb_put(raw.pointer, db.handle, &key, &value, UInt32(MDB_NODUPDATA)) }
+        }
+        if rc == MDB_KEYEXIST { return false }
+        try raw.check(rc, "insert into \(db.name)")
+        return true
+    }
+
     /// Removes the key (every duplicate of it); false when it was absent.
     @discardableResult
     public func delete(_ db: Database, key: some ContiguousBytes) throws -> Bool {

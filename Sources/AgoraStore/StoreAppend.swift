@@ -86,6 +86,9 @@ struct AppendPlan {
         firstLocalSeq = try txn.withCursor(databases.log) { cursor in
             guard let last = try cursor.last() else { return 1 }
             guard let seq = BigEndian.uint64(last.key) else { throw StoreError.corrupt("log key of \(last.key.count) bytes") }
+            guard seq <= UInt64.max - UInt64(events.count) - 1 else {
+                throw StoreError.corrupt("the log ends at local seq \(seq), leaving no room for \(events.count) more")
+            }
             return seq + 1
         }
         var batchIDs: [EventID: UInt64] = [:]

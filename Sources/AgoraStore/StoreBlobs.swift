@@ -1,3 +1,4 @@
+import AgoraCore
 import CZstd
 import Crypto
 import Foundation
@@ -28,7 +29,7 @@ extension Store {
             }
             let digest = BlobDigest(hashing: buffer)
             if try hasBlob(digest) { return PreparedBlob(digest: digest, size: buffer.count, chunkSize: chunkSize, chunks: nil) }
-            guard let context = ZSTD_createCCtx() else { throw StoreError.corrupt("zstd could not allocate a context") }
+            guard let context = ZstdChunk.makeContext() else { throw StoreError.corrupt("zstd could not allocate a context") }
             defer { ZSTD_freeCCtx(context) }
             var chunks: [[UInt8]] = []
             chunks.reserveCapacity(buffer.count / chunkSize + 1)
@@ -101,6 +102,44 @@ extension Store {
             guard actual == digest else { throw StoreError.blobDigestMismatch(expected: digest.hex, actual: actual.hex) }
             return bytes
         }
+    }
+
+    /// Re-reads a stored blob chunk by chunk, hashing as it goes (one chunk of memory), and
+    /// says what is wrong: a missing, undecodable or mis-sized chunk by index, else a digest
+    /// mismatch of the whole. Nil when the blob is absent or sound.
+    func blobDamage(_ digest: BlobDigest, in txn: some ReadableTransaction) throws -> String? {
+        let header: (size: Int, chunkSize: Int)?
+        do {
+            header = try blobHeader(digest, txn)
+        } catch let error as StoreError {
+            return "\(error)"
+        }
+        guard let header else { return nil }
+        let chunkCount = header.size == 0 ? 0 : (header.size - 1) / header.chunkSize + 1
+        var key = digest.bytes + [0, 0, 0, 0]
+        var hasher = SHA256()
+        var scratch = [UInt8](repeating: 0, count: min(header.chunkSize, header.size))
+        for index in 0..<chunkCount {
+            key.replaceSubrange(32..<36, with: BigEndian.bytes(UInt32(index)))
+            let length = min(header.chunkSize, header.size - index * header.chunkSize)
+            do {
+                let found: Void? = try scratch.withUnsafeMutableBytes { buffer in
+                    let target = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+                    return try txn.withValue(databases.blobChunks, key: key) { stored in
+                        try Self.decodeChunk(stored, into: target, digest: digest, index: index)
+                    }
+                }
+                guard found != nil else { return "chunk \(index) of \(chunkCount) is missing" }
+            } catch let error as StoreError {
+                return "chunk \(index) of \(chunkCount): \(error)"
+            }
+            hasher.update(data: scratch[0..<length])
+        }
+        let actual = Array(hasher.finalize())
+        guard actual == digest.bytes else {
+            return "its \(chunkCount) chunks decode but hash to sha256 \(Hex.encode(actual)): a chunk's bytes were altered"
+        }
+        return nil
     }
 
     private func blobHeader(_ digest: BlobDigest, _ txn: some ReadableTransaction) throws -> (size: Int, chunkSize: Int)? {

@@ -71,6 +71,20 @@ extension StoreDatabases {
         }
     }
 
+    /// At most `limit` log entries above `since`, in local order, inside the caller's transaction.
+    func events(since: UInt64, limit: Int, in txn: some ReadableTransaction) throws -> [LogEntry] {
+        guard limit > 0, since < .max else { return [] }
+        var out: [LogEntry] = []
+        try txn.forEach(log, from: BigEndian.bytes(since + 1)) { entry in
+            guard let localSeq = BigEndian.uint64(entry.key), localSeq > since else {
+                throw StoreError.corrupt("log key of \(entry.key.count) bytes")
+            }
+            out.append(LogEntry(localSeq: localSeq, event: try Self.decodeStored(entry.value, localSeq: localSeq)))
+            return out.count < limit
+        }
+        return out
+    }
+
     public func localSeq(of id: EventID, in txn: some ReadableTransaction) throws -> UInt64? {
         try txn.withValue(eventIndex, key: id.bytes) { BigEndian.uint64($0) } ?? nil
     }

@@ -16,18 +16,9 @@ extension Store {
     /// `limit` (capped at `maxPageSize`). Page on with the last entry's `localSeq`.
     public func events(since: UInt64, limit: Int) throws -> [LogEntry] {
         let limit = max(0, min(limit, Self.maxPageSize))
-        guard limit > 0 else { return [] }
-        return try read { txn in
-            var out: [LogEntry] = []
-            try txn.forEach(databases.log, from: BigEndian.bytes(since &+ 1)) { entry in
-                guard let localSeq = BigEndian.uint64(entry.key), localSeq > since else {
-                    throw StoreError.corrupt("log key of \(entry.key.count) bytes")
-                }
-                out.append(LogEntry(localSeq: localSeq, event: try StoreDatabases.decodeStored(entry.value, localSeq: localSeq)))
-                return out.count < limit
-            }
-            return out
-        }
+        // Nothing follows the largest local seq (and `since + 1` would overflow).
+        guard limit > 0, since < .max else { return [] }
+        return try read { txn in try databases.events(since: since, limit: limit, in: txn) }
     }
 
     /// The local sequence of the newest log entry; 0 when the log is empty.

@@ -9,6 +9,8 @@ public struct VerifyProblem: Sendable, Hashable, CustomStringConvertible {
     public let reason: String
 
     public var description: String {
+        // Local seq 0 is no log entry: the problem is with the store as a whole.
+        guard localSeq > 0 || author != nil else { return reason }
         let position = author.map { "author \($0.short) seq \(seq ?? 0)" } ?? "undecodable event"
         return "local seq \(localSeq) (\(position)): \(reason)"
     }
@@ -29,8 +31,9 @@ extension Store {
     /// Walks the log in local order, checking that every event decodes, is indexed under its
     /// own ID, and extends its feed's hash chain from seq 1; then that the feeds database
     /// agrees with the chains and that each head carries a valid signature (`deep`: every
-    /// event's signature). Stops at the first problem. Runs in one read snapshot, so writers
-    /// carry on meanwhile.
+    /// event's signature). Stops at the first problem. `deep` also re-hashes every stored blob
+    /// against its digest, naming the release that signed it. Runs in one read snapshot, so
+    /// writers carry on meanwhile.
     public func verify(deep: Bool) throws -> VerifyReport {
         let clock = ContinuousClock()
         let start = clock.now
@@ -39,6 +42,7 @@ extension Store {
             var events = 0
             var signatures = 0
             var problem: VerifyProblem?
+            var releases: [BlobDigest: (localSeq: UInt64, event: Event, release: ReleasePublished)] = [:]
             try txn.forEach(databases.log) { entry in
                 guard let localSeq = BigEndian.uint64(entry.key), entry.key.count == 8 else {
                     throw StoreError.corrupt("log key of \(entry.key.count) bytes")
@@ -63,6 +67,10 @@ extension Store {
                 if deep {
                     signatures += 1
                     guard event.verifySignature() else { return fail("bad signature") }
+                    if case .releasePublished(let release)? = try? event.decodedBody(),
+                       let digest = BlobDigest(bytes: release.archiveDigest), releases[digest] == nil {
+                        releases[digest] = (localSeq, event, release)
+                    }
                 }
                 chains[event.author] = (FeedHead(seq: event.seq, id: event.id), localSeq)
                 return true
@@ -70,10 +78,39 @@ extension Store {
             if problem == nil {
                 problem = try checkHeads(chains, deep: deep, signatures: &signatures, txn)
             }
+            if problem == nil, deep {
+                problem = try checkBlobs(releases, txn)
+            }
             return VerifyReport(
                 deep: deep, events: events, feeds: chains.count, signaturesChecked: signatures,
                 duration: clock.now - start, firstProblem: problem)
         }
+    }
+
+    /// Every stored blob, in digest order; the first damaged one is reported against the
+    /// release event that signed its digest (or as an unreferenced blob).
+    private func checkBlobs(
+        _ releases: [BlobDigest: (localSeq: UInt64, event: Event, release: ReleasePublished)], _ txn: ReadTransaction
+    ) throws -> VerifyProblem? {
+        var digests: [BlobDigest] = []
+        try txn.forEach(databases.blobs) { entry in
+            guard let digest = BlobDigest(bytes: Array(entry.key)) else {
+                throw StoreError.corrupt("blob key of \(entry.key.count) bytes")
+            }
+            digests.append(digest)
+            return true
+        }
+        for digest in digests {
+            guard let damage = try blobDamage(digest, in: txn) else { continue }
+            guard let owner = releases[digest] else {
+                return VerifyProblem(localSeq: 0, author: nil, seq: nil, reason: "blob sha256 \(digest.hex) (no release names it): \(damage)")
+            }
+            let release = owner.release
+            return VerifyProblem(
+                localSeq: owner.localSeq, author: owner.event.author, seq: owner.event.seq,
+                reason: "archive of \(release.scope)/\(release.name) \(release.version) (sha256 \(digest.hex)): \(damage)")
+        }
+        return nil
     }
 
     private func checkHeads(

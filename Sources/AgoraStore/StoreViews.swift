@@ -19,25 +19,45 @@ public struct ViewComparison: Sendable {
 }
 
 extension Store {
-    static let rebuildPageSize = 10_000
+    public static let rebuildPageSize = 10_000
+
+    static let rebuildKey = Array("rebuild".utf8)
 
     /// Empties the view databases and folds the whole log into them again, a page per write
     /// transaction. The view version is recorded only at the end, so an interrupted rebuild
     /// leaves the views marked stale and the next open redoes it.
-    public func rebuildViews() throws {
+    ///
+    /// Other processes may append meanwhile. Their events are either folded by them (the views
+    /// are set folds, so meeting the event again in a later page changes nothing) or, if they
+    /// append without a maintainer, picked up here: the last page is read and folded in the
+    /// same write transaction that records the view version, so no event slips between the
+    /// final read and "views are current". A second rebuild starting meanwhile takes over (its
+    /// token replaces ours) and this one stops, so a cleared-and-half-refolded state is never
+    /// marked current by the rebuild that lost its clearing.
+    public func rebuildViews(pageSize: Int = rebuildPageSize) throws {
         guard let views else { throw StoreError.noViewMaintainer }
+        let token = (0..<16).map { _ in UInt8.random(in: 0...255) }
         try environment.write { txn in
             try txn.delete(databases.meta, key: Self.viewsKey)
             for db in viewDatabases.all { try txn.clear(db) }
+            try txn.put(databases.meta, key: Self.rebuildKey, value: token)
         }
         var since: UInt64 = 0
         while true {
-            let page = try events(since: since, limit: Self.rebuildPageSize)
-            guard let last = page.last else { break }
-            try environment.write { txn in try views.apply(page.map(\.event), in: txn, store: databases, views: viewDatabases) }
-            since = last.localSeq
+            let outcome: (done: Bool, since: UInt64)? = try environment.write { txn in
+                guard try txn.get(databases.meta, key: Self.rebuildKey) == token else { return nil }
+                let page = try databases.events(since: since, limit: max(1, pageSize), in: txn)
+                guard let last = page.last else {
+                    try txn.delete(databases.meta, key: Self.rebuildKey)
+                    try txn.put(databases.meta, key: Self.viewsKey, value: BigEndian.bytes(views.viewVersion))
+                    return (true, since)
+                }
+                try views.apply(page.map(\.event), in: txn, store: databases, views: viewDatabases)
+                return (false, last.localSeq)
+            }
+            guard let outcome, !outcome.done else { return }
+            since = outcome.since
         }
-        try environment.write { txn in try txn.put(databases.meta, key: Self.viewsKey, value: BigEndian.bytes(views.viewVersion)) }
     }
 
     /// The audit of the views: replays the log into a scratch store in a temporary directory

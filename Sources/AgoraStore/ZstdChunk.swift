@@ -5,12 +5,27 @@ import CZstd
 enum ZstdChunk {
     static let level: Int32 = 3
 
+    /// A compression context for `compress`: frames carry zstd's content checksum, so a
+    /// damaged chunk fails to decompress by itself and `verify --deep` can name it, where the
+    /// blob's SHA-256 alone only says that some chunk is wrong. Frames written without it
+    /// (older stores) decode the same way.
+    static func makeContext() -> OpaquePointer? {
+        guard let context = ZSTD_createCCtx() else { return nil }
+        guard ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)) == 0,
+              ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)) == 0
+        else {
+            ZSTD_freeCCtx(context)
+            return nil
+        }
+        return context
+    }
+
     /// The compressed frame, or nil when it would not be smaller than the input.
     static func compress(_ input: UnsafeRawBufferPointer, context: OpaquePointer) -> [UInt8]? {
         guard input.count > 0 else { return nil }
         let bound = ZSTD_compressBound(input.count)
         let out = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
-            let written = ZSTD_compressCCtx(context, buffer.baseAddress, bound, input.baseAddress, input.count, level)
+            let written = ZSTD_compress2(context, buffer.baseAddress, bound, input.baseAddress, input.count)
             count = ZSTD_isError(written) != 0 ? 0 : written
         }
         guard !out.isEmpty, out.count < input.count else { return nil }

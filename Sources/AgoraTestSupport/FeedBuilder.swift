@@ -1,23 +1,6 @@
 import AgoraCore
 import Foundation
 
-/// SplitMix64: a tiny seeded generator so shuffles and samples repeat exactly.
-public struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Builds a hash-chained feed for one identity.
 public struct FeedBuilder {
     public let identity: Identity
@@ -31,7 +14,7 @@ public struct FeedBuilder {
 
     @discardableResult
     public mutating func append(_ body: EventBody) -> Event {
-        let event = Event.sign(
+        let event = try! Event.sign(
             by: identity, seq: UInt64(events.count + 1), prev: events.last?.id, timestamp: UInt64(events.count + 1), body: body)
         events.append(event)
         return event

@@ -7,7 +7,8 @@ import AgoraStore
 /// of its scope, and re-folds from all of them whenever the set grows; the result depends only
 /// on the set because the fold walks it in canonical (author, seq) order and every rule picks
 /// by that order:
-/// - a principal publishing the same version twice keeps the first (the lower seq);
+/// - a principal publishing the same version twice keeps the first (the lower seq); versions
+///   that differ only in `+build` metadata are the same version;
 /// - a yank applies to the release of that version by the yanker's principal; the first
 ///   yank's reason is kept;
 /// - two principals publishing the package contest it, unless a scope transfer authorised one.
@@ -25,7 +26,7 @@ public enum PackageFold {
             switch try? event.decodedBody() {
             case .releasePublished(let body)? where PackageKey(scope: body.scope, name: body.name) == key:
                 let principal = principals(event.author)
-                let slot = ReleaseSlot(principal: principal, version: body.version)
+                let slot = ReleaseSlot(principal: principal, version: SemanticVersion.identityKey(body.version))
                 if display == nil { display = (body.scope, body.name) }
                 if firstRelease[principal] == nil { firstRelease[principal] = event.id }
                 guard releases[slot] == nil else { continue }
@@ -33,7 +34,7 @@ public enum PackageFold {
                     principal: principal, version: body.version, author: event.author, seq: event.seq, event: event.id,
                     archiveDigest: body.archiveDigest, archiveSize: body.archiveSize, manifest: body.manifest)
             case .releaseYanked(let body)? where PackageKey(scope: body.scope, name: body.name) == key:
-                let slot = ReleaseSlot(principal: principals(event.author), version: body.version)
+                let slot = ReleaseSlot(principal: principals(event.author), version: SemanticVersion.identityKey(body.version))
                 if yanks[slot] == nil { yanks[slot] = body.reason }
             case .scopeTransferred(let body)? where body.scope.lowercased() == key.scope:
                 transfers.append(ScopeTransfer(from: principals(event.author), to: principals(body.newOwner), event: event.id))
@@ -64,6 +65,6 @@ public enum PackageFold {
 
     private struct ReleaseSlot: Hashable {
         var principal: PublicKey
-        var version: String
+        var version: Substring
     }
 }

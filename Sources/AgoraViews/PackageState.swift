@@ -149,8 +149,11 @@ public struct PackageState: Sendable, Hashable {
         }
     }
 
+    /// The releases of `version` by any principal, build metadata ignored: `1.0.0+a` and
+    /// `1.0.0+b` are one version.
     public func releases(of version: String) -> [PackageRelease] {
-        releases.filter { $0.version == version }
+        let key = SemanticVersion.identityKey(version)
+        return releases.filter { SemanticVersion.identityKey($0.version) == key }
     }
 
     public func encoded() -> [UInt8] {

@@ -4,7 +4,9 @@ import AgoraStore
 /// What this node's log says about one peer: the reputation view behind peer selection.
 ///
 /// Only sums and counts are stored, so the fold is commutative and any arrival order gives the
-/// same record; rates and means are derived on read.
+/// same record; rates and means are derived on read. Sums saturate at UInt64.max (still
+/// commutative and associative): a peer claiming absurd byte counts cannot wrap a total to a
+/// small one.
 public struct PeerScore: Sendable, Hashable {
     public var peer: [UInt8]
     public var successes: UInt64 = 0
@@ -50,19 +52,24 @@ public struct PeerScore: Sendable, Hashable {
         case .retrievalObserved(let observation) where observation.peer == peer:
             switch observation.outcome {
             case .success:
-                successes &+= 1
-                bytesServed &+= observation.bytes
-                latencyMicrosTotal &+= observation.latencyMicros
-            case .digestMismatch: digestMismatches &+= 1
-            case .timeout: timeouts &+= 1
-            case .refused: refusals &+= 1
-            case .other: otherFailures &+= 1
+                Self.add(1, to: &successes)
+                Self.add(observation.bytes, to: &bytesServed)
+                Self.add(observation.latencyMicros, to: &latencyMicrosTotal)
+            case .digestMismatch: Self.add(1, to: &digestMismatches)
+            case .timeout: Self.add(1, to: &timeouts)
+            case .refused: Self.add(1, to: &refusals)
+            case .other: Self.add(1, to: &otherFailures)
             }
         case .peerPenalised(let penalty) where penalty.peer == peer:
-            penalties &+= 1
+            Self.add(1, to: &penalties)
         default:
             break
         }
+    }
+
+    private static func add(_ amount: UInt64, to total: inout UInt64) {
+        let (sum, overflow) = total.addingReportingOverflow(amount)
+        total = overflow ? .max : sum
     }
 
     public func encoded() -> [UInt8] {
@@ -121,7 +128,7 @@ public enum PeerScoreFold {
         return scores.values.sorted { $0.peer.lexicographicallyPrecedes($1.peer) }
     }
 
-    private static func peer(of body: EventBody) -> [UInt8]? {
+    static func peer(of body: EventBody) -> [UInt8]? {
         switch body {
         case .retrievalObserved(let observation): observation.peer
         case .peerPenalised(let penalty): penalty.peer

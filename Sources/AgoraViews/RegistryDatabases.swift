@@ -12,6 +12,9 @@ public struct RegistryDatabases: Sendable {
     public static let fuzzySpec = DatabaseSpec("fuzzy", flags: [.duplicateSort, .duplicateFixed])
     public static let docsSpec = DatabaseSpec("docs")
     public static let scoresSpec = DatabaseSpec("scores")
+    /// Peer ID → IDs of the retrieval and penalty events about it: the set each score is the
+    /// sum over, so an event is counted once however often it is applied.
+    public static let peerEventsSpec = DatabaseSpec("peerEvents", flags: [.duplicateSort, .duplicateFixed])
     /// Bookkeeping behind the views above, so any event re-folds only what it touches.
     /// Author key → `scope/name` of each package it released or yanked, and `scope/` of each
     /// scope it transferred or received: what a key rotation must re-fold.
@@ -26,12 +29,12 @@ public struct RegistryDatabases: Sendable {
 
     public static let specs: [DatabaseSpec] = [
         releasesSpec, packageEventsSpec, principalsSpec, scopesSpec, postingsSpec, namesSpec, fuzzySpec, docsSpec, scoresSpec,
-        authorIndexSpec, scopeEventsSpec, scopeAuthorsSpec, rotationsSpec,
+        authorIndexSpec, scopeEventsSpec, scopeAuthorsSpec, rotationsSpec, peerEventsSpec,
     ]
 
     public let store: StoreDatabases
     public let releases, packageEvents, principals, scopes, postings, names, fuzzy, docs, scores: Database
-    public let authorIndex, scopeEvents, scopeAuthors, rotations: Database
+    public let authorIndex, scopeEvents, scopeAuthors, rotations, peerEvents: Database
 
     public init(store: StoreDatabases, views: ViewDatabases) throws {
         func open(_ spec: DatabaseSpec) throws -> Database {
@@ -54,6 +57,7 @@ public struct RegistryDatabases: Sendable {
         scopeEvents = try open(Self.scopeEventsSpec)
         scopeAuthors = try open(Self.scopeAuthorsSpec)
         rotations = try open(Self.rotationsSpec)
+        peerEvents = try open(Self.peerEventsSpec)
     }
 
     /// The registry databases of a store opened with `RegistryViews`.

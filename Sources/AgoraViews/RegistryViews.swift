@@ -6,11 +6,12 @@ import AgoraStore
 ///
 /// Order independence comes from never folding incrementally where order matters: an event
 /// only adds its ID to a set (per package, per scope, per rotating key), and everything
-/// derived from a set it touched is re-folded from the whole set by the pure folds. Counters
-/// (peer scores) are sums, which commute, so they are updated in place.
+/// derived from a set it touched is re-folded from the whole set by the pure folds. Peer
+/// scores are sums over their event set, which commute: an event joining the set is added in
+/// place, one already in it is not added again.
 public struct RegistryViews: ViewMaintainer {
     /// Bump when a fold or a record layout changes; stores rebuild their views on open.
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     /// Longest `scope/name` (UTF-8 bytes) a view indexes; LMDB keys stop at 511 bytes and a
     /// longer name is not a package anyone can publish through the tools. Events naming such a
     /// package stay in the log but are ignored by the views, on every node alike.
@@ -43,7 +44,7 @@ public struct RegistryViews: ViewMaintainer {
                 try txn.put(databases.rotations, key: event.author.bytes, value: event.id.bytes)
                 rotated = true
             case .retrievalObserved, .peerPenalised:
-                try batch.addToPeerScore(body)
+                try batch.addToPeerScore(event, body)
             case .unknown:
                 continue
             }

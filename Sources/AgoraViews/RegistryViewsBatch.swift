@@ -56,15 +56,13 @@ struct ViewBatch {
         wholeScopes.insert(scope)
     }
 
-    /// Peer scores are sums, so adding one event in place gives the same record in any order.
-    func addToPeerScore(_ body: EventBody) throws {
-        let peer: [UInt8]
-        switch body {
-        case .retrievalObserved(let observation): peer = observation.peer
-        case .peerPenalised(let penalty): peer = penalty.peer
-        default: return
-        }
-        guard !peer.isEmpty, peer.count <= PeerScore.maxPeerLength else { return }
+    /// A peer's score is the sum over the set of events about it. The event joins the set
+    /// first and is added only if it was not already a member, so applying an event twice (a
+    /// rebuild meeting an append from another process) changes nothing, and sums commute, so
+    /// any order gives the same record.
+    func addToPeerScore(_ event: Event, _ body: EventBody) throws {
+        guard let peer = PeerScoreFold.peer(of: body), !peer.isEmpty, peer.count <= PeerScore.maxPeerLength else { return }
+        guard try txn.insert(databases.peerEvents, key: peer, value: event.id.bytes) else { return }
         var score = try txn.withValue(databases.scores, key: peer) { bytes in
             try Self.decode("peer score", bytes) { (bytes) throws(ViewDecodeError) in try PeerScore(decoding: bytes) }
         } ?? PeerScore(peer: peer)

@@ -12,8 +12,8 @@ import Testing
     }
 
     @Test func signedEventRoundTripsAndVerifies() throws {
-        let first = Event.sign(by: alice, seq: 1, prev: nil, timestamp: 1_700_000_000_000, body: release("1.0.0"))
-        let second = Event.sign(by: alice, seq: 2, prev: first.id, timestamp: 1_700_000_000_001, body: release("1.1.0"))
+        let first = try Event.sign(by: alice, seq: 1, prev: nil, timestamp: 1_700_000_000_000, body: release("1.0.0"))
+        let second = try Event.sign(by: alice, seq: 2, prev: first.id, timestamp: 1_700_000_000_001, body: release("1.1.0"))
         #expect(first.verifySignature())
         #expect(second.verifySignature())
         let decoded = try Event(decoding: second.bytes)
@@ -30,8 +30,8 @@ import Testing
         #expect(EventID(hashing: second.bytes) == second.id)
     }
 
-    @Test func everyFlippedByteIsDetected() {
-        let event = Event.sign(by: alice, seq: 1, prev: nil, timestamp: 5, body: release("1.0.0"))
+    @Test func everyFlippedByteIsDetected() throws {
+        let event = try Event.sign(by: alice, seq: 1, prev: nil, timestamp: 5, body: release("1.0.0"))
         for index in event.bytes.indices {
             var bytes = event.bytes
             bytes[index] ^= 0x01
@@ -58,8 +58,8 @@ import Testing
         #expect(try event.decodedBody() == .unknown(kind: 99, bytes: [0x08, 0x01]))
     }
 
-    @Test func nonCanonicalAndOversizedInputIsRejected() {
-        let event = Event.sign(by: alice, seq: 1, prev: nil, timestamp: 5, body: release("1.0.0"))
+    @Test func nonCanonicalAndOversizedInputIsRejected() throws {
+        let event = try Event.sign(by: alice, seq: 1, prev: nil, timestamp: 5, body: release("1.0.0"))
         #expect(throws: EventError.self) { try Event(decoding: Array(event.bytes.dropLast())) }
         #expect(throws: EventError.self) { try Event(decoding: []) }
         #expect(throws: EventError.self) { try Event(decoding: [UInt8](repeating: 0, count: Event.maxSize + 1)) }

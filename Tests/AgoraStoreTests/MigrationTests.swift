@@ -7,17 +7,19 @@ import Testing
 
 @Suite struct MigrationTests {
     static let extraSpec = DatabaseSpec("extra")
-    static let step2 = MigrationStep(version: 2, summary: "test: add a database and copy the layout marker") { txn in
+    static let current = StoreLayout.currentVersion
+    /// A step beyond the code's layout, as a future binary would add.
+    static let nextStep = MigrationStep(version: current + 1, summary: "test: add a database and copy the layout marker") { txn in
         let extra = try txn.createDatabase(extraSpec)
         try txn.put(extra, key: Array("added".utf8), value: [2])
     }
 
-    @Test func freshStoreRunsLayoutOne() throws {
+    @Test func freshStoreRunsEveryLayoutStep() throws {
         let directory = try TemporaryDirectory()
         let store = try openStore(directory)
-        #expect(store.migration == MigrationReport(from: 0, to: 1))
-        #expect(store.migration.applied == [1])
-        #expect(try Migrator.layoutVersion(of: store.environment) == 1)
+        #expect(store.migration == MigrationReport(from: 0, to: Self.current))
+        #expect(store.migration.applied == Array(1...Self.current))
+        #expect(try Migrator.layoutVersion(of: store.environment) == Self.current)
     }
 
     @Test func upgradeKeepsData() throws {
@@ -30,8 +32,8 @@ import Testing
             _ = try store.append(alice.events, verification: .chain)
             digest = try store.putBlob(Array("archive".utf8))
         }
-        let upgraded = try Store(home: directory.url, migrations: AgoraMigrations.all + [Self.step2], views: TestViews())
-        #expect(upgraded.migration == MigrationReport(from: 1, to: 2))
+        let upgraded = try Store(home: directory.url, migrations: AgoraMigrations.all + [Self.nextStep], views: TestViews())
+        #expect(upgraded.migration == MigrationReport(from: Self.current, to: Self.current + 1))
         #expect(try upgraded.event(id: alice.events[0].id) == alice.events[0])
         #expect(try upgraded.blob(digest) == Array("archive".utf8))
         #expect(try upgraded.verify(deep: true).ok)
@@ -42,20 +44,20 @@ import Testing
     @Test func newerStoreIsRefusedNamingBothVersions() throws {
         let directory = try TemporaryDirectory()
         do {
-            _ = try Store(home: directory.url, migrations: AgoraMigrations.all + [Self.step2], views: nil)
+            _ = try Store(home: directory.url, migrations: AgoraMigrations.all + [Self.nextStep], views: nil)
         }
         do {
             _ = try openStore(directory)
-            Issue.record("a layout 2 store opened with a binary that knows layout 1")
+            Issue.record("a store of a newer layout opened with a binary that knows an older one")
         } catch let error as StoreError {
-            #expect(error == .layoutTooNew(store: 2, binary: 1))
-            #expect(error.description.contains("2") && error.description.contains("(1)"))
+            #expect(error == .layoutTooNew(store: Self.current + 1, binary: Self.current))
+            #expect(error.description.contains("\(Self.current + 1)") && error.description.contains("(\(Self.current))"))
         }
     }
 
     @Test func stepsMustBeConsecutiveAndReachTheCodeLayout() throws {
-        #expect(throws: StoreError.migrationOutOfOrder(expected: 2, found: 3)) {
-            try Migrator(steps: AgoraMigrations.all + [MigrationStep(version: 3, summary: "skips 2") { _ in }])
+        #expect(throws: StoreError.migrationOutOfOrder(expected: Self.current + 1, found: Self.current + 2)) {
+            try Migrator(steps: AgoraMigrations.all + [MigrationStep(version: Self.current + 2, summary: "skips one") { _ in }])
         }
         let directory = try TemporaryDirectory()
         #expect(throws: StoreError.migrationsIncomplete(reach: 0, needed: StoreLayout.currentVersion)) {
@@ -67,13 +69,13 @@ import Testing
         struct Refused: Error {}
         let directory = try TemporaryDirectory()
         do { _ = try openStore(directory) }
-        let failing = MigrationStep(version: 2, summary: "fails halfway") { txn in
+        let failing = MigrationStep(version: Self.current + 1, summary: "fails halfway") { txn in
             _ = try txn.createDatabase(Self.extraSpec)
             throw Refused()
         }
         #expect(throws: Refused.self) { try Store(home: directory.url, migrations: AgoraMigrations.all + [failing], views: nil) }
         let store = try openStore(directory)
-        #expect(try Migrator.layoutVersion(of: store.environment) == 1)
+        #expect(try Migrator.layoutVersion(of: store.environment) == Self.current)
         #expect(try store.read { try $0.openDatabase(Self.extraSpec) } == nil)
     }
 }

@@ -38,19 +38,3 @@ func forged(_ event: Event) throws -> Event {
     bytes[bytes.count - 1] ^= 0x01
     return try Event(decoding: bytes)
 }
-
-/// Mutable state shared with a background thread in a test.
-final class LockedBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) {
-        self.value = value
-    }
-
-    var current: Value { lock.withLock { value } }
-
-    func set(_ newValue: Value) {
-        lock.withLock { value = newValue }
-    }
-}

@@ -14,19 +14,19 @@ struct SearchQueries {
 
     /// Names people look up: the ranked (most downloaded) packages.
     static func exact(_ corpus: PackageCorpus) -> [Query] {
-        var rng = SplitMix64(seed: 1)
+        var rng = SeededGenerator(seed: 1)
         return sample(corpus, using: &rng).map { Query(text: $0.name, expected: $0.name) }
     }
 
     /// The same kind of names, each with one random insert, delete, substitution or transposition.
     static func oneTypo(_ corpus: PackageCorpus) -> [Query] {
-        var rng = SplitMix64(seed: 2)
+        var rng = SeededGenerator(seed: 2)
         return sample(corpus, using: &rng).map { Query(text: OneEdit.apply(to: $0.name, using: &rng), expected: $0.name) }
     }
 
     /// Two neighbouring words (letters only, three or more) of a real summary.
     static func twoWords(_ corpus: PackageCorpus) -> [Query] {
-        var rng = SplitMix64(seed: 3)
+        var rng = SeededGenerator(seed: 3)
         var out: [Query] = []
         var attempts = 0
         while out.count < count, attempts < count * 1_000 {
@@ -40,7 +40,7 @@ struct SearchQueries {
         return out
     }
 
-    private static func sample(_ corpus: PackageCorpus, using rng: inout SplitMix64) -> [PyPIRecord] {
+    private static func sample(_ corpus: PackageCorpus, using rng: inout SeededGenerator) -> [PyPIRecord] {
         let ranked = corpus.records.filter { $0.downloadRank != nil }
         let pool = ranked.count >= count ? ranked : corpus.records
         return (0..<count).map { _ in pool.randomElement(using: &rng)! }

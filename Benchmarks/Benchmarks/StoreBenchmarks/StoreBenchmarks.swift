@@ -74,7 +74,7 @@ func signAndAppendBenchmark(_ name: String, iterations: Int) {
         batch.reserveCapacity(run.records[run.next].count)
         for (index, record) in run.records[run.next].enumerated() {
             let feed = index % feeds
-            let event = Event.sign(
+            let event = try! Event.sign(
                 by: identities[feed], seq: heads[feed].seq + 1, prev: heads[feed].id, timestamp: 1,
                 body: ReleaseEvents.body(for: record, scope: "feed\(feed)"))
             heads[feed] = (event.seq, event.id)

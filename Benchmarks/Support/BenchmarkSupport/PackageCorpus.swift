@@ -1,6 +1,6 @@
 import AgoraCore
 import AgoraStore
-import AgoraTestSupport
+@_exported import AgoraTestSupport
 import Foundation
 
 /// The packages a benchmark loads: the shared PyPI sample when present, else a seeded
@@ -54,7 +54,7 @@ public struct PackageCorpus: Sendable {
     /// Unique names built from common name parts, summaries from common summary words; the
     /// first 15,000 get a download rank, like the ranked part of the real sample.
     public static func generated(count: Int, seed: UInt64) -> [PyPIRecord] {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var names = Set<String>()
         var records: [PyPIRecord] = []
         records.reserveCapacity(count)

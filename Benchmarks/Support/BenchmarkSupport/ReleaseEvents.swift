@@ -16,7 +16,7 @@ public enum ReleaseEvents {
             var events: [Event] = []
             var prev: EventID?
             for index in stride(from: feed, to: records.count, by: feeds) {
-                let event = Event.sign(
+                let event = try! Event.sign(
                     by: identity, seq: UInt64(events.count + 1), prev: prev, timestamp: timestamp,
                     body: body(for: records[index], scope: feedScope))
                 prev = event.id

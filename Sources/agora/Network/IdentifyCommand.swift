@@ -17,28 +17,30 @@ struct IdentifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let target = try NetworkCommand.parse(address)
-        try await NetworkCommand.withHost { host in
-            let connection = try await host.connect(to: target)
-            let info = try await host.identify(connection.remotePeer)
-            if json {
-                let object: [String: Any] = [
-                    "peer_id": info.peer.base58,
-                    "agent_version": info.agentVersion ?? "",
-                    "protocol_version": info.protocolVersion ?? "",
-                    "protocols": info.protocols,
-                    "listen_addrs": info.listenAddrs.map { "\($0)" },
-                    "observed_addr": info.observedAddr.map { "\($0)" } ?? "",
-                ]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
-            } else {
-                print("peer:      \(info.peer)")
-                print("agent:     \(info.agentVersion ?? "-")")
-                print("protocol:  \(info.protocolVersion ?? "-")")
-                print("addresses: \(info.listenAddrs.map { "\($0)" }.joined(separator: " "))")
-                print("observed:  \(info.observedAddr.map { "\($0)" } ?? "-")")
-                print("protocols:")
-                for name in info.protocols { print("  \(name)") }
+        try await reportingFailures {
+            try await NetworkCommand.withHost { host in
+                let connection = try await host.connect(to: target)
+                let info = try await host.identify(connection.remotePeer)
+                if json {
+                    let object: [String: Any] = [
+                        "peer_id": info.peer.base58,
+                        "agent_version": info.agentVersion ?? "",
+                        "protocol_version": info.protocolVersion ?? "",
+                        "protocols": info.protocols,
+                        "listen_addrs": info.listenAddrs.map { "\($0)" },
+                        "observed_addr": info.observedAddr.map { "\($0)" } ?? "",
+                    ]
+                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                    print(String(decoding: data, as: UTF8.self))
+                } else {
+                    print("peer:      \(info.peer)")
+                    print("agent:     \(info.agentVersion ?? "-")")
+                    print("protocol:  \(info.protocolVersion ?? "-")")
+                    print("addresses: \(info.listenAddrs.map { "\($0)" }.joined(separator: " "))")
+                    print("observed:  \(info.observedAddr.map { "\($0)" } ?? "-")")
+                    print("protocols:")
+                    for name in info.protocols { print("  \(name)") }
+                }
             }
         }
     }

@@ -21,12 +21,14 @@ struct PingCommand: AsyncParsableCommand {
 
     func run() async throws {
         let target = try NetworkCommand.parse(address)
-        try await NetworkCommand.withHost { host in
-            let connection = try await host.connect(to: target)
-            print("connected to \(connection.remotePeer)")
-            let rtts = try await host.ping(connection.remotePeer, count: count)
-            for (index, rtt) in rtts.enumerated() {
-                print("ping \(index + 1): \(NetworkCommand.milliseconds(rtt)) ms")
+        try await reportingFailures {
+            try await NetworkCommand.withHost { host in
+                let connection = try await host.connect(to: target)
+                print("connected to \(connection.remotePeer)")
+                let rtts = try await host.ping(connection.remotePeer, count: count)
+                for (index, rtt) in rtts.enumerated() {
+                    print("ping \(index + 1): \(NetworkCommand.milliseconds(rtt)) ms")
+                }
             }
         }
     }

@@ -30,8 +30,11 @@ struct InfoCommand: ParsableCommand {
                     print("depends   " + manifest.dependencies.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
                 }
             }
-            if info.contested {
-                print("CONTESTED: \(info.claimants.count) keys claim this scope; pinned: \(info.pinned ?? "none (install refuses until you run agora trust)")")
+            if info.contested, let pinned = info.pinned {
+                print("CONTESTED: \(info.claimants.count) keys claim this scope; showing only the pinned key \(pinned)"
+                    + (info.hiddenReleases > 0 ? " (\(info.hiddenReleases) release\(info.hiddenReleases == 1 ? "" : "s") by other keys hidden)" : ""))
+            } else if info.contested {
+                print("CONTESTED: \(info.claimants.count) keys claim this scope; pinned: none (install refuses until you run agora trust)")
             } else if let pinned = info.pinned {
                 print("pinned    \(pinned)")
             }

@@ -10,7 +10,7 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let result = try Registry.initialize(home: options.home)
+            let result = try Registry.initialize(home: options.home, writerLock: options.writerLock)
             if options.json {
                 try JSONOutput.print(["home": result.home.url.path, "publicKey": result.publicKey.hex, "created": "\(result.created)"])
             } else {

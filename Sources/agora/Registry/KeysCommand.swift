@@ -1,6 +1,7 @@
 import AgoraCore
 import AgoraRegistry
 import ArgumentParser
+import Foundation
 
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -73,7 +74,8 @@ struct TrustCommand: ParsableCommand {
             guard let text = key, let publicKey = PublicKey(hex: text) else {
                 throw RegistryError("give the publisher's key as 64 hex digits (see `agora info SCOPE/NAME`)")
             }
-            try registry.trust(scope: scope, key: publicKey)
+            let warnings = try registry.trust(scope: scope, key: publicKey)
+            for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             print("Pinned \(scope) to \(publicKey.hex)")
         }
     }

@@ -1,4 +1,5 @@
 import AgoraRegistry
+import AgoraStore
 import ArgumentParser
 import Foundation
 
@@ -21,22 +22,73 @@ enum Exit {
 func reportingFailures(_ body: () throws -> Void) throws {
     do {
         try body()
-    } catch let error as RegistryError {
-        printError(error.description)
-        let code: Int32 = switch error.code {
-        case .invalidInput: Exit.failure
-        case .notFound: Exit.notFound
-        case .integrity: Exit.integrity
-        case .untrusted: Exit.untrusted
-        case .conflict: Exit.conflict
-        case .storage: Exit.storage
-        }
-        throw ExitCode(code)
     } catch let error as ExitCode {
         throw error
     } catch {
-        printError("\(error)")
-        throw ExitCode(Exit.failure)
+        let failure = Failure(error)
+        printError(failure.message)
+        throw ExitCode(failure.code)
+    }
+}
+
+/// `reportingFailures` for the asynchronous (network) commands.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        let failure = Failure(error)
+        printError(failure.message)
+        throw ExitCode(failure.code)
+    }
+}
+
+/// An error as the CLI reports it: one line a person can act on and the README's exit code.
+/// Every error type that can reach a command is classified here, so nothing prints as a raw
+/// NSError or LMDB dump and a storage fault is never mistaken for an integrity failure.
+struct Failure {
+    let message: String
+    let code: Int32
+
+    init(_ error: Error) {
+        switch error {
+        case let error as RegistryError:
+            message = error.description
+            code = switch error.code {
+            case .invalidInput: Exit.failure
+            case .notFound: Exit.notFound
+            case .integrity: Exit.integrity
+            case .untrusted: Exit.untrusted
+            case .conflict: Exit.conflict
+            case .storage: Exit.storage
+            }
+        case let error as StoreError:
+            message = error.description
+            code = switch error {
+            case .blobDigestMismatch, .corrupt: Exit.integrity
+            case .blobTooLarge: Exit.failure
+            case .lmdb, .unopenable, .truncated, .storeFull, .diskFull, .layoutTooNew, .migrationsIncomplete,
+                 .migrationOutOfOrder, .noViewMaintainer: Exit.storage
+            }
+        default:
+            if let text = NetworkErrorText.describe(error) {
+                message = text
+                code = Exit.failure
+                return
+            }
+            let nsError = error as NSError
+            if nsError.domain == NSCocoaErrorDomain || nsError.domain == NSPOSIXErrorDomain {
+                let path = nsError.userInfo[NSFilePathErrorKey] as? String
+                message = (path.map { "\($0): " } ?? "") + FileErrorReason.of(error)
+                code = Exit.storage
+            } else {
+                message = "\(error)"
+                code = Exit.failure
+            }
+        }
     }
 }
 
@@ -55,7 +107,17 @@ struct HomeOptions: ParsableArguments {
         path.map { AgoraHome(url: URL(fileURLWithPath: $0, isDirectory: true)) } ?? AgoraHome.fromEnvironment()
     }
 
+    /// Writers print a notice on stderr while they wait for another process's write lock.
+    /// `AGORA_LOCK_TIMEOUT` (seconds) bounds the wait; scripts and tests shorten it.
+    var writerLock: WriterLockPolicy {
+        var policy = WriterLockPolicy(notice: { FileHandle.standardError.write(Data("note: \($0)\n".utf8)) })
+        if let text = ProcessInfo.processInfo.environment["AGORA_LOCK_TIMEOUT"], let seconds = Double(text), seconds.isFinite, seconds >= 0 {
+            policy.timeout = .milliseconds(Int64(min(seconds, 86_400) * 1000))
+        }
+        return policy
+    }
+
     func openRegistry() throws -> Registry {
-        try Registry(home: home)
+        try Registry(home: home, writerLock: writerLock)
     }
 }

@@ -1,6 +1,6 @@
-/// A tiny seeded generator, so every query list, typo and generated package repeats exactly
-/// from run to run and results stay comparable.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+/// SplitMix64: a tiny seeded generator, so generated test inputs, shuffles and samples repeat
+/// exactly and a failure names the input that caused it.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(seed: UInt64) {
