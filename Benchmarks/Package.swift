@@ -76,7 +76,6 @@ let package = Package(
                 .product(name: "AgoraCore", package: "Agora"),
                 .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraStore", package: "Agora"),
-                .product(name: "AgoraTestSupport", package: "Agora"),
             ],
             path: "Support/BenchmarkSupport"
         ),
