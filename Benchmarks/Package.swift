@@ -39,6 +39,8 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AgoraCore", package: "Agora"),
                 .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraRegistry", package: "Agora"),
             ],
             path: "Benchmarks/StoreBenchmarks",
@@ -50,6 +52,8 @@ let package = Package(
                 "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraRegistry", package: "Agora"),
             ],
             path: "Benchmarks/SearchBenchmarks",
@@ -62,6 +66,8 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraRegistry", package: "Agora"),
             ],
             path: "Tools/LoadPyPI"
