@@ -97,7 +97,7 @@ import AgoraTestSupport
     @Test func twoRebuildsAtOnceBothEndWithCurrentViews() throws {
         let feeds = Self.feeds(seed: 51, count: 300)
         let directory = try TemporaryDirectory()
-        let store = try openStore(directory, views: RegistryViews())
+        let store = try RegistryViewsTestSupport.openRegistryStore(directory)
         for events in feeds { _ = try store.append(events, verification: .none) }
         let second = DispatchSemaphore(value: 0)
         let failure = LockedBox<String?>(nil)

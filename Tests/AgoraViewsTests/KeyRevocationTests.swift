@@ -1,7 +1,9 @@
 import AgoraCore
 import Foundation
 import Testing
-@testable import AgoraStore
+import AgoraStore
+import AgoraTestSupport
+@testable import AgoraViews
 
 /// A rotated-away key signs nothing the views accept after its rotation (`KeyRevocations`).
 @Suite struct KeyRevocationTests {
