@@ -83,8 +83,7 @@ public struct Lockfile: Codable, Sendable, Equatable {
     /// concurrent installs into one folder take turns: each reads the lockfile the previous
     /// one wrote, and no entry is lost.
     public static func withLock<T>(in directory: URL, _ body: () throws -> T) throws -> T {
-        // The URL exists before the calls whose errno we report: building one from a path
-        // stats it, which would overwrite errno.
+        // The URL is built before the calls: building one may stat and overwrite `errno`.
         let lock = directory.appendingPathComponent(".agora-install.lock")
         let descriptor = open(lock.path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw HomeFiles.failure("cannot open", lock) }
