@@ -85,9 +85,13 @@ public struct Lockfile: Codable, Sendable, Equatable {
     public static func withLock<T>(in directory: URL, _ body: () throws -> T) throws -> T {
         let path = directory.appendingPathComponent(".agora-install.lock").path
         let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw HomeFiles.failure("cannot open", URL(fileURLWithPath: path)) }
+        guard descriptor >= 0 else {
+            throw RegistryError("cannot open \(path): \(String(cString: strerror(errno)))", code: .storage)
+        }
         defer { close(descriptor) }
-        guard flock(descriptor, LOCK_EX) == 0 else { throw HomeFiles.failure("cannot lock", URL(fileURLWithPath: path)) }
+        guard flock(descriptor, LOCK_EX) == 0 else {
+            throw RegistryError("cannot lock \(path): \(String(cString: strerror(errno)))", code: .storage)
+        }
         defer { flock(descriptor, LOCK_UN) }
         HomeFiles.removeStaleTemporaries(in: directory, of: fileName)
         return try body()
