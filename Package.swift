@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraCore"]),
         // Runs the built `agora` executable as a subprocess (exit codes, messages, signals).
-        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations"]),
+        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations", "AgoraWire"]),
     ],
     swiftLanguageModes: [.v6]
 )
