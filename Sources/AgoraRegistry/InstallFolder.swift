@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraStore
+import AgoraViews
 import Foundation
 
 /// Puts resolved packages into an install folder without ever destroying what agora did not

@@ -1,6 +1,7 @@
 import AgoraCore
 import AgoraMigrations
 import AgoraStore
+import AgoraViews
 import Foundation
 
 /// A node's local registry: its identity plus its store, and the operations people run on them.

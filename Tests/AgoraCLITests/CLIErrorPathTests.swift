@@ -1,6 +1,7 @@
 import AgoraCore
 import AgoraMigrations
 import AgoraStore
+import AgoraViews
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 import AgoraRegistry
 import AgoraStore
+import AgoraViews
 import ArgumentParser
 import Foundation
 
