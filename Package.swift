@@ -80,7 +80,7 @@ let package = Package(
         ),
         .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraViews", "AgoraCore"]),
         // Runs the built `agora` executable as a subprocess (exit codes, messages, signals).
-        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraStore", "AgoraViews", "AgoraCore", "AgoraMigrations"]),
+        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraStore", "AgoraViews", "AgoraCore", "AgoraMigrations", "AgoraWire"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -45,8 +45,8 @@ extension Registry {
     }
 
     /// Finishes or rolls back a rotation a killed process left: `identity.next` exists. If the
-    /// store's head of the current key's feed is the rotation to that key, the rotation
-    /// committed and is completed; if the store holds the whole recorded feed without it, it
+    /// store's head of the current key's feed is the rotation to that key, or `feed.head`
+    /// already names that key, the rotation committed and is completed; if the store holds the whole recorded feed without it, it
     /// never committed and the pending key is discarded. Otherwise (the store lacks the feed)
     /// nothing is touched and the signing check explains the recovery.
     /// Returns the new key when it completed a rotation.
@@ -55,12 +55,19 @@ extension Registry {
         guard FileManager.default.fileExists(atPath: home.pendingIdentityURL.path) else { return nil }
         let current = try KeyFiles.read(home.identityURL)
         let next = try KeyFiles.read(home.pendingIdentityURL)
+        let record = try FeedHeadRecord.read(home: home)
+        // The record names the new key only once the rotation committed (step 3), so that
+        // proves the commit even if the store has since lost it.
+        let recordedSwitch = record?.key == next.publicKey
         if let head = try store.head(of: current.publicKey), let event = try store.event(id: head.id),
            case .keyRotated(let rotation)? = try? event.decodedBody(), rotation.newKey == next.publicKey {
             try switchKey(home: home, from: current, to: next)
             return next.publicKey
+        } else if recordedSwitch {
+            try switchKey(home: home, from: current, to: next)
+            return next.publicKey
         }
-        guard let record = try FeedHeadRecord.read(home: home), record.key == current.publicKey,
+        guard let record, record.key == current.publicKey,
               try record.seq == 0 || store.events(author: current.publicKey, from: record.seq, to: record.seq).first?.id == record.id
         else { return nil }
         unlink(home.pendingIdentityURL.path)

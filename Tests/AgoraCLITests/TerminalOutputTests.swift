@@ -1,3 +1,5 @@
+import AgoraCore
+import AgoraWire
 import Foundation
 import Testing
 
@@ -97,5 +99,41 @@ struct SplitMix {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// The remote peer is the other author of human output: `agora identify` prints what it
+/// says about itself.
+@Suite(.serialized) struct RemotePeerOutputTests {
+    /// Runs the blocking process off the concurrency pool, which the host's tasks need.
+    func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    @Test(arguments: [11, 12, 13] as [UInt64])
+    func hostileIdentifyAnswersAreEscaped(seed: UInt64) async throws {
+        var rng = SplitMix(seed: seed)
+        let agent = TerminalOutputTests.generated(&rng, pieces: 10).filter { $0 != "\0" }
+        let version = TerminalOutputTests.generated(&rng, pieces: 4).filter { $0 != "\0" }
+        let host = P2PHost(
+            identity: try Identity(seed: [UInt8](repeating: UInt8(seed), count: 32)),
+            configuration: HostConfiguration(agentVersion: agent, protocolVersion: version))
+        let scratch = try Scratch()
+        do {
+            let address = try await host.listen(on: try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")).withPeerID(host.peerID)
+            let agora = scratch.agora
+            let human = try await offPool { try agora.ok("identify", "\(address)") }
+            #expect(TerminalOutputTests.rawControls(in: human.stdout).isEmpty, "\(human.out.debugDescription)")
+            let answer = try await offPool { try JSONSerialization.data(withJSONObject: try agora.json("identify", "\(address)")) }
+            let json = try #require(try JSONSerialization.jsonObject(with: answer) as? [String: Any])
+            #expect(json["agent_version"] as? String == agent)
+            #expect(json["protocol_version"] as? String == version)
+        } catch {
+            await host.shutdown()
+            throw error
+        }
+        await host.shutdown()
     }
 }

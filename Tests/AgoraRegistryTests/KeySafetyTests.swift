@@ -96,3 +96,39 @@ func permissions(_ url: URL) throws -> Int {
     guard lstat(url.path, &info) == 0 else { throw RegistryError("cannot stat \(url.path)") }
     return Int(info.st_mode & 0o7777)
 }
+
+extension KeySafetyTests {
+    /// Table of the states a killed rotation can leave, made by hand: opening the home
+    /// finishes a committed rotation and discards one that never committed.
+    @Test func openingAHomeResolvesEveryHalfDoneRotation() throws {
+        enum Left { case notCommitted, committed, headSwitched, headSwitchedStoreLost }
+        for left in [Left.notCommitted, .committed, .headSwitched, .headSwitchedStoreLost] {
+            let temp = try TemporaryHome()
+            let registry = try temp.registry()
+            let old = registry.identity
+            let next = Identity.generate()
+            #expect(try KeyFiles.create(next, at: temp.home.pendingIdentityURL))
+            switch left {
+            case .notCommitted:
+                break
+            case .committed:
+                let body = KeyRotated(newKey: next.publicKey, newKeySignature: next.sign(KeyRotated.countersignedMessage(old: old.publicKey, new: next.publicKey)))
+                _ = try registry.withWriterLock { try registry.appendOwn(.keyRotated(body)) }
+            case .headSwitched, .headSwitchedStoreLost:
+                let body = KeyRotated(newKey: next.publicKey, newKeySignature: next.sign(KeyRotated.countersignedMessage(old: old.publicKey, new: next.publicKey)))
+                if left == .headSwitched { _ = try registry.withWriterLock { try registry.appendOwn(.keyRotated(body)) } }
+                try FeedHeadRecord(key: next.publicKey, seq: 0, id: nil).write(home: temp.home)
+            }
+            let reopened = try Registry(home: temp.home)
+            let finished = left != .notCommitted
+            #expect(reopened.identity.publicKey == (finished ? next.publicKey : old.publicKey), "\(left)")
+            #expect(reopened.completedRotation == (finished ? next.publicKey : nil))
+            #expect(!FileManager.default.fileExists(atPath: temp.home.pendingIdentityURL.path))
+            #expect(FileManager.default.fileExists(atPath: temp.home.retiredIdentityURL(of: old.publicKey).path) == finished)
+            // The node signs on with whichever key is current.
+            let folder = temp.folder("p")
+            try makePackage(at: folder, scope: "acme", name: "after", version: "1.0.0")
+            #expect(try reopened.publish(folder: folder).alreadyPublished == false)
+        }
+    }
+}
