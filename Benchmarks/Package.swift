@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "agora-fuzz",
             dependencies: [
-                "BenchmarkSupport",
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraCore", package: "Agora"),
                 .product(name: "AgoraWire", package: "Agora"),
                 .product(name: "NIOCore", package: "swift-nio"),
