@@ -8,6 +8,8 @@ let package = Package(
         .package(name: "Agora", path: "../"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -80,6 +82,31 @@ let package = Package(
                 .product(name: "AgoraRegistry", package: "Agora"),
             ],
             path: "Tools/IngestBench"
+        ),
+        /// `tools/fuzz.sh`: seeded fuzz campaigns against every decoder, each target in a
+        /// child process so a trap is reported with its input.
+        .executableTarget(
+            name: "agora-fuzz",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "AgoraCore", package: "Agora"),
+                .product(name: "AgoraWire", package: "Agora"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tools/AgoraFuzz"
+        ),
+        /// `tools/rss.sh`: resident memory of `agora serve` under idle connections and a ping flood.
+        .executableTarget(
+            name: "agora-load",
+            dependencies: [
+                .product(name: "AgoraCore", package: "Agora"),
+                .product(name: "AgoraWire", package: "Agora"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tools/AgoraLoad"
         ),
         .target(
             name: "BenchmarkSupport",

@@ -28,14 +28,19 @@ enum StoreFiles {
     }
 
     /// LMDB takes an empty `data.mdb` for a new store and initialises it, so a store truncated
-    /// to nothing would silently come back empty. Only a missing file means "new".
+    /// to nothing would silently come back empty. Only a missing file means "new". A process
+    /// creating the store this very moment writes the meta pages right after creating the file,
+    /// so an empty file gets a moment to fill before it is called truncated.
     static func refuseEmptyDataFile(in path: String) throws {
         let dataFile = (path as NSString).appendingPathComponent("data.mdb")
-        var fileStatus = stat()
-        guard lstat(dataFile, &fileStatus) == 0 else { return }
-        if fileStatus.st_mode & S_IFMT == S_IFREG, fileStatus.st_size == 0 {
-            throw StoreError.truncated(path: dataFile, size: 0, expected: nil)
+        for attempt in 0..<10 {
+            var fileStatus = stat()
+            guard lstat(dataFile, &fileStatus) == 0, fileStatus.st_mode & S_IFMT == S_IFREG, fileStatus.st_size == 0 else {
+                return
+            }
+            if attempt < 9 { usleep(20_000) }
         }
+        throw StoreError.truncated(path: dataFile, size: 0, expected: nil)
     }
 
     /// `mdb_env_open`'s failure: an errno from the file system, or LMDB's verdict on the files.

@@ -32,10 +32,23 @@ extension Store {
     /// append without a maintainer, picked up here: the last page is read and folded in the
     /// same write transaction that records the view version, so no event slips between the
     /// final read and "views are current". A second rebuild starting meanwhile takes over (its
-    /// token replaces ours) and this one stops, so a cleared-and-half-refolded state is never
-    /// marked current by the rebuild that lost its clearing.
-    public func rebuildViews(pageSize: Int = rebuildPageSize) throws {
+    /// token replaces ours): this one stops, so a cleared-and-half-refolded state is never
+    /// marked current by the rebuild that lost its clearing, and waits for the other to finish
+    /// (up to `takeoverWait`; then it assumes the other died and rebuilds again).
+    public func rebuildViews(pageSize: Int = rebuildPageSize, takeoverWait: Duration = .seconds(600)) throws {
         guard let views else { throw StoreError.noViewMaintainer }
+        while try !rebuildOnce(views, pageSize: pageSize) {
+            let clock = ContinuousClock()
+            let deadline = clock.now + takeoverWait
+            while clock.now < deadline, try storedViewVersion() != views.viewVersion {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            if try storedViewVersion() == views.viewVersion { return }
+        }
+    }
+
+    /// One rebuild; false when another rebuild took over before it finished.
+    private func rebuildOnce(_ views: any ViewMaintainer, pageSize: Int) throws -> Bool {
         let token = (0..<16).map { _ in UInt8.random(in: 0...255) }
         try environment.write { txn in
             try txn.delete(databases.meta, key: Self.viewsKey)
@@ -55,7 +68,8 @@ extension Store {
                 try views.apply(page.map(\.event), in: txn, store: databases, views: viewDatabases)
                 return (false, last.localSeq)
             }
-            guard let outcome, !outcome.done else { return }
+            guard let outcome else { return false }
+            if outcome.done { return true }
             since = outcome.since
         }
     }

@@ -13,7 +13,8 @@ import AgoraStore
 ///   yank's reason is kept;
 /// - two principals publishing the package contest it, unless a scope transfer authorised one.
 public enum PackageFold {
-    /// `events` may hold unrelated events; they are ignored. Returns nil when no release of
+    /// `events` may hold unrelated events; they are ignored, except that the rotations among
+    /// them retire keys (`KeyRevocations`). Returns nil when no release of
     /// the package is among them (yanks and transfers alone do not make a package).
     public static func fold(package key: PackageKey, events: [Event], principals: (PublicKey) -> PublicKey) -> PackageState? {
         var releases: [ReleaseSlot: PackageRelease] = [:]
@@ -22,7 +23,8 @@ public enum PackageFold {
         var firstRelease: [PublicKey: EventID] = [:]
         var display: (scope: String, name: String)?
 
-        for event in ViewFold.canonicalOrder(events) {
+        let revocations = KeyRevocations(events: events)
+        for event in ViewFold.canonicalOrder(events) where revocations.admits(event) {
             switch try? event.decodedBody() {
             case .releasePublished(let body)? where PackageKey(scope: body.scope, name: body.name) == key:
                 let principal = principals(event.author)

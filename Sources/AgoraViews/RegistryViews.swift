@@ -11,7 +11,7 @@ import AgoraStore
 /// place, one already in it is not added again.
 public struct RegistryViews: ViewMaintainer {
     /// Bump when a fold or a record layout changes; stores rebuild their views on open.
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
     /// Longest `scope/name` (UTF-8 bytes) a view indexes; LMDB keys stop at 511 bytes and a
     /// longer name is not a package anyone can publish through the tools. Events naming such a
     /// package stay in the log but are ignored by the views, on every node alike.
@@ -25,7 +25,7 @@ public struct RegistryViews: ViewMaintainer {
     public func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws {
         let databases = try RegistryDatabases(store: store, views: views)
         var batch = ViewBatch(txn: txn, databases: databases)
-        var rotated = false
+        var rotationAuthors: [PublicKey] = []
         for event in events {
             batch.remember(event)
             guard let body = try? event.decodedBody() else { continue }
@@ -42,14 +42,14 @@ public struct RegistryViews: ViewMaintainer {
                 try batch.recordTransfer(event, scope: scope, newOwner: transfer.newOwner)
             case .keyRotated:
                 try txn.put(databases.rotations, key: event.author.bytes, value: event.id.bytes)
-                rotated = true
+                rotationAuthors.append(event.author)
             case .retrievalObserved, .peerPenalised:
                 try batch.addToPeerScore(event, body)
             case .unknown:
                 continue
             }
         }
-        if rotated { try batch.refoldPrincipals() }
+        if !rotationAuthors.isEmpty { try batch.refoldPrincipals(retiring: rotationAuthors) }
         try batch.refoldDirty()
     }
 

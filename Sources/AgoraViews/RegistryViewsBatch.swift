@@ -73,8 +73,9 @@ struct ViewBatch {
     // MARK: Principals
 
     /// Re-derives the principal map from every rotation in the store, rewrites the keys whose
-    /// principal changed, and marks everything those keys touched for re-folding.
-    mutating func refoldPrincipals() throws {
+    /// principal changed, and marks everything those keys touched for re-folding, and
+    /// everything the rotations' authors touched (a rotation retires its author's later events).
+    mutating func refoldPrincipals(retiring authors: [PublicKey]) throws {
         var rotationIDs: [EventID] = []
         try txn.forEach(databases.rotations) { entry in
             rotationIDs.append(try Self.eventID(entry.value))
@@ -89,7 +90,7 @@ struct ViewBatch {
             stored[try Self.publicKey(entry.key)] = try Self.publicKey(entry.value)
             return true
         }
-        var changed: [PublicKey] = []
+        var changed = authors
         for (key, root) in stored where roots[key] != root {
             try txn.delete(databases.principals, key: key.bytes)
             changed.append(key)
@@ -126,6 +127,16 @@ struct ViewBatch {
             let root = try txn.withValue(databases.principals, key: key.bytes) { try Self.publicKey($0) } ?? key
             principalCache[key] = root
             out[key] = root
+        }
+        return out
+    }
+
+    /// The rotations in the feeds of `events`' authors, which the folds need to tell which
+    /// of those events their authors' rotations retired (`KeyRevocations`).
+    private func rotations(ofAuthorsOf events: [Event]) throws -> [Event] {
+        var out: [Event] = []
+        for author in Set(events.map(\.author)) {
+            for id in try eventIDs(in: databases.rotations, key: author.bytes) { out.append(try load(id)) }
         }
         return out
     }
@@ -168,7 +179,8 @@ struct ViewBatch {
         let packageBytes = Array(key.description.utf8)
         let ids = try eventIDs(in: databases.packageEvents, key: packageBytes)
             + eventIDs(in: databases.scopeEvents, key: Array(key.scope.utf8))
-        let events = try ids.map { try load($0) }
+        var events = try ids.map { try load($0) }
+        events += try rotations(ofAuthorsOf: events)
         let principals = try principals(of: Self.keysMentioned(by: events))
         let state = PackageFold.fold(package: key, events: events) { principals[$0] ?? $0 }
         if let state {
@@ -190,7 +202,8 @@ struct ViewBatch {
             return true
         }
         ids += try eventIDs(in: databases.scopeEvents, key: Array(scope.utf8))
-        let events = try ids.map { try load($0) }
+        var events = try ids.map { try load($0) }
+        events += try rotations(ofAuthorsOf: events)
         let principals = try principals(of: Self.keysMentioned(by: events))
         let state = ScopeFold.fold(scope: scope, events: events) { principals[$0] ?? $0 }
         if state.claimants.isEmpty && state.transfers.isEmpty {

@@ -4,7 +4,7 @@ import AgoraStore
 /// Who is the same publisher: keys joined by key rotation, each mapped to the root of its chain.
 ///
 /// A rotation counts only when the new key countersigned it, so nobody can adopt a key they do
-/// not hold. Rotations are applied in canonical order and the first one naming a key as its
+/// not hold, and only the rotation that retires a key (`KeyRevocations`) links it. Rotations are applied in canonical order and the first one naming a key as its
 /// successor wins; a rotation that would close a cycle is ignored. Both rules depend only on the
 /// set of events, so every node computes the same principals.
 public struct PrincipalMap: Sendable, Equatable {
@@ -14,8 +14,9 @@ public struct PrincipalMap: Sendable, Equatable {
     public init() {}
 
     public init(events: [Event]) {
+        let revocations = KeyRevocations(events: events)
         for event in ViewFold.canonicalOrder(events) {
-            guard case .keyRotated(let rotation)? = try? event.decodedBody() else { continue }
+            guard case .keyRotated(let rotation)? = try? event.decodedBody(), revocations.adopts(rotation, in: event) else { continue }
             add(rotation, by: event.author)
         }
     }

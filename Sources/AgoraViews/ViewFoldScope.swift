@@ -104,12 +104,14 @@ public struct ScopeState: Sendable, Hashable {
 
 /// Folds the events touching one scope into its ScopeState.
 public enum ScopeFold {
-    /// `events` may hold anything; only releases into `scope` and transfers of `scope` count.
+    /// `events` may hold anything; only releases into `scope` and transfers of `scope` count,
+    /// and rotations among them retire keys (`KeyRevocations`).
     public static func fold(scope: String, events: [Event], principals: (PublicKey) -> PublicKey) -> ScopeState {
         let scope = scope.lowercased()
         var firstRelease: [PublicKey: EventID] = [:]
         var transfers: [ScopeTransfer] = []
-        for event in ViewFold.canonicalOrder(events) {
+        let revocations = KeyRevocations(events: events)
+        for event in ViewFold.canonicalOrder(events) where revocations.admits(event) {
             switch try? event.decodedBody() {
             case .releasePublished(let release)? where release.scope.lowercased() == scope:
                 let principal = principals(event.author)

@@ -40,7 +40,7 @@ public enum ConnectionUpgrader {
     ) -> EventLoopFuture<Upgraded> {
         let upgraded = channel.eventLoop.makePromise(of: Upgraded.self)
         let deadline = channel.eventLoop.scheduleTask(in: options.timeout) {
-            logger.warning(
+            logger.debug(
                 "closing connection: upgrade not finished within \(options.timeout)",
                 metadata: ["remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"]
             )

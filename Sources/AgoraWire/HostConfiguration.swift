@@ -16,6 +16,8 @@ public struct HostConfiguration: Sendable {
     public var maintenanceInterval: Duration
     /// Ask every new peer who it is, so `peerInfo` knows its protocols.
     public var identifyOnConnect: Bool
+    /// Failures peers cause are logged at debug, plus one info summary per this interval.
+    public var logSummaryInterval: Duration
 
     public init(
         agentVersion: String = "agora/0.1.0",
@@ -26,7 +28,8 @@ public struct HostConfiguration: Sendable {
         streamNegotiationLimits: MultistreamMachine.Limits = .init(),
         limits: ConnectionLimits = .init(),
         maintenanceInterval: Duration = .seconds(5),
-        identifyOnConnect: Bool = true
+        identifyOnConnect: Bool = true,
+        logSummaryInterval: Duration = .seconds(10)
     ) {
         self.agentVersion = agentVersion
         self.protocolVersion = protocolVersion
@@ -37,5 +40,6 @@ public struct HostConfiguration: Sendable {
         self.limits = limits
         self.maintenanceInterval = maintenanceInterval
         self.identifyOnConnect = identifyOnConnect
+        self.logSummaryInterval = logSummaryInterval
     }
 }

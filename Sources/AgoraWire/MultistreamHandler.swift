@@ -104,7 +104,7 @@ public final class MultistreamHandler: ChannelInboundHandler, RemovableChannelHa
         guard !finished else { return }
         finished = true
         timeoutTask?.cancel()
-        logger.warning("closing connection: \(error)", metadata: ["remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+        logger.debug("closing connection: \(error)", metadata: ["remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
         promise.fail(error)
         context.close(promise: nil)
     }

@@ -207,7 +207,7 @@ public final class NoiseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         closed = true
         state = .failed
         timeoutTask?.cancel()
-        logger.warning(
+        logger.debug(
             "noise: closing connection: \(error)",
             metadata: ["remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")", "secured": "\(promiseCompleted)"]
         )

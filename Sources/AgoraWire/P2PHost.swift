@@ -20,6 +20,10 @@ public actor P2PHost {
     private var builtinsInstalled = false
     private var manager: ConnectionManagerState
     private var connections: [ConnectionID: Connection] = [:]
+    /// Inbound connections in their handshake, so an evicted one can be closed.
+    private var handshakes: [PendingID: any Channel] = [:]
+    /// Peer-caused failures are logged at debug; this turns them into one info line per interval.
+    private var refusals: LogSummary
     private var peers: [PeerID: PeerInfo] = [:]
     private var addressBook: [PeerID: Multiaddr] = [:]
     private var dialWaiters: [CheckedContinuation<Void, any Error>] = []
@@ -29,6 +33,7 @@ public actor P2PHost {
     /// nothing touches the event loops after the host is gone.
     private var background: [UInt64: Task<Void, Never>] = [:]
     private var nextTaskID: UInt64 = 0
+    private var drainWaiter: CheckedContinuation<Void, Never>?
     public private(set) var listenAddresses: [Multiaddr] = []
 
     /// - Parameter group: event loops to run on; by default the host makes and owns its own.
@@ -47,6 +52,7 @@ public actor P2PHost {
         logger[metadataKey: "self"] = "\(PeerID(identity: identity))"
         self.logger = logger
         self.manager = ConnectionManagerState(limits: configuration.limits)
+        self.refusals = LogSummary(interval: configuration.logSummaryInterval)
     }
 
     // MARK: Protocol handlers
@@ -107,10 +113,10 @@ public actor P2PHost {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [weak self] channel in
                 guard let self else { return channel.eventLoop.makeFailedFuture(HostError.shutDown) }
-                let admitted = channel.eventLoop.makePromise(of: Void.self)
+                let admitted = channel.eventLoop.makePromise(of: PendingID.self)
                 admitted.completeWithTask { try await self.admitInbound(channel) }
-                return admitted.futureResult.flatMapThrowing {
-                    self.startInboundUpgrade(channel)
+                return admitted.futureResult.map { pending in
+                    self.startInboundUpgrade(channel, pending: pending)
                 }
             }
             .bind(host: hostName, port: port).get()
@@ -118,38 +124,58 @@ public actor P2PHost {
         guard let local = server.localAddress, let bound = Multiaddr(socketAddress: local) else {
             throw HostError.unsupportedAddress("\(address)")
         }
-        listenAddresses.append(bound)
+        let advertised = ListenAddresses.advertised(for: bound, interfaces: ((try? System.enumerateDevices()) ?? []).compactMap(\.address))
+        listenAddresses += advertised
         startMaintenance()
-        logger.info("listening", metadata: ["address": "\(bound.withPeerID(peerID))"])
+        for address in advertised {
+            logger.info("listening", metadata: ["address": "\(address.withPeerID(peerID))"])
+        }
         return bound
     }
 
-    private func admitInbound(_ channel: any Channel) throws {
-        if let refusal = manager.inboundArrived() {
-            logger.warning(
-                "refusing inbound connection: \(refusal)",
-                metadata: ["remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"]
-            )
+    private func admitInbound(_ channel: any Channel) throws -> PendingID {
+        let group = channel.remoteAddress?.addressGroup ?? "?"
+        switch manager.inboundArrived(from: group, now: .now) {
+        case .refuse(let refusal):
+            peerFailure(refusal.kind, "refusing inbound connection: \(refusal)", remote: channel.remoteAddress)
             throw HostError.refused(refusal)
+        case .admit(let pending, let evicting):
+            if let evicting, let victim = handshakes.removeValue(forKey: evicting) {
+                peerFailure("handshake evicted", "evicting a pending handshake to admit a new one", remote: victim.remoteAddress)
+                victim.close(promise: nil)
+            }
+            handshakes[pending] = channel
+            return pending
         }
     }
 
-    private nonisolated func startInboundUpgrade(_ channel: any Channel) {
+    private nonisolated func startInboundUpgrade(_ channel: any Channel, pending: PendingID) {
         ConnectionUpgrader.configure(
             channel: channel, role: .responder, identity: identity.privateKey,
             options: configuration.upgrade, logger: logger
         ).whenComplete { result in
-            Task { await self.inboundUpgradeFinished(result, channel: channel) }
+            Task { await self.inboundUpgradeFinished(result, channel: channel, pending: pending) }
         }
     }
 
-    private func inboundUpgradeFinished(_ result: Result<ConnectionUpgrader.Upgraded, any Error>, channel: any Channel) {
+    private func inboundUpgradeFinished(
+        _ result: Result<ConnectionUpgrader.Upgraded, any Error>, channel: any Channel, pending: PendingID
+    ) {
+        manager.handshakeEnded(pending)
+        handshakes[pending] = nil
         switch result {
         case .failure(let error):
-            manager.inboundFailed()
-            logger.debug("inbound upgrade failed: \(error)")
+            peerFailure("handshake failed", "inbound upgrade failed: \(error)", remote: channel.remoteAddress)
         case .success(let upgraded):
             _ = register(upgraded, direction: .inbound, channel: channel)
+        }
+    }
+
+    /// Logs a failure a peer caused at debug and counts it for the periodic info summary.
+    private func peerFailure(_ reason: String, _ message: @autoclosure () -> String, remote: SocketAddress?) {
+        logger.debug("\(message())", metadata: ["remote": "\(remote.map { "\($0)" } ?? "?")"])
+        if let report = refusals.record(reason, now: .now) {
+            logger.info("\(report)")
         }
     }
 
@@ -224,12 +250,20 @@ public actor P2PHost {
     private func register(
         _ upgraded: ConnectionUpgrader.Upgraded, direction: ConnectionDirection, channel: any Channel
     ) -> Result<Connection, HostError> {
-        switch manager.established(peer: upgraded.remotePeer, direction: direction, now: .now) {
+        let group = channel.remoteAddress?.addressGroup
+        switch manager.established(peer: upgraded.remotePeer, direction: direction, address: group, now: .now) {
         case .failure(let refusal):
-            logger.warning("closing connection: \(refusal)", metadata: ["peer": "\(upgraded.remotePeer)"])
+            peerFailure(refusal.kind, "closing connection from \(upgraded.remotePeer): \(refusal)", remote: channel.remoteAddress)
             Task { await upgraded.session.close() }
             return .failure(.refused(refusal))
-        case .success(let id):
+        case .success(let admitted):
+            let id = admitted.id
+            for evicted in admitted.evicting {
+                guard let victim = connections.removeValue(forKey: evicted) else { continue }
+                peerFailure("connection evicted", "evicting \(victim) to admit \(upgraded.remotePeer)", remote: victim.channel.remoteAddress)
+                forgetPeerIfGone(victim.remotePeer)
+                Task { await victim.close() }
+            }
             let connection = Connection(
                 id: id, remotePeer: upgraded.remotePeer, direction: direction, session: upgraded.session, channel: channel
             )
@@ -249,10 +283,14 @@ public actor P2PHost {
     private func connectionClosed(_ id: ConnectionID) {
         guard let connection = connections.removeValue(forKey: id) else { return }
         manager.closed(id)
-        if manager.connections(to: connection.remotePeer).isEmpty {
-            peers[connection.remotePeer] = nil
-        }
+        forgetPeerIfGone(connection.remotePeer)
         logger.debug("disconnected", metadata: ["connection": "\(connection)"])
+    }
+
+    private func forgetPeerIfGone(_ peer: PeerID) {
+        if manager.connections(to: peer).isEmpty {
+            peers[peer] = nil
+        }
     }
 
     // MARK: Streams
@@ -274,6 +312,26 @@ public actor P2PHost {
 
     private func backgroundFinished(_ id: UInt64) {
         background[id] = nil
+        if background.isEmpty { endDrain() }
+    }
+
+    /// Waits until every background task has ended or `limit` has passed; true when all
+    /// ended. Awaiting the tasks themselves could not be given up, so this waits on a
+    /// continuation that either the last task or the timer resumes.
+    private func drainBackground(within limit: Duration) async -> Bool {
+        guard !background.isEmpty else { return true }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: limit)
+            await self?.endDrain()
+        }
+        await withCheckedContinuation { drainWaiter = $0 }
+        timer.cancel()
+        return background.isEmpty
+    }
+
+    private func endDrain() {
+        drainWaiter?.resume()
+        drainWaiter = nil
     }
 
     private func serve(_ stream: YamuxStream, on connection: Connection) async {
@@ -359,6 +417,9 @@ public actor P2PHost {
     }
 
     public var connectionCount: Int { connections.count }
+
+    /// Inbound connections still in their handshake.
+    public var pendingHandshakeCount: Int { manager.pendingInbound }
 
     // MARK: Identify
 
@@ -477,6 +538,9 @@ public actor P2PHost {
     }
 
     private func maintain() {
+        if let report = refusals.flush(now: .now) {
+            logger.info("\(report)")
+        }
         let due = manager.maintenance(now: .now)
         for id in due.closeIdle {
             guard let connection = connections[id] else { continue }
@@ -490,7 +554,7 @@ public actor P2PHost {
                 do {
                     _ = try await connection.session.ping(timeout: .seconds(10))
                 } catch {
-                    logger.warning("closing connection: keep-alive failed: \(error)", metadata: ["connection": "\(connection)"])
+                    logger.debug("closing connection: keep-alive failed: \(error)", metadata: ["connection": "\(connection)"])
                     await connection.close()
                 }
             }
@@ -513,9 +577,16 @@ public actor P2PHost {
         for listener in listeners { try? await listener.close() }
         listeners.removeAll()
         for connection in toClose { await connection.close() }
-        let pending = Array(background.values)
-        _ = try? await withWireTimeout(.seconds(5), operation: "waiting for stream handlers") {
-            for task in pending { await task.value }
+        // Closing the connections fails every stream read and write, so handlers normally end
+        // at once; one stuck elsewhere is cancelled after a grace period (cancellation also
+        // resets any stream it waits on), so shutdown cannot hang on a handler.
+        for channel in handshakes.values { channel.close(promise: nil) }
+        handshakes.removeAll()
+        if !(await drainBackground(within: .seconds(2))) {
+            for task in background.values { task.cancel() }
+            if !(await drainBackground(within: .seconds(3))) {
+                logger.warning("shutting down with \(background.count) handlers ignoring cancellation")
+            }
         }
         if ownsGroup { try? await group.shutdownGracefully() }
     }

@@ -25,10 +25,23 @@ final class YamuxStreamState {
 ///
 /// Back-pressure: a write resumes only once the machine has framed all of it (the peer's
 /// window had room) and the channel is writable, and each stream has at most one write in
-/// flight, so neither a slow reader nor a slow socket makes us buffer without bound.
-final class YamuxHandler: ChannelInboundHandler {
+/// flight, so neither a slow reader nor a slow socket makes us buffer without bound. Frames
+/// we send in reply to the peer (pong, window updates, RST) are bounded by not reading from
+/// a peer whose replies pile up: once `readPauseControlBytes` of them have queued while the
+/// channel is not writable, reads pause until it is writable again, so a peer that sends
+/// but never reads stalls its own input instead of growing our output queue. (Pausing on
+/// unwritability alone would deadlock two peers streaming to each other.) Replies produced
+/// by the reads already in flight are capped by `maxBlockedControlBytes`; past it the
+/// connection is closed.
+final class YamuxHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+
+    /// Legitimate traffic queues a few window updates while blocked, never thousands.
+    static let readPauseControlBytes = 64 * 1024
+    /// More than one socket read's worth of 12-byte replies, far below what a flood would queue.
+    static let maxBlockedControlBytes = 1 << 20
 
     private var machine: YamuxStateMachine
     private let logger: Logger
@@ -42,6 +55,12 @@ final class YamuxHandler: ChannelInboundHandler {
     private var closedError: YamuxError?
     private var outbox = ByteBuffer()
     private var runDepth = 0
+    /// A read the pipeline asked for while the channel was not writable; issued once it is.
+    private var readDeferred = false
+    /// Control frames queued since the channel stopped being writable.
+    private var blockedControlBytes = 0
+    /// Bytes handed to the channel whose write has not completed yet.
+    private(set) var queuedOutboundBytes = 0
 
     init(
         role: YamuxStateMachine.Role,
@@ -85,8 +104,21 @@ final class YamuxHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable || blockedControlBytes < Self.readPauseControlBytes {
+            context.read()
+        } else {
+            readDeferred = true
+        }
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
+            blockedControlBytes = 0
+            if readDeferred {
+                readDeferred = false
+                context.read()
+            }
             let waiting = writersAwaitingWritability
             writersAwaitingWritability.removeAll()
             for state in waiting {
@@ -194,6 +226,13 @@ final class YamuxHandler: ChannelInboundHandler {
     private func execute(_ action: YamuxStateMachine.Action) {
         switch action {
         case .send(let frame):
+            if frame.type != .data, let context, !context.channel.isWritable {
+                blockedControlBytes += YamuxFrame.headerLength
+                if blockedControlBytes > Self.maxBlockedControlBytes {
+                    peerNotReading()
+                    return
+                }
+            }
             frame.encode(into: &outbox)
         case .inboundStream(let id):
             acceptInbound(id)
@@ -227,11 +266,7 @@ final class YamuxHandler: ChannelInboundHandler {
             logger.debug("yamux peer sent go-away", metadata: ["code": "\(code)"])
         case .closeConnection(let error):
             flushOutbox()
-            if error == .sessionClosed {
-                logger.debug("yamux session closed")
-            } else {
-                logger.warning("yamux session terminated", metadata: ["error": "\(error)"])
-            }
+            logger.debug("yamux session ended", metadata: ["error": "\(error)"])
             shutdown(error)
             context?.close(promise: nil)
         }
@@ -271,7 +306,21 @@ final class YamuxHandler: ChannelInboundHandler {
         guard outbox.readableBytes > 0, let context else { return }
         let bytes = outbox
         outbox = context.channel.allocator.buffer(capacity: 0)
-        context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+        let count = bytes.readableBytes
+        queuedOutboundBytes += count
+        let bound = self.bound
+        context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in
+            bound.value.queuedOutboundBytes -= count
+        }
+    }
+
+    /// The peer keeps provoking replies it does not read; drop it rather than queue more.
+    private func peerNotReading() {
+        guard closedError == nil else { return }
+        logger.debug("yamux: closing connection, peer does not read its replies")
+        outbox.clear()
+        shutdown(.connectionClosed)
+        context?.close(promise: nil)
     }
 
     private func pingTimedOut(_ opaque: UInt32) {

@@ -86,6 +86,13 @@ public final class YamuxSession: Sendable {
         }
     }
 
+    /// Bytes written to the connection that the socket has not taken yet; bounded by
+    /// back-pressure however the peer behaves.
+    public func queuedOutboundBytes() async throws -> Int {
+        let handler = self.handler
+        return try await eventLoop.submit { handler.value.queuedOutboundBytes }.get()
+    }
+
     /// Refuses new inbound streams from now on; existing streams carry on.
     public func goAway() async {
         let handler = self.handler

@@ -21,25 +21,42 @@ public final class YamuxStream: Sendable {
 
     /// The next chunk of data, or nil once the peer has half-closed and everything before
     /// its FIN has been read. Reading is what returns window credit to the sender.
+    /// Cancelling the calling task resets the stream (a half-read stream cannot be resumed
+    /// by anyone else) and throws `CancellationError`.
     public func read() async throws -> ByteBuffer? {
         let state = self.state
         let handler = self.handler
-        return try await withCheckedThrowingContinuation { continuation in
-            state.eventLoop.execute {
-                handler.value.read(state.value, continuation: continuation)
+        return try await resettingOnCancel {
+            try await withCheckedThrowingContinuation { continuation in
+                state.eventLoop.execute {
+                    handler.value.read(state.value, continuation: continuation)
+                }
             }
         }
     }
 
     /// Returns once all of `data` is framed and the connection can take more; suspends
-    /// while the peer's window is exhausted.
+    /// while the peer's window is exhausted. Cancelling the calling task resets the stream
+    /// and throws `CancellationError`.
     public func write(_ data: ByteBuffer) async throws {
         let state = self.state
         let handler = self.handler
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            state.eventLoop.execute {
-                handler.value.write(data, on: state.value, continuation: continuation)
+        try await resettingOnCancel {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                state.eventLoop.execute {
+                    handler.value.write(data, on: state.value, continuation: continuation)
+                }
             }
+        }
+    }
+
+    /// Runs a suspended stream operation so that task cancellation wakes it: the reset
+    /// fails the pending continuation, which is then reported as the cancellation it is.
+    private func resettingOnCancel<T: Sendable>(_ operation: () async throws -> T) async throws -> T {
+        do {
+            return try await withTaskCancellationHandler(operation: operation, onCancel: { reset() })
+        } catch YamuxError.streamReset where Task.isCancelled {
+            throw CancellationError()
         }
     }
 

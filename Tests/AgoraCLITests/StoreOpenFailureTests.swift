@@ -82,6 +82,11 @@ import Testing
         Fault(description: "data.mdb without permissions", asNobody: true, expect: ["store", "Permission denied"]) { home in
             try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: home.dataFile.path)
         },
+        Fault(description: "identity.key owned by another user", asNobody: true, expect: ["identity.key", "Permission denied"]) { home in
+            let key = home.home.appendingPathComponent("identity.key")
+            _ = Foundation.chown(key.path, 0, 0)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key.path)
+        },
         Fault(description: "data.mdb owned by another user", asNobody: true, expect: ["store", "Permission denied"]) { home in
             _ = Foundation.chown(home.dataFile.path, 0, 0)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: home.dataFile.path)

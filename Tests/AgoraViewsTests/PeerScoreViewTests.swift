@@ -92,6 +92,28 @@ import AgoraTestSupport
         #expect(try store.verifyViews().equal)
     }
 
+    /// Two rebuilds at once (two processes opening a store whose views are stale): the one
+    /// overtaken stops and waits for the other, and both return with the views current.
+    @Test func twoRebuildsAtOnceBothEndWithCurrentViews() throws {
+        let feeds = Self.feeds(seed: 51, count: 300)
+        let directory = try TemporaryDirectory()
+        let store = try RegistryViewsTestSupport.openRegistryStore(directory)
+        for events in feeds { _ = try store.append(events, verification: .none) }
+        let second = DispatchSemaphore(value: 0)
+        let failure = LockedBox<String?>(nil)
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: 0.05)
+            do { try store.rebuildViews(pageSize: 3) } catch { failure.set("\(error)") }
+            second.signal()
+        }
+        try store.rebuildViews(pageSize: 3)
+        #expect(try store.storedViewVersion() == RegistryViews.version, "the first rebuild returns only when the views are current")
+        #expect(second.wait(timeout: .now() + 120) == .success)
+        #expect(failure.current == nil)
+        #expect(try store.peerScores() == PeerScoreFold.fold(events: feeds.flatMap { $0 }))
+        #expect(try store.verifyViews().equal)
+    }
+
     /// Sums saturate instead of wrapping: absurd byte counts cannot wrap a total back to small.
     @Test func sumsSaturate() {
         var feed = FeedBuilder(seed: 9)

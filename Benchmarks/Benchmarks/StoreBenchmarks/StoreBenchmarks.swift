@@ -125,6 +125,8 @@ let benchmarks: @Sendable () -> Void = {
     appendBenchmark("Store append 1000/txn verify chain, log only", batchSize: 1_000, iterations: 100, verification: .chain, views: false)
     appendBenchmark("Store append 1/txn verify chain", batchSize: 1, iterations: 3_000, verification: .chain, views: true)
     signAndAppendBenchmark("Store sign+append 1000/txn verify chain", iterations: 50)
+    retrievalAppendBenchmark("Store append 1000/txn retrievals (peer scores)", iterations: 100)
+    deepBlobVerifyBenchmark("Store verify deep 16 archives x 4 MiB", iterations: 10)
 
     wholeLogBenchmark("Store verify chain 100k", count: 100_000, iterations: 20) { store in
         let report = try store.verify(deep: false)

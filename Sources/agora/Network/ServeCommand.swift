@@ -16,6 +16,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Most established connections (inbound and outbound together).")
+    var maxConnections: Int = ConnectionLimits().maxConnections
+
+    @Option(help: "Most inbound connections and handshakes from one IPv4 address or IPv6 /56.")
+    var maxConnectionsPerAddress: Int = ConnectionLimits().maxConnectionsPerAddress
+
+    func validate() throws {
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard maxConnectionsPerAddress >= 1 else { throw ValidationError("--max-connections-per-address must be at least 1") }
+    }
+
     func run() async throws {
         let addresses = try listen.map { text in
             do {
@@ -27,55 +38,49 @@ struct ServeCommand: AsyncParsableCommand {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         var logger = Logger(label: "agora.serve")
         logger.logLevel = level
+        // Signals are caught from before the first address is printed, so a supervisor that
+        // stops the node as soon as it sees the address neither loses the signal nor kills us.
+        let signals = Self.catchTerminationSignals()
         let identity = try NodeIdentity.loadOrCreate()
-        let host = P2PHost(identity: identity, logger: logger)
+        var configuration = HostConfiguration()
+        configuration.limits.maxConnections = maxConnections
+        configuration.limits.reservedForOutbound = min(configuration.limits.reservedForOutbound, maxConnections / 8)
+        configuration.limits.maxConnectionsPerAddress = maxConnectionsPerAddress
+        configuration.limits.maxPendingInboundPerAddress = min(maxConnectionsPerAddress, configuration.limits.maxPendingInbound)
+        let host = P2PHost(identity: identity, configuration: configuration, logger: logger)
         do {
             for address in addresses {
-                let bound = try await host.listen(on: address)
-                print(bound.withPeerID(host.peerID))
+                try await host.listen(on: address)
             }
         } catch {
             await host.shutdown()
             throw error
         }
+        for address in await host.listenAddresses {
+            say("\(address.withPeerID(host.peerID))")
+        }
         fflush(nil)
-        let signal = await Self.waitForTermination()
+        var received = signals.names.makeAsyncIterator()
+        let signal = await received.next() ?? "end of signals"
+        signals.sources.forEach { $0.cancel() }
         logger.notice("received \(signal), shutting down")
         await host.shutdown()
     }
-
-    /// Suspends until SIGINT or SIGTERM arrives; returns its name.
-    private static func waitForTermination() async -> String {
-        await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
-            let queue = DispatchQueue(label: "agora.signals")
-            let resumed = SignalOnce(continuation)
-            for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler { resumed.fire(name) }
-                source.resume()
-                resumed.keep(source)
-            }
-        }
-    }
 }
 
-/// Resumes the waiting continuation on the first signal and keeps the sources alive.
-/// Only touched on the signal queue, after setup.
-private final class SignalOnce: @unchecked Sendable {
-    private var continuation: CheckedContinuation<String, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<String, Never>) {
-        self.continuation = continuation
-    }
-
-    func keep(_ source: any DispatchSourceSignal) {
-        sources.append(source)
-    }
-
-    func fire(_ name: String) {
-        continuation?.resume(returning: name)
-        continuation = nil
+extension ServeCommand {
+    /// SIGINT and SIGTERM as a stream of names; from the call on they no longer terminate the
+    /// process. The sources stay alive until the caller cancels them.
+    static func catchTerminationSignals() -> (names: AsyncStream<String>, sources: [any DispatchSourceSignal]) {
+        let (names, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(1))
+        let queue = DispatchQueue(label: "agora.signals")
+        let sources = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")].map { number, name in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { continuation.yield(name) }
+            source.resume()
+            return source
+        }
+        return (names, sources)
     }
 }

@@ -20,7 +20,7 @@ struct CompactCommand: ParsableCommand {
             if options.json {
                 try JSONOutput.print(Report(bytesBefore: report.bytesBefore, bytesAfter: report.bytesAfter))
             } else {
-                print("store  \(report.bytesBefore / 1_000_000) MB → \(report.bytesAfter / 1_000_000) MB")
+                say("store  \(report.bytesBefore / 1_000_000) MB → \(report.bytesAfter / 1_000_000) MB")
             }
         }
     }

@@ -93,8 +93,10 @@ struct Failure {
     }
 }
 
+/// Error messages are ours but carry names, paths and reasons from elsewhere: every line is
+/// escaped (`TerminalText`), the line breaks our messages use are kept.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("error: \(TerminalText.escapeKeepingLines(message))\n".utf8))
 }
 
 struct HomeOptions: ParsableArguments {
