@@ -8,9 +8,10 @@ let package = Package(
         .executable(name: "agora", targets: ["agora"]),
         .library(name: "AgoraCore", targets: ["AgoraCore"]),
         .library(name: "AgoraStore", targets: ["AgoraStore"]),
+        .library(name: "AgoraViews", targets: ["AgoraViews"]),
+        .library(name: "AgoraTestSupport", targets: ["AgoraTestSupport"]),
         .library(name: "AgoraWire", targets: ["AgoraWire"]),
         .library(name: "AgoraRegistry", targets: ["AgoraRegistry"]),
-        .library(name: "AgoraTestSupport", targets: ["AgoraTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
@@ -33,6 +34,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "AgoraViews", dependencies: ["AgoraCore", "AgoraStore"]),
+        /// Test and benchmark helpers (seeded feeds, the PyPI sample reader); never linked into `agora`.
+        .target(name: "AgoraTestSupport", dependencies: ["AgoraCore", "AgoraStore", "AgoraViews"]),
         .target(
             name: "AgoraWire",
             dependencies: [
@@ -46,22 +50,24 @@ let package = Package(
         .target(name: "AgoraMigrations", dependencies: ["AgoraStore"], path: "migrations"),
         .target(
             name: "AgoraRegistry",
-            dependencies: ["AgoraCore", "AgoraStore", "AgoraMigrations"]
+            dependencies: ["AgoraCore", "AgoraStore", "AgoraViews", "AgoraMigrations"]
         ),
         .executableTarget(
             name: "agora",
             dependencies: [
-                "AgoraCore", "AgoraStore", "AgoraRegistry", "AgoraWire",
+                "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Shared by the test targets (and benchmarks): seeded generators.
-        .target(name: "AgoraTestSupport"),
         .testTarget(name: "AgoraCoreTests", dependencies: ["AgoraCore", "AgoraTestSupport"]),
         .testTarget(name: "AgoraStoreTests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations", "AgoraTestSupport"]),
+        .testTarget(
+            name: "AgoraViewsTests",
+            dependencies: ["AgoraViews", "AgoraStore", "AgoraCore", "AgoraMigrations", "AgoraTestSupport"]
+        ),
         .testTarget(
             name: "AgoraWireTests",
             dependencies: [
@@ -72,9 +78,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraCore"]),
+        .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraViews", "AgoraCore"]),
         // Runs the built `agora` executable as a subprocess (exit codes, messages, signals).
-        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraStore", "AgoraCore", "AgoraMigrations"]),
+        .testTarget(name: "AgoraCLITests", dependencies: ["AgoraStore", "AgoraViews", "AgoraCore", "AgoraMigrations", "AgoraWire"]),
     ],
     swiftLanguageModes: [.v6]
 )

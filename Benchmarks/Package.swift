@@ -39,6 +39,8 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AgoraCore", package: "Agora"),
                 .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraRegistry", package: "Agora"),
             ],
             path: "Benchmarks/StoreBenchmarks",
@@ -50,6 +52,8 @@ let package = Package(
                 "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraRegistry", package: "Agora"),
             ],
             path: "Benchmarks/SearchBenchmarks",
@@ -62,9 +66,22 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraRegistry", package: "Agora"),
             ],
             path: "Tools/LoadPyPI"
+        ),
+        /// Append and rebuild at 100k and 1M events, for `perf` and store-size measurements.
+        .executableTarget(
+            name: "IngestBench",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraRegistry", package: "Agora"),
+            ],
+            path: "Tools/IngestBench"
         ),
         /// `tools/fuzz.sh`: seeded fuzz campaigns against every decoder, each target in a
         /// child process so a trap is reported with its input.

@@ -1,14 +1,18 @@
 import AgoraStore
 
-/// Layout 1: the initial databases.
+/// Layout 1: the initial databases, frozen as shipped. The names and flags are written out
+/// rather than taken from live specs, so changing a view's databases later cannot change what
+/// this step did to stores already in the field.
 enum Layout1 {
     static let databases: [DatabaseSpec] = [
-        StoreDatabases.metaSpec, StoreDatabases.logSpec, StoreDatabases.eventIndexSpec, StoreDatabases.feedsSpec,
-        StoreDatabases.feedEntriesSpec, StoreDatabases.evidenceSpec, StoreDatabases.blobsSpec, StoreDatabases.blobChunksSpec,
-        StoreDatabases.pinsSpec, StoreDatabases.releasesSpec, StoreDatabases.packageEventsSpec, StoreDatabases.principalsSpec,
-        StoreDatabases.scopesSpec, StoreDatabases.postingsSpec, StoreDatabases.namesSpec, StoreDatabases.fuzzySpec,
-        StoreDatabases.docsSpec, StoreDatabases.scoresSpec, StoreDatabases.authorIndexSpec, StoreDatabases.scopeEventsSpec,
-        StoreDatabases.scopeAuthorsSpec, StoreDatabases.rotationsSpec,
+        DatabaseSpec("meta"), DatabaseSpec("log"), DatabaseSpec("eventIndex"), DatabaseSpec("feeds"),
+        DatabaseSpec("feedEntries"), DatabaseSpec("evidence"), DatabaseSpec("blobs"), DatabaseSpec("blobChunks"),
+        DatabaseSpec("pins"), DatabaseSpec("releases"), DatabaseSpec("packageEvents", flags: [.duplicateSort, .duplicateFixed]),
+        DatabaseSpec("principals"), DatabaseSpec("scopes"), DatabaseSpec("postings", flags: [.duplicateSort, .duplicateFixed]),
+        DatabaseSpec("names", flags: [.duplicateSort, .duplicateFixed]), DatabaseSpec("fuzzy", flags: [.duplicateSort, .duplicateFixed]),
+        DatabaseSpec("docs"), DatabaseSpec("scores"), DatabaseSpec("authorIndex", flags: [.duplicateSort]),
+        DatabaseSpec("scopeEvents", flags: [.duplicateSort, .duplicateFixed]), DatabaseSpec("scopeAuthors"),
+        DatabaseSpec("rotations", flags: [.duplicateSort, .duplicateFixed]),
     ]
 
     static let step = MigrationStep(version: 1, summary: "create the log, feed, blob, pin and view databases") { txn in

@@ -5,6 +5,6 @@ import AgoraStore
 /// views are rebuilt on open because the view version changed with it.
 enum Layout2 {
     static let step = MigrationStep(version: 2, summary: "add the peer score event sets") { txn in
-        _ = try txn.createDatabase(StoreDatabases.peerEventsSpec)
+        _ = try txn.createDatabase(DatabaseSpec("peerEvents", flags: [.duplicateSort, .duplicateFixed]))
     }
 }

@@ -55,32 +55,19 @@ public struct Identity: Sendable {
 
     private static let fileHeader = "agora-ed25519-seed-v1"
 
-    /// Writes the key with mode 0600, via a temporary file and rename, so a crash never leaves half a key.
-    public func write(to url: URL) throws {
-        let text = "\(Self.fileHeader)\n\(Hex.encode(privateKey.rawRepresentation))\n"
-        let directory = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        guard FileManager.default.createFile(
-            atPath: temporary.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]
-        ) else {
-            throw IdentityError("cannot write identity file \(temporary.path)")
-        }
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: temporary.path)
-        guard rename(temporary.path, url.path) == 0 else {
-            throw IdentityError("cannot move identity file into place at \(url.path): errno \(errno)")
-        }
+    /// The key file's bytes: a header line and the hex seed. Writing them is the registry's
+    /// job (mode 0600 from the first byte, fsynced); Core does no I/O.
+    public var fileContents: [UInt8] {
+        Array("\(Self.fileHeader)\n\(Hex.encode(privateKey.rawRepresentation))\n".utf8)
     }
 
-    public static func read(from url: URL) throws -> Identity {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw IdentityError("no identity at \(url.path); run `agora init` first")
+    /// Parses `fileContents`; `source` names the file in the error.
+    public init(fileContents data: some Collection<UInt8>, source: String) throws {
+        let lines = String(decoding: data.prefix(256), as: UTF8.self).split(separator: "\n")
+        guard data.count <= 256, lines.count == 2, lines[0] == Self.fileHeader, let seed = Hex.decode(lines[1]), seed.count == 32 else {
+            throw IdentityError("identity file \(source) is malformed")
         }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
-        guard lines.count == 2, lines[0] == fileHeader, let seed = Hex.decode(lines[1]), seed.count == 32 else {
-            throw IdentityError("identity file \(url.path) is malformed")
-        }
-        return try Identity(seed: seed)
+        try self.init(seed: seed)
     }
 }
 

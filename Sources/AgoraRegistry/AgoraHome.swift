@@ -1,3 +1,4 @@
+import AgoraCore
 import Foundation
 
 /// Where a node keeps its store and identity: `$AGORA_HOME`, else `~/.agora`.
@@ -18,7 +19,18 @@ public struct AgoraHome: Sendable, Equatable {
     }
 
     public var storeURL: URL { url.appendingPathComponent("store", isDirectory: true) }
+    /// The publisher key: signs this node's feed; replaced by `agora keys --rotate`.
     public var identityURL: URL { url.appendingPathComponent("identity.key") }
+    /// The next publisher key while a rotation is under way (see `RegistryKeys.swift`).
+    public var pendingIdentityURL: URL { url.appendingPathComponent("identity.next") }
+    /// The libp2p key behind the PeerID; never rotated with the publisher key.
+    public var nodeKeyURL: URL { url.appendingPathComponent("node.key") }
+    /// The head of the publisher key's feed as last committed (see `FeedHeadRecord`).
+    public var feedHeadURL: URL { url.appendingPathComponent("feed.head") }
+
+    public func retiredIdentityURL(of key: PublicKey) -> URL {
+        url.appendingPathComponent("identity.\(key.short).retired")
+    }
 
     /// Fails with the path and the OS reason when the home exists but cannot be entered or read
     /// (another user's home, a 000 directory), so that is never reported as "no home".

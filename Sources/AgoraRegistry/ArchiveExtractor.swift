@@ -34,6 +34,12 @@ public enum ArchiveExtractor {
         } catch {
             throw .archive(error)
         }
+        try place(contents, at: target, replacingExisting: replacingExisting)
+        return contents
+    }
+
+    /// Writes already validated contents; install validates every archive before placing any.
+    public static func place(_ contents: SourceArchive.Contents, at target: URL, replacingExisting: Bool) throws(ArchiveExtractionError) {
         let target = target.standardizedFileURL
         let fileManager = FileManager.default
         let exists = fileManager.fileExists(atPath: target.path)
@@ -41,18 +47,18 @@ public enum ArchiveExtractor {
         let parent = target.deletingLastPathComponent()
         try io(parent.path) { try fileManager.createDirectory(at: parent, withIntermediateDirectories: true) }
 
-        let staging = parent.appendingPathComponent(".\(target.lastPathComponent).partial-\(randomSuffix())")
+        let staging = parent.appendingPathComponent(".\(target.lastPathComponent)\(stagingMarker)\(randomSuffix())")
         try io(staging.path) { try fileManager.createDirectory(at: staging, withIntermediateDirectories: false) }
         do {
             for file in contents.files {
                 try write(file, under: staging)
             }
+            CrashPoint.reach("install.staged")
             try install(staging, at: target, replacing: exists)
         } catch {
             try? fileManager.removeItem(at: staging)
             throw error
         }
-        return contents
     }
 
     private static func write(_ file: ZipEntry, under staging: URL) throws(ArchiveExtractionError) {
@@ -74,15 +80,46 @@ public enum ArchiveExtractor {
             return
         }
         let aside = target.deletingLastPathComponent()
-            .appendingPathComponent(".\(target.lastPathComponent).old-\(randomSuffix())")
+            .appendingPathComponent(".\(target.lastPathComponent)\(asideMarker)\(randomSuffix())")
         try io(target.path) { try fileManager.moveItem(at: target, to: aside) }
+        CrashPoint.reach("install.moved-aside")
         do {
             try io(target.path) { try fileManager.moveItem(at: staging, to: target) }
+            CrashPoint.reach("install.swapped")
         } catch {
             try? fileManager.moveItem(at: aside, to: target)
             throw error
         }
         try? fileManager.removeItem(at: aside)
+    }
+
+    static let stagingMarker = ".partial-"
+    static let asideMarker = ".old-"
+
+    /// Cleans what a killed extraction left in `parent`: staging folders are removed; a
+    /// target moved aside is put back when nothing replaced it, else removed. Callers hold
+    /// the install folder's lock, so no live extraction owns these names.
+    static func removeLeftovers(in parent: URL) throws(ArchiveExtractionError) {
+        let fileManager = FileManager.default
+        guard let names = try? fileManager.contentsOfDirectory(atPath: parent.path) else { return }
+        func isOurs(_ name: String, _ marker: String) -> Bool {
+            guard let range = name.range(of: marker, options: .backwards) else { return false }
+            let suffix = name[range.upperBound...]
+            return !suffix.isEmpty && suffix.allSatisfy(\.isHexDigit)
+        }
+        for name in names.sorted() where name.hasPrefix(".") {
+            let url = parent.appendingPathComponent(name)
+            if isOurs(name, stagingMarker) {
+                try io(url.path) { try fileManager.removeItem(at: url) }
+            } else if isOurs(name, asideMarker), let range = name.range(of: asideMarker, options: .backwards) {
+                let target = parent.appendingPathComponent(String(name[name.index(after: name.startIndex)..<range.lowerBound]))
+                if fileManager.fileExists(atPath: target.path) {
+                    try io(url.path) { try fileManager.removeItem(at: url) }
+                } else {
+                    try io(url.path) { try fileManager.moveItem(at: url, to: target) }
+                }
+            }
+        }
     }
 
     private static func randomSuffix() -> String {

@@ -1,6 +1,7 @@
 import AgoraCore
 import AgoraMigrations
 import AgoraStore
+import AgoraViews
 import Foundation
 
 /// A node's local registry: its identity plus its store, and the operations people run on them.
@@ -13,9 +14,12 @@ public final class Registry: Sendable {
     public let store: Store
     public let identity: Identity
     public let writerLock: WriterLockPolicy
+    /// The new key, when opening finished a rotation a killed process had committed.
+    public let completedRotation: PublicKey?
 
     /// Opens an existing home; a missing one gets a message that says to run `agora init`, an
-    /// unreadable one the path and the OS reason (exit 7, never "not found").
+    /// unreadable one the path and the OS reason (exit 7, never "not found"). A key rotation a
+    /// killed process left half done is finished or rolled back first.
     public init(home: AgoraHome, writerLock: WriterLockPolicy = WriterLockPolicy()) throws {
         try home.checkReadable()
         guard FileManager.default.fileExists(atPath: home.identityURL.path) else {
@@ -26,8 +30,14 @@ public final class Registry: Sendable {
         }
         self.home = home
         self.writerLock = writerLock
-        self.identity = try Identity.read(from: home.identityURL)
         self.store = try Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews())
+        if FileManager.default.fileExists(atPath: home.pendingIdentityURL.path) {
+            let store = store
+            completedRotation = try home.withWriterLock(writerLock) { try Self.recoverRotation(home: home, store: store) }
+        } else {
+            completedRotation = nil
+        }
+        self.identity = try KeyFiles.read(home.identityURL)
     }
 
     public struct InitResult: Sendable {
@@ -36,19 +46,21 @@ public final class Registry: Sendable {
         public let created: Bool
     }
 
-    /// Creates the home, the store and an identity; running it again changes nothing.
+    /// Creates the home (0700), the store and a publisher key; running it again changes
+    /// nothing. Of several concurrent runs exactly one creates the key; the others report it
+    /// as already there.
     public static func initialize(home: AgoraHome, writerLock: WriterLockPolicy = WriterLockPolicy()) throws -> InitResult {
         try home.checkReadable()
-        do {
-            try FileManager.default.createDirectory(at: home.url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw RegistryError("cannot create the Agora home \(home.url.path): \(FileErrorReason.of(error))", code: .storage)
-        }
+        try HomeFiles.makePrivateDirectory(home.url)
         try home.checkReadable()
-        var created = false
-        if !FileManager.default.fileExists(atPath: home.identityURL.path) {
-            try Identity.generate().write(to: home.identityURL)
-            created = true
+        let created = try home.withWriterLock(writerLock) {
+            guard !FileManager.default.fileExists(atPath: home.identityURL.path) else { return false }
+            let identity = Identity.generate()
+            // The record first: a kill before the key exists leaves a record the next init
+            // overwrites; a key never exists without its record.
+            try FeedHeadRecord(key: identity.publicKey, seq: 0, id: nil).write(home: home)
+            CrashPoint.reach("init.feed-head-written")
+            return try KeyFiles.create(identity, at: home.identityURL)
         }
         let registry = try Registry(home: home, writerLock: writerLock)
         return InitResult(home: home, publicKey: registry.identity.publicKey, created: created)
@@ -60,13 +72,14 @@ public final class Registry: Sendable {
     }
 
     func withWriterLock<T>(_ body: () throws -> T) throws -> T {
-        try writerLock.holding(home.url.appendingPathComponent("write.lock").path, body)
+        try home.withWriterLock(writerLock, body)
     }
 
-    /// Signs `body` as the next event of this node's feed and appends it, under the writer lock.
+    /// Signs `body` as the next event of this node's feed and appends it, under the writer
+    /// lock, then records the new head beside the key (`FeedHeadRecord`).
     func appendOwn(_ body: EventBody, storing blobs: [PreparedBlob] = []) throws -> Event {
         let signer = identity
-        let head = try store.head(of: signer.publicKey)
+        let head = try verifiedOwnHead()
         let (seq, overflow) = (head?.seq ?? 0).addingReportingOverflow(1)
         guard !overflow else { throw RegistryError("the feed of \(signer.publicKey.short) is full (seq \(UInt64.max))", code: .storage) }
         let event: Event
@@ -79,6 +92,8 @@ public final class Registry: Sendable {
         guard case .appended = outcome.first else {
             throw RegistryError("the store refused our own event: \(String(describing: outcome.first))", code: .storage)
         }
+        CrashPoint.reach("append.committed")
+        try FeedHeadRecord(key: signer.publicKey, seq: event.seq, id: event.id).write(home: home)
         return event
     }
 }

@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraStore
+import AgoraViews
 import Foundation
 
 public struct InstallResult: Sendable, Encodable {
@@ -54,36 +55,25 @@ extension Registry {
             throw RegistryError("cannot resolve \(request.package): \(error)", code: .notFound)
         }
 
+        var plan: [(package: PackageIdentity, version: SemanticVersion, release: PackageRelease)] = []
+        for (package, version) in resolution.sorted(by: { $0.key < $1.key }) {
+            guard let release = releases[package]?[String(SemanticVersion.identityKey(version.description))] else {
+                throw RegistryError("internal: resolved \(package) \(version) without its release", code: .storage)
+            }
+            plan.append((package, version, release))
+        }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
             throw RegistryError("cannot create \(directory.path): \(FileErrorReason.of(error))", code: .storage)
         }
-        var lockfile = try Lockfile.read(in: directory)
-        var installed: [InstallResult.Installed] = []
-        for (package, version) in resolution.sorted(by: { $0.key < $1.key }) {
-            guard let release = releases[package]?[String(SemanticVersion.identityKey(version.description))] else {
-                throw RegistryError("internal: resolved \(package) \(version) without its release", code: .storage)
-            }
-            let archive = try verifiedArchive(of: release, package: package, version: version)
-            let target = directory.appendingPathComponent(package.scope.lowercased()).appendingPathComponent(package.name.lowercased())
-            let contents: SourceArchive.Contents
-            do {
-                contents = try ArchiveExtractor.extract(archive, to: target, replacingExisting: true)
-            } catch {
-                // A damaged archive is an integrity failure; a folder we may not write is a storage one.
-                let code: RegistryError.Code = if case .archive = error { .integrity } else { .storage }
-                throw RegistryError("cannot unpack \(package) \(version) into \(target.path): \(error)", code: code)
-            }
-            let manifest = try Manifest.decode(json: release.manifest)
-            lockfile.record(Lockfile.Entry(
-                package: package.description, version: version.description, digest: Hex.encode(release.archiveDigest),
-                author: release.author.hex, event: release.event.hex, dependencies: manifest.dependencies))
-            installed.append(InstallResult.Installed(
-                package: package.description, version: version.description, digest: Hex.encode(release.archiveDigest),
-                path: target.path, files: contents.files.count))
+        let installed = try Lockfile.withLock(in: directory) {
+            try InstallFolder(directory: directory).install(plan.map { item in
+                InstallFolder.Item(package: item.package, version: item.version, release: item.release) {
+                    try self.verifiedArchive(of: item.release, package: item.package, version: item.version)
+                }
+            })
         }
-        try lockfile.write(in: directory)
         try withWriterLock {
             for (scope, key) in trusted where try store.pinnedKey(for: scope) == nil {
                 try store.pin(key, for: scope)

@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraStore
+import AgoraViews
 import Foundation
 
 /// What `agora info` shows: every release of a package, by key, with its signed facts.

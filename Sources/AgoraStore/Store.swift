@@ -23,6 +23,8 @@ public final class Store: Sendable {
     public let environment: Environment
     public let databases: StoreDatabases
     public let views: (any ViewMaintainer)?
+    /// The databases of `views` (none without a maintainer).
+    public let viewDatabases: ViewDatabases
     public let migrations: [MigrationStep]
     public let limits: StoreLimits
     public let migration: MigrationReport
@@ -49,10 +51,12 @@ public final class Store: Sendable {
             throw StoreError.migrationsIncomplete(reach: migrator.latestVersion, needed: StoreLayout.currentVersion)
         }
         self.directory = directory
-        self.environment = try Environment(path: directory.path, configuration: configuration)
+        let environment = try Environment(path: directory.path, configuration: configuration)
+        self.environment = environment
         self.migration = try migrator.migrate(environment)
         self.databases = try environment.read { txn in try StoreDatabases(opening: txn) }
         self.views = views
+        self.viewDatabases = try views.map { try ViewDatabases.open($0.databaseSpecs, in: environment) } ?? ViewDatabases([])
         self.migrations = migrations
         self.limits = limits
         if let views, try storedViewVersion() != views.viewVersion {

@@ -54,7 +54,7 @@ extension Store {
             }
             try plan.write(txn)
             if let views {
-                try views.apply(plan.appended.map { events[$0] }, in: txn, databases: databases)
+                try views.apply(plan.appended.map { events[$0] }, in: txn, store: databases, views: viewDatabases)
             } else if !plan.appended.isEmpty {
                 try txn.delete(databases.meta, key: Self.viewsKey)
             }

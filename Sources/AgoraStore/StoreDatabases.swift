@@ -1,7 +1,8 @@
 import AgoraCore
 
-/// Every named database of the store, open. Layout steps create them from the specs below;
-/// `Store` opens them by the same specs.
+/// Every named database of the store proper (log, feeds, blobs, pins), open. Layout steps
+/// create them; `Store` opens them by the specs below. View databases belong to the
+/// `ViewMaintainer` (see `ViewDatabases`).
 public struct StoreDatabases: Sendable {
     /// Layout and view versions.
     public static let metaSpec = DatabaseSpec("meta")
@@ -23,47 +24,7 @@ public struct StoreDatabases: Sendable {
     /// Lowercased scope → pinned publisher key. Local trust, never replicated, not a view.
     public static let pinsSpec = DatabaseSpec("pins")
 
-    /// Views: everything here is a function of the event set, rebuilt from the log and
-    /// compared byte for byte by `verifyViews`.
-    public static let releasesSpec = DatabaseSpec("releases")
-    public static let packageEventsSpec = DatabaseSpec("packageEvents", flags: [.duplicateSort, .duplicateFixed])
-    public static let principalsSpec = DatabaseSpec("principals")
-    public static let scopesSpec = DatabaseSpec("scopes")
-    public static let postingsSpec = DatabaseSpec("postings", flags: [.duplicateSort, .duplicateFixed])
-    public static let namesSpec = DatabaseSpec("names", flags: [.duplicateSort, .duplicateFixed])
-    public static let fuzzySpec = DatabaseSpec("fuzzy", flags: [.duplicateSort, .duplicateFixed])
-    public static let docsSpec = DatabaseSpec("docs")
-    public static let scoresSpec = DatabaseSpec("scores")
-    /// Peer ID → IDs of the retrieval and penalty events about it: the set each score is the
-    /// sum over, so an event is counted once however often it is applied.
-    public static let peerEventsSpec = DatabaseSpec("peerEvents", flags: [.duplicateSort, .duplicateFixed])
-    /// Bookkeeping behind the views above, so any event re-folds only what it touches.
-    /// Author key → `scope/name` of each package it released or yanked, and `scope/` of each
-    /// scope it transferred or received: what a key rotation must re-fold.
-    public static let authorIndexSpec = DatabaseSpec("authorIndex", flags: [.duplicateSort])
-    /// Lowercased scope → IDs of the ScopeTransferred events for it.
-    public static let scopeEventsSpec = DatabaseSpec("scopeEvents", flags: [.duplicateSort, .duplicateFixed])
-    /// Lowercased scope + 0x00 + author key → feed seq (u64 BE) + event ID of that author's
-    /// first release into the scope: all a scope fold needs, however many packages it holds.
-    public static let scopeAuthorsSpec = DatabaseSpec("scopeAuthors")
-    /// Author key → IDs of the KeyRotated events in its feed.
-    public static let rotationsSpec = DatabaseSpec("rotations", flags: [.duplicateSort, .duplicateFixed])
-
-    public static let viewSpecs: [DatabaseSpec] = [
-        releasesSpec, packageEventsSpec, principalsSpec, scopesSpec, postingsSpec, namesSpec, fuzzySpec, docsSpec, scoresSpec,
-        authorIndexSpec, scopeEventsSpec, scopeAuthorsSpec, rotationsSpec, peerEventsSpec,
-    ]
-    public static let baseSpecs: [DatabaseSpec] = [
-        metaSpec, logSpec, eventIndexSpec, feedsSpec, feedEntriesSpec, evidenceSpec, blobsSpec, blobChunksSpec, pinsSpec,
-    ]
-
     public let meta, log, eventIndex, feeds, feedEntries, evidence, blobs, blobChunks, pins: Database
-    public let releases, packageEvents, principals, scopes, postings, names, fuzzy, docs, scores: Database
-    public let authorIndex, scopeEvents, scopeAuthors, rotations, peerEvents: Database
-
-    public var views: [Database] {
-        [releases, packageEvents, principals, scopes, postings, names, fuzzy, docs, scores, authorIndex, scopeEvents, scopeAuthors, rotations, peerEvents]
-    }
 
     init(opening txn: some ReadableTransaction) throws {
         func open(_ spec: DatabaseSpec) throws -> Database {
@@ -81,20 +42,6 @@ public struct StoreDatabases: Sendable {
         blobs = try open(Self.blobsSpec)
         blobChunks = try open(Self.blobChunksSpec)
         pins = try open(Self.pinsSpec)
-        releases = try open(Self.releasesSpec)
-        packageEvents = try open(Self.packageEventsSpec)
-        principals = try open(Self.principalsSpec)
-        scopes = try open(Self.scopesSpec)
-        postings = try open(Self.postingsSpec)
-        names = try open(Self.namesSpec)
-        fuzzy = try open(Self.fuzzySpec)
-        docs = try open(Self.docsSpec)
-        scores = try open(Self.scoresSpec)
-        authorIndex = try open(Self.authorIndexSpec)
-        scopeEvents = try open(Self.scopeEventsSpec)
-        scopeAuthors = try open(Self.scopeAuthorsSpec)
-        rotations = try open(Self.rotationsSpec)
-        peerEvents = try open(Self.peerEventsSpec)
     }
 }
 

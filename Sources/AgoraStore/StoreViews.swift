@@ -52,7 +52,7 @@ extension Store {
         let token = (0..<16).map { _ in UInt8.random(in: 0...255) }
         try environment.write { txn in
             try txn.delete(databases.meta, key: Self.viewsKey)
-            for db in databases.views { try txn.clear(db) }
+            for db in viewDatabases.all { try txn.clear(db) }
             try txn.put(databases.meta, key: Self.rebuildKey, value: token)
         }
         var since: UInt64 = 0
@@ -65,7 +65,7 @@ extension Store {
                     try txn.put(databases.meta, key: Self.viewsKey, value: BigEndian.bytes(views.viewVersion))
                     return (true, since)
                 }
-                try views.apply(page.map(\.event), in: txn, databases: databases)
+                try views.apply(page.map(\.event), in: txn, store: databases, views: viewDatabases)
                 return (false, last.localSeq)
             }
             guard let outcome else { return false }
@@ -106,7 +106,7 @@ extension Store {
         if try storedViewVersion() != views.viewVersion {
             mismatch = ViewMismatch(database: "meta", key: Self.viewsKey, reason: "live views are stale or from another view version")
         }
-        for (live, rebuilt) in zip(databases.views, scratch.databases.views) where mismatch == nil {
+        for (live, rebuilt) in zip(viewDatabases.all, scratch.viewDatabases.all) where mismatch == nil {
             mismatch = try compare(live, of: self, with: rebuilt, of: scratch)
         }
         return ViewComparison(events: replayed, duration: clock.now - start, mismatch: mismatch)

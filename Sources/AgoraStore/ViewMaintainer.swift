@@ -11,7 +11,33 @@ public protocol ViewMaintainer: Sendable {
     /// another version rebuilds them from the log when opened.
     var viewVersion: UInt32 { get }
 
+    /// The databases the views live in. The store creates missing ones when it opens (views
+    /// are derived data, versioned by `viewVersion`, not by the store layout), clears them for
+    /// a rebuild and compares them in `verifyViews`.
+    var databaseSpecs: [DatabaseSpec] { get }
+
     /// `events` are the ones this transaction newly appended, in local order (duplicates and
-    /// rejected events are not passed). They are already readable through `databases`.
-    func apply(_ events: [Event], in txn: WriteTransaction, databases: StoreDatabases) throws
+    /// rejected events are not passed). They are already readable through `store`; `views`
+    /// holds the databases of `databaseSpecs`, open.
+    func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws
+}
+
+/// The open databases of a maintainer's `databaseSpecs`, in spec order.
+public struct ViewDatabases: Sendable {
+    public let all: [Database]
+
+    init(_ all: [Database]) {
+        self.all = all
+    }
+
+    /// Opens (creating when missing) every database of `specs`.
+    static func open(_ specs: [DatabaseSpec], in environment: Environment) throws -> ViewDatabases {
+        let existing = try environment.read { txn in try specs.map { try txn.openDatabase($0) } }
+        if existing.allSatisfy({ $0 != nil }) { return ViewDatabases(existing.compactMap { $0 }) }
+        return ViewDatabases(try environment.write { txn in try specs.map { try txn.createDatabase($0) } })
+    }
+
+    public func named(_ name: String) -> Database? {
+        all.first { $0.name == name }
+    }
 }

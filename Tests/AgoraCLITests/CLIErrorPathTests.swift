@@ -1,6 +1,7 @@
 import AgoraCore
 import AgoraMigrations
 import AgoraStore
+import AgoraViews
 import Foundation
 import Testing
 
@@ -88,6 +89,13 @@ import Testing
         Case(description: "ping to a closed port", status: 1, stderr: ["error: cannot connect to 127.0.0.1 port 1: Connection refused"],
              usesHome: false) { _ in
             ["ping", "/ip4/127.0.0.1/tcp/1", "--count", "1"]
+        },
+        Case(description: "publish a folder with an unreadable file", status: 1, stderr: ["agora.json: cannot read: Permission denied"],
+             asNobody: true) { home in
+            let folder = try copyExample("json-kit", into: home)
+            try home.chown(to: AgoraProcess.nobody)
+            try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: folder + "/agora.json")
+            return ["publish", folder]
         },
         Case(description: "trust for a key never seen", status: 0, stderr: ["warning: key", "signed nothing"]) { _ in
             ["trust", "acme", String(repeating: "cd", count: 32)]

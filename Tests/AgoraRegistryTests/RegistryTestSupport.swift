@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraStore
+import AgoraViews
 import Foundation
 @testable import AgoraRegistry
 

@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraStore
+import AgoraViews
 import Foundation
 import Testing
 @testable import AgoraRegistry

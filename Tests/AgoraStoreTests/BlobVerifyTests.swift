@@ -1,6 +1,7 @@
 import AgoraCore
 import AgoraMigrations
 import Foundation
+import AgoraTestSupport
 import Testing
 @testable import AgoraStore
 

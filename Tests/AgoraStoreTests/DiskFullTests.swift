@@ -1,5 +1,6 @@
 import Foundation
 import AgoraMigrations
+import AgoraTestSupport
 import Testing
 @testable import AgoraStore
 

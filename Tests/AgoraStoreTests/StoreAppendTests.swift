@@ -1,5 +1,6 @@
 import AgoraCore
 import Foundation
+import AgoraTestSupport
 import Testing
 @testable import AgoraStore
 
@@ -122,7 +123,7 @@ import Testing
         do {
             let store = try openStore(directory)
             _ = try store.append([alice.events[0]], verification: .chain)
-            #expect(try store.read { try $0.count(store.databases.releases) } == 1)
+            #expect(try store.read { try $0.count(store.viewDatabases.all[0]) } == 1)
             #expect(try store.storedViewVersion() == 1)
         }
         do {
@@ -133,7 +134,7 @@ import Testing
         }
         let reopened = try openStore(directory)
         #expect(try reopened.storedViewVersion() == 1)
-        #expect(try reopened.read { try $0.count(reopened.databases.releases) } == 2)
+        #expect(try reopened.read { try $0.count(reopened.viewDatabases.all[0]) } == 2)
         #expect(try reopened.verifyViews().equal)
     }
 

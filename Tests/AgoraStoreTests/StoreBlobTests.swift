@@ -1,6 +1,7 @@
 import AgoraCore
 import AgoraMigrations
 import Foundation
+import AgoraTestSupport
 import Testing
 @testable import AgoraStore
 
@@ -87,7 +88,8 @@ import Testing
     @Test func publishStoresArchiveAndEventTogetherOrNeither() throws {
         struct Refusing: ViewMaintainer {
             var viewVersion: UInt32 { 1 }
-            func apply(_ events: [Event], in txn: WriteTransaction, databases: StoreDatabases) throws {
+            var databaseSpecs: [DatabaseSpec] { [] }
+            func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws {
                 throw StoreError.corrupt("refused by test")
             }
         }

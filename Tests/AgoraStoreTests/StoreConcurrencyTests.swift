@@ -1,5 +1,6 @@
 import AgoraCore
 import Foundation
+import AgoraTestSupport
 import Testing
 @testable import AgoraStore
 

@@ -1,40 +1,28 @@
 import AgoraCore
 import AgoraMigrations
+import AgoraTestSupport
 import Foundation
 @testable import AgoraStore
-
-/// A temporary directory removed when the test's scope ends.
-final class TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("agora-store-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: url)
-    }
-
-    var path: String { url.path }
-}
 
 /// A deliberately simple, order-independent view: per (package, version, author) the release
 /// with the lowest seq, and per package the set of its release event IDs (DUPFIXED).
 struct TestViews: ViewMaintainer {
     var viewVersion: UInt32 = 1
+    var databaseSpecs: [DatabaseSpec] { [DatabaseSpec("testReleases"), DatabaseSpec("testPackageEvents", flags: [.duplicateSort, .duplicateFixed])] }
 
-    func apply(_ events: [Event], in txn: WriteTransaction, databases: StoreDatabases) throws {
+    func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws {
+        let releases = views.all[0]
+        let packageEvents = views.all[1]
         for event in events {
             guard case .releasePublished(let body)? = try? event.decodedBody() else { continue }
             let package = Array("\(body.scope)/\(body.name)".lowercased().utf8)
             var key = package + [0] + Array(body.version.utf8) + [0]
             key.append(contentsOf: event.author.bytes)
-            if let existing = try txn.get(databases.releases, key: key), let seq = BigEndian.uint64(existing.prefix(8)), seq <= event.seq {
+            if let existing = try txn.get(releases, key: key), let seq = BigEndian.uint64(existing.prefix(8)), seq <= event.seq {
                 continue
             }
-            try txn.put(databases.releases, key: key, value: BigEndian.bytes(event.seq) + event.id.bytes)
-            try txn.put(databases.packageEvents, key: package, value: event.id.bytes)
+            try txn.put(releases, key: key, value: BigEndian.bytes(event.seq) + event.id.bytes)
+            try txn.put(packageEvents, key: package, value: event.id.bytes)
         }
     }
 }
@@ -49,20 +37,4 @@ func forged(_ event: Event) throws -> Event {
     var bytes = event.bytes
     bytes[bytes.count - 1] ^= 0x01
     return try Event(decoding: bytes)
-}
-
-/// Mutable state shared with a background thread in a test.
-final class LockedBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) {
-        self.value = value
-    }
-
-    var current: Value { lock.withLock { value } }
-
-    func set(_ newValue: Value) {
-        lock.withLock { value = newValue }
-    }
 }

@@ -1,5 +1,6 @@
 import AgoraCore
 import Foundation
+import AgoraTestSupport
 import Testing
 @testable import AgoraStore
 
@@ -100,7 +101,7 @@ import Testing
             #expect(comparison.events == order.count)
             snapshots.append(try store.read { txn in
                 var all: [[UInt8]] = []
-                for db in store.databases.views {
+                for db in store.viewDatabases.all {
                     try txn.forEach(db) { entry in
                         all.append(Array(entry.key) + [0xFF] + Array(entry.value))
                         return true
@@ -117,11 +118,11 @@ import Testing
         let directory = try TemporaryDirectory()
         let (store, _) = try populated(directory)
         let key = try store.read { txn in
-            try txn.withCursor(store.databases.releases) { try Array($0.first()!.key) }
+            try txn.withCursor(store.viewDatabases.all[0]) { try Array($0.first()!.key) }
         }
-        try store.environment.write { txn in try txn.put(store.databases.releases, key: key, value: [0]) }
+        try store.environment.write { txn in try txn.put(store.viewDatabases.all[0], key: key, value: [0]) }
         let comparison = try store.verifyViews()
-        #expect(comparison.mismatch == ViewMismatch(database: "releases", key: key, reason: "values differ"))
+        #expect(comparison.mismatch == ViewMismatch(database: "testReleases", key: key, reason: "values differ"))
         try store.rebuildViews()
         #expect(try store.verifyViews().equal)
     }
@@ -130,11 +131,11 @@ import Testing
         let directory = try TemporaryDirectory()
         do {
             let (store, _) = try populated(directory)
-            try store.environment.write { txn in try txn.clear(store.databases.releases) }
+            try store.environment.write { txn in try txn.clear(store.viewDatabases.all[0]) }
         }
         let reopened = try openStore(directory, views: TestViews(viewVersion: 2))
         #expect(try reopened.storedViewVersion() == 2)
-        #expect(try reopened.read { try $0.count(reopened.databases.releases) } == 60)
+        #expect(try reopened.read { try $0.count(reopened.viewDatabases.all[0]) } == 60)
         #expect(try reopened.verifyViews().equal)
     }
 }

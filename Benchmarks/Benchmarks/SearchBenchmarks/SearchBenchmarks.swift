@@ -1,5 +1,7 @@
 import AgoraRegistry
 import AgoraStore
+import AgoraTestSupport
+import AgoraViews
 import Benchmark
 import BenchmarkSupport
 import Foundation

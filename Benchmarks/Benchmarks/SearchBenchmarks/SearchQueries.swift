@@ -1,4 +1,6 @@
 import AgoraStore
+import AgoraTestSupport
+import AgoraViews
 import BenchmarkSupport
 
 /// Fixed, seeded query lists over a corpus; each query remembers the package it came from.

@@ -1,5 +1,7 @@
 import AgoraRegistry
 import AgoraStore
+import AgoraTestSupport
+import AgoraViews
 import BenchmarkSupport
 import Foundation
 

@@ -1,6 +1,8 @@
 import AgoraCore
 import AgoraMigrations
 import AgoraStore
+import AgoraTestSupport
+import AgoraViews
 import Benchmark
 import BenchmarkSupport
 import Foundation

@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraStore
+import AgoraTestSupport
 import Foundation
 
 /// Signed `releasePublished` events for package records, as a registry node would receive them.

@@ -18,9 +18,9 @@ struct IDCommand: AsyncParsableCommand {
         if json {
             let object = ["peer_id": peer.base58, "cid": peer.cid, "public_key": identity.publicKey.hex]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            JSONOutput.printRaw(data)
         } else {
-            print(peer.base58)
+            say("\(peer.base58)")
         }
     }
 }

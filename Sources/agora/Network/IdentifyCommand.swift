@@ -31,15 +31,15 @@ struct IdentifyCommand: AsyncParsableCommand {
                         "observed_addr": info.observedAddr.map { "\($0)" } ?? "",
                     ]
                     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                    print(String(decoding: data, as: UTF8.self))
+                    JSONOutput.printRaw(data)
                 } else {
-                    print("peer:      \(info.peer)")
-                    print("agent:     \(info.agentVersion ?? "-")")
-                    print("protocol:  \(info.protocolVersion ?? "-")")
-                    print("addresses: \(info.listenAddrs.map { "\($0)" }.joined(separator: " "))")
-                    print("observed:  \(info.observedAddr.map { "\($0)" } ?? "-")")
-                    print("protocols:")
-                    for name in info.protocols { print("  \(name)") }
+                    say("peer:      \(info.peer)")
+                    say("agent:     \(info.agentVersion ?? "-")")
+                    say("protocol:  \(info.protocolVersion ?? "-")")
+                    say("addresses: \(info.listenAddrs.map { "\($0)" }.joined(separator: " "))")
+                    say("observed:  \(info.observedAddr.map { "\($0)" } ?? "-")")
+                    say("protocols:")
+                    for name in info.protocols { say("  \(name)") }
                 }
             }
         }

@@ -2,24 +2,19 @@ import AgoraCore
 import AgoraRegistry
 import Foundation
 
-/// The node's key at `$AGORA_HOME/identity.key`, kept across restarts.
+/// The node's libp2p key at `$AGORA_HOME/node.key`, kept across restarts and key rotations.
 enum NodeIdentity {
-    /// Reads the identity, creating it when the file does not exist yet.
+    /// Reads the key, creating it (and a 0700 home) when it does not exist yet.
     static func loadOrCreate(home: AgoraHome = .fromEnvironment()) throws -> Identity {
-        let url = home.identityURL
-        if FileManager.default.fileExists(atPath: url.path) {
-            return try Identity.read(from: url)
+        guard let identity = try KeyFiles.nodeKey(home: home, create: true) else {
+            throw RegistryError("cannot create the node key in \(home.url.path)", code: .storage)
         }
-        let identity = Identity.generate()
-        try identity.write(to: url)
         return identity
     }
 
-    /// The node's identity if it has one; otherwise a throwaway key, so a one-off dial
-    /// does not create a node directory.
+    /// The node's key if it has one; otherwise a throwaway key, so a one-off dial does not
+    /// create a node directory.
     static func existingOrEphemeral(home: AgoraHome = .fromEnvironment()) throws -> Identity {
-        let url = home.identityURL
-        guard FileManager.default.fileExists(atPath: url.path) else { return Identity.generate() }
-        return try Identity.read(from: url)
+        try KeyFiles.nodeKey(home: home, create: false) ?? Identity.generate()
     }
 }

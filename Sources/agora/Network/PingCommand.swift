@@ -24,10 +24,10 @@ struct PingCommand: AsyncParsableCommand {
         try await reportingFailures {
             try await NetworkCommand.withHost { host in
                 let connection = try await host.connect(to: target)
-                print("connected to \(connection.remotePeer)")
+                say("connected to \(connection.remotePeer)")
                 let rtts = try await host.ping(connection.remotePeer, count: count)
                 for (index, rtt) in rtts.enumerated() {
-                    print("ping \(index + 1): \(NetworkCommand.milliseconds(rtt)) ms")
+                    say("ping \(index + 1): \(NetworkCommand.milliseconds(rtt)) ms")
                 }
             }
         }

@@ -57,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw error
         }
         for address in await host.listenAddresses {
-            print(address.withPeerID(host.peerID))
+            say("\(address.withPeerID(host.peerID))")
         }
         fflush(nil)
         var received = signals.names.makeAsyncIterator()

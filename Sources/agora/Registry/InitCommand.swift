@@ -14,8 +14,8 @@ struct InitCommand: ParsableCommand {
             if options.json {
                 try JSONOutput.print(["home": result.home.url.path, "publicKey": result.publicKey.hex, "created": "\(result.created)"])
             } else {
-                print(result.created ? "Initialised \(result.home.url.path)" : "Already initialised: \(result.home.url.path)")
-                print("identity  \(result.publicKey.hex)")
+                say(result.created ? "Initialised \(result.home.url.path)" : "Already initialised: \(result.home.url.path)")
+                say("identity  \(result.publicKey.hex)")
             }
         }
     }

@@ -37,8 +37,8 @@ struct InstallCommand: ParsableCommand {
             for item in result.installed {
                 table.add(item.package, item.version, "\(item.files)", String(item.digest.prefix(16)), item.path)
             }
-            print(table.render())
-            print("Installed \(result.installed.count) package\(result.installed.count == 1 ? "" : "s"), digests verified, in \(elapsed.milliseconds) ms; lockfile \(result.directory)/agora.lock")
+            say(table.render())
+            say("Installed \(result.installed.count) package\(result.installed.count == 1 ? "" : "s"), digests verified, in \(elapsed.milliseconds) ms; lockfile \(result.directory)/agora.lock")
         }
     }
 }

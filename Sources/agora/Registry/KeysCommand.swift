@@ -9,19 +9,39 @@ struct KeysCommand: ParsableCommand {
 
     @OptionGroup var options: HomeOptions
 
-    @Flag(help: "Replace the key: the old key signs the new one, the new key countersigns.")
+    @Flag(help: "Replace the key: the old key signs the new one, the new key countersigns. The PeerID (node.key) stays.")
     var rotate = false
+
+    @Flag(help: """
+        Record the store's head of this key's feed as the node's own (feed.head). Only when the store holds \
+        every event this key ever signed: otherwise the next event reuses a sequence number (equivocation).
+        """)
+    var adoptStoreHead = false
 
     func run() throws {
         try reportingFailures {
             let registry = try options.openRegistry()
+            if adoptStoreHead {
+                let seq = try registry.adoptStoreHead()
+                say("Recorded feed head seq \(seq) for \(registry.identity.publicKey.hex)")
+                return
+            }
             if rotate {
+                if let finished = registry.completedRotation {
+                    // A killed `keys --rotate` had committed; opening the home finished it.
+                    if options.json {
+                        try JSONOutput.print(["newKey": finished.hex, "completedInterruptedRotation": "true"])
+                    } else {
+                        say("Finished the interrupted rotation to \(finished.hex); not rotating again")
+                    }
+                    return
+                }
                 let (_, result) = try registry.rotateKey()
                 if options.json {
                     try JSONOutput.print(result)
                 } else {
-                    print("Rotated \(result.oldKey) → \(result.newKey)")
-                    print("  event \(result.event); old key kept at \(result.retiredKeyFile)")
+                    say("Rotated \(result.oldKey) → \(result.newKey)")
+                    say("  event \(result.event); old key kept at \(result.retiredKeyFile)")
                 }
                 return
             }
@@ -29,9 +49,9 @@ struct KeysCommand: ParsableCommand {
             if options.json {
                 try JSONOutput.print(["publicKey": registry.identity.publicKey.hex, "feedSeq": "\(head?.seq ?? 0)", "home": registry.home.url.path])
             } else {
-                print("identity  \(registry.identity.publicKey.hex)")
-                print("feed      \(head?.seq ?? 0) events")
-                print("home      \(registry.home.url.path)")
+                say("identity  \(registry.identity.publicKey.hex)")
+                say("feed      \(head?.seq ?? 0) events")
+                say("home      \(registry.home.url.path)")
             }
         }
     }
@@ -63,20 +83,20 @@ struct TrustCommand: ParsableCommand {
                 } else {
                     var table = Table("SCOPE", "PINNED KEY")
                     for pin in pins { table.add(pin.scope, pin.key.hex) }
-                    print(table.render())
+                    say(table.render())
                 }
                 return
             }
             if remove {
-                print(try registry.untrust(scope: scope) ? "Unpinned \(scope)" : "\(scope) was not pinned")
+                say(try registry.untrust(scope: scope) ? "Unpinned \(scope)" : "\(scope) was not pinned")
                 return
             }
             guard let text = key, let publicKey = PublicKey(hex: text) else {
                 throw RegistryError("give the publisher's key as 64 hex digits (see `agora info SCOPE/NAME`)")
             }
             let warnings = try registry.trust(scope: scope, key: publicKey)
-            for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-            print("Pinned \(scope) to \(publicKey.hex)")
+            for warning in warnings { FileHandle.standardError.write(Data("warning: \(TerminalText.escapeKeepingLines(warning))\n".utf8)) }
+            say("Pinned \(scope) to \(publicKey.hex)")
         }
     }
 }

@@ -25,8 +25,8 @@ struct LogCommand: ParsableCommand {
             for entry in page.entries {
                 table.add("\(entry.localSeq)", String(entry.author.prefix(16)), "\(entry.seq)", entry.kind, entry.summary)
             }
-            print(table.render())
-            if let next = page.next { print("more: agora log --since \(next)") }
+            say(table.render())
+            if let next = page.next { say("more: agora log --since \(next)") }
         }
     }
 }

@@ -38,11 +38,11 @@ struct PublishCommand: ParsableCommand {
             if options.json {
                 try JSONOutput.print(result)
             } else if result.alreadyPublished {
-                print("\(result.package) \(result.version) is already published with these exact bytes (sha256 \(result.digest))")
+                say("\(result.package) \(result.version) is already published with these exact bytes (sha256 \(result.digest))")
             } else {
-                print("Published \(result.package) \(result.version)  (\(result.files) files, \(result.size) bytes, \(elapsed.milliseconds) ms)")
-                print("  sha256  \(result.digest)")
-                print("  event   \(result.event)  (feed seq \(result.seq))")
+                say("Published \(result.package) \(result.version)  (\(result.files) files, \(result.size) bytes, \(elapsed.milliseconds) ms)")
+                say("  sha256  \(result.digest)")
+                say("  event   \(result.event)  (feed seq \(result.seq))")
             }
         }
     }

@@ -1,5 +1,6 @@
 import AgoraRegistry
 import AgoraStore
+import AgoraViews
 import ArgumentParser
 import Foundation
 
@@ -53,7 +54,7 @@ struct SearchCommand: ParsableCommand {
                 return
             }
             guard !rows.isEmpty else {
-                print("No packages match \"\(query.joined(separator: " "))\" (\(elapsed.milliseconds) ms)")
+                say("No packages match \"\(query.joined(separator: " "))\" (\(elapsed.milliseconds) ms)")
                 return
             }
             var table = Table("PACKAGE", "VERSION", "MATCH", "DESCRIPTION")
@@ -61,8 +62,8 @@ struct SearchCommand: ParsableCommand {
                 let flags = (row.yanked ? " [yanked]" : "") + (row.contested ? " [contested]" : "")
                 table.add(row.package + flags, row.version, row.match, String(row.description.prefix(60)))
             }
-            print(table.render())
-            print("\(rows.count) result\(rows.count == 1 ? "" : "s") in \(elapsed.milliseconds) ms")
+            say(table.render())
+            say("\(rows.count) result\(rows.count == 1 ? "" : "s") in \(elapsed.milliseconds) ms")
         }
     }
 }

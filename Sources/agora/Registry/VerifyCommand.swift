@@ -19,13 +19,13 @@ struct VerifyCommand: ParsableCommand {
                 try JSONOutput.print(report)
             } else {
                 let rate = report.chainSeconds > 0 ? Int(Double(report.events) / report.chainSeconds) : 0
-                print("log    \(report.events) events in \(report.feeds) feeds, \(report.signaturesChecked) signatures checked\(deep ? " (deep)" : ""), \(String(format: "%.3f", report.chainSeconds)) s (\(rate) events/s)")
+                say("log    \(report.events) events in \(report.feeds) feeds, \(report.signaturesChecked) signatures checked\(deep ? " (deep)" : ""), \(String(format: "%.3f", report.chainSeconds)) s (\(rate) events/s)")
                 if report.viewsChecked {
-                    print("views  rebuilt from the log in \(String(format: "%.3f", report.viewsSeconds)) s: \(report.viewsEqual ? "identical to the live views" : "DIFFERENT")")
+                    say("views  rebuilt from the log in \(String(format: "%.3f", report.viewsSeconds)) s: \(report.viewsEqual ? "identical to the live views" : "DIFFERENT")")
                 } else {
-                    print("views  not rebuilt: the log failed its checks")
+                    say("views  not rebuilt: the log failed its checks")
                 }
-                print(report.problem.map { "FAILED: \($0)" } ?? "OK")
+                say(report.problem.map { "FAILED: \($0)" } ?? "OK")
             }
             if !report.ok { throw ExitCode(Exit.integrity) }
         }

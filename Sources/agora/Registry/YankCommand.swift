@@ -31,7 +31,7 @@ struct YankCommand: ParsableCommand {
             if options.json {
                 try JSONOutput.print(result)
             } else {
-                print("Yanked \(result.package) \(result.version)\(result.reason.isEmpty ? "" : ": \(result.reason)")  (event \(result.event.prefix(16)))")
+                say("Yanked \(result.package) \(result.version)\(result.reason.isEmpty ? "" : ": \(result.reason)")  (event \(result.event.prefix(16)))")
             }
         }
     }

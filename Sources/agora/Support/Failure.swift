@@ -70,6 +70,7 @@ struct Failure {
             code = switch error {
             case .blobDigestMismatch, .corrupt: Exit.integrity
             case .blobTooLarge: Exit.failure
+            case .busy: Exit.conflict
             case .lmdb, .unopenable, .truncated, .storeFull, .diskFull, .layoutTooNew, .migrationsIncomplete,
                  .migrationOutOfOrder, .noViewMaintainer: Exit.storage
             }
@@ -92,8 +93,10 @@ struct Failure {
     }
 }
 
+/// Error messages are ours but carry names, paths and reasons from elsewhere: every line is
+/// escaped (`TerminalText`), the line breaks our messages use are kept.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("error: \(TerminalText.escapeKeepingLines(message))\n".utf8))
 }
 
 struct HomeOptions: ParsableArguments {

@@ -1,6 +1,8 @@
+import AgoraRegistry
 import Foundation
 
-/// Aligned columns for human output: people scan tables, scripts use `--json`.
+/// Aligned columns for human output: people scan tables, scripts use `--json`. Cells are
+/// escaped as they are added (`TerminalText`), so a cell is always one line of plain text.
 struct Table {
     var headers: [String]
     var rows: [[String]] = []
@@ -10,10 +12,10 @@ struct Table {
     }
 
     mutating func add(_ cells: String...) {
-        rows.append(cells)
+        rows.append(cells.map(TerminalText.escape))
     }
 
-    func render() -> String {
+    func render() -> HumanText {
         var widths = headers.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {
@@ -28,6 +30,6 @@ struct Table {
             }
             return out
         }
-        return ([line(headers)] + rows.map(line)).joined(separator: "\n")
+        return HumanText(escaped: ([line(headers)] + rows.map(line)).joined(separator: "\n"))
     }
 }

@@ -1,0 +1,46 @@
+import AgoraCore
+import Foundation
+
+/// Builds a hash-chained feed for one identity.
+public struct FeedBuilder {
+    public let identity: Identity
+    public private(set) var events: [Event] = []
+
+    public init(seed: UInt8) {
+        identity = try! Identity(seed: [UInt8](repeating: seed, count: 32))
+    }
+
+    public var key: PublicKey { identity.publicKey }
+
+    @discardableResult
+    public mutating func append(_ body: EventBody) -> Event {
+        let event = try! Event.sign(
+            by: identity, seq: UInt64(events.count + 1), prev: events.last?.id, timestamp: UInt64(events.count + 1), body: body)
+        events.append(event)
+        return event
+    }
+
+    @discardableResult
+    public mutating func publish(_ scope: String, _ name: String, _ version: String, digestByte: UInt8 = 7, manifest: Manifest? = nil) -> Event {
+        let manifest = manifest ?? Manifest(scope: scope, name: name, version: version, description: "\(name) package")
+        return append(.releasePublished(ReleasePublished(
+            scope: scope, name: name, version: version, manifest: manifest.canonicalJSON(),
+            archiveDigest: [UInt8](repeating: digestByte, count: 32), archiveSize: 100 + UInt64(digestByte))))
+    }
+
+    @discardableResult
+    public mutating func yank(_ scope: String, _ name: String, _ version: String, reason: String) -> Event {
+        append(.releaseYanked(ReleaseYanked(scope: scope, name: name, version: version, reason: reason)))
+    }
+
+    @discardableResult
+    public mutating func rotate(to new: Identity, countersignedBy signer: Identity? = nil) -> Event {
+        let signature = (signer ?? new).sign(KeyRotated.countersignedMessage(old: key, new: new.publicKey))
+        return append(.keyRotated(KeyRotated(newKey: new.publicKey, newKeySignature: signature)))
+    }
+
+    @discardableResult
+    public mutating func transfer(_ scope: String, to owner: PublicKey) -> Event {
+        append(.scopeTransferred(ScopeTransferred(scope: scope, newOwner: owner)))
+    }
+}

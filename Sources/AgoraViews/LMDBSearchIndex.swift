@@ -1,0 +1,95 @@
+import AgoraCore
+import AgoraStore
+
+/// The search index as stored by `RegistryViews`, read inside one transaction: every lookup
+/// the engine makes is a get or a short cursor walk, and postings come straight from the map.
+public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
+    public let txn: Transaction
+    public let databases: RegistryDatabases
+
+    public init(_ txn: Transaction, databases: RegistryDatabases) {
+        self.txn = txn
+        self.databases = databases
+    }
+
+    public func documents(named name: String) throws -> [UInt64] {
+        try docIDs(in: databases.names, key: name)
+    }
+
+    public func documents(namePrefix prefix: String, limit: Int) throws -> [(name: String, docID: UInt64)] {
+        let prefixBytes = Array(prefix.utf8)
+        guard limit > 0, prefixBytes.count <= SearchIndexWriter.maxKeyLength else { return [] }
+        return try txn.withCursor(databases.names) { cursor in
+            var out: [(name: String, docID: UInt64)] = []
+            var entry = try prefixBytes.isEmpty ? cursor.first() : cursor.seek(prefixBytes)
+            while let current = entry, out.count < limit, current.key.starts(with: prefixBytes) {
+                guard let docID = BigEndian.uint64(current.value), current.value.count == 8 else {
+                    throw StoreError.corrupt("names holds a value of \(current.value.count) bytes")
+                }
+                out.append((String(decoding: current.key, as: UTF8.self), docID))
+                entry = try cursor.next()
+            }
+            return out
+        }
+    }
+
+    public func documents(deletionKey key: String) throws -> [UInt64] {
+        try docIDs(in: databases.fuzzy, key: key)
+    }
+
+    /// Hands the engine the postings in place when LMDB returns them in one run (the list fits
+    /// one page); a list spanning several pages is copied into one buffer first.
+    public func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) throws -> R {
+        guard let key = SearchIndexWriter.indexKey(token) else {
+            return try body(SearchPostings(UnsafeRawBufferPointer(start: nil, count: 0)))
+        }
+        return try txn.withCursor(databases.postings) { cursor in
+            var copied: [UInt8] = []
+            var result: R?
+            var runs = 0
+            let found = try cursor.forEachRun(of: key) { run in
+                guard run.count % SearchPostings.entrySize == 0 else {
+                    throw StoreError.corrupt("postings of \(token) hold a run of \(run.count) bytes")
+                }
+                runs += 1
+                if runs == 1, try cursor.duplicateCount() * SearchPostings.entrySize == run.count {
+                    result = try body(SearchPostings(run))
+                    return false
+                }
+                copied.append(contentsOf: run)
+                return true
+            }
+            if let result { return result }
+            guard found else { return try body(SearchPostings(UnsafeRawBufferPointer(start: nil, count: 0))) }
+            return try copied.withUnsafeBytes { try body(SearchPostings($0)) }
+        }
+    }
+
+    public func summary(of docID: UInt64) throws -> SearchSummary? {
+        try txn.withValue(databases.docs, key: BigEndian.bytes(docID)) { bytes in
+            try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary(decoding: bytes) }
+        }
+    }
+
+    public func scopeAndName(of docID: UInt64) throws -> (scope: String, name: String)? {
+        try txn.withValue(databases.docs, key: BigEndian.bytes(docID)) { bytes in
+            try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary.scopeAndName(decoding: bytes) }
+        }
+    }
+
+    /// The 8-byte document IDs under `key` in a DUPFIXED database, ascending.
+    private func docIDs(in db: Database, key: String) throws -> [UInt64] {
+        guard let key = SearchIndexWriter.indexKey(key) else { return [] }
+        return try txn.withCursor(db) { cursor in
+            var out: [UInt64] = []
+            try cursor.forEachRun(of: key) { run in
+                guard run.count % 8 == 0 else { throw StoreError.corrupt("\(db.name) holds a run of \(run.count) bytes") }
+                for offset in stride(from: 0, to: run.count, by: 8) {
+                    out.append(UInt64(bigEndian: run.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+                }
+                return true
+            }
+            return out
+        }
+    }
+}

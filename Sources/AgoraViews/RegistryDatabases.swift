@@ -1,0 +1,67 @@
+import AgoraStore
+
+/// The registry views' databases, open, with the store's own databases for reading events.
+public struct RegistryDatabases: Sendable {
+    /// Package key → PackageState.
+    public static let releasesSpec = DatabaseSpec("releases")
+    public static let packageEventsSpec = DatabaseSpec("packageEvents", flags: [.duplicateSort, .duplicateFixed])
+    public static let principalsSpec = DatabaseSpec("principals")
+    public static let scopesSpec = DatabaseSpec("scopes")
+    public static let postingsSpec = DatabaseSpec("postings", flags: [.duplicateSort, .duplicateFixed])
+    public static let namesSpec = DatabaseSpec("names", flags: [.duplicateSort, .duplicateFixed])
+    public static let fuzzySpec = DatabaseSpec("fuzzy", flags: [.duplicateSort, .duplicateFixed])
+    public static let docsSpec = DatabaseSpec("docs")
+    public static let scoresSpec = DatabaseSpec("scores")
+    /// Peer ID → IDs of the retrieval and penalty events about it: the set each score is the
+    /// sum over, so an event is counted once however often it is applied.
+    public static let peerEventsSpec = DatabaseSpec("peerEvents", flags: [.duplicateSort, .duplicateFixed])
+    /// Bookkeeping behind the views above, so any event re-folds only what it touches.
+    /// Author key → `scope/name` of each package it released or yanked, and `scope/` of each
+    /// scope it transferred or received: what a key rotation must re-fold.
+    public static let authorIndexSpec = DatabaseSpec("authorIndex", flags: [.duplicateSort])
+    /// Lowercased scope → IDs of the ScopeTransferred events for it.
+    public static let scopeEventsSpec = DatabaseSpec("scopeEvents", flags: [.duplicateSort, .duplicateFixed])
+    /// Lowercased scope + 0x00 + author key → feed seq (u64 BE) + event ID of that author's
+    /// first release into the scope: all a scope fold needs, however many packages it holds.
+    public static let scopeAuthorsSpec = DatabaseSpec("scopeAuthors")
+    /// Author key → IDs of the KeyRotated events in its feed.
+    public static let rotationsSpec = DatabaseSpec("rotations", flags: [.duplicateSort, .duplicateFixed])
+
+    public static let specs: [DatabaseSpec] = [
+        releasesSpec, packageEventsSpec, principalsSpec, scopesSpec, postingsSpec, namesSpec, fuzzySpec, docsSpec, scoresSpec,
+        authorIndexSpec, scopeEventsSpec, scopeAuthorsSpec, rotationsSpec, peerEventsSpec,
+    ]
+
+    public let store: StoreDatabases
+    public let releases, packageEvents, principals, scopes, postings, names, fuzzy, docs, scores: Database
+    public let authorIndex, scopeEvents, scopeAuthors, rotations, peerEvents: Database
+
+    public init(store: StoreDatabases, views: ViewDatabases) throws {
+        func open(_ spec: DatabaseSpec) throws -> Database {
+            guard let db = views.named(spec.name), db.spec == spec else {
+                throw StoreError.corrupt("view database \(spec.name) is not open; open the store with the registry views")
+            }
+            return db
+        }
+        self.store = store
+        releases = try open(Self.releasesSpec)
+        packageEvents = try open(Self.packageEventsSpec)
+        principals = try open(Self.principalsSpec)
+        scopes = try open(Self.scopesSpec)
+        postings = try open(Self.postingsSpec)
+        names = try open(Self.namesSpec)
+        fuzzy = try open(Self.fuzzySpec)
+        docs = try open(Self.docsSpec)
+        scores = try open(Self.scoresSpec)
+        authorIndex = try open(Self.authorIndexSpec)
+        scopeEvents = try open(Self.scopeEventsSpec)
+        scopeAuthors = try open(Self.scopeAuthorsSpec)
+        rotations = try open(Self.rotationsSpec)
+        peerEvents = try open(Self.peerEventsSpec)
+    }
+
+    /// The registry databases of a store opened with `RegistryViews`.
+    public init(_ store: Store) throws {
+        try self.init(store: store.databases, views: store.viewDatabases)
+    }
+}

@@ -1,0 +1,74 @@
+import AgoraCore
+import AgoraStore
+
+/// The registry's views: packages, scopes, principals, search and peer scores, kept in LMDB
+/// inside the append transaction.
+///
+/// Order independence comes from never folding incrementally where order matters: an event
+/// only adds its ID to a set (per package, per scope, per rotating key), and everything
+/// derived from a set it touched is re-folded from the whole set by the pure folds. Peer
+/// scores are sums over their event set, which commute: an event joining the set is added in
+/// place, one already in it is not added again.
+public struct RegistryViews: ViewMaintainer {
+    /// Bump when a fold or a record layout changes; stores rebuild their views on open.
+    public static let version: UInt32 = 4
+    /// Longest `scope/name` (UTF-8 bytes) a view indexes; LMDB keys stop at 511 bytes and a
+    /// longer name is not a package anyone can publish through the tools. Events naming such a
+    /// package stay in the log but are ignored by the views, on every node alike.
+    public static let maxPackageKeyLength = 255
+
+    public var viewVersion: UInt32 { Self.version }
+    public var databaseSpecs: [DatabaseSpec] { RegistryDatabases.specs }
+
+    public init() {}
+
+    public func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws {
+        let databases = try RegistryDatabases(store: store, views: views)
+        var batch = ViewBatch(txn: txn, databases: databases)
+        var rotationAuthors: [PublicKey] = []
+        for event in events {
+            batch.remember(event)
+            guard let body = try? event.decodedBody() else { continue }
+            switch body {
+            case .releasePublished(let release):
+                guard let key = Self.packageKey(scope: release.scope, name: release.name) else { continue }
+                try batch.recordPackageEvent(event, package: key)
+                try batch.recordFirstRelease(event, scope: key.scope)
+            case .releaseYanked(let yank):
+                guard let key = Self.packageKey(scope: yank.scope, name: yank.name) else { continue }
+                try batch.recordPackageEvent(event, package: key)
+            case .scopeTransferred(let transfer):
+                guard let scope = Self.scope(transfer.scope) else { continue }
+                try batch.recordTransfer(event, scope: scope, newOwner: transfer.newOwner)
+            case .keyRotated:
+                try txn.put(databases.rotations, key: event.author.bytes, value: event.id.bytes)
+                rotationAuthors.append(event.author)
+            case .retrievalObserved, .peerPenalised:
+                try batch.addToPeerScore(event, body)
+            case .unknown:
+                continue
+            }
+        }
+        if !rotationAuthors.isEmpty { try batch.refoldPrincipals(retiring: rotationAuthors) }
+        try batch.refoldDirty()
+    }
+
+    /// The package key an event's scope and name make, or nil when the views ignore it.
+    static func packageKey(scope: String, name: String) -> PackageKey? {
+        guard scope.utf8.count + name.utf8.count < maxPackageKeyLength, Self.scope(scope) != nil,
+              !name.isEmpty, !name.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 })
+        else { return nil }
+        let key = PackageKey(scope: scope, name: name)
+        return key.description.utf8.count <= maxPackageKeyLength ? key : nil
+    }
+
+    /// The lowercased scope, or nil when it cannot name a scope: empty, too long, or holding
+    /// `/` or NUL, which the view keys use as separators.
+    static func scope(_ scope: String) -> String? {
+        let lowered = scope.lowercased()
+        guard !lowered.isEmpty, lowered.utf8.count < maxPackageKeyLength,
+              !lowered.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 })
+        else { return nil }
+        return lowered
+    }
+}

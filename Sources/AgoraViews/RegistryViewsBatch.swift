@@ -1,0 +1,253 @@
+import AgoraCore
+import AgoraStore
+
+/// One `apply` call: records each event in the sets it belongs to, collects what those sets
+/// feed, and re-folds each dirty package and scope once at the end, however many events of
+/// the batch touched it.
+struct ViewBatch {
+    let txn: WriteTransaction
+    let databases: RegistryDatabases
+    /// The batch's own events, so folds do not read back what they were just handed.
+    private var batchEvents: [EventID: Event] = [:]
+    private var dirtyPackages = Set<PackageKey>()
+    private var dirtyScopes = Set<String>()
+    /// Scopes whose every package must be re-folded (a transfer, or a rotation of a party to one).
+    private var wholeScopes = Set<String>()
+    private var principalCache: [PublicKey: PublicKey] = [:]
+
+    init(txn: WriteTransaction, databases: RegistryDatabases) {
+        self.txn = txn
+        self.databases = databases
+    }
+
+    mutating func remember(_ event: Event) {
+        batchEvents[event.id] = event
+    }
+
+    // MARK: Recording
+
+    mutating func recordPackageEvent(_ event: Event, package key: PackageKey) throws {
+        let packageBytes = Array(key.description.utf8)
+        try txn.put(databases.packageEvents, key: packageBytes, value: event.id.bytes)
+        try txn.put(databases.authorIndex, key: event.author.bytes, value: packageBytes)
+        dirtyPackages.insert(key)
+    }
+
+    /// Keeps the author's lowest-seq release into the scope: the only one of its releases a
+    /// scope fold can pick, so the scope re-folds from one event per author.
+    mutating func recordFirstRelease(_ event: Event, scope: String) throws {
+        var key = Array(scope.utf8)
+        key.append(0)
+        key.append(contentsOf: event.author.bytes)
+        var value = BigEndian.bytes(event.seq)
+        value.append(contentsOf: event.id.bytes)
+        let existing = try txn.get(databases.scopeAuthors, key: key)
+        if existing.map({ value.lexicographicallyPrecedes($0) }) ?? true {
+            try txn.put(databases.scopeAuthors, key: key, value: value)
+            dirtyScopes.insert(scope)
+        }
+    }
+
+    mutating func recordTransfer(_ event: Event, scope: String, newOwner: PublicKey) throws {
+        try txn.put(databases.scopeEvents, key: Array(scope.utf8), value: event.id.bytes)
+        let marker = Array("\(scope)/".utf8)
+        try txn.put(databases.authorIndex, key: event.author.bytes, value: marker)
+        try txn.put(databases.authorIndex, key: newOwner.bytes, value: marker)
+        wholeScopes.insert(scope)
+    }
+
+    /// A peer's score is the sum over the set of events about it. The event joins the set
+    /// first and is added only if it was not already a member, so applying an event twice (a
+    /// rebuild meeting an append from another process) changes nothing, and sums commute, so
+    /// any order gives the same record.
+    func addToPeerScore(_ event: Event, _ body: EventBody) throws {
+        guard let peer = PeerScoreFold.peer(of: body), !peer.isEmpty, peer.count <= PeerScore.maxPeerLength else { return }
+        guard try txn.insert(databases.peerEvents, key: peer, value: event.id.bytes) else { return }
+        var score = try txn.withValue(databases.scores, key: peer) { bytes in
+            try Self.decode("peer score", bytes) { (bytes) throws(ViewDecodeError) in try PeerScore(decoding: bytes) }
+        } ?? PeerScore(peer: peer)
+        score.apply(body)
+        try txn.put(databases.scores, key: peer, value: score.encoded())
+    }
+
+    // MARK: Principals
+
+    /// Re-derives the principal map from every rotation in the store, rewrites the keys whose
+    /// principal changed, and marks everything those keys touched for re-folding, and
+    /// everything the rotations' authors touched (a rotation retires its author's later events).
+    mutating func refoldPrincipals(retiring authors: [PublicKey]) throws {
+        var rotationIDs: [EventID] = []
+        try txn.forEach(databases.rotations) { entry in
+            rotationIDs.append(try Self.eventID(entry.value))
+            return true
+        }
+        let map = PrincipalMap(events: try rotationIDs.map { try load($0) })
+        var roots: [PublicKey: PublicKey] = [:]
+        for key in map.predecessor.keys { roots[key] = map.principal(of: key) }
+
+        var stored: [PublicKey: PublicKey] = [:]
+        try txn.forEach(databases.principals) { entry in
+            stored[try Self.publicKey(entry.key)] = try Self.publicKey(entry.value)
+            return true
+        }
+        var changed = authors
+        for (key, root) in stored where roots[key] != root {
+            try txn.delete(databases.principals, key: key.bytes)
+            changed.append(key)
+        }
+        for (key, root) in roots where stored[key] != root {
+            try txn.put(databases.principals, key: key.bytes, value: root.bytes)
+            changed.append(key)
+        }
+        principalCache = [:]
+        for key in changed {
+            try txn.forEach(databases.authorIndex, prefix: key.bytes) { entry in
+                let target = String(decoding: entry.value, as: UTF8.self)
+                if target.hasSuffix("/") {
+                    wholeScopes.insert(String(target.dropLast()))
+                } else if let package = PackageKey(target) {
+                    dirtyPackages.insert(package)
+                    dirtyScopes.insert(package.scope)
+                } else {
+                    throw StoreError.corrupt("author index entry \(target) names no package or scope")
+                }
+                return true
+            }
+        }
+    }
+
+    /// The principal of each key, read once per batch.
+    private mutating func principals(of keys: some Sequence<PublicKey>) throws -> [PublicKey: PublicKey] {
+        var out: [PublicKey: PublicKey] = [:]
+        for key in keys where out[key] == nil {
+            if let cached = principalCache[key] {
+                out[key] = cached
+                continue
+            }
+            let root = try txn.withValue(databases.principals, key: key.bytes) { try Self.publicKey($0) } ?? key
+            principalCache[key] = root
+            out[key] = root
+        }
+        return out
+    }
+
+    /// The rotations in the feeds of `events`' authors, which the folds need to tell which
+    /// of those events their authors' rotations retired (`KeyRevocations`).
+    private func rotations(ofAuthorsOf events: [Event]) throws -> [Event] {
+        var out: [Event] = []
+        for author in Set(events.map(\.author)) {
+            for id in try eventIDs(in: databases.rotations, key: author.bytes) { out.append(try load(id)) }
+        }
+        return out
+    }
+
+    /// Keys a fold may ask the principal of: authors and transfer recipients.
+    private static func keysMentioned(by events: [Event]) -> [PublicKey] {
+        var keys = events.map(\.author)
+        for event in events where event.kind == .scopeTransferred {
+            if case .scopeTransferred(let transfer)? = try? event.decodedBody() { keys.append(transfer.newOwner) }
+        }
+        return keys
+    }
+
+    // MARK: Re-folding
+
+    mutating func refoldDirty() throws {
+        for scope in wholeScopes.sorted() {
+            dirtyScopes.insert(scope)
+            let prefix = Array("\(scope)/".utf8)
+            try txn.withCursor(databases.packageEvents) { cursor in
+                var entry = try cursor.seek(prefix)
+                while let current = entry, current.key.starts(with: prefix) {
+                    guard let package = PackageKey(String(decoding: current.key, as: UTF8.self)) else {
+                        throw StoreError.corrupt("package events key \(Hex.encode(Array(current.key))) is no package")
+                    }
+                    dirtyPackages.insert(package)
+                    entry = try cursor.nextKey()
+                }
+            }
+        }
+        // Sorted by key bytes (computed once; `PackageKey.<` builds both strings per comparison),
+        // so the writes walk each tree in order.
+        let packages = dirtyPackages.map { (bytes: Array($0.description.utf8), key: $0) }
+            .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+        for package in packages { try refold(package: package.key) }
+        for scope in dirtyScopes.sorted() { try refold(scope: scope) }
+    }
+
+    private mutating func refold(package key: PackageKey) throws {
+        let packageBytes = Array(key.description.utf8)
+        let ids = try eventIDs(in: databases.packageEvents, key: packageBytes)
+            + eventIDs(in: databases.scopeEvents, key: Array(key.scope.utf8))
+        var events = try ids.map { try load($0) }
+        events += try rotations(ofAuthorsOf: events)
+        let principals = try principals(of: Self.keysMentioned(by: events))
+        let state = PackageFold.fold(package: key, events: events) { principals[$0] ?? $0 }
+        if let state {
+            try txn.put(databases.releases, key: packageBytes, value: state.encoded())
+        } else {
+            try txn.delete(databases.releases, key: packageBytes)
+        }
+        try SearchIndexWriter(txn: txn, databases: databases)
+            .replace(package: key, with: state.flatMap { SearchDocument(state: $0) })
+    }
+
+    private mutating func refold(scope: String) throws {
+        var prefix = Array(scope.utf8)
+        prefix.append(0)
+        var ids: [EventID] = []
+        try txn.forEach(databases.scopeAuthors, prefix: prefix) { entry in
+            guard entry.value.count == 40 else { throw StoreError.corrupt("scope author record of \(entry.value.count) bytes") }
+            ids.append(try Self.eventID(UnsafeRawBufferPointer(rebasing: entry.value[8...])))
+            return true
+        }
+        ids += try eventIDs(in: databases.scopeEvents, key: Array(scope.utf8))
+        var events = try ids.map { try load($0) }
+        events += try rotations(ofAuthorsOf: events)
+        let principals = try principals(of: Self.keysMentioned(by: events))
+        let state = ScopeFold.fold(scope: scope, events: events) { principals[$0] ?? $0 }
+        if state.claimants.isEmpty && state.transfers.isEmpty {
+            try txn.delete(databases.scopes, key: Array(scope.utf8))
+        } else {
+            try txn.put(databases.scopes, key: Array(scope.utf8), value: state.encoded())
+        }
+    }
+
+    // MARK: Reading
+
+    private func load(_ id: EventID) throws -> Event {
+        if let event = batchEvents[id] { return event }
+        guard let event = try databases.store.event(id: id, in: txn) else {
+            throw StoreError.corrupt("a view refers to event \(id), which the log lacks")
+        }
+        return event
+    }
+
+    /// The 32-byte event IDs stored under `key` in a DUPFIXED database.
+    private func eventIDs(in db: Database, key: [UInt8]) throws -> [EventID] {
+        var out: [EventID] = []
+        _ = try txn.withCursor(db) { cursor in
+            try cursor.forEachRun(of: key) { run in
+                guard run.count % 32 == 0 else { throw StoreError.corrupt("\(db.name) holds a value that is no event ID") }
+                for offset in stride(from: 0, to: run.count, by: 32) {
+                    out.append(try Self.eventID(UnsafeRawBufferPointer(rebasing: run[offset..<(offset + 32)])))
+                }
+                return true
+            }
+        }
+        return out
+    }
+
+    static func eventID(_ bytes: UnsafeRawBufferPointer) throws -> EventID {
+        do { return try EventID(bytes: Array(bytes)) } catch { throw StoreError.corrupt("stored event ID: \(error)") }
+    }
+
+    static func publicKey(_ bytes: UnsafeRawBufferPointer) throws -> PublicKey {
+        do { return try PublicKey(bytes: Array(bytes)) } catch { throw StoreError.corrupt("stored key: \(error)") }
+    }
+
+    /// Runs a view record decoder, reporting failure as a corrupt store (the views need a rebuild).
+    static func decode<T>(_ what: String, _ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws(ViewDecodeError) -> T) throws -> T {
+        do { return try body(bytes) } catch { throw StoreError.corrupt("\(what): \(error); rebuild the views") }
+    }
+}

@@ -1,0 +1,196 @@
+import AgoraCore
+import AgoraStore
+
+/// What a search result shows without touching the package record; stored per document ID.
+public struct SearchSummary: Sendable, Hashable {
+    public var docID: UInt64
+    public var package: PackageKey
+    /// The name as published (the key is lowercased).
+    public var name: String
+    public var version: String
+    public var description: String
+    public var keywords: [String]
+    public var tags: [String]
+    public var authors: [String]
+    /// Principal of the release shown; nil for metadata loaded from elsewhere (e.g. PyPI).
+    public var publisher: PublicKey?
+    /// Every release is yanked: hidden unless the query asks for yanked packages.
+    public var yanked: Bool
+    public var contested: Bool
+
+    public init(
+        package: PackageKey, name: String, version: String, description: String = "", keywords: [String] = [],
+        tags: [String] = [], authors: [String] = [], publisher: PublicKey? = nil, yanked: Bool = false, contested: Bool = false
+    ) {
+        self.docID = SearchDocument.docID(for: package)
+        self.package = package
+        self.name = name
+        self.version = version
+        self.description = description
+        self.keywords = keywords.filter { !$0.isEmpty }
+        self.tags = tags.filter { !$0.isEmpty }
+        self.authors = authors.filter { !$0.isEmpty }
+        self.publisher = publisher
+        self.yanked = yanked
+        self.contested = contested
+    }
+
+    /// Summaries are small; a bigger record is corrupt.
+    public static let maxEncodedSize = 1 << 20
+
+    public func encoded() -> [UInt8] {
+        var writer = CanonicalWriter(capacity: 128 + description.utf8.count)
+        writer.varint(1, docID)
+        writer.string(2, package.scope)
+        writer.string(3, package.name)
+        writer.string(4, name)
+        writer.string(5, version)
+        writer.string(6, description)
+        if let publisher { writer.bytes(7, publisher.bytes) }
+        writer.varint(8, yanked ? 1 : 0)
+        writer.varint(9, contested ? 1 : 0)
+        writer.repeated(12, keywords)
+        writer.repeated(13, tags)
+        writer.repeated(14, authors)
+        return writer.bytes
+    }
+
+    public init(decoding bytes: some Collection<UInt8>) throws(ViewDecodeError) {
+        guard bytes.count <= Self.maxEncodedSize else { throw ViewDecodeError("search summary of \(bytes.count) bytes") }
+        let reader = try ViewRecord.reader(bytes)
+        guard reader.unknown(known: [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14]).isEmpty else {
+            throw ViewDecodeError("unknown field in search summary")
+        }
+        docID = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.uint(1) }
+        let scope = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(2) }
+        let packageName = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(3) }
+        package = PackageKey(scope: scope, name: packageName)
+        guard !scope.isEmpty, !packageName.isEmpty, docID == SearchDocument.docID(for: package) else {
+            throw ViewDecodeError("search summary key does not match its document ID")
+        }
+        name = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(4) }
+        version = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(5) }
+        description = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(6) }
+        let key = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.bytes(7) }
+        publisher = key.isEmpty ? nil : try ViewRecord.key(key)
+        let yankedFlag = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.uint(8) }
+        let contestedFlag = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.uint(9) }
+        guard yankedFlag <= 1, contestedFlag <= 1 else { throw ViewDecodeError("bad flag in search summary") }
+        yanked = yankedFlag == 1
+        contested = contestedFlag == 1
+        keywords = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.strings(12) }
+        tags = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.strings(13) }
+        authors = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.strings(14) }
+    }
+}
+
+extension SearchSummary {
+    /// Reads only the scope and name of an encoded summary by walking its fields, skipping the
+    /// checks a full decode makes (which hash the key): typo ranking reads many candidates and
+    /// keeps few, and each kept one is decoded fully afterwards.
+    static func scopeAndName(decoding bytes: UnsafeRawBufferPointer) throws(ViewDecodeError) -> (scope: String, name: String) {
+        guard bytes.count <= maxEncodedSize else { throw ViewDecodeError("search summary of \(bytes.count) bytes") }
+        var scope: String?
+        var name: String?
+        var index = 0
+        while index < bytes.count, name == nil {
+            let key = try varint(bytes, &index)
+            switch key & 7 {
+            case 0:
+                _ = try varint(bytes, &index)
+            case 2:
+                let length = try varint(bytes, &index)
+                guard length <= UInt64(bytes.count - index) else { throw ViewDecodeError("search summary field \(key >> 3) is truncated") }
+                let end = index + Int(length)
+                let payload = UnsafeRawBufferPointer(rebasing: bytes[index..<end])
+                if key >> 3 == 2 || key >> 3 == 4 {
+                    guard let text = String(validating: payload, as: UTF8.self) else {
+                        throw ViewDecodeError("search summary field \(key >> 3) is not UTF-8")
+                    }
+                    if key >> 3 == 2 { scope = text } else { name = text }
+                }
+                index = end
+            default:
+                throw ViewDecodeError("search summary field \(key >> 3) has wire type \(key & 7)")
+            }
+        }
+        guard let scope, let name else { throw ViewDecodeError("search summary without scope or name") }
+        return (scope, name)
+    }
+
+    private static func varint(_ bytes: UnsafeRawBufferPointer, _ index: inout Int) throws(ViewDecodeError) -> UInt64 {
+        do {
+            let (value, length) = try Varint.decode(bytes, at: index)
+            index += length
+            return value
+        } catch {
+            throw ViewDecodeError("bad varint in search summary")
+        }
+    }
+}
+
+/// A weighted term of a document; the weight says where the term came from.
+public struct SearchTerm: Sendable, Hashable {
+    public var token: String
+    public var weight: UInt8
+
+    public init(token: String, weight: UInt8) {
+        self.token = token
+        self.weight = weight
+    }
+}
+
+/// Everything the index stores for one package: the summary and the keys that find it.
+public struct SearchDocument: Sendable, Hashable {
+    /// A term found in several places adds up its weights (capped at 255), so a word in the
+    /// name and the description beats one in the description alone.
+    public enum Weight {
+        public static let name: UInt8 = 12
+        public static let keyword: UInt8 = 6
+        public static let description: UInt8 = 2
+    }
+
+    public var summary: SearchSummary
+    /// PEP 503 normal form of the name: the exact-match and prefix key.
+    public var normalisedName: String
+    /// Sorted by token.
+    public var terms: [SearchTerm]
+
+    public var docID: UInt64 { summary.docID }
+
+    public init(summary: SearchSummary) {
+        self.summary = summary
+        self.normalisedName = Tokenizer.normaliseName(summary.name)
+        var weights: [String: Int] = [:]
+        for token in Tokenizer.nameTokens(summary.name) { weights[token, default: 0] += Int(Weight.name) }
+        var keywordTokens = Set<String>()
+        for keyword in summary.keywords + summary.tags {
+            keywordTokens.formUnion(Tokenizer.keywordTokens(keyword))
+        }
+        for token in keywordTokens { weights[token, default: 0] += Int(Weight.keyword) }
+        for token in Tokenizer.textTokens(summary.description) { weights[token, default: 0] += Int(Weight.description) }
+        self.terms = weights.map { SearchTerm(token: $0.key, weight: UInt8(min($0.value, 255))) }
+            .sorted { $0.token.utf8.lexicographicallyPrecedes($1.token.utf8) }
+    }
+
+    /// The typo-index keys: the name and every one-character deletion of it.
+    public var deletionKeys: [String] { SearchDeletions.keys(for: normalisedName) }
+
+    /// Builds the document for a package from its current release's manifest. A manifest that
+    /// does not parse still yields a findable document (name only).
+    public init?(state: PackageState) {
+        guard let release = state.current else { return nil }
+        let manifest = ManifestSearchFields.read(release.manifest)
+        self.init(summary: SearchSummary(
+            package: state.key, name: state.displayName, version: release.version,
+            description: manifest?.description ?? "", keywords: manifest?.keywords ?? [], tags: manifest?.tags ?? [],
+            authors: manifest?.authors ?? [], publisher: release.principal, yanked: release.yanked, contested: state.contested))
+    }
+
+    /// First 8 bytes of SHA-256 of the lowercased `scope/name`, big-endian: every node gives a
+    /// package the same ID, and postings sorted by ID sort the same as their key bytes.
+    public static func docID(for package: PackageKey) -> UInt64 {
+        let digest = EventID(hashing: Array(package.description.utf8)).bytes
+        return digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}

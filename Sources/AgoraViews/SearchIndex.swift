@@ -1,0 +1,96 @@
+import AgoraStore
+
+/// The storage behind search, as the few lookups the engine needs.
+///
+/// Shaped after LMDB: exact gets, one range scan, and postings that a DUPSORT|DUPFIXED
+/// database hands out as contiguous fixed-width entries. The memory implementation serves
+/// tests; the LMDB one implements the same calls inside one read transaction.
+public protocol SearchIndex {
+    /// Documents whose normalised name is exactly `name`, ascending by ID.
+    func documents(named name: String) throws -> [UInt64]
+    /// Up to `limit` (normalised name, document) pairs with names starting with `prefix`,
+    /// in name byte order.
+    func documents(namePrefix prefix: String, limit: Int) throws -> [(name: String, docID: UInt64)]
+    /// Documents having `key` among their name's deletion keys, ascending by ID.
+    func documents(deletionKey key: String) throws -> [UInt64]
+    /// Calls `body` with the postings of `token` (empty when absent). The buffer may point into
+    /// the database map and is valid only during the call.
+    func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) throws -> R
+    func summary(of docID: UInt64) throws -> SearchSummary?
+    /// A document's scope and published name: all that ranking typo candidates needs, and
+    /// cheaper to read than the whole summary where a store can skip the rest.
+    func scopeAndName(of docID: UInt64) throws -> (scope: String, name: String)?
+}
+
+extension SearchIndex {
+    public func scopeAndName(of docID: UInt64) throws -> (scope: String, name: String)? {
+        try summary(of: docID).map { ($0.package.scope, $0.name) }
+    }
+}
+
+/// A token's postings: contiguous entries of an 8-byte big-endian document ID and a 1-byte
+/// weight, ascending by ID. Big-endian makes byte order and numeric order agree, so LMDB's
+/// default comparison sorts them.
+public struct SearchPostings {
+    public static let entrySize = 9
+
+    public let bytes: UnsafeRawBufferPointer
+
+    /// `bytes.count` must be a multiple of `entrySize`; a stray tail is ignored.
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    public var count: Int { bytes.count / Self.entrySize }
+
+    public func docID(at index: Int) -> UInt64 {
+        UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: index * Self.entrySize, as: UInt64.self))
+    }
+
+    public func weight(at index: Int) -> UInt8 {
+        bytes[index * Self.entrySize + 8]
+    }
+
+    /// First index at or after `start` whose ID is ≥ `target`: gallops then bisects, so walking
+    /// a long list in step with a short one costs O(short · log(long / short)).
+    public func seek(_ target: UInt64, from start: Int) -> Int {
+        var low = start
+        guard low < count, docID(at: low) < target else { return low }
+        var step = 1
+        var high = low + step
+        while high < count, docID(at: high) < target {
+            low = high
+            step <<= 1
+            high = low + step
+        }
+        high = min(high, count)
+        low += 1
+        while low < high {
+            let middle = (low + high) / 2
+            if docID(at: middle) < target { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// Encodes entries as stored: sorted by ID; a repeated ID keeps its largest weight.
+    public static func encode(_ entries: [(docID: UInt64, weight: UInt8)]) -> [UInt8] {
+        let sorted = entries.sorted { $0.docID != $1.docID ? $0.docID < $1.docID : $0.weight > $1.weight }
+        var out: [UInt8] = []
+        out.reserveCapacity(sorted.count * entrySize)
+        var last: UInt64?
+        for entry in sorted where entry.docID != last {
+            last = entry.docID
+            out.append(contentsOf: entryBytes(docID: entry.docID, weight: entry.weight))
+        }
+        return out
+    }
+
+    /// One entry's bytes, for writing a single posting.
+    public static func entryBytes(docID: UInt64, weight: UInt8) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(entrySize)
+        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: docID >> UInt64(shift))) }
+        out.append(weight)
+        return out
+    }
+}

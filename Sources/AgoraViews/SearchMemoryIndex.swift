@@ -1,0 +1,67 @@
+import AgoraStore
+
+/// A SearchIndex held in sorted arrays and dictionaries: for tests, benchmarks and tools that
+/// load metadata without a store.
+public struct InMemorySearchIndex: SearchIndex, Sendable {
+    private var names: [String: [UInt64]] = [:]
+    /// (normalised name, document) sorted by name bytes then ID, for prefix scans.
+    private var sortedNames: [(name: String, docID: UInt64)] = []
+    private var deletions: [String: [UInt64]] = [:]
+    private var postings: [String: [UInt8]] = [:]
+    private var summaries: [UInt64: SearchSummary] = [:]
+
+    public var documentCount: Int { summaries.count }
+
+    /// Documents with the same ID (the same package) keep the last one given.
+    public init(documents: [SearchDocument]) {
+        var byID: [UInt64: SearchDocument] = [:]
+        for document in documents { byID[document.docID] = document }
+        var postingEntries: [String: [(docID: UInt64, weight: UInt8)]] = [:]
+        for document in byID.values {
+            summaries[document.docID] = document.summary
+            names[document.normalisedName, default: []].append(document.docID)
+            sortedNames.append((document.normalisedName, document.docID))
+            for key in document.deletionKeys { deletions[key, default: []].append(document.docID) }
+            for term in document.terms { postingEntries[term.token, default: []].append((document.docID, term.weight)) }
+        }
+        for key in names.keys { names[key]?.sort() }
+        for key in deletions.keys { deletions[key]?.sort() }
+        sortedNames.sort { $0.name != $1.name ? $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) : $0.docID < $1.docID }
+        for (token, entries) in postingEntries { postings[token] = SearchPostings.encode(entries) }
+    }
+
+    public func documents(named name: String) -> [UInt64] {
+        names[name] ?? []
+    }
+
+    public func documents(namePrefix prefix: String, limit: Int) -> [(name: String, docID: UInt64)] {
+        var low = 0
+        var high = sortedNames.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sortedNames[middle].name.utf8.lexicographicallyPrecedes(prefix.utf8) { low = middle + 1 } else { high = middle }
+        }
+        var out: [(name: String, docID: UInt64)] = []
+        var index = low
+        while index < sortedNames.count, out.count < limit, sortedNames[index].name.utf8.starts(with: prefix.utf8) {
+            out.append(sortedNames[index])
+            index += 1
+        }
+        return out
+    }
+
+    public func documents(deletionKey key: String) -> [UInt64] {
+        deletions[key] ?? []
+    }
+
+    public func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) rethrows -> R {
+        guard let entries = postings[token] else {
+            return try body(SearchPostings(UnsafeRawBufferPointer(start: nil, count: 0)))
+        }
+        return try entries.withUnsafeBytes { try body(SearchPostings($0)) }
+    }
+
+    public func summary(of docID: UInt64) -> SearchSummary? {
+        summaries[docID]
+    }
+}

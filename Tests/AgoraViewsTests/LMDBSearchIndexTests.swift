@@ -1,0 +1,148 @@
+import AgoraCore
+import Foundation
+import Testing
+import AgoraStore
+import AgoraTestSupport
+@testable import AgoraViews
+
+/// The LMDB index must answer exactly like the in-memory one built from the same documents.
+@Suite struct LMDBSearchIndexTests {
+    static let syllables = [
+        "ja", "son", "kit", "net", "py", "lib", "data", "fast", "util", "log", "http", "core", "io", "web", "db", "sql",
+        "tool", "cli", "test", "num", "req", "auth", "cache", "queue", "crypto", "date", "time", "parse", "gen", "map",
+    ]
+    static let words = [
+        "fast", "parser", "http", "client", "server", "json", "yaml", "queue", "crypto", "hash", "date", "time", "zone",
+        "image", "audio", "stream", "async", "cache", "store", "graph", "tree", "matrix", "vector", "plot", "shell",
+    ]
+    static let keywords = ["web", "cli", "data", "net", "Machine Learning", "crypto"]
+
+    /// Generated feeds: a few thousand packages over five scopes, some updated, some yanked,
+    /// some also published by a second key (contested). Every description has `common`, so its
+    /// postings span many LMDB pages.
+    static func generatedFeeds(packages: Int, seed: UInt64) -> [[Event]] {
+        var rng = SeededGenerator(seed: seed)
+        var feeds = (1...4).map { FeedBuilder(seed: UInt8(20 + $0)) }
+        let scopes = ["acme", "beta", "gamma", "delta", "omega"]
+        var used = Set<PackageKey>()
+        while used.count < packages {
+            let parts = (0..<Int.random(in: 1...3, using: &rng)).map { _ in syllables.randomElement(using: &rng)! }
+            let separator = ["", "-", "_", "."].randomElement(using: &rng)!
+            var name = parts.joined(separator: separator)
+            if Int.random(in: 0..<5, using: &rng) == 0 { name = parts.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined() }
+            let scope = scopes.randomElement(using: &rng)!
+            guard used.insert(PackageKey(scope: scope, name: name)).inserted else { continue }
+            func text() -> String {
+                (["common"] + (0..<Int.random(in: 2...8, using: &rng)).map { _ in words.randomElement(using: &rng)! }).joined(separator: " ")
+            }
+            let picked = (0..<Int.random(in: 0...2, using: &rng)).map { _ in keywords.randomElement(using: &rng)! }
+            let authors = [["Alice Smith"], ["Bob Jones"], []].randomElement(using: &rng)!
+            let owner = Int.random(in: 0..<feeds.count, using: &rng)
+            feeds[owner].publish(scope, name, "1.0.0", description: text(), keywords: picked, authors: authors)
+            switch Int.random(in: 0..<20, using: &rng) {
+            case 0, 1: feeds[owner].publish(scope, name, "1.1.0", description: text(), keywords: picked, authors: authors)
+            case 2: feeds[owner].yank(scope, name, "1.0.0", reason: "withdrawn")
+            case 3: feeds[(owner + 1) % feeds.count].publish(scope, name, "0.9.0", description: text())
+            default: break
+            }
+        }
+        return feeds.map(\.events)
+    }
+
+    /// The documents computed straight from the events by the pure folds, without LMDB.
+    static func expectedDocuments(_ events: [Event]) -> [SearchDocument] {
+        var byPackage: [PackageKey: [Event]] = [:]
+        for event in events {
+            if let key = PackageFold.packageKey(of: event) { byPackage[key, default: []].append(event) }
+        }
+        return byPackage.compactMap { key, events in
+            PackageFold.fold(package: key, events: events, principals: { $0 }).flatMap { SearchDocument(state: $0) }
+        }
+    }
+
+    @Test func answersLikeTheMemoryIndex() throws {
+        let feeds = Self.generatedFeeds(packages: 3_000, seed: 42)
+        let events = feeds.flatMap { $0 }
+        let documents = Self.expectedDocuments(events)
+        let memory = InMemorySearchIndex(documents: documents)
+        #expect(memory.documentCount == 3_000)
+
+        let directory = try TemporaryDirectory()
+        let store = try RegistryViewsTestSupport.openRegistryStore(directory)
+        var rng = SeededGenerator(seed: 7)
+        #expect(try RegistryViewsTestSupport.appendInBatches(
+            RegistryViewsTestSupport.interleave(feeds, using: &rng), to: store, maxBatch: 700, using: &rng))
+
+        try store.withSearchIndex { index in
+            var tokens = Set<String>()
+            var prefixes = Set<String>()
+            for document in documents {
+                #expect(try index.documents(named: document.normalisedName) == memory.documents(named: document.normalisedName))
+                for key in document.deletionKeys {
+                    #expect(try index.documents(deletionKey: key) == memory.documents(deletionKey: key))
+                }
+                #expect(try index.summary(of: document.docID) == document.summary)
+                tokens.formUnion(document.terms.map(\.token))
+                for length in 1...3 { prefixes.insert(String(document.normalisedName.prefix(length))) }
+            }
+            for token in tokens.sorted() {
+                let stored = try index.withPostings(for: token) { Array($0.bytes) }
+                #expect(stored == memory.withPostings(for: token) { Array($0.bytes) }, "postings of \(token)")
+            }
+            for prefix in prefixes.sorted() {
+                let stored = try index.documents(namePrefix: prefix, limit: 50).map { "\($0.name) \($0.docID)" }
+                #expect(stored == memory.documents(namePrefix: prefix, limit: 50).map { "\($0.name) \($0.docID)" })
+            }
+            #expect(try index.documents(named: "no-such-name").isEmpty)
+            #expect(try index.withPostings(for: "zzzz") { $0.count } == 0)
+        }
+
+        let common = try store.read { txn in
+            try txn.withCursor(RegistryDatabases(store).postings) { cursor in
+                var runs = 0
+                try cursor.forEachRun(of: Array("common".utf8)) { _ in runs += 1; return true }
+                return runs
+            }
+        }
+        #expect(common > 1, "the shared word's postings must span several pages, exercising the copying path")
+        #expect(try store.withSearchIndex { try $0.withPostings(for: "common") { $0.count } } == 3_000)
+
+        var queries: [(String, SearchFilters)] = []
+        for _ in 0..<150 {
+            let document = documents.randomElement(using: &rng)!
+            let name = document.normalisedName
+            queries.append((name, SearchFilters()))
+            queries.append(("\(document.summary.package.scope)/\(document.summary.name)", SearchFilters(limit: 5)))
+            queries.append((String(name.prefix(max(1, name.count - 2))), SearchFilters(limit: 10)))
+            queries.append((SearchEngineTests.randomEdit(name, using: &rng), SearchFilters(limit: 10)))
+        }
+        for _ in 0..<100 {
+            let pair = "\(Self.words.randomElement(using: &rng)!) \(Self.words.randomElement(using: &rng)!)"
+            queries.append((pair, SearchFilters(limit: 50)))
+            queries.append((Self.words.randomElement(using: &rng)!, SearchFilters(keyword: "web", limit: 30)))
+            queries.append((Self.words.randomElement(using: &rng)!, SearchFilters(author: "alice", includeYanked: true, limit: 30)))
+        }
+        queries.append(("common", SearchFilters(limit: 1000)))
+        queries.append(("common json nonexistentword", SearchFilters(limit: 100)))
+        for (query, filters) in queries {
+            let expected = try SearchEngine.search(query: query, filters: filters, index: memory)
+            #expect(try store.search(query: query, filters: filters) == expected, "query \(query)")
+        }
+    }
+
+    @Test func singleValueKeysComeBackAsOneRun() throws {
+        let directory = try TemporaryDirectory()
+        let store = try RegistryViewsTestSupport.openRegistryStore(directory)
+        let entry = SearchPostings.entryBytes(docID: 0x0102_0304_0506_0708, weight: 9)
+        try store.environment.write { txn in try txn.put(RegistryDatabases(store).postings, key: Array("solo".utf8), value: entry) }
+        let runs = try store.read { txn in
+            try txn.withCursor(RegistryDatabases(store).postings) { cursor in
+                var runs: [[UInt8]] = []
+                try cursor.forEachRun(of: Array("solo".utf8)) { runs.append(Array($0)); return true }
+                return runs
+            }
+        }
+        #expect(runs == [entry])
+        #expect(try store.withSearchIndex { try $0.withPostings(for: "solo") { [$0.docID(at: 0)] } } == [0x0102_0304_0506_0708])
+    }
+}
