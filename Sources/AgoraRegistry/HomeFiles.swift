@@ -99,6 +99,7 @@ enum HomeFiles {
     }
 
     static func failure(_ what: String, _ url: URL) -> RegistryError {
-        RegistryError("\(what) \(url.path): \(String(cString: strerror(errno)))", code: .storage)
+        let reason = String(cString: strerror(errno))
+        return RegistryError("\(what) \(url.path): \(reason)", code: .storage)
     }
 }
