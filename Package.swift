@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(
             name: "AgoraWireTests",
             dependencies: [
-                "AgoraWire", "AgoraCore",
+                "AgoraWire", "AgoraCore", "AgoraTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

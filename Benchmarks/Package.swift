@@ -72,12 +72,23 @@ let package = Package(
             ],
             path: "Tools/LoadPyPI"
         ),
+        /// Append and rebuild at 100k and 1M events, for `perf` and store-size measurements.
+        .executableTarget(
+            name: "IngestBench",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraRegistry", package: "Agora"),
+            ],
+            path: "Tools/IngestBench"
+        ),
         /// `tools/fuzz.sh`: seeded fuzz campaigns against every decoder, each target in a
         /// child process so a trap is reported with its input.
         .executableTarget(
             name: "agora-fuzz",
             dependencies: [
-                "BenchmarkSupport",
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraCore", package: "Agora"),
                 .product(name: "AgoraWire", package: "Agora"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -83,13 +83,15 @@ public struct Lockfile: Codable, Sendable, Equatable {
     /// concurrent installs into one folder take turns: each reads the lockfile the previous
     /// one wrote, and no entry is lost.
     public static func withLock<T>(in directory: URL, _ body: () throws -> T) throws -> T {
-        // The URL exists before the calls whose errno we report: building one from a path
-        // stats it, which would overwrite errno.
-        let lock = directory.appendingPathComponent(".agora-install.lock")
-        let descriptor = open(lock.path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw HomeFiles.failure("cannot open", lock) }
+        let path = directory.appendingPathComponent(".agora-install.lock").path
+        let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw RegistryError("cannot open \(path): \(String(cString: strerror(errno)))", code: .storage)
+        }
         defer { close(descriptor) }
-        guard flock(descriptor, LOCK_EX) == 0 else { throw HomeFiles.failure("cannot lock", lock) }
+        guard flock(descriptor, LOCK_EX) == 0 else {
+            throw RegistryError("cannot lock \(path): \(String(cString: strerror(errno)))", code: .storage)
+        }
         defer { flock(descriptor, LOCK_UN) }
         HomeFiles.removeStaleTemporaries(in: directory, of: fileName)
         return try body()

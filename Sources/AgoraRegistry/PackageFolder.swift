@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraStore
 import Foundation
 
 /// A package folder read and packed, ready to publish.
@@ -181,13 +182,13 @@ public enum PackageFolder {
         do {
             size = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.intValue ?? 0
         } catch {
-            throw .io(path: file.path, reason: "cannot read: \(error.localizedDescription)")
+            throw .io(path: file.path, reason: "cannot read: \(FileErrorReason.of(error))")
         }
         guard size <= limit else { throw .unsupportedFile(path: file.path, reason: "is \(size) bytes, the limit is \(limit)") }
         do {
             return Array(try Data(contentsOf: file))
         } catch {
-            throw .io(path: file.path, reason: "cannot read: \(error.localizedDescription)")
+            throw .io(path: file.path, reason: "cannot read: \(FileErrorReason.of(error))")
         }
     }
 }
@@ -211,7 +212,7 @@ private struct FolderWalk {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
-            throw .io(path: directory.path, reason: "cannot list: \(error.localizedDescription)")
+            throw .io(path: directory.path, reason: "cannot list: \(FileErrorReason.of(error))")
         }
         for name in names.sorted() where !PackageFolder.excludedNames.contains(name) {
             let url = directory.appendingPathComponent(name)
@@ -220,7 +221,7 @@ private struct FolderWalk {
             do {
                 attributes = try FileManager.default.attributesOfItem(atPath: url.path)
             } catch {
-                throw .io(path: url.path, reason: "cannot inspect: \(error.localizedDescription)")
+                throw .io(path: url.path, reason: "cannot inspect: \(FileErrorReason.of(error))")
             }
             switch attributes[.type] as? FileAttributeType {
             case .typeDirectory?:

@@ -41,6 +41,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case blobDigestMismatch(expected: String, actual: String)
     case corrupt(String)
     case noViewMaintainer
+    /// Another process has the store open, so it cannot be compacted now.
+    case busy(path: String, pid: Int)
 
     public var description: String {
         switch self {
@@ -48,6 +50,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             error.description
         case .unopenable(let path, let reason):
             "cannot open the store at \(path): \(reason)"
+        case .busy(let path, let pid):
+            "the store at \(path) is open in another process (pid \(pid)); stop it and retry"
         case .truncated(let path, let size, let expected):
             "\(path) is truncated: it is \(size) bytes"
                 + (expected.map { " but its meta page says the data reaches \($0) bytes" } ?? "")

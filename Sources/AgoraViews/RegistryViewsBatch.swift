@@ -144,7 +144,7 @@ struct ViewBatch {
     /// Keys a fold may ask the principal of: authors and transfer recipients.
     private static func keysMentioned(by events: [Event]) -> [PublicKey] {
         var keys = events.map(\.author)
-        for event in events {
+        for event in events where event.kind == .scopeTransferred {
             if case .scopeTransferred(let transfer)? = try? event.decodedBody() { keys.append(transfer.newOwner) }
         }
         return keys
@@ -167,7 +167,11 @@ struct ViewBatch {
                 }
             }
         }
-        for package in dirtyPackages.sorted() { try refold(package: package) }
+        // Sorted by key bytes (computed once; `PackageKey.<` builds both strings per comparison),
+        // so the writes walk each tree in order.
+        let packages = dirtyPackages.map { (bytes: Array($0.description.utf8), key: $0) }
+            .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+        for package in packages { try refold(package: package.key) }
         for scope in dirtyScopes.sorted() { try refold(scope: scope) }
     }
 

@@ -180,7 +180,7 @@ public struct SearchDocument: Sendable, Hashable {
     /// does not parse still yields a findable document (name only).
     public init?(state: PackageState) {
         guard let release = state.current else { return nil }
-        let manifest = try? Manifest.decode(json: release.manifest)
+        let manifest = ManifestSearchFields.read(release.manifest)
         self.init(summary: SearchSummary(
             package: state.key, name: state.displayName, version: release.version,
             description: manifest?.description ?? "", keywords: manifest?.keywords ?? [], tags: manifest?.tags ?? [],

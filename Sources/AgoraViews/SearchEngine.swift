@@ -87,10 +87,14 @@ public enum SearchEngine {
         let name = Tokenizer.normaliseName(nameQuery)
         let inScope: (String) -> Bool = { candidate in scope.map { candidate == $0 } ?? true }
 
-        // Exact names; a multi-word query also tries its words joined with `-`.
+        // Exact names; a multi-word query also tries its words joined with `-` and joined
+        // outright ("scikit learn" → scikit-learn, "fast api" → fastapi).
+        let joined = words.count > 1 ? Tokenizer.normaliseName(words.joined()) : nil
         var exact: [SearchSummary] = []
-        for docID in try index.documents(named: name) {
-            if let summary = try index.summary(of: docID), inScope(summary.package.scope) { exact.append(summary) }
+        for candidate in [name] + (joined.map { [$0] } ?? []) {
+            for docID in try index.documents(named: candidate) where !exact.contains(where: { $0.docID == docID }) {
+                if let summary = try index.summary(of: docID), inScope(summary.package.scope) { exact.append(summary) }
+            }
         }
         for summary in exact.sorted(by: { $0.package < $1.package }) where collector.add(summary, .exactName, 1_000_000, nil) {
             return collector.hits
@@ -99,6 +103,10 @@ public enum SearchEngine {
         if words.count == 1 {
             if try collectPrefix(name, index, inScope, &collector) { return collector.hits }
             if try collectTypos(name, index, inScope, &collector) { return collector.hits }
+        } else if words.count == 2, let joined {
+            // A typo in a two-word name: one edit from the words joined either way.
+            if try collectTypos(name, index, inScope, &collector) { return collector.hits }
+            if try collectTypos(joined, index, inScope, &collector) { return collector.hits }
         }
         if scope == nil { _ = try collectTokens(query, index, &collector) }
         return collector.hits

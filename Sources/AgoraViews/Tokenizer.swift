@@ -40,6 +40,12 @@ public enum Tokenizer {
     /// Tokens of a package name: each separated part, its camelCase and letter/digit pieces,
     /// all lowercased; single characters are dropped.
     public static func nameTokens(_ name: String) -> [String] {
+        if let ascii = ASCIITokens.nameTokens(name) { return ascii }
+        return characterNameTokens(name)
+    }
+
+    /// `nameTokens` by Characters: the definition, used for names that are not all ASCII.
+    static func characterNameTokens(_ name: String) -> [String] {
         var out: [String] = []
         var seen = Set<String>()
         func add(_ token: String) {
@@ -65,6 +71,12 @@ public enum Tokenizer {
 
     /// Words of free text: lowercased, stop words and single characters dropped, duplicates removed.
     public static func textTokens(_ text: String) -> [String] {
+        if let ascii = ASCIITokens.textTokens(text) { return ascii }
+        return characterTextTokens(text)
+    }
+
+    /// `textTokens` by Characters: the definition, used for text that is not all ASCII.
+    static func characterTextTokens(_ text: String) -> [String] {
         var out: [String] = []
         var seen = Set<String>()
         for word in text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) {

@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraStore
 
 /// What a key rotation takes away from the old key: the rule every fold applies before it
 /// looks at an event.

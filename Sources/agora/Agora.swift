@@ -9,7 +9,7 @@ struct Agora: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, PublishCommand.self, SearchCommand.self, InfoCommand.self, InstallCommand.self,
-            YankCommand.self, LogCommand.self, VerifyCommand.self, KeysCommand.self, TrustCommand.self,
+            YankCommand.self, LogCommand.self, VerifyCommand.self, CompactCommand.self, KeysCommand.self, TrustCommand.self,
             ServeCommand.self, IDCommand.self, PingCommand.self, IdentifyCommand.self,
         ]
     )

@@ -90,6 +90,13 @@ import Testing
              usesHome: false) { _ in
             ["ping", "/ip4/127.0.0.1/tcp/1", "--count", "1"]
         },
+        Case(description: "publish a folder with an unreadable file", status: 1, stderr: ["agora.json: cannot read: Permission denied"],
+             asNobody: true) { home in
+            let folder = try copyExample("json-kit", into: home)
+            try home.chown(to: AgoraProcess.nobody)
+            try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: folder + "/agora.json")
+            return ["publish", folder]
+        },
         Case(description: "trust for a key never seen", status: 0, stderr: ["warning: key", "signed nothing"]) { _ in
             ["trust", "acme", String(repeating: "cd", count: 32)]
         },

@@ -140,6 +140,21 @@ struct VersionTextGenerator {
         #expect(valid > 50, "the generator should produce valid manifests too")
     }
 
+    /// `scope/name@range` as typed on the command line and as manifest dependency keys.
+    @Test func generatedPackageRequestsNeverTrap() throws {
+        var generator = VersionTextGenerator(rng: SeededGenerator(seed: 0x5EED_0006))
+        let names = ["acme/json-kit", "Acme/JSON_kit", "a/b", "acme/", "/json", "acme/json/kit", "acme..json", "-acme/x", "ácme/x", ""]
+        var parsed = 0
+        for _ in 0..<20_000 {
+            let name = names.randomElement(using: &generator.rng)!
+            let text = generator.mutated(Bool.random(using: &generator.rng) ? "\(name)@\(generator.range())" : name)
+            guard let request = try? PackageRequest(parsing: text) else { continue }
+            parsed += 1
+            _ = request.range.contains(SemanticVersion(1, 2, 3))
+        }
+        #expect(parsed > 1_000)
+    }
+
     @Test func mutatedEventsNeverTrap() throws {
         var rng = SeededGenerator(seed: 0x5EED_0004)
         let identity = try Identity(seed: [UInt8](repeating: 4, count: 32))

@@ -1,8 +1,8 @@
 import AgoraCore
-import Foundation
-import Testing
 import AgoraStore
 import AgoraTestSupport
+import Foundation
+import Testing
 @testable import AgoraViews
 
 /// A rotated-away key signs nothing the views accept after its rotation (`KeyRevocations`).

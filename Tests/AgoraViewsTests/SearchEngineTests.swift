@@ -15,6 +15,10 @@ import AgoraTestSupport
     }
 
     static let corpus: [SearchDocument] = [
+        document("fastapi", description: "FastAPI framework, high performance"),
+        document("scikit-learn", description: "A set of python modules for machine learning"),
+        document("psycopg2-binary", description: "psycopg2 - Python-PostgreSQL Database Adapter"),
+        document("jinja2", description: "A very fast and expressive template engine."),
         document("requests", description: "Python HTTP for Humans.", keywords: ["http", "client"], authors: ["Kenneth Reitz"]),
         document("requests-oauthlib", description: "OAuthlib authentication support for Requests."),
         document("requests-toolbelt", description: "A utility belt for advanced users of python-requests"),
@@ -55,6 +59,16 @@ import AgoraTestSupport
         #expect(transposed.edit == .transposition)
         // "flaks" is one substitution from "flake" and one transposition from "flask".
         #expect(try names("flaks").first == "pypi/flask")
+    }
+
+    /// Words joined or split, separators and case: what people type for a name they know.
+    @Test(arguments: [
+        ("fast api", "pypi/fastapi"), ("Fast API", "pypi/fastapi"), ("scikit learn", "pypi/scikit-learn"),
+        ("Scikit_Learn", "pypi/scikit-learn"), ("psycopg2binary", "pypi/psycopg2-binary"), ("jinja 2", "pypi/jinja2"),
+        ("scikit lern", "pypi/scikit-learn"), ("fast apu", "pypi/fastapi"), ("psycopg2 binary", "pypi/psycopg2-binary"),
+    ])
+    func joinedAndSplitWordsFindTheName(query: String, expected: String) throws {
+        #expect(try names(query).first == expected, "query \(query)")
     }
 
     @Test func deletionKeysCoverEveryKindOfEdit() {

@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraTestSupport
 import Testing
 @testable import AgoraWire
 
@@ -126,7 +127,7 @@ import Testing
             maxPendingInbound: 6, maxPendingInboundPerAddress: 2
         )
         var state = ConnectionManagerState(limits: limits)
-        var random = SplitMix(seed: seed)
+        var random = SeededGenerator(seed: seed)
         var pending: [(PendingID, String)] = []
         var live: [ConnectionID: (direction: ConnectionDirection, address: String?, streams: Int)] = [:]
         var now = start
@@ -225,22 +226,8 @@ import Testing
     }
 }
 
-/// SplitMix64: a small seeded generator, so a failing sequence can be replayed from its seed.
-struct SplitMix {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SeededGenerator {
+    /// A value in `0..<bound`.
     mutating func next(below bound: Int) -> Int {
         Int(next() % UInt64(max(1, bound)))
     }

@@ -1,3 +1,4 @@
+import AgoraTestSupport
 import Testing
 @testable import AgoraWire
 
@@ -23,7 +24,7 @@ import Testing
     /// A flood of any size and any mix of reasons yields at most one report per interval,
     /// each naming a bounded number of reasons, and loses no count.
     @Test(arguments: [1, 2, 3]) func floodsProduceBoundedReports(seed: UInt64) {
-        var random = SplitMix(seed: seed)
+        var random = SeededGenerator(seed: seed)
         var summary = LogSummary(interval: .seconds(1), maxReasons: 4)
         var now = start
         var reports: [LogSummary.Report] = []

@@ -122,13 +122,4 @@ import Testing
             _ = try initiator.receive(MultistreamMachine.encode(ProtocolIDs.multistream) + MultistreamMachine.encode("/other"))
         }
     }
-
-    @Test func randomBytesNeverCrash() {
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<1000 {
-            var responder = MultistreamMachine.responder(supporting: ["/noise"])
-            let bytes = (0..<Int.random(in: 0...64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            _ = try? responder.receive(bytes)
-        }
-    }
 }

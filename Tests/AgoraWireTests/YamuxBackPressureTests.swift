@@ -14,14 +14,7 @@ private struct RawPeer {
 
     static func make(clientReads: Bool) async throws -> RawPeer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let (sessions, accepted) = AsyncStream.makeStream(of: YamuxSession.self, bufferingPolicy: .bufferingOldest(1))
-        let server = try await ServerBootstrap(group: group)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    accepted.yield(try YamuxSession.configure(on: channel, role: .responder))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
+        let yamux = try await YamuxListener.start(group: group, sendBuffer: 4096)
         let received = ByteCounter()
         let client = try await ClientBootstrap(group: group)
             .channelOption(.autoRead, value: clientReads)
@@ -29,10 +22,9 @@ private struct RawPeer {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(received) }
             }
-            .connect(to: server.localAddress!).get()
-        var iterator = sessions.makeAsyncIterator()
-        let listener = try #require(await iterator.next())
-        return RawPeer(group: group, server: server, client: client, listener: listener, received: received)
+            .connect(to: yamux.server.localAddress!).get()
+        let listener = try await yamux.accepted()
+        return RawPeer(group: group, server: yamux.server, client: client, listener: listener, received: received)
     }
 
     func shutdown() async throws {
@@ -63,7 +55,9 @@ private struct RawPeer {
             largest = max(largest, queued)
         }
         #expect(largest > 0, "the pongs did queue once the peer stopped reading")
-        #expect(largest <= YamuxHandler.maxBlockedControlBytes + 64 * 1024)
+        // Reads pause at the 64 KiB threshold; what the reads already in flight (at most
+        // four 64 KiB socket reads) produce comes on top. Without the pause it is the flood.
+        #expect(largest <= 384 * 1024)
         try await peer.shutdown()
     }
 
@@ -94,7 +88,7 @@ private final class ByteCounter: ChannelInboundHandler, Sendable {
 
 @Suite struct YamuxCancellationTests {
     @Test func cancellingAReadResetsTheStream() async throws {
-        let pair = try await RawPeerPair.make()
+        let pair = try await Loopback.make()
         let stream = try await pair.dialer.openStream()
         let reader = Task { try await stream.read() }
         var inbound = pair.listener.inboundStreams.makeAsyncIterator()
@@ -106,7 +100,7 @@ private final class ByteCounter: ChannelInboundHandler, Sendable {
     }
 
     @Test func cancellingAWriteWaitingForWindowResetsTheStream() async throws {
-        let pair = try await RawPeerPair.make()
+        let pair = try await Loopback.make()
         let stream = try await pair.dialer.openStream()
         let writer = Task { try await stream.write(ByteBuffer(repeating: 1, count: 1 << 20)) }
         var inbound = pair.listener.inboundStreams.makeAsyncIterator()
@@ -119,7 +113,7 @@ private final class ByteCounter: ChannelInboundHandler, Sendable {
     }
 
     @Test func anAlreadyCancelledTaskDoesNotWait() async throws {
-        let pair = try await RawPeerPair.make()
+        let pair = try await Loopback.make()
         let stream = try await pair.dialer.openStream()
         let reader = Task {
             withUnsafeCurrentTask { $0?.cancel() }
@@ -127,37 +121,5 @@ private final class ByteCounter: ChannelInboundHandler, Sendable {
         }
         await #expect(throws: CancellationError.self) { _ = try await reader.value }
         try await pair.shutdown()
-    }
-}
-
-/// Two yamux sessions over loopback TCP.
-struct RawPeerPair {
-    let group: MultiThreadedEventLoopGroup
-    let server: any Channel
-    let dialer: YamuxSession
-    let listener: YamuxSession
-
-    static func make() async throws -> RawPeerPair {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let (sessions, accepted) = AsyncStream.makeStream(of: YamuxSession.self, bufferingPolicy: .bufferingOldest(1))
-        let server = try await ServerBootstrap(group: group)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    accepted.yield(try YamuxSession.configure(on: channel, role: .responder))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let client = try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()
-        let dialer = try await YamuxSession.install(on: client, role: .initiator).get()
-        var iterator = sessions.makeAsyncIterator()
-        let listener = try #require(await iterator.next())
-        return RawPeerPair(group: group, server: server, dialer: dialer, listener: listener)
-    }
-
-    func shutdown() async throws {
-        await dialer.close()
-        await listener.close()
-        try await server.close()
-        try await group.shutdownGracefully()
     }
 }

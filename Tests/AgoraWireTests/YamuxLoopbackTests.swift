@@ -3,8 +3,39 @@ import NIOPosix
 import Testing
 @testable import AgoraWire
 
+/// A TCP listener on 127.0.0.1 that runs a yamux responder on every accepted connection.
+struct YamuxListener {
+    let server: any Channel
+    let sessions: AsyncStream<YamuxSession>
+
+    /// - Parameter sendBuffer: a small kernel send buffer makes our own output queue fill sooner.
+    static func start(
+        group: any EventLoopGroup, configuration: YamuxConfiguration = YamuxConfiguration(), sendBuffer: Int? = nil
+    ) async throws -> YamuxListener {
+        let (sessions, accepted) = AsyncStream.makeStream(of: YamuxSession.self, bufferingPolicy: .bufferingOldest(1))
+        var bootstrap = ServerBootstrap(group: group)
+        if let sendBuffer {
+            bootstrap = bootstrap.childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(sendBuffer))
+        }
+        let server = try await bootstrap
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    accepted.yield(try YamuxSession.configure(on: channel, role: .responder, configuration: configuration))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return YamuxListener(server: server, sessions: sessions)
+    }
+
+    /// The session of the next accepted connection.
+    func accepted() async throws -> YamuxSession {
+        var iterator = sessions.makeAsyncIterator()
+        return try #require(await iterator.next())
+    }
+}
+
 /// Two yamux sessions over a real TCP connection on 127.0.0.1.
-private struct Loopback {
+struct Loopback {
     let group: MultiThreadedEventLoopGroup
     let server: any Channel
     let client: any Channel
@@ -13,19 +44,11 @@ private struct Loopback {
 
     static func make(listenerConfiguration: YamuxConfiguration = YamuxConfiguration()) async throws -> Loopback {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let (sessions, accepted) = AsyncStream.makeStream(of: YamuxSession.self, bufferingPolicy: .bufferingOldest(1))
-        let server = try await ServerBootstrap(group: group)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    accepted.yield(try YamuxSession.configure(on: channel, role: .responder, configuration: listenerConfiguration))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let client = try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()
+        let yamux = try await YamuxListener.start(group: group, configuration: listenerConfiguration)
+        let client = try await ClientBootstrap(group: group).connect(to: yamux.server.localAddress!).get()
         let dialer = try await YamuxSession.install(on: client, role: .initiator).get()
-        var iterator = sessions.makeAsyncIterator()
-        let listener = try #require(await iterator.next())
-        return Loopback(group: group, server: server, client: client, dialer: dialer, listener: listener)
+        let listener = try await yamux.accepted()
+        return Loopback(group: group, server: yamux.server, client: client, dialer: dialer, listener: listener)
     }
 
     func shutdown() async throws {

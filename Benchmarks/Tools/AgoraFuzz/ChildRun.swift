@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
+import Foundation
 
 /// The child side of a campaign: runs one target on generated inputs until the deadline.
 /// Before each input it copies the input into a shared mapping of `crashFile`, so when the
@@ -14,7 +10,7 @@ enum ChildRun {
         guard fd >= 0, ftruncate(fd, off_t(capacity)) == 0,
             let mapping = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), mapping != MAP_FAILED
         else {
-            fputs("agora-fuzz: cannot map \(crashFile)\n", stderr)
+            FileHandle.standardError.write(Data("agora-fuzz: cannot map \(crashFile)\n".utf8))
             exit(2)
         }
         let shared = mapping.bindMemory(to: UInt8.self, capacity: capacity)
@@ -33,6 +29,7 @@ enum ChildRun {
             count += 1
         }
         print("inputs \(count)")
+        fflush(nil)
         exit(0)
     }
 }

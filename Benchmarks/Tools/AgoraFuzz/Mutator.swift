@@ -1,11 +1,11 @@
-import BenchmarkSupport
+import AgoraTestSupport
 
 /// Makes fuzz inputs from a seeded generator: plain random bytes for the shapes nobody
 /// thought of, and mutations of valid seeds (bit flips, boundary bytes, huge numbers,
 /// inserted, deleted, duplicated and spliced chunks) that get past the first checks of a
 /// decoder and into its deeper branches.
 struct Mutator {
-    private var random: SplitMix64
+    private var random: SeededGenerator
     private let seeds: [[UInt8]]
     let maxLength: Int
 
@@ -28,7 +28,7 @@ struct Mutator {
     ]
 
     init(seed: UInt64, seeds: [[UInt8]], maxLength: Int) {
-        self.random = SplitMix64(seed: seed)
+        self.random = SeededGenerator(seed: seed)
         self.seeds = seeds
         self.maxLength = maxLength
     }

@@ -6,11 +6,12 @@ import NIOCore
 import NIOPosix
 
 /// `agora-load --connect ADDR --server-pid PID [--stages 512,5000] [--sources 50]
-/// [--flood-connections 16] [--flood-pings 10000000]`: measures the resident memory of a
-/// running `agora serve` (from /proc) with no connections, after each stage of authenticated
-/// idle connections (each with its own throwaway identity, spread over 127.0.0.2… so the
-/// per-address limits apply as they would to that many hosts), and while and after those
-/// connections flood it with yamux pings whose pongs they never read. Loopback only.
+/// [--flood-connections 16] [--flood-pings 10000000] [--flood-seconds 30]`: measures the
+/// resident memory of a running `agora serve` (from /proc) with no connections, after each
+/// stage of authenticated idle connections (each with its own throwaway identity, spread over
+/// 127.0.0.2… so the per-address limits apply as they would to that many hosts), and after
+/// some of them flood it with yamux pings, first reading the pongs, then never reading them.
+/// Loopback only; every phase is bounded in count and time.
 @main
 enum AgoraLoad {
     struct Options {
@@ -20,6 +21,7 @@ enum AgoraLoad {
         var sources = 50
         var floodConnections = 16
         var floodPings = 10_000_000
+        var floodSeconds = 30.0
         var settle = 3.0
     }
 
@@ -39,11 +41,13 @@ enum AgoraLoad {
             report("\(open.count) authenticated idle connections (opened in \(took))", options)
         }
         let flooders = Array(open.prefix(options.floodConnections))
+        var started = ContinuousClock.now
+        var (sent, peak) = await flood(flooders, pings: options.floodPings, options: options)
+        report("after \(sent) pings on \(flooders.count) connections, pongs read (peak \(peak / 1024) MiB, \(ContinuousClock.now - started))", options)
         for channel in flooders { try await channel.setOption(.autoRead, value: false) }
-        let perConnection = options.floodPings / max(1, flooders.count)
-        let started = ContinuousClock.now
-        let peak = try await flood(flooders, pings: perConnection, options: options)
-        report("during a flood of \(perConnection * flooders.count) pings on \(flooders.count) connections never reading (peak \(peak / 1024) MiB, \(ContinuousClock.now - started))", options)
+        started = ContinuousClock.now
+        (sent, peak) = await flood(flooders, pings: options.floodPings, options: options)
+        report("after \(sent) pings on \(flooders.count) connections never reading a pong (peak \(peak / 1024) MiB, \(ContinuousClock.now - started))", options)
         for channel in flooders { try? await channel.close() }
         try await Task.sleep(for: .seconds(options.settle))
         report("after the flooding connections closed", options)
@@ -91,21 +95,33 @@ enum AgoraLoad {
         }
     }
 
-    /// Writes `pings` yamux pings on each connection (encrypted by its Noise handler) and
-    /// samples the server's RSS meanwhile; returns the peak in KiB.
-    static func flood(_ channels: [any Channel], pings: Int, options: Options) async throws -> Int {
+    /// Writes up to `pings` yamux pings over `channels` (encrypted by their Noise handlers),
+    /// only into channels that can take more, so this process never buffers the flood, for at
+    /// most `floodSeconds`. Samples the server's RSS meanwhile; returns pings written and the
+    /// peak in KiB.
+    static func flood(_ channels: [any Channel], pings: Int, options: Options) async -> (sent: Int, peak: Int) {
         var batch = ByteBuffer()
         let perBatch = 4096
         for opaque in 0..<UInt32(perBatch) { YamuxFrame.ping(flags: .syn, opaque: opaque).encode(into: &batch) }
         var peak = rss(options.serverPID) ?? 0
-        for round in 0..<(pings / perBatch) {
-            for channel in channels {
-                // Waits for the write, so our own process does not buffer the flood.
-                try? await channel.writeAndFlush(batch).get()
+        var sent = 0
+        var lastSample = ContinuousClock.now
+        let deadline = ContinuousClock.now + .seconds(options.floodSeconds)
+        while sent < pings, ContinuousClock.now < deadline {
+            var progressed = false
+            for channel in channels where channel.isWritable && sent < pings {
+                channel.writeAndFlush(batch, promise: nil)
+                sent += perBatch
+                progressed = true
             }
-            if round % 64 == 0 { peak = max(peak, rss(options.serverPID) ?? 0) }
+            if !progressed { try? await Task.sleep(for: .milliseconds(2)) }
+            if ContinuousClock.now - lastSample > .milliseconds(50) {
+                peak = max(peak, rss(options.serverPID) ?? 0)
+                lastSample = .now
+            }
         }
-        return max(peak, rss(options.serverPID) ?? 0)
+        try? await Task.sleep(for: .seconds(1))
+        return (sent, max(peak, rss(options.serverPID) ?? 0))
     }
 
     static func rss(_ pid: Int32) -> Int? {
@@ -118,7 +134,7 @@ enum AgoraLoad {
     static func report(_ stage: String, _ options: Options) {
         let kib = rss(options.serverPID) ?? 0
         print(String(format: "%8.1f MiB  %@", Double(kib) / 1024, stage))
-        fflush(stdout)
+        fflush(nil)
     }
 
     static func parse(_ arguments: [String]) throws -> Options {
@@ -135,6 +151,7 @@ enum AgoraLoad {
             case "--sources": options.sources = max(1, min(Int(value) ?? 50, 60_000))
             case "--flood-connections": options.floodConnections = Int(value) ?? 16
             case "--flood-pings": options.floodPings = Int(value) ?? 10_000_000
+            case "--flood-seconds": options.floodSeconds = Double(value) ?? 30
             case "--settle": options.settle = Double(value) ?? 3
             default: fail("unknown option \(flag)")
             }

@@ -70,6 +70,7 @@ struct Failure {
             code = switch error {
             case .blobDigestMismatch, .corrupt: Exit.integrity
             case .blobTooLarge: Exit.failure
+            case .busy: Exit.conflict
             case .lmdb, .unopenable, .truncated, .storeFull, .diskFull, .layoutTooNew, .migrationsIncomplete,
                  .migrationOutOfOrder, .noViewMaintainer: Exit.storage
             }
