@@ -8,6 +8,7 @@ public enum HostError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooManyProtocols(limit: Int)
     case refused(ConnectionRefusal)
     case shutDown
+    case alreadyRunning
 
     public var description: String {
         switch self {
@@ -18,6 +19,7 @@ public enum HostError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tooManyProtocols(let limit): return "more than \(limit) protocol handlers"
         case .refused(let reason): return "connection refused: \(reason)"
         case .shutDown: return "the host has shut down"
+        case .alreadyRunning: return "the host is already running"
         }
     }
 }

@@ -8,7 +8,9 @@ import NIOPosix
 /// answers identify, identify push and ping itself.
 ///
 /// The actor holds the bookkeeping (connections, peers, handlers); the bytes move on NIO
-/// event loops and in the tasks that run stream handlers.
+/// event loops and in the tasks that run stream handlers. Those tasks are children of
+/// `run()`, which every user of a host must run (its shape is what a service lifecycle
+/// expects): work queued before `run()` starts waits for it.
 public actor P2PHost {
     public nonisolated let identity: Identity
     public nonisolated let peerID: PeerID
@@ -28,12 +30,22 @@ public actor P2PHost {
     private var addressBook: [PeerID: Multiaddr] = [:]
     private var dialWaiters: [CheckedContinuation<Void, any Error>] = []
     private var listeners: [any Channel] = []
-    private var maintenanceTask: Task<Void, Never>?
-    /// Stream handlers, identify and keep-alive work, awaited (bounded) on shutdown so
-    /// nothing touches the event loops after the host is gone.
-    private var background: [UInt64: Task<Void, Never>] = [:]
-    private var nextTaskID: UInt64 = 0
+    /// Set by `listen`: only a listening host closes idle connections and sends keep-alives.
+    private var maintaining = false
+    /// Stream handlers, identify, keep-alive and connection-closing work for `run()` to
+    /// start as children of its task group. Unbounded because every job belongs to an
+    /// admitted connection or stream, which `ConnectionLimits` and yamux already bound;
+    /// dropping one would leave its stream unanswered. Finished by `shutdown()`.
+    private let jobs: AsyncStream<Job>
+    private let jobQueue: AsyncStream<Job>.Continuation
+    private var runStarted = false
+    /// Jobs queued or running, awaited (bounded) on shutdown so nothing touches the event
+    /// loops after the host is gone.
+    private var inFlight = 0
+    /// Jobs not yet started; a cancelled `run()` drops them from the queue.
+    private var queued = 0
     private var drainWaiter: CheckedContinuation<Void, Never>?
+    private var lifecycle = Lifecycle.open
     public private(set) var listenAddresses: [Multiaddr] = []
 
     /// - Parameter group: event loops to run on; by default the host makes and owns its own.
@@ -53,6 +65,46 @@ public actor P2PHost {
         self.logger = logger
         self.manager = ConnectionManagerState(limits: configuration.limits)
         self.refusals = LogSummary(interval: configuration.logSummaryInterval)
+        (jobs, jobQueue) = AsyncStream.makeStream(of: Job.self)
+    }
+
+    private struct Job: Sendable {
+        let body: @Sendable () async -> Void
+    }
+
+    private enum Lifecycle {
+        case open
+        case stopping(waiters: [CheckedContinuation<Void, Never>])
+        case stopped
+    }
+
+    // MARK: Running
+
+    /// Runs the host's work (stream handlers, identify, keep-alives, maintenance) as
+    /// children of one task group until `shutdown()` or cancellation of the calling task.
+    /// Cancellation cancels every running handler and shuts the host down; it returns once
+    /// the children have ended, so a handler that ignores cancellation keeps it waiting
+    /// (though `shutdown()` itself gives up on such a handler after a bound).
+    public func run() async throws {
+        guard !runStarted else { throw HostError.alreadyRunning }
+        runStarted = true
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.maintenanceLoop() }
+            for await job in jobs {
+                queued -= 1
+                group.addTask {
+                    await job.body()
+                    await self.jobFinished()
+                }
+            }
+            // The queue ends when shutdown gives up waiting or this task is cancelled; in the
+            // latter case the jobs still queued are dropped and will never finish.
+            inFlight -= queued
+            queued = 0
+            if inFlight == 0 { endDrain() }
+            group.cancelAll()
+            await shutdown()
+        }
     }
 
     // MARK: Protocol handlers
@@ -149,6 +201,8 @@ public actor P2PHost {
         }
     }
 
+    /// The completion hops onto the actor in a task of its own: it only updates bookkeeping,
+    /// so it is short and cannot block, and NIO callbacks cannot await.
     private nonisolated func startInboundUpgrade(_ channel: any Channel, pending: PendingID) {
         ConnectionUpgrader.configure(
             channel: channel, role: .responder, identity: identity.privateKey,
@@ -254,7 +308,7 @@ public actor P2PHost {
         switch manager.established(peer: upgraded.remotePeer, direction: direction, address: group, now: .now) {
         case .failure(let refusal):
             peerFailure(refusal.kind, "closing connection from \(upgraded.remotePeer): \(refusal)", remote: channel.remoteAddress)
-            Task { await upgraded.session.close() }
+            if !spawn({ await upgraded.session.close() }) { channel.close(promise: nil) }
             return .failure(.refused(refusal))
         case .success(let admitted):
             let id = admitted.id
@@ -262,13 +316,14 @@ public actor P2PHost {
                 guard let victim = connections.removeValue(forKey: evicted) else { continue }
                 peerFailure("connection evicted", "evicting \(victim) to admit \(upgraded.remotePeer)", remote: victim.channel.remoteAddress)
                 forgetPeerIfGone(victim.remotePeer)
-                Task { await victim.close() }
+                if !spawn({ await victim.close() }) { victim.channel.close(promise: nil) }
             }
             let connection = Connection(
                 id: id, remotePeer: upgraded.remotePeer, direction: direction, session: upgraded.session, channel: channel
             )
             connections[id] = connection
             logger.debug("connected", metadata: ["connection": "\(connection)"])
+            // A short bookkeeping hop from a NIO callback, which cannot await; it cannot block.
             channel.closeFuture.whenComplete { _ in
                 Task { await self.connectionClosed(id) }
             }
@@ -301,32 +356,33 @@ public actor P2PHost {
         }
     }
 
-    private func spawn(_ body: @escaping @Sendable () async -> Void) {
-        let id = nextTaskID
-        nextTaskID += 1
-        background[id] = Task {
-            await body()
-            self.backgroundFinished(id)
-        }
+    /// Queues `body` for `run()`; false when the queue has ended (shut down) and it was dropped.
+    @discardableResult
+    private func spawn(_ body: @escaping @Sendable () async -> Void) -> Bool {
+        guard case .enqueued = jobQueue.yield(Job(body: body)) else { return false }
+        inFlight += 1
+        queued += 1
+        return true
     }
 
-    private func backgroundFinished(_ id: UInt64) {
-        background[id] = nil
-        if background.isEmpty { endDrain() }
+    private func jobFinished() {
+        inFlight -= 1
+        if inFlight == 0 { endDrain() }
     }
 
-    /// Waits until every background task has ended or `limit` has passed; true when all
-    /// ended. Awaiting the tasks themselves could not be given up, so this waits on a
-    /// continuation that either the last task or the timer resumes.
-    private func drainBackground(within limit: Duration) async -> Bool {
-        guard !background.isEmpty else { return true }
+    /// Waits until every job has ended or `limit` has passed; true when all ended. The
+    /// group's children cannot be awaited with a bound, so this waits on a continuation that
+    /// either the last job or a timer resumes. The timer is a detached sleep that is
+    /// cancelled as soon as the wait ends, so it cannot outlive the shutdown.
+    private func drainJobs(within limit: Duration) async -> Bool {
+        guard inFlight > 0 else { return true }
         let timer = Task { [weak self] in
             try? await Task.sleep(for: limit)
             await self?.endDrain()
         }
         await withCheckedContinuation { drainWaiter = $0 }
         timer.cancel()
-        return background.isEmpty
+        return inFlight == 0
     }
 
     private func endDrain() {
@@ -371,6 +427,7 @@ public actor P2PHost {
         return P2PStream(
             stream: stream, protocolID: negotiated.protocolID, remotePeer: connection.remotePeer,
             remoteAddress: connection.remoteAddress, leftover: negotiated.leftover,
+            // A bookkeeping hop from a synchronous callback; short, it cannot block.
             onFinish: { Task { await self.streamFinished(on: id) } }
         )
     }
@@ -526,18 +583,20 @@ public actor P2PHost {
     // MARK: Maintenance and shutdown
 
     private func startMaintenance() {
-        guard maintenanceTask == nil else { return }
-        let interval = configuration.maintenanceInterval
-        maintenanceTask = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                guard let self, !Task.isCancelled else { return }
-                await self.maintain()
-            }
+        maintaining = true
+    }
+
+    /// A child of `run()`, ended by the cancellation that ends the run.
+    private nonisolated func maintenanceLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.maintenanceInterval)
+            guard !Task.isCancelled else { return }
+            await maintain()
         }
     }
 
     private func maintain() {
+        guard maintaining else { return }
         if let report = refusals.flush(now: .now) {
             logger.info("\(report)")
         }
@@ -545,7 +604,7 @@ public actor P2PHost {
         for id in due.closeIdle {
             guard let connection = connections[id] else { continue }
             logger.debug("closing idle connection", metadata: ["connection": "\(connection)"])
-            Task { await connection.close() }
+            spawn { await connection.close() }
         }
         for id in due.keepAlive {
             guard let connection = connections[id] else { continue }
@@ -562,11 +621,19 @@ public actor P2PHost {
     }
 
     /// Stops listening, says go-away to and closes every connection, fails waiting dials,
-    /// and releases the event loops if the host made them.
+    /// ends `run()` and releases the event loops if the host made them. A second call
+    /// waits for the first to finish.
     public func shutdown() async {
+        switch lifecycle {
+        case .stopped:
+            return
+        case .stopping(var waiters):
+            await withCheckedContinuation { waiters.append($0); lifecycle = .stopping(waiters: waiters) }
+            return
+        case .open:
+            lifecycle = .stopping(waiters: [])
+        }
         let toClose = manager.shutdown().compactMap { connections[$0] }
-        maintenanceTask?.cancel()
-        maintenanceTask = nil
         let waiters = dialWaiters
         dialWaiters.removeAll()
         for waiter in waiters {
@@ -578,16 +645,40 @@ public actor P2PHost {
         listeners.removeAll()
         for connection in toClose { await connection.close() }
         // Closing the connections fails every stream read and write, so handlers normally end
-        // at once; one stuck elsewhere is cancelled after a grace period (cancellation also
-        // resets any stream it waits on), so shutdown cannot hang on a handler.
+        // at once; one stuck elsewhere is cancelled after a grace period (ending the job queue
+        // makes `run()` cancel its children, and cancellation resets any stream a handler
+        // waits on), so shutdown cannot hang on a handler.
         for channel in handshakes.values { channel.close(promise: nil) }
         handshakes.removeAll()
-        if !(await drainBackground(within: .seconds(2))) {
-            for task in background.values { task.cancel() }
-            if !(await drainBackground(within: .seconds(3))) {
-                logger.warning("shutting down with \(background.count) handlers ignoring cancellation")
-            }
+        let drained = await drainJobs(within: .seconds(2))
+        jobQueue.finish()
+        if !drained, !(await drainJobs(within: .seconds(3))) {
+            logger.warning("shutting down with \(inFlight) handlers ignoring cancellation")
         }
         if ownsGroup { try? await group.shutdownGracefully() }
+        if case .stopping(let waiters) = lifecycle {
+            for waiter in waiters { waiter.resume() }
+        }
+        lifecycle = .stopped
+    }
+}
+
+/// Runs `host` for the duration of `body`, then shuts it down and waits for its `run()`.
+/// `body` runs in the caller's isolation, so it may use the caller's state.
+public func withRunningHost<T>(
+    _ host: P2PHost, isolation: isolated (any Actor)? = #isolation, _ body: (P2PHost) async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: Void.self, isolation: isolation) { group in
+        group.addTask { try await host.run() }
+        let result: T
+        do {
+            result = try await body(host)
+        } catch {
+            await host.shutdown()
+            throw error
+        }
+        await host.shutdown()
+        try await group.waitForAll()
+        return result
     }
 }

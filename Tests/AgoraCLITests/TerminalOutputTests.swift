@@ -121,7 +121,7 @@ struct SplitMix {
             identity: try Identity(seed: [UInt8](repeating: UInt8(seed), count: 32)),
             configuration: HostConfiguration(agentVersion: agent, protocolVersion: version))
         let scratch = try Scratch()
-        do {
+        try await withRunningHost(host) { host in
             let address = try await host.listen(on: try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")).withPeerID(host.peerID)
             let agora = scratch.agora
             let human = try await offPool { try agora.ok("identify", "\(address)") }
@@ -130,10 +130,6 @@ struct SplitMix {
             let json = try #require(try JSONSerialization.jsonObject(with: answer) as? [String: Any])
             #expect(json["agent_version"] as? String == agent)
             #expect(json["protocol_version"] as? String == version)
-        } catch {
-            await host.shutdown()
-            throw error
         }
-        await host.shutdown()
     }
 }

@@ -117,16 +117,16 @@ import Testing
     @Test func oneIdentityMayConnectFromSeveralProcesses() async throws {
         let pair = try await HostPair.make()
         let shared = try Identity(seed: Array(repeating: 44, count: 32))
-        var clients: [P2PHost] = []
+        var clients: [RunningHost] = []
         for _ in 0..<3 {
-            let client = P2PHost(identity: shared, group: pair.group)
-            try await client.connect(to: pair.address)
-            #expect(try await client.ping(pair.listener.peerID).count == 1)
+            let client = RunningHost(P2PHost(identity: shared, group: pair.group))
             clients.append(client)
+            try await client.host.connect(to: pair.address)
+            #expect(try await client.host.ping(pair.listener.peerID).count == 1)
         }
         #expect(await pair.listener.connectionCount <= ConnectionLimits().maxConnectionsPerPeer)
-        #expect(try await clients[2].ping(pair.listener.peerID).count == 1, "the newest connection is kept")
-        for client in clients { await client.shutdown() }
+        #expect(try await clients[2].host.ping(pair.listener.peerID).count == 1, "the newest connection is kept")
+        for client in clients { try await client.shutdown() }
         try await pair.shutdown()
     }
 
@@ -137,8 +137,8 @@ import Testing
         configuration.logSummaryInterval = .milliseconds(500)
         configuration.maintenanceInterval = .milliseconds(100)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let listener = P2PHost(identity: .generate(), configuration: configuration, group: group, logger: logs.logger())
-        let address = try await listener.listen(on: Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0"))
+        let running = RunningHost(P2PHost(identity: .generate(), configuration: configuration, group: group, logger: logs.logger()))
+        let address = try await running.host.listen(on: Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0"))
         let started = ContinuousClock.now
         var refused = 0
         var held: [any Channel] = []
@@ -160,7 +160,7 @@ import Testing
         #expect(summaries.reduce(0) { $0 + (Int($1.message.prefix { $0 != " " }) ?? 0) } == refused)
         #expect(logs.all.filter { $0.level == .debug && $0.message.contains("refusing inbound connection") }.count == refused)
         for channel in held { try? await channel.close() }
-        await listener.shutdown()
+        try await running.shutdown()
         try await group.shutdownGracefully()
     }
 
@@ -183,5 +183,47 @@ import Testing
         #expect(finished)
         await stream.reset()
         try await pair.shutdown()
+    }
+
+    /// Cancelling the task that runs the host is how a service lifecycle stops it: every
+    /// in-flight handler sees the cancellation and `run()` returns.
+    @Test func cancellingRunCancelsInFlightHandlers() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let listener = P2PHost(identity: .generate(), group: group)
+        let entered = AsyncStream.makeStream(of: Void.self)
+        let cancelled = AsyncStream.makeStream(of: Void.self)
+        try await listener.handle("/waits/1.0.0") { _ in
+            entered.continuation.yield()
+            // Ignores the stream; only cancellation ends it.
+            do {
+                try await Task.sleep(for: .seconds(3600))
+            } catch is CancellationError {
+                cancelled.continuation.yield()
+            }
+        }
+        let runner = Task { try await listener.run() }
+        let address = try await listener.listen(on: Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")).withPeerID(listener.peerID)
+        let dialer = RunningHost(P2PHost(identity: .generate(), group: group))
+        try await dialer.host.connect(to: address)
+        var streams: [P2PStream] = []
+        for _ in 0..<3 {
+            streams.append(try await dialer.host.newStream(to: listener.peerID, protocols: ["/waits/1.0.0"]))
+        }
+        var entries = entered.stream.makeAsyncIterator()
+        for _ in streams { await entries.next() }
+
+        runner.cancel()
+        let returned = try await withWireTimeout(.seconds(30), operation: "run() after cancellation") {
+            try await runner.value
+            return true
+        }
+        #expect(returned)
+        var cancellations = cancelled.stream.makeAsyncIterator()
+        for _ in streams { await cancellations.next() }
+        #expect(await listener.connectionCount == 0, "cancellation shut the host down")
+        await #expect(throws: HostError.shutDown) { try await listener.listen(on: Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")) }
+        for stream in streams { await stream.reset() }
+        try await dialer.shutdown()
+        try await group.shutdownGracefully()
     }
 }

@@ -15,9 +15,10 @@ import Testing
     /// A fresh host can still connect and ping the listener.
     static func listenerStillServes(_ pair: HostPair, seed: UInt8) async throws {
         let other = P2PHost(identity: try Identity(seed: [seed] + Array(repeating: 0, count: 31)), group: pair.group)
-        try await other.connect(to: pair.address)
-        #expect(try await other.ping(pair.listener.peerID).count == 1)
-        await other.shutdown()
+        try await withRunningHost(other) { other in
+            try await other.connect(to: pair.address)
+            #expect(try await other.ping(pair.listener.peerID).count == 1)
+        }
     }
 
     static func closes(_ channel: any Channel, within limit: Duration) async throws -> Bool {

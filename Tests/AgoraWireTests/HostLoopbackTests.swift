@@ -5,12 +5,31 @@ import NIOPosix
 import Testing
 @testable import AgoraWire
 
-/// Hosts on 127.0.0.1 sharing one event loop group, shut down together.
+/// A host whose `run()` lives in a task, for tests whose hosts outlive one scope (where a
+/// scope fits, `withRunningHost` is simpler).
+struct RunningHost {
+    let host: P2PHost
+    private let runner: Task<Void, any Error>
+
+    init(_ host: P2PHost) {
+        self.host = host
+        runner = Task { try await host.run() }
+    }
+
+    /// Shuts the host down and waits for its `run()` to return.
+    func shutdown() async throws {
+        await host.shutdown()
+        try await runner.value
+    }
+}
+
+/// Running hosts on 127.0.0.1 sharing one event loop group, shut down together.
 struct HostPair {
     let group: MultiThreadedEventLoopGroup
-    let listener: P2PHost
-    let dialer: P2PHost
+    private let running: [RunningHost]
     let address: Multiaddr
+    var listener: P2PHost { running[0].host }
+    var dialer: P2PHost { running[1].host }
 
     static func make(
         listenerConfiguration: HostConfiguration = HostConfiguration(),
@@ -20,12 +39,12 @@ struct HostPair {
         let listener = P2PHost(identity: try Identity(seed: [11] + Array(repeating: 0, count: 31)), configuration: listenerConfiguration, group: group)
         let dialer = P2PHost(identity: try Identity(seed: [12] + Array(repeating: 0, count: 31)), configuration: dialerConfiguration, group: group)
         let bound = try await listener.listen(on: Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0"))
-        return HostPair(group: group, listener: listener, dialer: dialer, address: bound.withPeerID(listener.peerID))
+        return HostPair(group: group, running: [RunningHost(listener), RunningHost(dialer)], address: bound.withPeerID(listener.peerID))
     }
 
     func shutdown() async throws {
-        await dialer.shutdown()
-        await listener.shutdown()
+        try await running[1].shutdown()
+        try await running[0].shutdown()
         try await group.shutdownGracefully()
     }
 }
@@ -177,7 +196,6 @@ func eventually(_ what: String, within limit: Duration = .seconds(10), _ conditi
         await #expect(throws: HostError.shutDown) {
             try await pair.listener.connect(to: pair.address)
         }
-        await pair.dialer.shutdown()
-        try await pair.group.shutdownGracefully()
+        try await pair.shutdown()
     }
 }

@@ -35,11 +35,11 @@ import Testing
     }
 
     @Test func aWildcardListenerAdvertisesLoopbackNotTheWildcard() async throws {
-        let host = P2PHost(identity: .generate())
-        let bound = try await host.listen(on: try Multiaddr(parsing: "/ip4/0.0.0.0/tcp/0"))
-        let advertised = await host.listenAddresses
-        #expect(advertised.contains { $0.tcpHostAndPort?.host == "127.0.0.1" && $0.tcpHostAndPort?.port == bound.tcpHostAndPort?.port })
-        #expect(!advertised.contains { $0.tcpHostAndPort?.host == "0.0.0.0" })
-        await host.shutdown()
+        try await withRunningHost(P2PHost(identity: .generate())) { host in
+            let bound = try await host.listen(on: try Multiaddr(parsing: "/ip4/0.0.0.0/tcp/0"))
+            let advertised = await host.listenAddresses
+            #expect(advertised.contains { $0.tcpHostAndPort?.host == "127.0.0.1" && $0.tcpHostAndPort?.port == bound.tcpHostAndPort?.port })
+            #expect(!advertised.contains { $0.tcpHostAndPort?.host == "0.0.0.0" })
+        }
     }
 }

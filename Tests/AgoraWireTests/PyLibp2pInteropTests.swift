@@ -9,16 +9,17 @@ struct PyLibp2pInteropTests {
     static let agoraProtocols: Set<String> = [ProtocolIDs.identify, ProtocolIDs.identifyPush, ProtocolIDs.ping]
     static let pyProtocols: Set<String> = [ProtocolIDs.identify, ProtocolIDs.identifyPush, ProtocolIDs.ping]
 
-    static func agoraHost(group: MultiThreadedEventLoopGroup, seed: UInt8) async throws -> (P2PHost, Multiaddr) {
-        let host = P2PHost(identity: try Identity(seed: [seed] + Array(repeating: 0, count: 31)), group: group)
-        let bound = try await host.listen(on: Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0"))
-        return (host, bound.withPeerID(host.peerID))
+    static func agoraHost(group: MultiThreadedEventLoopGroup, seed: UInt8) async throws -> (RunningHost, Multiaddr) {
+        let running = RunningHost(P2PHost(identity: try Identity(seed: [seed] + Array(repeating: 0, count: 31)), group: group))
+        let bound = try await running.host.listen(on: Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0"))
+        return (running, bound.withPeerID(running.host.peerID))
     }
 
     @Test func pyDialsAgora() async throws {
         let python = try #require(PyPeerProcess.python)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let (host, address) = try await Self.agoraHost(group: group, seed: 21)
+        let (running, address) = try await Self.agoraHost(group: group, seed: 21)
+        let host = running.host
         let py = try await PyPeerProcess(python: python, seed: 1)
         defer { py.stop() }
         #expect(py.peerID == "12D3KooWPjceQrSwdWXPyLLeABRXmuqt69Rg3sBYbU1Nft9HyQ6X")
@@ -47,14 +48,15 @@ struct PyLibp2pInteropTests {
         #expect(rtts.count == 2)
 
         _ = try? await py.command(["op": "quit"], timeout: .seconds(5))
-        await host.shutdown()
+        try await running.shutdown()
         try await group.shutdownGracefully()
     }
 
     @Test func agoraDialsPy() async throws {
         let python = try #require(PyPeerProcess.python)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        let (host, _) = try await Self.agoraHost(group: group, seed: 22)
+        let (running, _) = try await Self.agoraHost(group: group, seed: 22)
+        let host = running.host
         let py = try await PyPeerProcess(python: python, seed: 2)
         defer { py.stop() }
         let address = try Multiaddr(parsing: py.address)
@@ -80,7 +82,7 @@ struct PyLibp2pInteropTests {
         #expect(pinged.ok == true, "\(pinged.error ?? "")")
 
         _ = try? await py.command(["op": "quit"], timeout: .seconds(5))
-        await host.shutdown()
+        try await running.shutdown()
         try await group.shutdownGracefully()
     }
 }

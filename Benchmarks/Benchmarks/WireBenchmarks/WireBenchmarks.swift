@@ -31,6 +31,7 @@ actor WireFixture {
         try await host.handle(Self.echo) { stream in
             while let chunk = try await stream.read() { try await stream.write(chunk) }
         }
+        Self.runForever(host)
         let bound = try await host.listen(on: Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0"))
         listening = (host, bound.withPeerID(host.peerID))
         return (host, bound.withPeerID(host.peerID))
@@ -40,9 +41,15 @@ actor WireFixture {
         let (listener, address) = try await listener()
         if let connected { return (connected, listener.peerID) }
         let host = P2PHost(identity: Identity.generate(), configuration: Self.quiet, group: group)
+        Self.runForever(host)
         try await host.connect(to: address)
         connected = host
         return (host, listener.peerID)
+    }
+
+    /// The fixture's hosts serve every benchmark, so their `run()` lasts as long as the process.
+    private static func runForever(_ host: P2PHost) {
+        Task { try await host.run() }
     }
 }
 
@@ -59,8 +66,7 @@ let benchmarks: @Sendable () -> Void = {
         let (_, address) = try! await fixture.listener()
         for _ in benchmark.scaledIterations {
             let host = P2PHost(identity: Identity.generate(), configuration: WireFixture.quiet, group: fixture.group)
-            blackHole(try! await host.connect(to: address))
-            await host.shutdown()
+            try! await withRunningHost(host) { host in blackHole(try await host.connect(to: address)) }
         }
     }
 

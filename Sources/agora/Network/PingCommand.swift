@@ -44,18 +44,11 @@ enum NetworkCommand {
         }
     }
 
-    /// Runs `body` with a host using the node's identity (or a throwaway one), then shuts it down.
+    /// Runs `body` with a running host using the node's identity (or a throwaway one), then shuts it down.
     static func withHost(_ body: (P2PHost) async throws -> Void) async throws {
         var logger = Logger(label: "agora.cli")
         logger.logLevel = .error
-        let host = P2PHost(identity: try NodeIdentity.existingOrEphemeral(), logger: logger)
-        do {
-            try await body(host)
-        } catch {
-            await host.shutdown()
-            throw error
-        }
-        await host.shutdown()
+        try await withRunningHost(P2PHost(identity: try NodeIdentity.existingOrEphemeral(), logger: logger), body)
     }
 
     static func milliseconds(_ duration: Duration) -> String {

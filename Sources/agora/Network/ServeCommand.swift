@@ -47,24 +47,19 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.reservedForOutbound = min(configuration.limits.reservedForOutbound, maxConnections / 8)
         configuration.limits.maxConnectionsPerAddress = maxConnectionsPerAddress
         configuration.limits.maxPendingInboundPerAddress = min(maxConnectionsPerAddress, configuration.limits.maxPendingInbound)
-        let host = P2PHost(identity: identity, configuration: configuration, logger: logger)
-        do {
+        try await withRunningHost(P2PHost(identity: identity, configuration: configuration, logger: logger)) { host in
             for address in addresses {
                 try await host.listen(on: address)
             }
-        } catch {
-            await host.shutdown()
-            throw error
+            for address in await host.listenAddresses {
+                say("\(address.withPeerID(host.peerID))")
+            }
+            fflush(nil)
+            var received = signals.names.makeAsyncIterator()
+            let signal = await received.next() ?? "end of signals"
+            signals.sources.forEach { $0.cancel() }
+            logger.notice("received \(signal), shutting down")
         }
-        for address in await host.listenAddresses {
-            say("\(address.withPeerID(host.peerID))")
-        }
-        fflush(nil)
-        var received = signals.names.makeAsyncIterator()
-        let signal = await received.next() ?? "end of signals"
-        signals.sources.forEach { $0.cancel() }
-        logger.notice("received \(signal), shutting down")
-        await host.shutdown()
     }
 }
 
