@@ -46,7 +46,7 @@ import AgoraTestSupport
 
         var typoFirst = 0
         for record in sample {
-            let typo = SearchEngineTests.randomEdit(record.name, using: &rng)
+            let typo = OneEdit.apply(to: record.name, using: &rng)
             let hits = try SearchEngine.search(query: typo, filters: SearchFilters(limit: 5), index: index)
             if hits.first?.summary.package.name == record.name { typoFirst += 1 }
         }
