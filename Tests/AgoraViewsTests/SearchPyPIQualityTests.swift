@@ -8,7 +8,7 @@ import AgoraTestSupport
 @Suite struct SearchPyPIQualityTests {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let dataFile = PyPIMetadata.defaultLocation(packageRoot: packageRoot)
+    static let dataFile = PyPIMetadata.sampleLocation(packageRoot: packageRoot)
     static let dataPresent = FileManager.default.fileExists(atPath: dataFile.path)
 
     @Test func parsesTheTSVFormat() throws {
