@@ -36,9 +36,13 @@ public enum PyPIMetadata {
     public static let maxFileSize = 256 * 1024 * 1024
     public static let maxLineLength = 64 * 1024
 
-    /// Where the shared sample lives relative to a package root: `../shared/data/pypi-100k.tsv`.
-    public static func defaultLocation(packageRoot: URL) -> URL {
-        packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data/\(fileName)")
+    /// `AGORA_PYPI_TSV` when set (a checkout that is not beside `shared/`, such as a worktree),
+    /// else `../shared/data/pypi-100k.tsv` relative to the package root.
+    public static func sampleLocation(packageRoot: URL) -> URL {
+        if let path = ProcessInfo.processInfo.environment["AGORA_PYPI_TSV"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data/\(fileName)")
     }
 
     public static func load(from url: URL, maxRecords: Int = 1_000_000) throws -> [PyPIRecord] {

@@ -114,7 +114,7 @@ import AgoraTestSupport
             queries.append((name, SearchFilters()))
             queries.append(("\(document.summary.package.scope)/\(document.summary.name)", SearchFilters(limit: 5)))
             queries.append((String(name.prefix(max(1, name.count - 2))), SearchFilters(limit: 10)))
-            queries.append((SearchEngineTests.randomEdit(name, using: &rng), SearchFilters(limit: 10)))
+            queries.append((OneEdit.apply(to: name, using: &rng), SearchFilters(limit: 10)))
         }
         for _ in 0..<100 {
             let pair = "\(Self.words.randomElement(using: &rng)!) \(Self.words.randomElement(using: &rng)!)"

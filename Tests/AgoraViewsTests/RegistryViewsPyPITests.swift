@@ -60,7 +60,7 @@ import AgoraTestSupport
 
         var typoFirst = 0
         for record in sample {
-            let typo = SearchEngineTests.randomEdit(record.name, using: &rng)
+            let typo = OneEdit.apply(to: record.name, using: &rng)
             if try store.search(query: typo, filters: SearchFilters(limit: 5)).first?.summary.package.name == record.name { typoFirst += 1 }
         }
         let fraction = Double(typoFirst) / Double(sample.count)

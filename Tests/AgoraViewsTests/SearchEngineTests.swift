@@ -175,7 +175,7 @@ import AgoraTestSupport
         var typoFirst = 0
         let sample = documents.suffix(300)
         for document in sample {
-            let typo = Self.randomEdit(document.normalisedName, using: &rng)
+            let typo = OneEdit.apply(to: document.normalisedName, using: &rng)
             let hits = try SearchEngine.search(query: typo, filters: SearchFilters(limit: 100), index: index)
             #expect(hits.contains { $0.docID == document.docID }, "\(typo) should find \(document.normalisedName)")
             if hits.first?.docID == document.docID { typoFirst += 1 }
@@ -186,30 +186,6 @@ import AgoraTestSupport
         for hit in pair {
             let tokens = Set(index.summary(of: hit.docID).map { Tokenizer.textTokens($0.description + " " + $0.name) } ?? [])
             #expect(tokens.isSuperset(of: ["crypto", "queue"]))
-        }
-    }
-
-    /// One random insert, delete, substitute or adjacent transpose of a lowercase name.
-    static func randomEdit(_ name: String, using rng: inout SeededGenerator) -> String {
-        var characters = Array(name)
-        let letters = Array("abcdefghijklmnopqrstuvwxyz")
-        while true {
-            var edited = characters
-            switch Int.random(in: 0..<4, using: &rng) {
-            case 0:
-                edited.insert(letters.randomElement(using: &rng)!, at: Int.random(in: 0...edited.count, using: &rng))
-            case 1 where edited.count > 2:
-                edited.remove(at: Int.random(in: 0..<edited.count, using: &rng))
-            case 2:
-                edited[Int.random(in: 0..<edited.count, using: &rng)] = letters.randomElement(using: &rng)!
-            case 3 where edited.count > 1:
-                let position = Int.random(in: 0..<(edited.count - 1), using: &rng)
-                edited.swapAt(position, position + 1)
-            default:
-                continue
-            }
-            if edited != characters { return String(edited) }
-            characters = Array(name)
         }
     }
 }

@@ -8,7 +8,7 @@ import AgoraTestSupport
 @Suite struct SearchPyPIQualityTests {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let dataFile = PyPIMetadata.defaultLocation(packageRoot: packageRoot)
+    static let dataFile = PyPIMetadata.sampleLocation(packageRoot: packageRoot)
     static let dataPresent = FileManager.default.fileExists(atPath: dataFile.path)
 
     @Test func parsesTheTSVFormat() throws {
@@ -46,7 +46,7 @@ import AgoraTestSupport
 
         var typoFirst = 0
         for record in sample {
-            let typo = SearchEngineTests.randomEdit(record.name, using: &rng)
+            let typo = OneEdit.apply(to: record.name, using: &rng)
             let hits = try SearchEngine.search(query: typo, filters: SearchFilters(limit: 5), index: index)
             if hits.first?.summary.package.name == record.name { typoFirst += 1 }
         }

@@ -16,12 +16,9 @@ public struct PackageCorpus: Sendable {
 
     /// `AGORA_PYPI_TSV` when set, else `../shared/data/pypi-100k.tsv` next to the Agora checkout.
     public static var sampleLocation: URL {
-        if let path = ProcessInfo.processInfo.environment["AGORA_PYPI_TSV"], !path.isEmpty {
-            return URL(fileURLWithPath: path)
-        }
         let packageRoot = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return PyPIMetadata.defaultLocation(packageRoot: packageRoot)
+        return PyPIMetadata.sampleLocation(packageRoot: packageRoot)
     }
 
     /// The PyPI sample (first `count` records) when readable, else `count` generated packages.
