@@ -111,7 +111,12 @@ public struct Event: Sendable, Hashable {
         writer.varint(5, timestamp)
         writer.varint(6, body.kindCode)
         writer.bytes(7, encodedBody)
-        let signature = identity.sign(writer.bytes)
+        let signature: [UInt8]
+        do {
+            signature = try identity.sign(writer.bytes)
+        } catch {
+            throw EventError.signingFailed(String(describing: error))
+        }
         writer.bytes(15, signature)
         return try Event(decoding: writer.bytes)
     }
@@ -122,6 +127,7 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformed(String)
     case unsupportedFormat(UInt64)
     case badBody(kind: UInt64, reason: String)
+    case signingFailed(String)
 
     public var description: String {
         switch self {
@@ -129,6 +135,7 @@ public enum EventError: Error, Equatable, Sendable, CustomStringConvertible {
         case .malformed(let reason): "malformed event: \(reason)"
         case .unsupportedFormat(let format): "event format \(format) is newer than this binary understands"
         case .badBody(let kind, let reason): "malformed body for event kind \(kind): \(reason)"
+        case .signingFailed(let reason): "cannot sign the event: \(reason)"
         }
     }
 }

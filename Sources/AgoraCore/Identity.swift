@@ -5,6 +5,11 @@ import Foundation
 public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let bytes: [UInt8]
 
+    /// A key swift-crypto already holds is 32 bytes by construction, so nothing can fail here.
+    public init(_ key: Curve25519.Signing.PublicKey) {
+        self.bytes = Array(key.rawRepresentation)
+    }
+
     public init(bytes: [UInt8]) throws(CanonicalDecodeError) {
         guard bytes.count == 32 else { throw CanonicalDecodeError("public key must be 32 bytes, got \(bytes.count)") }
         self.bytes = bytes
@@ -37,7 +42,7 @@ public struct Identity: Sendable {
 
     public init(privateKey: Curve25519.Signing.PrivateKey) {
         self.privateKey = privateKey
-        self.publicKey = try! PublicKey(bytes: Array(privateKey.publicKey.rawRepresentation))
+        self.publicKey = PublicKey(privateKey.publicKey)
     }
 
     /// Deterministic keys from a 32-byte seed, the convention rust-libp2p and py-libp2p use for tests.
@@ -49,8 +54,9 @@ public struct Identity: Sendable {
         Identity(privateKey: Curve25519.Signing.PrivateKey())
     }
 
-    public func sign(_ message: some DataProtocol) -> [UInt8] {
-        Array(try! privateKey.signature(for: message))
+    /// Throws what swift-crypto's signer throws (a failing BoringSSL call), never traps.
+    public func sign(_ message: some DataProtocol) throws -> [UInt8] {
+        Array(try privateKey.signature(for: message))
     }
 
     private static let fileHeader = "agora-ed25519-seed-v1"

@@ -52,6 +52,9 @@ public struct Manifest: Codable, Sendable, Hashable {
         dependencies = try container.decodeIfPresent([String: String].self, forKey: .dependencies) ?? [:]
     }
 
+    /// Cannot fail: every field is a String, [String], String? or [String: String], and
+    /// JSONEncoder throws only for non-finite floating-point values or a custom `encode(to:)`
+    /// that throws, neither of which a Manifest has.
     public func canonicalJSON() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -33,7 +33,7 @@ extension Registry {
             CrashPoint.reach("rotate.key-written")
             let body = KeyRotated(
                 newKey: next.publicKey,
-                newKeySignature: next.sign(KeyRotated.countersignedMessage(old: identity.publicKey, new: next.publicKey)))
+                newKeySignature: try next.sign(KeyRotated.countersignedMessage(old: identity.publicKey, new: next.publicKey)))
             let event = try appendOwn(.keyRotated(body))
             CrashPoint.reach("rotate.committed")
             try Self.switchKey(home: home, from: identity, to: next)

@@ -50,7 +50,7 @@ import Testing
         writer.varint(6, 99)
         writer.bytes(7, [0x08, 0x01])
         writer.string(9, "from the future")
-        let signature = alice.sign(writer.bytes)
+        let signature = try alice.sign(writer.bytes)
         writer.bytes(15, signature)
         let event = try Event(decoding: writer.bytes)
         #expect(event.verifySignature())

@@ -112,10 +112,10 @@ extension KeySafetyTests {
             case .notCommitted:
                 break
             case .committed:
-                let body = KeyRotated(newKey: next.publicKey, newKeySignature: next.sign(KeyRotated.countersignedMessage(old: old.publicKey, new: next.publicKey)))
+                let body = KeyRotated(newKey: next.publicKey, newKeySignature: try next.sign(KeyRotated.countersignedMessage(old: old.publicKey, new: next.publicKey)))
                 _ = try registry.withWriterLock { try registry.appendOwn(.keyRotated(body)) }
             case .headSwitched, .headSwitchedStoreLost:
-                let body = KeyRotated(newKey: next.publicKey, newKeySignature: next.sign(KeyRotated.countersignedMessage(old: old.publicKey, new: next.publicKey)))
+                let body = KeyRotated(newKey: next.publicKey, newKeySignature: try next.sign(KeyRotated.countersignedMessage(old: old.publicKey, new: next.publicKey)))
                 if left == .headSwitched { _ = try registry.withWriterLock { try registry.appendOwn(.keyRotated(body)) } }
                 try FeedHeadRecord(key: next.publicKey, seq: 0, id: nil).write(home: temp.home)
             }

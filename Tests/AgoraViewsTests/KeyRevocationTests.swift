@@ -91,7 +91,7 @@ import Testing
         old.rotate(to: owner)
         let race = try equivocating(old, seq: 2, .keyRotated(KeyRotated(
             newKey: thief.publicKey,
-            newKeySignature: thief.sign(KeyRotated.countersignedMessage(old: old.key, new: thief.publicKey)))))
+            newKeySignature: try thief.sign(KeyRotated.countersignedMessage(old: old.key, new: thief.publicKey)))))
         old.publish("acme", "json", "2.0.0")
         for events in [old.events + [race], [race] + old.events.reversed()] {
             let map = PrincipalMap(events: events)

@@ -37,7 +37,7 @@ enum AgoraLoad {
             let started = ContinuousClock.now
             open += try await connect(count: stage - open.count, from: open.count, host: host, port: port, options: options, group: group)
             let took = ContinuousClock.now - started
-            try await Task.sleep(for: .seconds(options.settle))
+            await waitForSteadyMemory(options)
             report("\(open.count) authenticated idle connections (opened in \(took))", options)
         }
         let flooders = Array(open.prefix(options.floodConnections))
@@ -49,10 +49,10 @@ enum AgoraLoad {
         (sent, peak) = await flood(flooders, pings: options.floodPings, options: options)
         report("after \(sent) pings on \(flooders.count) connections never reading a pong (peak \(peak / 1024) MiB, \(ContinuousClock.now - started))", options)
         for channel in flooders { try? await channel.close() }
-        try await Task.sleep(for: .seconds(options.settle))
+        await waitForSteadyMemory(options)
         report("after the flooding connections closed", options)
         for channel in open { channel.close(promise: nil) }
-        try await Task.sleep(for: .seconds(options.settle))
+        await waitForSteadyMemory(options)
         report("after all connections closed", options)
         try await group.shutdownGracefully()
     }
@@ -129,7 +129,9 @@ enum AgoraLoad {
             }
             return await group.reduce(0, +)
         }
-        try? await Task.sleep(for: .seconds(1))
+        // The server may still be working through what reached its socket: keep sampling until
+        // its memory stops moving.
+        await waitForSteadyMemory(options)
         sampler.cancel()
         return (sent, max(await sampler.value, rss(options.serverPID) ?? 0))
     }
@@ -139,6 +141,22 @@ enum AgoraLoad {
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         else { return nil }
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    }
+
+    /// Waits until the server has absorbed what was just done: its RSS changes by less than
+    /// 64 KiB over five readings 100 ms apart, or `--settle` seconds pass (then the report is
+    /// taken as it stands). A reading taken mid-change would credit the stage with a number
+    /// it has not reached yet.
+    static func waitForSteadyMemory(_ options: Options) async {
+        let deadline = ContinuousClock.now + .seconds(options.settle)
+        var readings: [Int] = []
+        while ContinuousClock.now < deadline, let current = rss(options.serverPID) {
+            readings.append(current)
+            if readings.count >= 5, let low = readings.suffix(5).min(), let high = readings.suffix(5).max(), high - low < 64 {
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
     }
 
     static func report(_ stage: String, _ options: Options) {
