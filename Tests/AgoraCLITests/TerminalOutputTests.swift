@@ -104,7 +104,7 @@ struct SplitMix {
 
 /// The remote peer is the other author of human output: `agora identify` prints what it
 /// says about itself.
-@Suite(.serialized) struct RemotePeerOutputTests {
+@Suite(.serialized) struct RemotePeerOutputNetworkTests {
     /// Runs the blocking process off the concurrency pool, which the host's tasks need.
     func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
