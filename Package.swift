@@ -12,12 +12,15 @@ let package = Package(
         .library(name: "AgoraTestSupport", targets: ["AgoraTestSupport"]),
         .library(name: "AgoraWire", targets: ["AgoraWire"]),
         .library(name: "AgoraRegistry", targets: ["AgoraRegistry"]),
+        .library(name: "AgoraSync", targets: ["AgoraSync"]),
+        .library(name: "AgoraNode", targets: ["AgoraNode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -47,6 +50,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "AgoraSync", dependencies: ["AgoraCore", "AgoraWire", "CZstd"]),
+        .target(
+            name: "AgoraNode",
+            dependencies: [
+                "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(name: "AgoraMigrations", dependencies: ["AgoraStore"], path: "migrations"),
         .target(
             name: "AgoraRegistry",
@@ -55,8 +67,9 @@ let package = Package(
         .executableTarget(
             name: "agora",
             dependencies: [
-                "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire",
+                "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire", "AgoraNode", "AgoraMigrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,6 +90,11 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(name: "AgoraSyncTests", dependencies: ["AgoraSync", "AgoraCore", "AgoraWire", "AgoraTestSupport"]),
+        .testTarget(
+            name: "AgoraNodeTests",
+            dependencies: ["AgoraNode", "AgoraSync", "AgoraStore", "AgoraCore", "AgoraWire", "AgoraViews", "AgoraMigrations", "AgoraTestSupport"]
         ),
         .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraViews", "AgoraCore"]),
         // Runs the built `agora` executable as a subprocess (exit codes, messages, signals).

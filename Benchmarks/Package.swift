@@ -83,6 +83,20 @@ let package = Package(
             ],
             path: "Tools/IngestBench"
         ),
+        /// Mirror catch-up events/s over loopback from one and from three source nodes.
+        .executableTarget(
+            name: "MirrorBench",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "AgoraNode", package: "Agora"),
+                .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraWire", package: "Agora"),
+                .product(name: "AgoraRegistry", package: "Agora"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tools/MirrorBench"
+        ),
         /// `tools/fuzz.sh`: seeded fuzz campaigns against every decoder, each target in a
         /// child process so a trap is reported with its input.
         .executableTarget(

@@ -44,10 +44,14 @@ extension Store {
     /// it newly appended. Outcomes are in input order. Events of one author must come in
     /// feed order; a later event before its predecessor is rejected as a gap. `blobs` are
     /// stored in the same transaction, so a publish keeps its archive and its release event
-    /// together or neither (the blobs are stored whatever the events' outcomes).
-    public func append(_ events: [Event], verification: Verification, storing blobs: [PreparedBlob] = []) throws -> [AppendOutcome] {
+    /// together or neither (the blobs are stored whatever the events' outcomes). `positions`
+    /// are sync positions committed with the events, so a restart resumes exactly after them.
+    public func append(
+        _ events: [Event], verification: Verification, storing blobs: [PreparedBlob] = [], recording positions: [SyncPosition] = []
+    ) throws -> [AppendOutcome] {
         try environment.write { txn in
             for blob in blobs { try put(blob, in: txn) }
+            for position in positions { try record(position, in: txn) }
             var plan = try AppendPlan(events: events, verification: verification, databases: databases, txn: txn)
             if verification == .chain, try !plan.authenticateChains() {
                 plan = try AppendPlan(events: events, verification: .everySignature, databases: databases, txn: txn)

@@ -28,6 +28,9 @@ public actor P2PHost {
     private var refusals: LogSummary
     private var peers: [PeerID: PeerInfo] = [:]
     private var addressBook: [PeerID: Multiaddr] = [:]
+    /// Peers with at least one connection, as peer events have reported them.
+    private var announced: Set<PeerID> = []
+    private var peerEventHub = PeerEventHub()
     private var dialWaiters: [CheckedContinuation<Void, any Error>] = []
     private var listeners: [any Channel] = []
     /// Set by `listen`: only a listening host closes idle connections and sends keep-alives.
@@ -323,6 +326,9 @@ public actor P2PHost {
             )
             connections[id] = connection
             logger.debug("connected", metadata: ["connection": "\(connection)"])
+            if announced.insert(connection.remotePeer).inserted {
+                peerEventHub.emit(.connected(connection.remotePeer, direction))
+            }
             // A short bookkeeping hop from a NIO callback, which cannot await; it cannot block.
             channel.closeFuture.whenComplete { _ in
                 Task { await self.connectionClosed(id) }
@@ -345,7 +351,36 @@ public actor P2PHost {
     private func forgetPeerIfGone(_ peer: PeerID) {
         if manager.connections(to: peer).isEmpty {
             peers[peer] = nil
+            if announced.remove(peer) != nil {
+                peerEventHub.emit(.disconnected(peer))
+            }
         }
+    }
+
+    // MARK: Peer events
+
+    /// Peer events from now on, starting with the present: `connected` (and `identified`
+    /// when known) for every peer connected at the call. At most `limit` events wait
+    /// unread; beyond that the oldest are dropped. The stream ends when the host shuts down.
+    public func peerEvents(limit: Int = 1024) -> AsyncStream<PeerEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: PeerEvent.self, bufferingPolicy: .bufferingNewest(max(1, limit)))
+        guard case .open = lifecycle else {
+            continuation.finish()
+            return stream
+        }
+        for peer in announced {
+            guard let direction = manager.connections(to: peer).first.flatMap({ connections[$0]?.direction }) else { continue }
+            _ = continuation.yield(.connected(peer, direction))
+            if let info = peers[peer] { _ = continuation.yield(.identified(info)) }
+        }
+        let id = peerEventHub.add(continuation)
+        // A bookkeeping hop from the stream's termination callback, which cannot await.
+        continuation.onTermination = { _ in Task { await self.removePeerEventSubscriber(id) } }
+        return stream
+    }
+
+    private func removePeerEventSubscriber(_ id: UInt64) {
+        peerEventHub.remove(id)
     }
 
     // MARK: Streams
@@ -469,6 +504,13 @@ public actor P2PHost {
         return try await connect(to: address.withPeerID(peer))
     }
 
+    /// Closes every connection to `peer` (a protocol found it misbehaving); its streams fail.
+    public func disconnect(_ peer: PeerID) async {
+        for id in manager.connections(to: peer) {
+            await connections[id]?.close()
+        }
+    }
+
     public var connectedPeers: [PeerID] {
         Array(Set(connections.values.map(\.remotePeer))).sorted { $0.base58 < $1.base58 }
     }
@@ -517,7 +559,10 @@ public actor P2PHost {
         }
         let info = try PeerInfo(message: IdentifyMessage(decoding: bytes), from: connection.remotePeer)
         await stream.release()
-        peers[connection.remotePeer] = info
+        if announced.contains(connection.remotePeer) {
+            peers[connection.remotePeer] = info
+            peerEventHub.emit(.identified(info))
+        }
         return info
     }
 
@@ -525,7 +570,10 @@ public actor P2PHost {
     public func peerInfo(_ peer: PeerID) -> PeerInfo? { peers[peer] }
 
     private func applyPush(_ message: IdentifyMessage, from peer: PeerID) {
-        peers[peer]?.merge(push: message)
+        guard var info = peers[peer] else { return }
+        info.merge(push: message)
+        peers[peer] = info
+        peerEventHub.emit(.identified(info))
     }
 
     private func pushIdentifyToAll() {
@@ -641,6 +689,7 @@ public actor P2PHost {
             waiter.resume(throwing: HostError.shutDown)
         }
         registry.removeAll()
+        peerEventHub.finishAll()
         for listener in listeners { try? await listener.close() }
         listeners.removeAll()
         for connection in toClose { await connection.close() }

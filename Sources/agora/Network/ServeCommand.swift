@@ -1,17 +1,28 @@
+import AgoraMigrations
+import AgoraNode
+import AgoraRegistry
+import AgoraStore
+import AgoraViews
 import AgoraWire
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run a node: listen for libp2p connections until SIGINT or SIGTERM."
+        abstract: "Run a node: listen for libp2p connections and replicate the log with peers until SIGINT or SIGTERM."
     )
 
     @Option(name: .long, help: "TCP multiaddr to listen on (repeatable); port 0 picks a free port.")
     var listen: [String] = ["/ip4/127.0.0.1/tcp/4001"]
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Peers to dial at start (multiaddrs ending in /p2p/<id>); later starts also dial every peer met before.")
+    var bootstrap: [String] = []
+
+    @Flag(help: "Keep a full copy: every feed and every archive.")
+    var mirror = false
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -28,54 +39,37 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let addresses = try listen.map { text in
-            do {
-                return try Multiaddr(parsing: text)
-            } catch {
-                throw ValidationError("--listen \(text): \(error)")
-            }
-        }
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let addresses = try listen.map { try Self.parse($0, option: "--listen") }
+        let bootstrapAddresses = try bootstrap.map { try Self.parse($0, option: "--bootstrap") }
         var logger = Logger(label: "agora.serve")
-        logger.logLevel = level
-        // Signals are caught from before the first address is printed, so a supervisor that
-        // stops the node as soon as it sees the address neither loses the signal nor kills us.
-        let signals = Self.catchTerminationSignals()
-        let identity = try NodeIdentity.loadOrCreate()
-        var configuration = HostConfiguration()
-        configuration.limits.maxConnections = maxConnections
-        configuration.limits.reservedForOutbound = min(configuration.limits.reservedForOutbound, maxConnections / 8)
-        configuration.limits.maxConnectionsPerAddress = maxConnectionsPerAddress
-        configuration.limits.maxPendingInboundPerAddress = min(maxConnectionsPerAddress, configuration.limits.maxPendingInbound)
-        try await withRunningHost(P2PHost(identity: identity, configuration: configuration, logger: logger)) { host in
-            for address in addresses {
-                try await host.listen(on: address)
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        try await reportingFailures {
+            let home = AgoraHome.fromEnvironment()
+            let identity = try NodeIdentity.loadOrCreate(home: home)
+            let store = try Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews())
+            var configuration = NodeConfiguration(
+                listen: addresses, bootstrap: bootstrapAddresses, mirror: mirror, statusFile: NodeStatus.url(home: home.url))
+            configuration.host.limits.maxConnections = maxConnections
+            configuration.host.limits.reservedForOutbound = min(configuration.host.limits.reservedForOutbound, maxConnections / 8)
+            configuration.host.limits.maxConnectionsPerAddress = maxConnectionsPerAddress
+            configuration.host.limits.maxPendingInboundPerAddress = min(maxConnectionsPerAddress, configuration.host.limits.maxPendingInbound)
+            let node = try AgoraNode(identity: identity, store: store, configuration: configuration, logger: logger) { bound in
+                for address in bound { say("\(address)") }
+                fflush(nil)
             }
-            for address in await host.listenAddresses {
-                say("\(address.withPeerID(host.peerID))")
-            }
-            fflush(nil)
-            var received = signals.names.makeAsyncIterator()
-            let signal = await received.next() ?? "end of signals"
-            signals.sources.forEach { $0.cancel() }
-            logger.notice("received \(signal), shutting down")
+            // The group catches SIGINT and SIGTERM from before the node listens, so a supervisor
+            // that stops the node as soon as it prints its address cannot kill it mid-start.
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: node)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
         }
     }
-}
 
-extension ServeCommand {
-    /// SIGINT and SIGTERM as a stream of names; from the call on they no longer terminate the
-    /// process. The sources stay alive until the caller cancels them.
-    static func catchTerminationSignals() -> (names: AsyncStream<String>, sources: [any DispatchSourceSignal]) {
-        let (names, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(1))
-        let queue = DispatchQueue(label: "agora.signals")
-        let sources = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")].map { number, name in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { continuation.yield(name) }
-            source.resume()
-            return source
+    static func parse(_ text: String, option: String) throws -> Multiaddr {
+        do {
+            return try Multiaddr(parsing: text)
+        } catch {
+            throw ValidationError("\(option) \(text): \(error)")
         }
-        return (names, sources)
     }
 }

@@ -1,0 +1,85 @@
+import AgoraCore
+import AgoraMigrations
+import AgoraNode
+import AgoraStore
+import AgoraViews
+import AgoraWire
+import BenchmarkSupport
+import Foundation
+import Logging
+
+/// Mirror catch-up over real loopback connections: `MirrorBench [events] [runs]` loads
+/// `events` signed releases (10 feeds) into three source nodes' stores, then for one source
+/// and for all three, `runs` times, starts a fresh mirror node (registry views maintained)
+/// bootstrapped from them and times it from start until its log holds every event. Prints
+/// events/s per run and the median, min and max.
+@main
+enum MirrorBench {
+    static func main() async throws {
+        let arguments = CommandLine.arguments
+        let count = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
+        let runs = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
+        var logger = Logger(label: "mirror-bench")
+        logger.logLevel = .error
+        let clock = ContinuousClock()
+
+        let start = clock.now
+        let events = ReleaseEvents.sign(PackageCorpus.generated(count: count, seed: 7), feeds: 10, keySeed: 1, scope: nil)
+        print("signed \(count) events in \(clock.now - start)")
+
+        var folders: [URL] = []
+        defer { folders.forEach(ScratchFolder.remove) }
+        var sources: [(node: AgoraNode, task: Task<Void, any Error>, address: Multiaddr)] = []
+        for index in 0..<3 {
+            let folder = try ScratchFolder.create("agora-mirror-source")
+            folders.append(folder)
+            let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: RegistryViews())
+            try ReleaseEvents.append(events, to: store, batchSize: 5000, verification: .chain)
+            let (node, task, addresses) = try await launch(store: store, host: "127.0.0.\(60 + index)", bootstrap: [], logger: logger)
+            sources.append((node, task, addresses[0]))
+        }
+        print("loaded 3 source stores")
+
+        for sourceCount in [1, 3] {
+            var rates: [Double] = []
+            for run in 1...runs {
+                let folder = try ScratchFolder.create("agora-mirror")
+                defer { ScratchFolder.remove(folder) }
+                let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: RegistryViews())
+                let began = clock.now
+                let (_, task, _) = try await launch(
+                    store: store, host: "127.0.0.70", bootstrap: sources.prefix(sourceCount).map(\.address), logger: logger)
+                while try store.lastLocalSeq() < UInt64(count) {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                let elapsed = clock.now - began
+                task.cancel()
+                _ = try? await task.value
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                rates.append(Double(count) / seconds)
+                print(String(format: "%d source(s), run %d: %d events in %.2f s = %.0f events/s", sourceCount, run, count, seconds, rates.last!))
+            }
+            let sorted = rates.sorted()
+            print(String(format: "%d source(s): median %.0f events/s (min %.0f, max %.0f, %d runs)",
+                         sourceCount, sorted[sorted.count / 2], sorted.first!, sorted.last!, runs))
+        }
+        for source in sources {
+            source.task.cancel()
+            _ = try? await source.task.value
+        }
+    }
+
+    static func launch(
+        store: Store, host: String, bootstrap: [Multiaddr], logger: Logger
+    ) async throws -> (AgoraNode, Task<Void, any Error>, [Multiaddr]) {
+        let configuration = NodeConfiguration(
+            listen: [try Multiaddr(parsing: "/ip4/\(host)/tcp/0")], bootstrap: bootstrap, mirror: true, redialInterval: .milliseconds(200))
+        let (bound, continuation) = AsyncStream.makeStream(of: [Multiaddr].self)
+        let node = try AgoraNode(identity: Identity.generate(), store: store, configuration: configuration, logger: logger) {
+            continuation.yield($0)
+            continuation.finish()
+        }
+        let task = Task { try await node.run() }
+        return (node, task, await bound.first { _ in true } ?? [])
+    }
+}

@@ -1,0 +1,201 @@
+import AgoraCore
+import AgoraStore
+import AgoraSync
+import AgoraWire
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// A node: host + store + the node protocols (sync, and whatever else is given: gossip, blobs
+/// and the DHT plug in as `NodeProtocol`s), as a swift-service-lifecycle `Service`. It
+/// listens, dials its bootstrap peers and every peer the store remembers (redialling those it
+/// loses), remembers every peer that identifies itself, notices events other processes append
+/// to the same store, and publishes its state for `agora status`. Graceful shutdown and
+/// cancellation both end every task and shut the host down.
+public final class AgoraNode: Service {
+    public let host: P2PHost
+    public let store: Store
+    public let writer: EventWriter
+    public let configuration: NodeConfiguration
+    public let log: LogWatcher
+    let sync = SyncNodeProtocol()
+    let protocols: [any NodeProtocol]
+    let logger: Logger
+    private let rtts = PeerRTTs()
+    private let onListening: @Sendable ([Multiaddr]) -> Void
+
+    /// - Parameter onListening: called once with the bound addresses (with /p2p) before
+    ///   peers are dialled.
+    public init(
+        identity: Identity, store: Store, configuration: NodeConfiguration, protocols: [any NodeProtocol] = [],
+        logger: Logger = Logger(label: "agora.node"), onListening: @escaping @Sendable ([Multiaddr]) -> Void = { _ in }
+    ) throws {
+        self.host = P2PHost(identity: identity, configuration: configuration.host, logger: logger)
+        self.store = store
+        self.configuration = configuration
+        self.log = LogWatcher(latest: try store.lastLocalSeq())
+        self.writer = EventWriter(store: store, watcher: log)
+        self.protocols = protocols
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public var peerID: PeerID { host.peerID }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown { try await self.runUntilCancelled() }
+    }
+
+    private func runUntilCancelled() async throws {
+        defer { if let url = configuration.statusFile { try? FileManager.default.removeItem(at: url) } }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.host.run() }
+            for address in configuration.listen {
+                try await host.listen(on: address)
+            }
+            onListening(await host.listenAddresses.map { $0.withPeerID(host.peerID) })
+            for module in [sync] + protocols {
+                let context = NodeContext(
+                    host: host, peerEvents: await host.peerEvents(), writer: writer, store: store, log: log,
+                    configuration: configuration, logger: logger)
+                group.addTask { try await module.run(in: context) }
+            }
+            let events = await host.peerEvents()
+            group.addTask { await self.rememberPeers(events) }
+            group.addTask { await self.pollStore() }
+            group.addTask { await self.redial() }
+            group.addTask { await self.measureRoundTrips() }
+            if let url = configuration.statusFile {
+                group.addTask { await self.publishStatus(to: url) }
+            }
+            // Every child runs until cancelled; the first to end (the host shut down, a module
+            // failed) ends the node.
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: Loops
+
+    /// Another process (`agora publish`) may append to the store: its commits reach sync's
+    /// waiting peers within one poll interval.
+    private func pollStore() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: configuration.storePollInterval)
+                await log.advance(to: try store.lastLocalSeq())
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("cannot read the store: \(error)")
+            }
+        }
+    }
+
+    private func rememberPeers(_ events: AsyncStream<PeerEvent>) async {
+        var remembered: [PeerID: [Multiaddr]] = [:]
+        for await event in events {
+            guard case .identified(let info) = event else { continue }
+            let addresses = Array(info.listenAddrs.map(\.withoutPeerID).prefix(KnownPeer.maxAddresses))
+            guard !addresses.isEmpty, remembered[info.peer] != addresses,
+                  let known = KnownPeer(peer: info.peer.bytes, addresses: addresses.map(\.bytes))
+            else { continue }
+            remembered[info.peer] = addresses
+            do {
+                try await writer.perform { try $0.remember(known) }
+            } catch {
+                logger.warning("cannot remember peer \(info.peer): \(error)")
+            }
+        }
+    }
+
+    /// Dials bootstrap and remembered peers that are not connected, a bounded number at a time.
+    private func redial() async {
+        while !Task.isCancelled {
+            let connected = Set(await host.connectedPeers)
+            var targets: [Multiaddr] = configuration.bootstrap.filter { address in
+                address.peerID.map { !connected.contains($0) } ?? true
+            }
+            for known in (try? store.knownPeers()) ?? [] {
+                guard let peer = try? PeerID(bytes: known.peer), peer != host.peerID, !connected.contains(peer),
+                      await !sync.sessions.isBanned(peer),
+                      let address = known.addresses.lazy.compactMap({ try? Multiaddr(bytes: $0) }).first
+                else { continue }
+                if !targets.contains(where: { $0.peerID == peer }) { targets.append(address.withPeerID(peer)) }
+            }
+            await withTaskGroup(of: Void.self) { group in
+                for target in targets.prefix(16) {
+                    group.addTask {
+                        do {
+                            try await self.host.connect(to: target)
+                        } catch {
+                            self.logger.debug("cannot dial \(target): \(error)")
+                        }
+                    }
+                }
+            }
+            try? await Task.sleep(for: configuration.redialInterval)
+        }
+    }
+
+    private func measureRoundTrips() async {
+        while !Task.isCancelled {
+            let connected = await host.connectedPeers
+            await rtts.keep(Set(connected))
+            for peer in connected {
+                if let rtt = try? await host.ping(peer, timeout: .seconds(5)).first {
+                    await rtts.set(peer, rtt)
+                }
+            }
+            try? await Task.sleep(for: .seconds(10))
+        }
+    }
+
+    private func publishStatus(to url: URL) async {
+        while !Task.isCancelled {
+            do {
+                try await status().write(to: url)
+            } catch {
+                logger.warning("cannot write \(url.path): \(error)")
+            }
+            try? await Task.sleep(for: configuration.statusInterval)
+        }
+    }
+
+    public func status() async -> NodeStatus {
+        let progress = await sync.sessions.progress
+        let rtt = await rtts.values
+        var peers: [NodeStatus.Peer] = []
+        for peer in await host.connectedPeers {
+            let info = await host.peerInfo(peer)
+            let sync = progress[peer]
+            peers.append(NodeStatus.Peer(
+                peerID: peer.base58, addresses: info?.listenAddrs.map { "\($0)" } ?? [], agent: info?.agentVersion,
+                protocols: info?.protocols ?? [], rttMillis: rtt[peer].map(Self.milliseconds), syncPosition: sync?.position,
+                syncLatest: sync?.peerLatest, syncLag: sync.map { $0.peerLatest > $0.position ? $0.peerLatest - $0.position : 0 },
+                eventsReceived: sync?.received, live: sync?.live, lastError: sync?.lastError))
+        }
+        return NodeStatus(
+            pid: getpid(), peerID: host.peerID.base58, listen: await host.listenAddresses.map { "\($0.withPeerID(host.peerID))" },
+            mirror: configuration.mirror, updated: Date(), peers: peers,
+            cutOff: await sync.sessions.cutOff.map { NodeStatus.CutOff(peerID: $0.peer.base58, reason: $0.reason) })
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}
+
+/// The latest ping round trip of each peer.
+actor PeerRTTs {
+    private(set) var values: [PeerID: Duration] = [:]
+
+    func set(_ peer: PeerID, _ rtt: Duration) {
+        values[peer] = rtt
+    }
+
+    func keep(_ peers: Set<PeerID>) {
+        values = values.filter { peers.contains($0.key) }
+    }
+}

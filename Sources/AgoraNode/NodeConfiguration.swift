@@ -1,0 +1,37 @@
+import AgoraSync
+import AgoraWire
+import Foundation
+
+public struct NodeConfiguration: Sendable {
+    public var listen: [Multiaddr]
+    /// Dialled at start and whenever not connected, besides the peers the store remembers.
+    public var bootstrap: [Multiaddr]
+    /// A mirror keeps a full copy: every feed (as every node does) and every archive, which
+    /// the blob protocol reads from here.
+    public var mirror: Bool
+    public var host: HostConfiguration
+    public var sync: SyncClientMachine.Configuration
+    /// How often the store is checked for events other processes wrote (`agora publish`).
+    public var storePollInterval: Duration
+    /// How often unconnected bootstrap and known peers are dialled.
+    public var redialInterval: Duration
+    /// Where the running node writes its state for `agora status` and `agora peers`.
+    public var statusFile: URL?
+    public var statusInterval: Duration
+
+    public init(
+        listen: [Multiaddr] = [], bootstrap: [Multiaddr] = [], mirror: Bool = false, host: HostConfiguration = HostConfiguration(),
+        sync: SyncClientMachine.Configuration = .init(), storePollInterval: Duration = .milliseconds(200),
+        redialInterval: Duration = .seconds(5), statusFile: URL? = nil, statusInterval: Duration = .seconds(1)
+    ) {
+        self.listen = listen
+        self.bootstrap = bootstrap
+        self.mirror = mirror
+        self.host = host
+        self.sync = sync
+        self.storePollInterval = storePollInterval
+        self.redialInterval = redialInterval
+        self.statusFile = statusFile
+        self.statusInterval = statusInterval
+    }
+}

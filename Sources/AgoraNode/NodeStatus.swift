@@ -1,0 +1,80 @@
+import Foundation
+
+/// What a running node publishes about itself for `agora status` and `agora peers`: the
+/// daemon rewrites `$AGORA_HOME/node.status.json` (temp file + rename, so readers never see a
+/// torn file) every `statusInterval`; a reader trusts it only while `pid` is alive.
+public struct NodeStatus: Codable, Sendable, Equatable {
+    public struct Peer: Codable, Sendable, Equatable {
+        public var peerID: String
+        public var addresses: [String]
+        public var agent: String?
+        public var protocols: [String]
+        public var rttMillis: Double?
+        /// The peer's log replicated through this local sequence of its own.
+        public var syncPosition: UInt64?
+        public var syncLatest: UInt64?
+        public var syncLag: UInt64?
+        public var eventsReceived: UInt64?
+        public var live: Bool?
+        public var lastError: String?
+
+        enum CodingKeys: String, CodingKey {
+            case peerID = "peer_id", addresses, agent, protocols, rttMillis = "rtt_ms", syncPosition = "sync_position"
+            case syncLatest = "sync_latest", syncLag = "sync_lag", eventsReceived = "events_received", live, lastError = "last_error"
+        }
+    }
+
+    /// A peer sync cut off for breaking the protocol, and why.
+    public struct CutOff: Codable, Sendable, Equatable {
+        public var peerID: String
+        public var reason: String
+
+        enum CodingKeys: String, CodingKey { case peerID = "peer_id", reason }
+    }
+
+    public var pid: Int32
+    public var peerID: String
+    public var listen: [String]
+    public var mirror: Bool
+    public var updated: Date
+    public var peers: [Peer]
+    public var cutOff: [CutOff]
+
+    enum CodingKeys: String, CodingKey {
+        case pid, peerID = "peer_id", listen, mirror, updated, peers, cutOff = "cut_off"
+    }
+
+    public static func url(home: URL) -> URL { home.appendingPathComponent("node.status.json") }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    public func write(to url: URL) throws {
+        let data = try Self.encoder.encode(self)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        try data.write(to: temporary)
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "rename \(url.path): \(reason)"])
+        }
+    }
+
+    /// The running daemon's status, or nil when there is no file, it does not decode (at most
+    /// 4 MiB is read) or its process is gone.
+    public static func readLive(home: URL) -> NodeStatus? {
+        let url = url(home: home)
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: 4 << 20) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        guard let status = try? decoder.decode(NodeStatus.self, from: data), status.pid > 0 else { return nil }
+        guard kill(status.pid, 0) == 0 || errno == EPERM else { return nil }
+        return status
+    }
+}

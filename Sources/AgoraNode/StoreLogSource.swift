@@ -1,0 +1,39 @@
+import AgoraCore
+import AgoraStore
+import AgoraSync
+
+/// What sync serves, read from the store (LMDB snapshots; never waits for the writer).
+struct StoreLogSource: SyncLogSource {
+    let store: Store
+
+    func changes(after: UInt64, upTo: UInt64, maxEvents: Int, maxBytes: Int) throws -> (events: [Event], through: UInt64, latest: UInt64) {
+        try store.changes(after: after, upTo: upTo, maxEvents: maxEvents, maxBytes: maxBytes)
+    }
+
+    func heads(after: PublicKey?, maxCount: Int, maxBytes: Int) throws -> (events: [Event], more: Bool) {
+        try store.headEvents(after: after, maxCount: maxCount, maxBytes: maxBytes)
+    }
+
+    func feedRange(author: PublicKey, from: UInt64, to: UInt64, maxEvents: Int, maxBytes: Int) throws -> [Event] {
+        let page = UInt64(max(1, min(maxEvents, Store.maxPageSize)))
+        let end = from.addingReportingOverflow(page - 1)
+        var out: [Event] = []
+        var bytes = 0
+        for event in try store.events(author: author, from: from, to: end.overflow ? to : min(to, end.partialValue)) {
+            guard out.isEmpty || bytes + event.bytes.count <= maxBytes else { break }
+            out.append(event)
+            bytes += event.bytes.count
+        }
+        return out
+    }
+
+    func headSeqs(of authors: [PublicKey]) throws -> [PublicKey: UInt64] {
+        try store.read { txn in
+            var out: [PublicKey: UInt64] = [:]
+            for author in authors {
+                if let head = try store.databases.head(of: author, in: txn) { out[author] = head.seq }
+            }
+            return out
+        }
+    }
+}

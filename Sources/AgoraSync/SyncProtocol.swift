@@ -1,0 +1,61 @@
+import AgoraWire
+
+/// The shells of `/agora/sync/1.0.0` over a negotiated stream: frames are varint-length
+/// prefixed and never read past `maxFrameLength`; everything else is the machines' job.
+public enum SyncProtocol {
+    public static let id = "/agora/sync/1.0.0"
+
+    /// Serves one client stream until it closes: one request at a time, so a client that
+    /// pipelines more than the stream window holds is slowed by yamux flow control.
+    public static func serve(_ stream: P2PStream, source: some SyncLogSource, watcher: LogWatcher, limits: SyncLimits) async throws {
+        while let bytes = try await readFrame(stream, limits: limits) {
+            let frame = try SyncCodec.decodeRequest(bytes, limits: limits)
+            var answer = try SyncResponder.answer(frame.request, source: source, limits: limits, mayWait: true)
+            if case .waitForChanges(let after, let millis) = answer {
+                await watcher.wait(beyond: after, timeout: min(.milliseconds(Int(millis)), limits.maxWait))
+                try Task.checkCancellation()
+                answer = try SyncResponder.answer(frame.request, source: source, limits: limits, mayWait: false)
+            }
+            guard case .reply(let response) = answer else { continue }
+            try await stream.writeLengthPrefixed(SyncCodec.encode(SyncResponseFrame(id: frame.id, response: response)))
+        }
+    }
+
+    /// Runs a client session until the peer closes the stream, the stream fails or the task
+    /// is cancelled (a caught-up client waits on the server for news). `progress` sees the
+    /// machine after every append.
+    public static func follow(
+        _ stream: P2PStream, machine: inout SyncClientMachine, source: some SyncLogSource, sink: some SyncSink,
+        progress: (SyncClientMachine) async -> Void
+    ) async throws {
+        var actions = machine.start()
+        while true {
+            var index = 0
+            while index < actions.count {
+                switch actions[index] {
+                case .send(let frame):
+                    try await stream.writeLengthPrefixed(SyncCodec.encode(frame))
+                case .append(let events, let position):
+                    let report = try await sink.append(events, recording: position, for: stream.remotePeer)
+                    if let forged = report.forged { throw SyncError.forgedEvent(author: forged.author, seq: forged.seq) }
+                    await progress(machine)
+                case .compareHeads(let authors):
+                    actions += machine.compared(localSeqs: try source.headSeqs(of: authors))
+                }
+                index += 1
+            }
+            guard let bytes = try await readFrame(stream, limits: machine.configuration.limits) else { return }
+            actions = try machine.receive(SyncCodec.decodeResponse(bytes, limits: machine.configuration.limits))
+        }
+    }
+
+    static func readFrame(_ stream: P2PStream, limits: SyncLimits) async throws -> [UInt8]? {
+        do {
+            return try await stream.readLengthPrefixed(maxLength: limits.maxFrameLength)
+        } catch P2PStreamError.messageTooLong(let length, let limit) {
+            throw SyncError.frameTooLong(length: Int(clamping: length), limit: limit)
+        } catch P2PStreamError.malformedLengthPrefix {
+            throw SyncError.malformed("frame length prefix")
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import AgoraCore
+import AgoraMigrations
+import AgoraNode
+import AgoraRegistry
+import AgoraStore
+import AgoraViews
+import AgoraWire
+import ArgumentParser
+import Foundation
+
+/// `agora status`: the store's contents and, when `agora serve` runs on this home, how far
+/// it has replicated each peer (read from the status file the daemon keeps; without a daemon
+/// the positions come from the store).
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the store (events, feeds, archives, size) and sync position and lag per peer.")
+
+    @OptionGroup var options: HomeOptions
+
+    struct Report: Encodable {
+        struct Sync: Encodable {
+            let peer: String
+            let position: UInt64
+            let latest: UInt64?
+            let lag: UInt64?
+            let connected: Bool
+        }
+
+        let home: String
+        let daemon: Bool
+        let pid: Int32?
+        let peerID: String?
+        let mirror: Bool?
+        let events: UInt64
+        let feeds: Int
+        let archives: Int
+        let storeBytes: UInt64
+        let sync: [Sync]
+
+        enum CodingKeys: String, CodingKey {
+            case home, daemon, pid, peerID = "peer_id", mirror, events, feeds, archives, storeBytes = "store_bytes", sync
+        }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let home = options.home
+            let store = try Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews())
+            let daemon = NodeStatus.readLive(home: home.url)
+            let counts = try store.counts()
+            var sync: [Report.Sync] = []
+            var live: Set<String> = []
+            for peer in daemon?.peers ?? [] {
+                guard let position = peer.syncPosition else { continue }
+                live.insert(peer.peerID)
+                sync.append(.init(peer: peer.peerID, position: position, latest: peer.syncLatest, lag: peer.syncLag, connected: true))
+            }
+            for position in try store.syncPositions() {
+                let name = (try? PeerID(bytes: position.peer))?.base58 ?? Hex.encode(position.peer)
+                guard !live.contains(name) else { continue }
+                sync.append(.init(peer: name, position: position.localSeq, latest: nil, lag: nil, connected: false))
+            }
+            let size = (try? FileManager.default.attributesOfItem(atPath: home.storeURL.appendingPathComponent("data.mdb").path)[.size] as? NSNumber)?.uint64Value ?? 0
+            let report = Report(
+                home: home.url.path, daemon: daemon != nil, pid: daemon?.pid, peerID: daemon?.peerID, mirror: daemon?.mirror,
+                events: try store.lastLocalSeq(), feeds: counts.feeds, archives: counts.archives, storeBytes: size, sync: sync)
+            if options.json {
+                try JSONOutput.print(report)
+                return
+            }
+            say("home:     \(report.home)")
+            if let daemon {
+                say("daemon:   running (pid \(daemon.pid)\(daemon.mirror ? ", mirror" : "")) as \(daemon.peerID)")
+            } else {
+                say("daemon:   not running")
+            }
+            say("events:   \(report.events)")
+            say("feeds:    \(report.feeds)")
+            say("archives: \(report.archives)")
+            say("store:    \(report.storeBytes) bytes")
+            guard !sync.isEmpty else { return }
+            var table = Table("PEER", "POSITION", "LATEST", "LAG", "CONNECTED")
+            for row in sync {
+                table.add(
+                    row.peer, "\(row.position)", row.latest.map { "\($0)" } ?? "-", row.lag.map { "\($0)" } ?? "-",
+                    row.connected ? "yes" : "no")
+            }
+            say(table.render())
+        }
+    }
+}

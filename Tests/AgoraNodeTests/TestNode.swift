@@ -1,0 +1,79 @@
+import AgoraCore
+import AgoraMigrations
+import AgoraNode
+import AgoraStore
+import AgoraTestSupport
+import AgoraViews
+import AgoraWire
+import Foundation
+import Logging
+import Testing
+
+/// A node for in-process network tests: its own store in a temporary directory, its own
+/// loopback address (127.0.0.x, so the per-address connection limit never bites), fast
+/// intervals. `start` and `stop` may be called again: a restart reuses the store on disk.
+final class TestNode: @unchecked Sendable {
+    let directory: TemporaryDirectory
+    let store: Store
+    let identity = Identity.generate()
+    let host: String
+    let mirror: Bool
+    private(set) var node: AgoraNode?
+    private var task: Task<Void, any Error>?
+    private(set) var addresses: [Multiaddr] = []
+
+    init(host: String, mirror: Bool = false) throws {
+        directory = try TemporaryDirectory()
+        store = try Store(home: directory.url, migrations: AgoraMigrations.all, views: RegistryViews())
+        self.host = host
+        self.mirror = mirror
+    }
+
+    var peerID: PeerID { PeerID(identity: identity) }
+
+    func start(bootstrap: [Multiaddr] = []) async throws {
+        var configuration = NodeConfiguration(
+            listen: [try Multiaddr(parsing: "/ip4/\(host)/tcp/0")], bootstrap: bootstrap, mirror: mirror,
+            storePollInterval: .milliseconds(50), redialInterval: .milliseconds(300))
+        configuration.host.streamNegotiationTimeout = .seconds(30)
+        configuration.host.upgrade.timeout = .seconds(30)
+        configuration.sync.liveWaitMillis = 2000
+        var logger = Logger(label: "test.node")
+        logger.logLevel = .warning
+        let (bound, continuation) = AsyncStream.makeStream(of: [Multiaddr].self)
+        let node = try AgoraNode(identity: identity, store: store, configuration: configuration, logger: logger) { addresses in
+            continuation.yield(addresses)
+            continuation.finish()
+        }
+        self.node = node
+        task = Task { try await node.run() }
+        addresses = await bound.first { _ in true } ?? []
+    }
+
+    func stop() async {
+        task?.cancel()
+        _ = try? await task?.value
+        task = nil
+        node = nil
+    }
+
+    func has(_ event: Event) throws -> Bool { try store.event(id: event.id) != nil }
+
+    func peerStatus(_ peer: PeerID) async -> NodeStatus.Peer? {
+        await node?.status().peers.first { $0.peerID == peer.base58 }
+    }
+}
+
+/// Polls `condition` until it holds; fails only a really broken run (the deadline is long,
+/// for a loaded CI machine).
+func eventually(
+    _ what: String, within limit: Duration = .seconds(60), _ condition: () async throws -> Bool,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
+}
