@@ -113,8 +113,13 @@ public final class AgoraNode: Service {
     private func redial() async {
         while !Task.isCancelled {
             let connected = Set(await host.connectedPeers)
-            var targets: [Multiaddr] = configuration.bootstrap.filter { address in
-                address.peerID.map { !connected.contains($0) } ?? true
+            var targets: [Multiaddr] = []
+            for address in configuration.bootstrap {
+                if let peer = address.peerID {
+                    if connected.contains(peer) { continue }
+                    if await sync.sessions.isBanned(peer) { continue }
+                }
+                targets.append(address)
             }
             for known in (try? store.knownPeers()) ?? [] {
                 guard let peer = try? PeerID(bytes: known.peer), peer != host.peerID, !connected.contains(peer),
