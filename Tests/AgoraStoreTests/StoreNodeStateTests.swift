@@ -1,0 +1,51 @@
+import AgoraCore
+import AgoraTestSupport
+import Testing
+@testable import AgoraStore
+
+@Suite struct StoreNodeStateTests {
+    /// A sync position is written in the transaction of the events it covers.
+    @Test func positionsCommitWithTheirEvents() throws {
+        let folder = try TemporaryDirectory()
+        let store = try openStore(folder)
+        var feed = FeedBuilder(seed: 3)
+        let events = (0..<5).map { feed.publish("acme", "p\($0)", "1.0.0") }
+        let peer: [UInt8] = [0, 36, 8, 1]
+        #expect(try store.syncPosition(of: peer) == 0)
+        _ = try store.append(Array(events.prefix(3)), verification: .chain, recording: [SyncPosition(peer: peer, localSeq: 3)!])
+        #expect(try store.syncPosition(of: peer) == 3)
+        #expect(try store.syncPositions() == [SyncPosition(peer: peer, localSeq: 3)!])
+        #expect(SyncPosition(peer: [], localSeq: 1) == nil)
+        #expect(SyncPosition(peer: [UInt8](repeating: 1, count: Store.maxPeerKeyLength + 1), localSeq: 1) == nil)
+    }
+
+    @Test func knownPeersRoundTripAndBadEntriesAreSkipped() throws {
+        let folder = try TemporaryDirectory()
+        let store = try openStore(folder)
+        let peer = KnownPeer(peer: [1, 2, 3], addresses: [[4, 5], [], [UInt8](repeating: 6, count: KnownPeer.maxAddressLength + 1), [7]])!
+        #expect(peer.addresses == [[4, 5], [7]])
+        try store.remember(peer)
+        try store.environment.write { txn in try txn.put(store.databases.meta, key: Array("peer/bad".utf8), value: [0, 9, 1]) }
+        #expect(try store.knownPeers() == [peer])
+    }
+
+    /// `changes` covers `(after, upTo]` and says how far it got when its bounds cut it short.
+    @Test func changesReportWhatTheyCover() throws {
+        let folder = try TemporaryDirectory()
+        let store = try openStore(folder)
+        var feed = FeedBuilder(seed: 4)
+        let events = (0..<20).map { feed.publish("acme", "p\($0)", "1.0.0") }
+        _ = try store.append(events, verification: .chain)
+        let all = try store.changes(after: 0, upTo: .max, maxEvents: 100, maxBytes: 1 << 20)
+        #expect(all.events == events && all.through == 20 && all.latest == 20)
+        let capped = try store.changes(after: 5, upTo: 15, maxEvents: 4, maxBytes: 1 << 20)
+        #expect(capped.events == Array(events[5..<9]) && capped.through == 9)
+        let small = try store.changes(after: 0, upTo: .max, maxEvents: 100, maxBytes: 1)
+        #expect(small.events == [events[0]] && small.through == 1, "at least one event, whatever the byte bound")
+        let beyond = try store.changes(after: 30, upTo: .max, maxEvents: 100, maxBytes: 1 << 20)
+        #expect(beyond.events.isEmpty && beyond.through == 30 && beyond.latest == 20)
+        let heads = try store.headEvents(after: nil, maxCount: 10, maxBytes: 1 << 20)
+        #expect(heads.events == [events[19]] && !heads.more)
+        #expect(try store.headEvents(after: feed.key, maxCount: 10, maxBytes: 1 << 20).events.isEmpty)
+    }
+}
