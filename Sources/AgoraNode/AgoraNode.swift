@@ -143,16 +143,17 @@ public final class AgoraNode: Service {
         }
     }
 
+    /// Pings each connected peer when it has no measurement or one older than 10 s.
     private func measureRoundTrips() async {
         while !Task.isCancelled {
             let connected = await host.connectedPeers
-            await rtts.keep(Set(connected))
-            for peer in connected {
+            let due = await rtts.due(among: connected, olderThan: .seconds(10))
+            for peer in due {
                 if let rtt = try? await host.ping(peer, timeout: .seconds(5)).first {
                     await rtts.set(peer, rtt)
                 }
             }
-            try? await Task.sleep(for: .seconds(10))
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 
@@ -192,15 +193,20 @@ public final class AgoraNode: Service {
     }
 }
 
-/// The latest ping round trip of each peer.
+/// The latest ping round trip of each connected peer.
 actor PeerRTTs {
-    private(set) var values: [PeerID: Duration] = [:]
+    private var measured: [PeerID: (rtt: Duration, at: ContinuousClock.Instant)] = [:]
+
+    var values: [PeerID: Duration] { measured.mapValues(\.rtt) }
 
     func set(_ peer: PeerID, _ rtt: Duration) {
-        values[peer] = rtt
+        measured[peer] = (rtt, .now)
     }
 
-    func keep(_ peers: Set<PeerID>) {
-        values = values.filter { peers.contains($0.key) }
+    /// The peers of `connected` to measure now; forgets peers no longer connected.
+    func due(among connected: [PeerID], olderThan age: Duration) -> [PeerID] {
+        let keep = Set(connected)
+        measured = measured.filter { keep.contains($0.key) }
+        return connected.filter { peer in measured[peer].map { $0.at + age < .now } ?? true }
     }
 }

@@ -78,8 +78,13 @@ import Testing
             return status?["daemon"] as? Bool == true
                 && sync.contains { $0["peer"] as? String == peerA && $0["lag"] as? Int == 0 && $0["connected"] as? Bool == true }
         }
-        let peers = try b.json("peers") as? [[String: Any]] ?? []
-        #expect(peers.contains { $0["peer_id"] as? String == peerA && ($0["protocols"] as? [String] ?? []).contains("/agora/sync/1.0.0") })
+        try await Self.waitUntil("B's peers show A, what it serves and its round-trip time") {
+            let peers = try b.json("peers") as? [[String: Any]] ?? []
+            return peers.contains {
+                $0["peer_id"] as? String == peerA && ($0["protocols"] as? [String] ?? []).contains("/agora/sync/1.0.0")
+                    && $0["rtt_ms"] is Double
+            }
+        }
 
         try await daemonB.stop(SIGTERM)
         #expect(daemonB.process.terminationReason == .exit && daemonB.process.terminationStatus == 0)
