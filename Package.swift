@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "AgoraTestSupport", targets: ["AgoraTestSupport"]),
         .library(name: "AgoraWire", targets: ["AgoraWire"]),
         .library(name: "AgoraRegistry", targets: ["AgoraRegistry"]),
+        .library(name: "AgoraGossip", targets: ["AgoraGossip"]),
+        .library(name: "AgoraBlob", targets: ["AgoraBlob"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
@@ -48,6 +50,23 @@ let package = Package(
             ]
         ),
         .target(name: "AgoraMigrations", dependencies: ["AgoraStore"], path: "migrations"),
+        // Gossipsub (/meshsub/1.1.0) and archive transfer (/agora/blob/1.0.0): pure machines + thin shells.
+        .target(
+            name: "AgoraGossip",
+            dependencies: [
+                "AgoraCore", "AgoraWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "AgoraBlob",
+            dependencies: [
+                "AgoraCore", "AgoraStore", "AgoraWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "AgoraRegistry",
             dependencies: ["AgoraCore", "AgoraStore", "AgoraViews", "AgoraMigrations"]
@@ -79,6 +98,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraViews", "AgoraCore"]),
+        .testTarget(name: "AgoraGossipTests", dependencies: ["AgoraGossip", "AgoraWire", "AgoraCore", "AgoraTestSupport"]),
+        .testTarget(
+            name: "AgoraBlobTests",
+            dependencies: ["AgoraBlob", "AgoraStore", "AgoraWire", "AgoraCore", "AgoraMigrations", "AgoraTestSupport"]
+        ),
         // Runs the built `agora` executable as a subprocess (exit codes, messages, signals).
         .testTarget(name: "AgoraCLITests", dependencies: ["AgoraStore", "AgoraViews", "AgoraCore", "AgoraMigrations", "AgoraWire"]),
     ],
