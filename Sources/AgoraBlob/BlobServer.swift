@@ -17,9 +17,10 @@ public actor BlobServer {
         self.chunkSize = chunkSize
     }
 
+    /// The host's handler keeps the server alive for as long as it is registered.
     public func register(on host: P2PHost) async throws {
-        try await host.handle(BlobProtocol.id) { [weak self] stream in
-            try await self?.serve(stream)
+        try await host.handle(BlobProtocol.id) { stream in
+            try await self.serve(stream)
         }
     }
 
