@@ -60,7 +60,9 @@ let package = Package(
                 "AgoraCore", "AgoraWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Proto"]
         ),
         .target(
             name: "AgoraBlob",
@@ -68,7 +70,9 @@ let package = Package(
                 "AgoraCore", "AgoraStore", "AgoraWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Proto"]
         ),
         .target(
             name: "AgoraRegistry",

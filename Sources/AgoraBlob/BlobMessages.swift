@@ -1,5 +1,6 @@
 import AgoraStore
 import AgoraWire
+import Foundation
 
 /// `/agora/blob/1.0.0`: on one stream the client sends requests (a blob's manifest, or one
 /// chunk of it by index) and the server answers each in order; every message is a
@@ -12,6 +13,7 @@ public enum BlobProtocol {
     public static let chunkSizes = (64 << 10)...(1 << 20)
     public static let maxBlobSize = 512 << 20
     public static let maxFrameLength = (1 << 20) + 1024
+    public static let maxRequestLength = 1024
 }
 
 public struct BlobRequest: Sendable, Equatable {
@@ -31,36 +33,27 @@ public struct BlobRequest: Sendable, Equatable {
     }
 
     public func encoded() -> [UInt8] {
-        var writer = ProtobufWriter()
-        writer.writeBytes(field: 1, digest.bytes)
-        writer.writeVarint(field: 2, kind.rawValue)
-        writer.writeVarint(field: 3, UInt64(index))
-        return writer.bytes
+        var wire = Agora_Blob_BlobRequest()
+        wire.digest = Data(digest.bytes)
+        wire.kind = kind == .manifest ? .manifest : .chunk
+        wire.index = UInt64(index)
+        return (try? BoundedProtobuf.encode(wire)) ?? []
     }
 
     public init(decoding bytes: [UInt8]) throws(BlobError) {
-        var digest: BlobDigest?
-        var kind = Kind.manifest
-        var index = 0
+        let wire: Agora_Blob_BlobRequest
         do {
-            var reader = try ProtobufReader(bytes, limits: .init(maxMessageLength: 1024, maxFieldLength: 64))
-            while let field = try reader.next() {
-                switch field.number {
-                case 1: digest = BlobDigest(bytes: try field.bytes())
-                case 2:
-                    guard let value = Kind(rawValue: try field.uint64()) else { throw BlobError.malformed("unknown request kind") }
-                    kind = value
-                case 3: index = try field.int()
-                default: continue
-                }
-            }
-        } catch let error as BlobError {
-            throw error
+            wire = try BoundedProtobuf.decode(Agora_Blob_BlobRequest.self, from: bytes, maxLength: BlobProtocol.maxRequestLength)
         } catch {
             throw .malformed("request: \(error)")
         }
-        guard let digest else { throw .malformed("request without a digest") }
-        self.init(digest: digest, kind: kind, index: index)
+        guard let digest = BlobDigest(bytes: [UInt8](wire.digest)) else { throw .malformed("request without a digest") }
+        guard let index = Int(exactly: wire.index) else { throw .malformed("chunk index out of range") }
+        switch wire.kind {
+        case .manifest: self.init(digest: digest, kind: .manifest, index: index)
+        case .chunk: self.init(digest: digest, kind: .chunk, index: index)
+        case .UNRECOGNIZED: throw .malformed("unknown request kind")
+        }
     }
 }
 
@@ -98,57 +91,44 @@ public enum BlobResponse: Sendable, Equatable {
     case badRequest
 
     public func encoded() -> [UInt8] {
-        var writer = ProtobufWriter()
+        var wire = Agora_Blob_BlobResponse()
         switch self {
         case .manifest(let manifest):
-            writer.writeVarint(field: 1, 0)
-            writer.writeVarint(field: 2, UInt64(manifest.size))
-            writer.writeVarint(field: 3, UInt64(manifest.chunkSize))
-            writer.writeBytes(field: 4, manifest.chunkHashes.flatMap { $0 })
-        case .chunk(let data):
-            writer.writeVarint(field: 1, 0)
-            writer.writeBytes(field: 5, data)
+            wire.size = UInt64(manifest.size)
+            wire.chunkSize = UInt64(manifest.chunkSize)
+            wire.chunkHashes = Data(manifest.chunkHashes.joined())
+        case .chunk(let bytes):
+            wire.data = Data(bytes)
         case .notFound:
-            writer.writeVarint(field: 1, 1)
+            wire.status = .notFound
         case .badRequest:
-            writer.writeVarint(field: 1, 2)
+            wire.status = .badRequest
         }
-        return writer.bytes
+        return (try? BoundedProtobuf.encode(wire)) ?? []
     }
 
     public init(decoding bytes: [UInt8], expecting kind: BlobRequest.Kind) throws(BlobError) {
-        var status: UInt64 = 0
-        var size = 0
-        var chunkSize = 0
-        var hashes: [UInt8] = []
-        var data: [UInt8]?
+        let wire: Agora_Blob_BlobResponse
         do {
-            let limits = ProtobufReader.Limits(maxMessageLength: BlobProtocol.maxFrameLength, maxFieldLength: BlobProtocol.maxFrameLength)
-            var reader = try ProtobufReader(bytes, limits: limits)
-            while let field = try reader.next() {
-                switch field.number {
-                case 1: status = try field.uint64()
-                case 2: size = try field.int()
-                case 3: chunkSize = try field.int()
-                case 4: hashes = try field.bytes()
-                case 5: data = try field.bytes()
-                default: continue
-                }
-            }
+            wire = try BoundedProtobuf.decode(Agora_Blob_BlobResponse.self, from: bytes, maxLength: BlobProtocol.maxFrameLength)
         } catch {
             throw .malformed("response: \(error)")
         }
-        switch (status, kind) {
-        case (1, _): self = .notFound
-        case (2, _): self = .badRequest
-        case (0, .chunk):
-            guard let data else { throw .malformed("chunk response without data") }
-            self = .chunk(data)
-        case (0, .manifest):
+        switch (wire.status, kind) {
+        case (.notFound, _): self = .notFound
+        case (.badRequest, _): self = .badRequest
+        case (.ok, .chunk):
+            guard wire.hasData else { throw .malformed("chunk response without data") }
+            self = .chunk([UInt8](wire.data))
+        case (.ok, .manifest):
+            let hashes = [UInt8](wire.chunkHashes)
             guard hashes.count % 32 == 0 else { throw .malformed("chunk hashes not a multiple of 32 bytes") }
+            guard let size = Int(exactly: wire.size), let chunkSize = Int(exactly: wire.chunkSize) else {
+                throw .malformed("manifest sizes out of range")
+            }
             let split = stride(from: 0, to: hashes.count, by: 32).map { Array(hashes[$0..<($0 + 32)]) }
             self = .manifest(try BlobManifest(size: size, chunkSize: chunkSize, chunkHashes: split))
-        default:
+        case (.UNRECOGNIZED(let status), _):
             throw .malformed("unknown status \(status)")
         }
     }

@@ -26,7 +26,7 @@ public actor BlobServer {
 
     /// Answers requests until the client closes its side.
     public nonisolated func serve(_ stream: P2PStream) async throws {
-        while let frame = try await stream.readLengthPrefixed(maxLength: 1024) {
+        while let frame = try await stream.readLengthPrefixed(maxLength: BlobProtocol.maxRequestLength) {
             let response: BlobResponse
             do {
                 response = try await answer(BlobRequest(decoding: frame))

@@ -1,4 +1,5 @@
 import AgoraWire
+import Foundation
 
 /// Bounds on one decoded RPC, beyond the frame length the shell checks first, so the
 /// router's work per frame is bounded by counts as well as by bytes.
@@ -27,247 +28,139 @@ public struct GossipRPCLimits: Sendable, Equatable {
 }
 
 public enum GossipRPCError: Error, Equatable, Sendable, CustomStringConvertible {
-    case protobuf(ProtobufError)
+    case malformed(String)
     case tooMany(String, limit: Int)
     case tooLong(String, length: Int, limit: Int)
     case missingTopic
 
     public var description: String {
         switch self {
-        case .protobuf(let error): return "gossip rpc: \(error)"
+        case .malformed(let why): return "gossip rpc: \(why)"
         case .tooMany(let what, let limit): return "gossip rpc: more than \(limit) \(what)"
         case .tooLong(let what, let length, let limit): return "gossip rpc: \(what) of \(length) bytes exceeds \(limit)"
-        case .missingTopic: return "gossip rpc: message without a topic"
+        case .missingTopic: return "gossip rpc: message without exactly one topic"
         }
     }
 }
 
-/// libp2p's pubsub `rpc.proto` (RPC, SubOpts, Message, ControlMessage, ControlIHave,
-/// ControlIWant, ControlGraft, ControlPrune). Field numbers follow the spec; unknown fields
-/// (py-libp2p adds some, and v1.2's IDONTWANT) are skipped.
+/// libp2p's pubsub `rpc.proto` (Proto/rpc.proto, generated with swift-protobuf) to and from
+/// the router's value types. Decoding checks the frame length first, then every count and
+/// length the router relies on; unknown fields (py-libp2p adds some, v1.2 adds IDONTWANT)
+/// are dropped, and peer-exchange records in PRUNE are ignored.
 public enum GossipRPCCodec {
     public static func encode(_ rpc: GossipRPC) -> [UInt8] {
-        var writer = ProtobufWriter()
-        for subscription in rpc.subscriptions {
-            writer.writeMessage(field: 1) { sub in
-                sub.writeBool(field: 1, subscription.subscribe)
-                sub.writeString(field: 2, subscription.topic)
-            }
+        var wire = Pubsub_Pb_RPC()
+        wire.subscriptions = rpc.subscriptions.map { subscription in
+            var sub = Pubsub_Pb_RPC.SubOpts()
+            sub.subscribe = subscription.subscribe
+            sub.topicid = subscription.topic
+            return sub
         }
-        for message in rpc.messages {
-            writer.writeBytes(field: 2, encode(message))
-        }
+        wire.publish = rpc.messages.map { wireMessage($0, signed: true) }
         if !rpc.control.isEmpty {
-            writer.writeMessage(field: 3) { control in encode(rpc.control, into: &control) }
+            var control = Pubsub_Pb_ControlMessage()
+            control.ihave = rpc.control.ihave.map { entry in
+                var ihave = Pubsub_Pb_ControlIHave()
+                ihave.topicID = entry.topic
+                ihave.messageIds = entry.messageIDs.map { Data($0.bytes) }
+                return ihave
+            }
+            if !rpc.control.iwant.isEmpty {
+                var iwant = Pubsub_Pb_ControlIWant()
+                iwant.messageIds = rpc.control.iwant.map { Data($0.bytes) }
+                control.iwant = [iwant]
+            }
+            control.graft = rpc.control.graft.map { topic in
+                var graft = Pubsub_Pb_ControlGraft()
+                graft.topicID = topic
+                return graft
+            }
+            control.prune = rpc.control.prune.map { entry in
+                var prune = Pubsub_Pb_ControlPrune()
+                prune.topicID = entry.topic
+                if let backoff = entry.backoff { prune.backoff = backoff }
+                return prune
+            }
+            wire.control = control
         }
-        return writer.bytes
+        return (try? BoundedProtobuf.encode(wire)) ?? []
     }
 
-    /// The message's fields 1–6; without signature and key it is exactly what the
-    /// author signs (fields in ascending order, as every libp2p implementation writes them).
+    /// The message's fields 1–6; without signature and key it is exactly what the author
+    /// signs (swift-protobuf writes fields in ascending order, as every libp2p implementation does).
     public static func encode(_ message: GossipMessage, signed: Bool = true) -> [UInt8] {
-        var writer = ProtobufWriter()
-        if !message.from.isEmpty { writer.writeBytes(field: 1, message.from) }
-        writer.writeBytes(field: 2, message.data)
-        if !message.seqno.isEmpty { writer.writeBytes(field: 3, message.seqno) }
-        writer.writeString(field: 4, message.topic)
-        if signed {
-            if !message.signature.isEmpty { writer.writeBytes(field: 5, message.signature) }
-            if !message.key.isEmpty { writer.writeBytes(field: 6, message.key) }
-        }
-        return writer.bytes
+        (try? BoundedProtobuf.encode(wireMessage(message, signed: signed))) ?? []
     }
 
-    private static func encode(_ control: GossipControl, into writer: inout ProtobufWriter) {
-        for ihave in control.ihave {
-            writer.writeMessage(field: 1) { entry in
-                entry.writeString(field: 1, ihave.topic)
-                for id in ihave.messageIDs { entry.writeBytes(field: 2, id.bytes) }
-            }
+    private static func wireMessage(_ message: GossipMessage, signed: Bool) -> Pubsub_Pb_Message {
+        var wire = Pubsub_Pb_Message()
+        if !message.from.isEmpty { wire.from = Data(message.from) }
+        wire.data = Data(message.data)
+        if !message.seqno.isEmpty { wire.seqno = Data(message.seqno) }
+        wire.topicIds = [message.topic]
+        if signed {
+            if !message.signature.isEmpty { wire.signature = Data(message.signature) }
+            if !message.key.isEmpty { wire.key = Data(message.key) }
         }
-        if !control.iwant.isEmpty {
-            writer.writeMessage(field: 2) { entry in
-                for id in control.iwant { entry.writeBytes(field: 1, id.bytes) }
-            }
-        }
-        for topic in control.graft {
-            writer.writeMessage(field: 3) { entry in entry.writeString(field: 1, topic) }
-        }
-        for prune in control.prune {
-            writer.writeMessage(field: 4) { entry in
-                entry.writeString(field: 1, prune.topic)
-                if let backoff = prune.backoff { entry.writeVarint(field: 3, backoff) }
-            }
-        }
+        return wire
     }
 
     public static func decode(_ bytes: [UInt8], limits: GossipRPCLimits = GossipRPCLimits()) throws(GossipRPCError) -> GossipRPC {
-        guard bytes.count <= limits.maxFrameLength else {
-            throw .tooLong("rpc", length: bytes.count, limit: limits.maxFrameLength)
-        }
+        let wire: Pubsub_Pb_RPC
         do {
-            var decoder = Decoder(limits: limits)
-            return try decoder.rpc(bytes)
-        } catch let error as GossipRPCError {
-            throw error
-        } catch let error as ProtobufError {
-            throw .protobuf(error)
+            wire = try BoundedProtobuf.decode(Pubsub_Pb_RPC.self, from: bytes, maxLength: limits.maxFrameLength)
         } catch {
-            throw .protobuf(.truncated)
+            if case .tooLong(let length, let limit) = error { throw .tooLong("rpc", length: length, limit: limit) }
+            throw .malformed("\(error)")
         }
+        var rpc = GossipRPC()
+        guard wire.subscriptions.count <= limits.maxSubscriptions else {
+            throw .tooMany("subscriptions", limit: limits.maxSubscriptions)
+        }
+        guard wire.publish.count <= limits.maxMessages else { throw .tooMany("messages", limit: limits.maxMessages) }
+        for sub in wire.subscriptions {
+            rpc.subscriptions.append(GossipSubscription(subscribe: sub.subscribe, topic: try topic(sub.topicid, limits)))
+        }
+        for message in wire.publish {
+            guard message.topicIds.count == 1 else { throw .missingTopic }
+            rpc.messages.append(GossipMessage(
+                from: [UInt8](message.from), data: [UInt8](message.data), seqno: [UInt8](message.seqno),
+                topic: try topic(message.topicIds[0], limits), signature: [UInt8](message.signature), key: [UInt8](message.key)))
+        }
+        guard wire.hasControl else { return rpc }
+        let control = wire.control
+        let entries = control.ihave.count + control.iwant.count + control.graft.count + control.prune.count
+        guard entries <= limits.maxControlEntries else { throw .tooMany("control entries", limit: limits.maxControlEntries) }
+        let ihaveIDs = control.ihave.reduce(0) { $0 + $1.messageIds.count }
+        guard ihaveIDs <= limits.maxMessageIDs else { throw .tooMany("IHAVE message ids", limit: limits.maxMessageIDs) }
+        let iwantIDs = control.iwant.reduce(0) { $0 + $1.messageIds.count }
+        guard iwantIDs <= limits.maxMessageIDs else { throw .tooMany("IWANT message ids", limit: limits.maxMessageIDs) }
+        for ihave in control.ihave {
+            var entry = GossipIHave(topic: try topic(ihave.topicID, limits), messageIDs: [])
+            for id in ihave.messageIds { entry.messageIDs.append(try messageID(id, limits)) }
+            rpc.control.ihave.append(entry)
+        }
+        for iwant in control.iwant {
+            for id in iwant.messageIds { rpc.control.iwant.append(try messageID(id, limits)) }
+        }
+        for graft in control.graft { rpc.control.graft.append(try topic(graft.topicID, limits)) }
+        for prune in control.prune {
+            rpc.control.prune.append(GossipPrune(topic: try topic(prune.topicID, limits), backoff: prune.hasBackoff ? prune.backoff : nil))
+        }
+        return rpc
     }
 
-    /// Counts what one RPC has used of its limits while it is decoded.
-    private struct Decoder {
-        let limits: GossipRPCLimits
-        var controlEntries = 0
-        var ihaveIDs = 0
-
-        init(limits: GossipRPCLimits) {
-            self.limits = limits
+    private static func topic(_ text: String, _ limits: GossipRPCLimits) throws(GossipRPCError) -> String {
+        guard text.utf8.count <= limits.maxTopicLength else {
+            throw .tooLong("topic", length: text.utf8.count, limit: limits.maxTopicLength)
         }
+        return text
+    }
 
-        var readerLimits: ProtobufReader.Limits {
-            ProtobufReader.Limits(maxMessageLength: limits.maxFrameLength, maxFieldLength: limits.maxFrameLength)
+    private static func messageID(_ data: Data, _ limits: GossipRPCLimits) throws(GossipRPCError) -> GossipMessageID {
+        guard data.count <= limits.maxMessageIDLength else {
+            throw .tooLong("message id", length: data.count, limit: limits.maxMessageIDLength)
         }
-
-        mutating func rpc(_ bytes: [UInt8]) throws -> GossipRPC {
-            var reader = try ProtobufReader(bytes, limits: readerLimits)
-            var rpc = GossipRPC()
-            while let field = try reader.next() {
-                switch field.number {
-                case 1:
-                    guard rpc.subscriptions.count < limits.maxSubscriptions else {
-                        throw GossipRPCError.tooMany("subscriptions", limit: limits.maxSubscriptions)
-                    }
-                    rpc.subscriptions.append(try subscription(field.message()))
-                case 2:
-                    guard rpc.messages.count < limits.maxMessages else {
-                        throw GossipRPCError.tooMany("messages", limit: limits.maxMessages)
-                    }
-                    rpc.messages.append(try message(field.message()))
-                case 3:
-                    try control(field.message(), into: &rpc.control)
-                default:
-                    continue
-                }
-            }
-            return rpc
-        }
-
-        func topic(_ field: ProtobufField) throws -> String {
-            let text = try field.string()
-            guard text.utf8.count <= limits.maxTopicLength else {
-                throw GossipRPCError.tooLong("topic", length: text.utf8.count, limit: limits.maxTopicLength)
-            }
-            return text
-        }
-
-        func messageID(_ field: ProtobufField) throws -> GossipMessageID {
-            let bytes = try field.bytes()
-            guard bytes.count <= limits.maxMessageIDLength else {
-                throw GossipRPCError.tooLong("message id", length: bytes.count, limit: limits.maxMessageIDLength)
-            }
-            return GossipMessageID(bytes)
-        }
-
-        func subscription(_ reader: ProtobufReader) throws -> GossipSubscription {
-            var reader = reader
-            var result = GossipSubscription(subscribe: false, topic: "")
-            while let field = try reader.next() {
-                switch field.number {
-                case 1: result.subscribe = try field.bool()
-                case 2: result.topic = try topic(field)
-                default: continue
-                }
-            }
-            return result
-        }
-
-        func message(_ reader: ProtobufReader) throws -> GossipMessage {
-            var reader = reader
-            var result = GossipMessage(from: [], data: [], seqno: [], topic: "")
-            var topics = 0
-            while let field = try reader.next() {
-                switch field.number {
-                case 1: result.from = try field.bytes()
-                case 2: result.data = try field.bytes()
-                case 3: result.seqno = try field.bytes()
-                case 4:
-                    // v1.0 allowed several topics; one is all we route on.
-                    topics += 1
-                    if topics == 1 { result.topic = try topic(field) }
-                case 5: result.signature = try field.bytes()
-                case 6: result.key = try field.bytes()
-                default: continue
-                }
-            }
-            guard topics == 1 else { throw GossipRPCError.missingTopic }
-            return result
-        }
-
-        mutating func countControl() throws {
-            controlEntries += 1
-            guard controlEntries <= limits.maxControlEntries else {
-                throw GossipRPCError.tooMany("control entries", limit: limits.maxControlEntries)
-            }
-        }
-
-        mutating func control(_ reader: ProtobufReader, into control: inout GossipControl) throws {
-            var reader = reader
-            while let field = try reader.next() {
-                switch field.number {
-                case 1:
-                    try countControl()
-                    var entry = try field.message()
-                    var ihave = GossipIHave(topic: "", messageIDs: [])
-                    while let inner = try entry.next() {
-                        switch inner.number {
-                        case 1: ihave.topic = try topic(inner)
-                        case 2:
-                            ihaveIDs += 1
-                            guard ihaveIDs <= limits.maxMessageIDs else {
-                                throw GossipRPCError.tooMany("IHAVE message ids", limit: limits.maxMessageIDs)
-                            }
-                            ihave.messageIDs.append(try messageID(inner))
-                        default: continue
-                        }
-                    }
-                    control.ihave.append(ihave)
-                case 2:
-                    try countControl()
-                    var entry = try field.message()
-                    while let inner = try entry.next() {
-                        guard inner.number == 1 else { continue }
-                        guard control.iwant.count < limits.maxMessageIDs else {
-                            throw GossipRPCError.tooMany("IWANT message ids", limit: limits.maxMessageIDs)
-                        }
-                        control.iwant.append(try messageID(inner))
-                    }
-                case 3:
-                    try countControl()
-                    var entry = try field.message()
-                    var name = ""
-                    while let inner = try entry.next() {
-                        if inner.number == 1 { name = try topic(inner) }
-                    }
-                    control.graft.append(name)
-                case 4:
-                    try countControl()
-                    var entry = try field.message()
-                    var prune = GossipPrune(topic: "", backoff: nil)
-                    while let inner = try entry.next() {
-                        switch inner.number {
-                        case 1: prune.topic = try topic(inner)
-                        case 3: prune.backoff = try inner.uint64()
-                        default: continue
-                        }
-                    }
-                    control.prune.append(prune)
-                default:
-                    continue
-                }
-            }
-        }
+        return GossipMessageID([UInt8](data))
     }
 }

@@ -35,7 +35,7 @@ final class BlobCluster: @unchecked Sendable {
         let server = BlobServer(store: stores[node])
         guard corrupt else { return try await server.register(on: hosts[node]) }
         try await hosts[node].handle(BlobProtocol.id) { stream in
-            while let frame = try await stream.readLengthPrefixed(maxLength: 1024) {
+            while let frame = try await stream.readLengthPrefixed(maxLength: BlobProtocol.maxRequestLength) {
                 var response = try await server.answer(BlobRequest(decoding: frame))
                 if case .chunk(var bytes) = response, !bytes.isEmpty {
                     bytes[bytes.count / 3] ^= 0x40
@@ -126,7 +126,7 @@ final class BlobCluster: @unchecked Sendable {
             let fakeDigest = try cluster.stores[1].putBlob(fake)
             let server = BlobServer(store: cluster.stores[1])
             try await cluster.hosts[1].handle(BlobProtocol.id) { stream in
-                while let frame = try await stream.readLengthPrefixed(maxLength: 1024) {
+                while let frame = try await stream.readLengthPrefixed(maxLength: BlobProtocol.maxRequestLength) {
                     var request = try BlobRequest(decoding: frame)
                     request.digest = fakeDigest
                     try await stream.writeLengthPrefixed(try await server.answer(request).encoded())

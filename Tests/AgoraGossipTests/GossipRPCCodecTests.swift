@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraGossip
+import AgoraTestSupport
 import AgoraWire
 import Testing
 
@@ -71,8 +72,8 @@ import Testing
 
     @Test func unknownFieldsAreSkipped() throws {
         // An RPC with py-libp2p's extra field 4 and an IDONTWANT (control field 5).
-        var writer = ProtobufWriter()
-        writer.writeMessage(field: 1) { $0.writeBool(field: 1, true); $0.writeString(field: 2, "t") }
+        var writer = RawProtobufWriter()
+        writer.writeMessage(field: 1) { $0.writeVarint(field: 1, 1); $0.writeString(field: 2, "t") }
         writer.writeBytes(field: 4, [1, 2, 3])
         writer.writeMessage(field: 3) { control in
             control.writeMessage(field: 5) { $0.writeBytes(field: 1, [9]) }
