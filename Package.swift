@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "AgoraRegistry", targets: ["AgoraRegistry"]),
         .library(name: "AgoraSync", targets: ["AgoraSync"]),
         .library(name: "AgoraNode", targets: ["AgoraNode"]),
+        .library(name: "AgoraGossip", targets: ["AgoraGossip"]),
+        .library(name: "AgoraBlob", targets: ["AgoraBlob"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
@@ -67,6 +69,27 @@ let package = Package(
             ]
         ),
         .target(name: "AgoraMigrations", dependencies: ["AgoraStore"], path: "migrations"),
+        // Gossipsub (/meshsub/1.1.0) and archive transfer (/agora/blob/1.0.0): pure machines + thin shells.
+        .target(
+            name: "AgoraGossip",
+            dependencies: [
+                "AgoraCore", "AgoraWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Proto"]
+        ),
+        .target(
+            name: "AgoraBlob",
+            dependencies: [
+                "AgoraCore", "AgoraStore", "AgoraWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Proto"]
+        ),
         .target(
             name: "AgoraRegistry",
             dependencies: ["AgoraCore", "AgoraStore", "AgoraViews", "AgoraMigrations"]
@@ -104,6 +127,11 @@ let package = Package(
             dependencies: ["AgoraNode", "AgoraSync", "AgoraStore", "AgoraCore", "AgoraWire", "AgoraViews", "AgoraMigrations", "AgoraTestSupport"]
         ),
         .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraViews", "AgoraCore"]),
+        .testTarget(name: "AgoraGossipTests", dependencies: ["AgoraGossip", "AgoraWire", "AgoraCore", "AgoraTestSupport"]),
+        .testTarget(
+            name: "AgoraBlobTests",
+            dependencies: ["AgoraBlob", "AgoraStore", "AgoraWire", "AgoraCore", "AgoraMigrations", "AgoraTestSupport"]
+        ),
         // Runs the built `agora` executable as a subprocess (exit codes, messages, signals).
         .testTarget(name: "AgoraCLITests", dependencies: ["AgoraStore", "AgoraViews", "AgoraCore", "AgoraMigrations", "AgoraWire"]),
     ],

@@ -142,7 +142,7 @@ extension Store {
         return nil
     }
 
-    private func blobHeader(_ digest: BlobDigest, _ txn: some ReadableTransaction) throws -> (size: Int, chunkSize: Int)? {
+    func blobHeader(_ digest: BlobDigest, _ txn: some ReadableTransaction) throws -> (size: Int, chunkSize: Int)? {
         try txn.withValue(databases.blobs, key: digest.bytes) { header in
             guard header.count == 13, header[0] == Self.blobFormat,
                   let size = BigEndian.uint64(header, at: 1), let chunkSize = BigEndian.uint32(header, at: 9),
@@ -152,7 +152,7 @@ extension Store {
         }
     }
 
-    private static func decodeChunk(_ stored: UnsafeRawBufferPointer, into target: UnsafeMutableRawBufferPointer, digest: BlobDigest, index: Int) throws {
+    static func decodeChunk(_ stored: UnsafeRawBufferPointer, into target: UnsafeMutableRawBufferPointer, digest: BlobDigest, index: Int) throws {
         guard let flag = stored.first else { throw StoreError.corrupt("blob \(digest) chunk \(index) is empty") }
         let payload = UnsafeRawBufferPointer(rebasing: stored[1...])
         switch flag {

@@ -1,0 +1,234 @@
+import AgoraStore
+import AgoraWire
+import Crypto
+import Foundation
+
+/// What a finished download did.
+public struct BlobDownloadReport: Sendable {
+    public let digest: BlobDigest
+    public let size: Int
+    /// Chunks fetched from each peer in this run (a resumed download fetches fewer).
+    public let chunksFetched: [PeerID: Int]
+    public let chunksResumed: Int
+    /// Peers proven to have served bad data (a chunk or a manifest the verified blob contradicts).
+    public let corruptPeers: Set<PeerID>
+}
+
+/// Fetches a blob from several peers at once over `/agora/blob/1.0.0`: manifests from every
+/// source (the majority's is tried first), then chunks in parallel, each checked against the
+/// manifest and written at its offset to `<partials>/<digest>.partial`, so an interrupted
+/// download resumes with the chunks it has. The whole is hashed against the digest before it
+/// reaches the store; only then are peers that served bad data reported, because only then is
+/// it proven which side lied.
+public actor BlobDownloader {
+    public struct Options: Sendable {
+        /// Concurrent requests per source (each on its own stream).
+        public var streamsPerPeer = 2
+        public var requestTimeout: Duration = .seconds(30)
+
+        public init() {}
+    }
+
+    public nonisolated let host: P2PHost
+    public nonisolated let store: Store
+    public nonisolated let partials: URL
+    public nonisolated let options: Options
+    private let onCorruptPeer: @Sendable (PeerID, BlobDigest) -> Void
+    private let onProgress: @Sendable (Int, Int) -> Void
+
+    public init(
+        host: P2PHost, store: Store, partials: URL, options: Options = Options(),
+        onCorruptPeer: @escaping @Sendable (PeerID, BlobDigest) -> Void = { _, _ in },
+        onProgress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    ) {
+        self.host = host
+        self.store = store
+        self.partials = partials
+        self.options = options
+        self.onCorruptPeer = onCorruptPeer
+        self.onProgress = onProgress
+    }
+
+    public func download(_ digest: BlobDigest, from sources: [PeerID]) async throws -> BlobDownloadReport {
+        if let size = try store.blobSize(digest) {
+            return BlobDownloadReport(digest: digest, size: size, chunksFetched: [:], chunksResumed: 0, corruptPeers: [])
+        }
+        var liars: Set<PeerID> = []
+        var reasons: [String] = []
+        let offers = await manifests(digest, from: sources)
+        // Manifests grouped by content, most sources first.
+        var groups: [BlobManifest: [PeerID]] = [:]
+        for (peer, manifest) in offers { groups[manifest, default: []].append(peer) }
+        let ranked = groups.sorted { $0.value.count > $1.value.count }
+        for (manifest, backers) in ranked {
+            let usable = sources.filter { !liars.contains($0) && offers[$0] != nil }
+            let outcome = try await fetch(digest, manifest: manifest, from: usable)
+            guard outcome.verified else {
+                // The blob does not hash to its digest: the manifest was false.
+                liars.formUnion(backers)
+                try? FileManager.default.removeItem(at: partialURL(digest))
+                reasons.append("manifest from \(backers.count) peer(s) contradicts the digest")
+                continue
+            }
+            // Proven: whoever offered another manifest, or a chunk that did not match, lied.
+            liars.formUnion(outcome.plan.suspects)
+            for (other, peers) in ranked where other != manifest { liars.formUnion(peers) }
+            for peer in liars { onCorruptPeer(peer, digest) }
+            return BlobDownloadReport(
+                digest: digest, size: manifest.size, chunksFetched: outcome.plan.fetched,
+                chunksResumed: outcome.resumed, corruptPeers: liars)
+        }
+        for peer in liars { onCorruptPeer(peer, digest) }
+        throw BlobError.noSources(digest, reasons.isEmpty ? "no manifest from \(sources.count) peer(s)" : reasons.joined(separator: "; "))
+    }
+
+    private func partialURL(_ digest: BlobDigest) -> URL {
+        partials.appendingPathComponent("\(digest.hex).partial")
+    }
+
+    private func manifests(_ digest: BlobDigest, from sources: [PeerID]) async -> [PeerID: BlobManifest] {
+        await withTaskGroup(of: (PeerID, BlobManifest?).self) { group in
+            for peer in sources {
+                group.addTask {
+                    guard let session = try? await BlobSession(host: self.host, peer: peer, timeout: self.options.requestTimeout) else { return (peer, nil) }
+                    defer { Task { await session.close() } }
+                    guard case .manifest(let manifest)? = try? await session.request(BlobRequest(digest: digest, kind: .manifest)) else {
+                        return (peer, nil)
+                    }
+                    return (peer, manifest)
+                }
+            }
+            var found: [PeerID: BlobManifest] = [:]
+            for await (peer, manifest) in group { found[peer] = manifest }
+            return found
+        }
+    }
+
+    private struct Outcome {
+        var plan: BlobDownloadPlan
+        var resumed: Int
+        var verified: Bool
+    }
+
+    /// Runs one attempt with one manifest: resume, fetch what is missing, verify, store.
+    private func fetch(_ digest: BlobDigest, manifest: BlobManifest, from sources: [PeerID]) async throws -> Outcome {
+        try FileManager.default.createDirectory(at: partials, withIntermediateDirectories: true)
+        let url = partialURL(digest)
+        if !FileManager.default.fileExists(atPath: url.path) {
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+        }
+        let file = try FileHandle(forUpdating: url)
+        defer { try? file.close() }
+        let have = try resumable(file, manifest: manifest)
+        let box = PlanBox(BlobDownloadPlan(manifest: manifest, have: have))
+        let total = manifest.chunkCount
+        onProgress(have.count, total)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for peer in sources {
+                for _ in 0..<options.streamsPerPeer {
+                    group.addTask { await self.worker(peer, digest: digest, plan: box, file: file, total: total) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let plan = await box.plan
+        guard plan.isComplete else {
+            throw BlobError.noSources(digest, "\(plan.remaining) of \(total) chunks unavailable")
+        }
+        try file.synchronize()
+        try file.seek(toOffset: 0)
+        let bytes = [UInt8](try file.read(upToCount: manifest.size) ?? Data())
+        guard bytes.count == manifest.size, Array(SHA256.hash(data: bytes)) == digest.bytes else {
+            return Outcome(plan: plan, resumed: have.count, verified: false)
+        }
+        try store.putBlob(bytes)
+        try? FileManager.default.removeItem(at: url)
+        return Outcome(plan: plan, resumed: have.count, verified: true)
+    }
+
+    /// Chunks of an earlier, interrupted download that already match the manifest.
+    private func resumable(_ file: FileHandle, manifest: BlobManifest) throws -> Set<Int> {
+        var have: Set<Int> = []
+        for index in 0..<manifest.chunkCount {
+            let range = manifest.range(of: index)
+            try file.seek(toOffset: UInt64(range.lowerBound))
+            guard let bytes = try file.read(upToCount: range.count), bytes.count == range.count else { break }
+            if Array(SHA256.hash(data: bytes)) == manifest.chunkHashes[index] { have.insert(index) }
+        }
+        return have
+    }
+
+    /// One stream to `peer`, fetching chunks until the plan has none left for it.
+    private nonisolated func worker(_ peer: PeerID, digest: BlobDigest, plan: PlanBox, file: FileHandle, total: Int) async {
+        guard let session = try? await BlobSession(host: host, peer: peer, timeout: options.requestTimeout) else {
+            await plan.failedToConnect(peer)
+            return
+        }
+        defer { Task { await session.close() } }
+        while let index = await plan.next(for: peer) {
+            let response = try? await session.request(BlobRequest(digest: digest, kind: .chunk, index: index))
+            guard case .chunk(let bytes)? = response else {
+                await plan.failed(index, from: peer)
+                continue
+            }
+            guard await plan.received(index, bytes, from: peer) else { return }
+            let offset = plan.manifest.range(of: index).lowerBound
+            await plan.write(bytes, at: offset, to: file)
+            let remaining = await plan.plan.remaining
+            onProgress(total - remaining, total)
+        }
+    }
+}
+
+/// The plan shared by the workers of one download, plus its file writes (one at a time).
+private actor PlanBox {
+    var plan: BlobDownloadPlan
+    nonisolated let manifest: BlobManifest
+
+    init(_ plan: BlobDownloadPlan) {
+        self.plan = plan
+        self.manifest = plan.manifest
+    }
+
+    func next(for peer: PeerID) -> Int? { plan.next(for: peer) }
+    func received(_ index: Int, _ bytes: [UInt8], from peer: PeerID) -> Bool { plan.received(index, bytes, from: peer) }
+    func failed(_ index: Int, from peer: PeerID) { plan.failed(index, from: peer) }
+
+    func failedToConnect(_ peer: PeerID) {
+        for _ in 0..<plan.maxFailures { plan.failed(-1, from: peer) }
+    }
+
+    func write(_ bytes: [UInt8], at offset: Int, to file: FileHandle) {
+        do {
+            try file.seek(toOffset: UInt64(offset))
+            try file.write(contentsOf: bytes)
+        } catch {
+            // The final hash check catches a chunk that did not reach the file.
+        }
+    }
+}
+
+/// A client stream to one peer: one request, one answer, each bounded in time and size.
+struct BlobSession: Sendable {
+    let stream: P2PStream
+    let timeout: Duration
+
+    init(host: P2PHost, peer: PeerID, timeout: Duration) async throws {
+        stream = try await host.newStream(to: peer, protocols: [BlobProtocol.id])
+        self.timeout = timeout
+    }
+
+    func request(_ request: BlobRequest) async throws -> BlobResponse {
+        try await stream.writeLengthPrefixed(request.encoded())
+        let stream = self.stream
+        let frame = try await withWireTimeout(timeout, operation: "blob request", onTimeout: { stream.stream.reset() }) {
+            try await stream.readLengthPrefixed(maxLength: BlobProtocol.maxFrameLength)
+        }
+        guard let frame else { throw BlobError.malformed("stream ended before the answer") }
+        return try BlobResponse(decoding: frame, expecting: request.kind)
+    }
+
+    func close() async {
+        try? await stream.closeWrite()
+    }
+}
