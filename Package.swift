@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "AgoraTestSupport", targets: ["AgoraTestSupport"]),
         .library(name: "AgoraWire", targets: ["AgoraWire"]),
         .library(name: "AgoraRegistry", targets: ["AgoraRegistry"]),
+        .library(name: "AgoraDHT", targets: ["AgoraDHT"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
@@ -36,7 +37,7 @@ let package = Package(
         ),
         .target(name: "AgoraViews", dependencies: ["AgoraCore", "AgoraStore"]),
         /// Test and benchmark helpers (seeded feeds, the PyPI sample reader); never linked into `agora`.
-        .target(name: "AgoraTestSupport", dependencies: ["AgoraCore", "AgoraStore", "AgoraViews"]),
+        .target(name: "AgoraTestSupport", dependencies: ["AgoraCore", "AgoraStore", "AgoraViews", "AgoraDHT"]),
         .target(
             name: "AgoraWire",
             dependencies: [
@@ -44,6 +45,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        /// Kademlia (`/ipfs/kad/1.0.0`): pure machines (routing table, lookup, records) and the host shell.
+        .target(
+            name: "AgoraDHT",
+            dependencies: [
+                "AgoraCore", "AgoraWire", "AgoraStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -55,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "agora",
             dependencies: [
-                "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire",
+                "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire", "AgoraDHT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -77,6 +87,10 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "AgoraDHTTests",
+            dependencies: ["AgoraDHT", "AgoraWire", "AgoraStore", "AgoraCore", "AgoraTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraViews", "AgoraCore"]),
         // Runs the built `agora` executable as a subprocess (exit codes, messages, signals).

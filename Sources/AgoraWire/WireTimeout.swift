@@ -9,7 +9,7 @@ public struct WireTimeoutError: Error, Equatable, Sendable, CustomStringConverti
 /// Runs `body` and gives up after `limit`. The body is cancelled on timeout, so it must
 /// react to cancellation or be unblocked by `onTimeout` (for instance by resetting the
 /// stream it is reading), otherwise the caller would still wait for it.
-func withWireTimeout<T: Sendable>(
+public func withWireTimeout<T: Sendable>(
     _ limit: Duration,
     operation: String,
     onTimeout: @escaping @Sendable () -> Void = {},
