@@ -128,6 +128,17 @@ public actor DHTNode {
         }
     }
 
+    /// Sends a request that gets no answer (ADD_PROVIDER); true when it was written.
+    private func deliver(_ message: KadMessage, to peer: PeerID) async -> Bool {
+        do {
+            _ = try await request(message, to: peer, expectReply: false)
+            return true
+        } catch {
+            logger.debug("kad: \(message.type) to \(peer) failed: \(error)")
+            return false
+        }
+    }
+
     private func openStream(to peer: PeerID) async throws -> P2PStream {
         let timeout = configuration.requestTimeout
         let known = addresses.addresses(of: peer)
@@ -271,7 +282,7 @@ public actor DHTNode {
         var stored = 0
         await withTaskGroup(of: Bool.self) { group in
             for peer in closest {
-                group.addTask { (try? await self.request(message, to: peer, expectReply: false)) != nil }
+                group.addTask { await self.deliver(message, to: peer) }
             }
             for await ok in group where ok { stored += 1 }
         }

@@ -10,7 +10,7 @@ struct Agora: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, PublishCommand.self, SearchCommand.self, InfoCommand.self, InstallCommand.self,
             YankCommand.self, LogCommand.self, VerifyCommand.self, CompactCommand.self, KeysCommand.self, TrustCommand.self,
-            ServeCommand.self, IDCommand.self, PingCommand.self, IdentifyCommand.self,
+            ServeCommand.self, IDCommand.self, PingCommand.self, IdentifyCommand.self, DHTCommand.self,
         ]
     )
 }
