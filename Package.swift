@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "AgoraNode", targets: ["AgoraNode"]),
         .library(name: "AgoraGossip", targets: ["AgoraGossip"]),
         .library(name: "AgoraBlob", targets: ["AgoraBlob"]),
+        .library(name: "AgoraDHT", targets: ["AgoraDHT"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
@@ -42,7 +43,7 @@ let package = Package(
         ),
         .target(name: "AgoraViews", dependencies: ["AgoraCore", "AgoraStore"]),
         /// Test and benchmark helpers (seeded feeds, the PyPI sample reader); never linked into `agora`.
-        .target(name: "AgoraTestSupport", dependencies: ["AgoraCore", "AgoraStore", "AgoraViews"]),
+        .target(name: "AgoraTestSupport", dependencies: ["AgoraCore", "AgoraStore", "AgoraViews", "AgoraDHT"]),
         .target(
             name: "AgoraWire",
             dependencies: [
@@ -66,6 +67,15 @@ let package = Package(
                 "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        /// Kademlia (`/ipfs/kad/1.0.0`): pure machines (routing table, lookup, records) and the host shell.
+        .target(
+            name: "AgoraDHT",
+            dependencies: [
+                "AgoraCore", "AgoraWire", "AgoraStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "AgoraMigrations", dependencies: ["AgoraStore"], path: "migrations"),
@@ -98,6 +108,7 @@ let package = Package(
             name: "agora",
             dependencies: [
                 "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire", "AgoraNode", "AgoraMigrations",
+                "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire", "AgoraDHT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -125,6 +136,9 @@ let package = Package(
         .testTarget(
             name: "AgoraNodeTests",
             dependencies: ["AgoraNode", "AgoraSync", "AgoraStore", "AgoraCore", "AgoraWire", "AgoraViews", "AgoraMigrations", "AgoraTestSupport"]
+        .testTarget(
+            name: "AgoraDHTTests",
+            dependencies: ["AgoraDHT", "AgoraWire", "AgoraStore", "AgoraCore", "AgoraTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraViews", "AgoraCore"]),
         .testTarget(name: "AgoraGossipTests", dependencies: ["AgoraGossip", "AgoraWire", "AgoraCore", "AgoraTestSupport"]),

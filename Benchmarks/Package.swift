@@ -122,6 +122,15 @@ let package = Package(
             ],
             path: "Tools/AgoraLoad"
         ),
+        /// `tools/dht-bench.sh`: the DHT simulator at 100 – 10,000 nodes (latency, hops, churn, speed).
+        .executableTarget(
+            name: "DHTSim",
+            dependencies: [
+                .product(name: "AgoraDHT", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
+            ],
+            path: "Tools/DHTSim"
+        ),
         .target(
             name: "BenchmarkSupport",
             dependencies: [

@@ -1,0 +1,132 @@
+import AgoraDHT
+import AgoraTestSupport
+import Foundation
+
+/// Runs the DHT simulator at a given size and prints what it measured as one JSON object per
+/// scenario (lookup latency and hops, provider success under churn, the simulator's own speed
+/// and memory); `--cdf DIR` also writes the lookup latencies for `tools/dht-plot.py`.
+///
+///     DHTSim --nodes 1000 --latency fixed|regions [--lookups 1000] [--keys 200]
+///            [--churn 0.1,0.3] [--seed 1] [--cdf DIR]
+@main
+struct DHTSim {
+    struct Options {
+        var nodes = 1000
+        var latency = LatencyModel.fixed(oneWayMilliseconds: 20)
+        var latencyName = "fixed20"
+        var lookups = 1000
+        var keys = 200
+        var churn: [Double] = [0.1, 0.3]
+        var seed: UInt64 = 1
+        var cdf: String?
+    }
+
+    static func parse() -> Options {
+        var options = Options()
+        var arguments = CommandLine.arguments.dropFirst().makeIterator()
+        while let flag = arguments.next() {
+            guard let value = arguments.next() else { fail("\(flag) needs a value") }
+            switch flag {
+            case "--nodes": options.nodes = Int(value) ?? fail("--nodes \(value)")
+            case "--latency":
+                switch value {
+                case "fixed": (options.latency, options.latencyName) = (.fixed(oneWayMilliseconds: 20), "fixed20")
+                case "regions": (options.latency, options.latencyName) = (.regions, "regions")
+                default: fail("--latency fixed|regions")
+                }
+            case "--lookups": options.lookups = Int(value) ?? fail("--lookups \(value)")
+            case "--keys": options.keys = Int(value) ?? fail("--keys \(value)")
+            case "--churn": options.churn = value.split(separator: ",").map { Double($0) ?? fail("--churn \(value)") }
+            case "--seed": options.seed = UInt64(value) ?? fail("--seed \(value)")
+            case "--cdf": options.cdf = value
+            default: fail("unknown option \(flag)")
+            }
+        }
+        return options
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("DHTSim: \(message)\n".utf8))
+        exit(64)
+    }
+
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+    }
+
+    static func rounded(_ value: Double) -> Double { (value * 10).rounded() / 10 }
+
+    static func summary(_ values: [Double]) -> [String: Double] {
+        let sorted = values.sorted()
+        return ["p50": rounded(percentile(sorted, 0.5)), "p99": rounded(percentile(sorted, 0.99)), "max": rounded(sorted.last ?? .nan)]
+    }
+
+    static func emit(_ object: [String: Any]) {
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    static func main() {
+        let options = parse()
+        let before = residentBytes()
+        let clock = ContinuousClock()
+        var simulation = DHTSimulation(.init(nodeCount: options.nodes, seed: options.seed, latency: options.latency))
+        let bootStart = clock.now
+        simulation.bootstrap()
+        let bootWall = clock.now - bootStart
+        let memoryPerNode = Double(residentBytes() - before) / Double(options.nodes)
+        let bootMessages = simulation.messagesDelivered
+        let joins = simulation.joinLatencies.map { Double($0) / 1000 }
+
+        let lookupStart = clock.now
+        let messagesBefore = simulation.messagesDelivered
+        let records = simulation.measureLookups(count: options.lookups)
+        let lookupWall = clock.now - lookupStart
+        let latencies = records.map(\.latencyMilliseconds)
+        var exact = 0.0
+        for record in records {
+            let truth = Set(simulation.trueClosest(to: record.target, count: 20))
+            exact += Double(truth.intersection(record.results).count) / 20
+        }
+        let seconds = { (duration: Duration) in Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
+        emit([
+            "scenario": "lookup", "nodes": options.nodes, "latency": options.latencyName, "seed": options.seed,
+            "lookups": records.count, "latency_ms": summary(latencies), "hops": summary(records.map { Double($0.hops) }),
+            "requests_mean": rounded(Double(records.map(\.requests).reduce(0, +)) / Double(max(1, records.count))),
+            "overlap_with_true_k_closest": rounded(exact / Double(max(1, records.count)) * 1000) / 1000,
+            "join_ms": summary(joins),
+            "bootstrap_messages": bootMessages, "bootstrap_wall_s": rounded(seconds(bootWall)),
+            "sim_messages_per_s": Int(Double(bootMessages) / max(seconds(bootWall), 1e-9)),
+            "lookup_messages_per_s": Int(Double(simulation.messagesDelivered - messagesBefore) / max(seconds(lookupWall), 1e-9)),
+            "memory_per_node_bytes": Int(memoryPerNode),
+        ])
+        if let folder = options.cdf {
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let name = "\(folder)/lookup-\(options.nodes)-\(options.latencyName).txt"
+            try? latencies.sorted().map { String($0) }.joined(separator: "\n").write(toFile: name, atomically: true, encoding: .utf8)
+        }
+
+        // Providers: announce, churn (providers stay), then look each key up once.
+        var random = SeededGenerator(seed: options.seed ^ 0xD47)
+        for churn in options.churn {
+            var trial = simulation
+            let keys = (0..<options.keys).map { _ in DHTKey.random(using: &random) }
+            let providers = trial.announce(keys)
+            trial.churn(fraction: churn, keep: Set(providers))
+            let found = trial.findProviders(keys)
+            let successes = zip(found, providers).filter { $0.providers.contains($1) }.count
+            emit([
+                "scenario": "providers", "nodes": options.nodes, "latency": options.latencyName, "churn": churn,
+                "keys": keys.count, "success": rounded(Double(successes) / Double(keys.count) * 1000) / 10,
+                "latency_ms": summary(found.map(\.latencyMilliseconds)), "hops": summary(found.map { Double($0.hops) }),
+            ])
+        }
+    }
+}
