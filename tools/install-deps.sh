@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs the system libraries Agora links (LMDB, zstd) when they are missing.
+# Installs the system libraries Agora links (LMDB, zstd, zlib) and the zip tool the tests
+# (and SwiftPM's archiver) run, when they are missing.
 set -euo pipefail
 need=()
 pkg-config --exists lmdb 2>/dev/null || need+=(liblmdb-dev)
 pkg-config --exists libzstd 2>/dev/null || need+=(libzstd-dev)
+pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev)
+command -v zip >/dev/null 2>&1 || need+=(zip)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if [ ${#need[@]} -gt 0 ]; then
   echo "agora: installing ${need[*]}" >&2
