@@ -22,6 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most inbound connections and handshakes from one IPv4 address or IPv6 /56.")
     var maxConnectionsPerAddress: Int = ConnectionLimits().maxConnectionsPerAddress
 
+    @OptionGroup var http: HTTPOptions
+
     func validate() throws {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard maxConnectionsPerAddress >= 1 else { throw ValidationError("--max-connections-per-address must be at least 1") }
@@ -55,10 +57,12 @@ struct ServeCommand: AsyncParsableCommand {
                 say("\(address.withPeerID(host.peerID))")
             }
             fflush(nil)
-            var received = signals.names.makeAsyncIterator()
-            let signal = await received.next() ?? "end of signals"
-            signals.sources.forEach { $0.cancel() }
-            logger.notice("received \(signal), shutting down")
+            try await http.withServer(logger: logger) {
+                var received = signals.names.makeAsyncIterator()
+                let signal = await received.next() ?? "end of signals"
+                signals.sources.forEach { $0.cancel() }
+                logger.notice("received \(signal), shutting down")
+            }
         }
     }
 }
