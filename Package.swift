@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "AgoraGossip", targets: ["AgoraGossip"]),
         .library(name: "AgoraBlob", targets: ["AgoraBlob"]),
         .library(name: "AgoraDHT", targets: ["AgoraDHT"]),
+        .library(name: "AgoraHTTP", targets: ["AgoraHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
@@ -24,14 +25,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "AgoraCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "AgoraStore",
@@ -104,11 +109,30 @@ let package = Package(
             name: "AgoraRegistry",
             dependencies: ["AgoraCore", "AgoraStore", "AgoraViews", "AgoraMigrations"]
         ),
+        /// The HTTP front door: the Swift Package Registry API, the JSON API and the web page.
+        .target(
+            name: "AgoraHTTP",
+            dependencies: [
+                "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "agora",
             dependencies: [
                 "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire", "AgoraNode", "AgoraMigrations",
                 "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire", "AgoraDHT",
+                "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire", "AgoraHTTP",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -146,6 +170,15 @@ let package = Package(
             name: "AgoraBlobTests",
             dependencies: ["AgoraBlob", "AgoraStore", "AgoraWire", "AgoraCore", "AgoraMigrations", "AgoraTestSupport"]
         ),
+        // Real servers on loopback, real `swift package` clients: suites are *NetworkTests.
+        .testTarget(
+            name: "AgoraHTTPTests",
+            dependencies: [
+                "AgoraHTTP", "AgoraRegistry", "AgoraStore", "AgoraCore", "AgoraTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraViews", "AgoraCore", "AgoraTestSupport"]),
         // Runs the built `agora` executable as a subprocess (exit codes, messages, signals).
         .testTarget(name: "AgoraCLITests", dependencies: ["AgoraStore", "AgoraViews", "AgoraCore", "AgoraMigrations", "AgoraWire"]),
     ],

@@ -20,6 +20,11 @@ public struct ZipLimits: Sendable, Hashable {
     public var maxEntrySize = 32 * 1024 * 1024
     public var maxTotalSize = 64 * 1024 * 1024
     public var maxPathLength = 1024
+    /// Deflated contents may expand at most this many times the archive's size, once they
+    /// exceed `ratioExemptSize`: zip bombs rely on ratios near deflate's 1032:1, source code
+    /// rarely passes 10:1.
+    public var maxCompressionRatio = 100
+    public var ratioExemptSize = 4 * 1024 * 1024
 
     public init() {}
 }
@@ -28,6 +33,7 @@ public enum ZipError: Error, Equatable, Sendable, CustomStringConvertible {
     case archiveTooLarge(size: Int, limit: Int)
     case entryTooLarge(path: String, size: Int, limit: Int)
     case totalTooLarge(limit: Int)
+    case compressionRatio(archiveSize: Int, contentSize: Int, limit: Int)
     case tooManyEntries(count: Int, limit: Int)
     case truncated(String)
     case malformed(String)
@@ -42,6 +48,8 @@ public enum ZipError: Error, Equatable, Sendable, CustomStringConvertible {
         case .archiveTooLarge(let size, let limit): "archive is \(size) bytes, over the \(limit)-byte limit"
         case .entryTooLarge(let path, let size, let limit): "\"\(path)\" is \(size) bytes, over the \(limit)-byte per-file limit"
         case .totalTooLarge(let limit): "archive contents exceed the \(limit)-byte total limit"
+        case .compressionRatio(let archiveSize, let contentSize, let limit):
+            "a \(archiveSize)-byte archive declares \(contentSize) bytes of contents, over \(limit) times its size (a zip bomb?)"
         case .tooManyEntries(let count, let limit): "archive has \(count) entries, over the limit of \(limit)"
         case .truncated(let what): "archive is truncated: \(what)"
         case .malformed(let what): "archive is malformed: \(what)"
@@ -201,8 +209,11 @@ public enum ZipWriter {
 }
 
 /// Reads zip archives defensively: everything is located through the central directory,
-/// every local header must agree with it, entries may not overlap, sizes are checked
-/// against the limits before any data is copied, and each CRC is verified.
+/// every local header must agree with it, entries may not overlap, declared sizes are checked
+/// against the limits (and deflated ones against the ratio limit) before any data is copied or
+/// inflated, inflation never writes past the declared size, and each CRC is verified.
+/// Entries are stored or deflated (what `zip` and SwiftPM write); the archive bytes themselves
+/// are never rewritten, so their SHA-256 is the client's.
 public enum ZipReader {
     public static func read(_ bytes: [UInt8], limits: ZipLimits = ZipLimits()) throws(ZipError) -> [ZipEntry] {
         guard bytes.count <= limits.maxArchiveSize else {
@@ -230,6 +241,10 @@ public enum ZipReader {
             total += record.size
             guard total <= limits.maxTotalSize else { throw .totalTooLarge(limit: limits.maxTotalSize) }
         }
+        let (ratioBound, overflow) = bytes.count.multipliedReportingOverflow(by: limits.maxCompressionRatio)
+        if total > limits.ratioExemptSize, !overflow, total > ratioBound {
+            throw .compressionRatio(archiveSize: bytes.count, contentSize: total, limit: limits.maxCompressionRatio)
+        }
         try ZipPath.checkCollisions(
             records.filter { !$0.isDirectory }.map(\.path),
             directories: records.filter(\.isDirectory).map { String($0.path.dropLast()) })
@@ -238,9 +253,11 @@ public enum ZipReader {
         var entries: [ZipEntry] = []
         for record in records {
             let dataStart = try localHeader(bytes, for: record, directoryOffset: end.directoryOffset)
-            spans.append((record.localOffset, dataStart + record.size, record.path))
+            spans.append((record.localOffset, dataStart + record.compressedSize, record.path))
             guard !record.isDirectory else { continue }
-            let data = Array(bytes[dataStart..<(dataStart + record.size)])
+            let stored = bytes[dataStart..<(dataStart + record.compressedSize)]
+            let data = try record.method == ZipReader.deflated
+                ? Inflate.raw(stored, declaredSize: record.size, path: record.path) : Array(stored)
             let actual = CRC32.checksum(data)
             guard actual == record.crc else { throw .checksumMismatch(path: record.path, expected: record.crc, actual: actual) }
             entries.append(ZipEntry(path: record.path, data: data, isExecutable: record.isExecutable))
@@ -251,6 +268,9 @@ public enum ZipReader {
         }
         return entries
     }
+
+    static let stored: UInt16 = 0
+    static let deflated: UInt16 = 8
 
     struct End {
         let entries: Int
@@ -290,7 +310,9 @@ public enum ZipReader {
         let flags: UInt16
         let method: UInt16
         let crc: UInt32
+        /// Uncompressed.
         let size: Int
+        let compressedSize: Int
         let localOffset: Int
         let isDirectory: Bool
         let isExecutable: Bool
@@ -322,17 +344,18 @@ public enum ZipReader {
             path = name
             try ZipPath.validate(name, limits: limits)
             guard flags & 0x0041 == 0 else { throw .unsupported("encrypted entry \"\(name)\"") }
-            guard method == 0 else {
-                throw .unsupported("compression method \(method) for \"\(name)\" (only stored entries are accepted)")
+            guard method == ZipReader.stored || method == ZipReader.deflated else {
+                throw .unsupported("compression method \(method) for \"\(name)\" (only stored and deflated entries are accepted)")
             }
             guard diskStart == 0 else { throw .unsupported("multi-disk archive") }
             guard compressed != 0xFFFF_FFFF, uncompressed != 0xFFFF_FFFF, offset != 0xFFFF_FFFF else {
                 throw .unsupported("zip64 entry \"\(name)\"")
             }
-            guard compressed == uncompressed else {
+            guard method != ZipReader.stored || compressed == uncompressed else {
                 throw .malformed("stored entry \"\(name)\" has different compressed and uncompressed sizes")
             }
             size = Int(uncompressed)
+            compressedSize = Int(compressed)
             localOffset = Int(offset)
             let unixMode = madeBy >> 8 == 3 ? external >> 16 : 0
             switch unixMode & 0o170000 {
@@ -341,7 +364,10 @@ public enum ZipReader {
             default: throw .unsupported("special file \"\(name)\" (mode \(String(unixMode, radix: 8)))")
             }
             isDirectory = name.hasSuffix("/")
-            guard !isDirectory || size == 0 else { throw .malformed("directory entry \"\(name)\" has data") }
+            // An empty deflate stream is two bytes.
+            guard !isDirectory || (size == 0 && compressedSize <= 2) else {
+                throw .malformed("directory entry \"\(name)\" has data")
+            }
             guard isDirectory || unixMode & 0o170000 != 0o040000 else {
                 throw .malformed("entry \"\(name)\" is marked as a directory but has no trailing slash")
             }
@@ -364,7 +390,7 @@ public enum ZipReader {
         let nameLength = Int(bytes.readLE16(start + 26))
         let extraLength = Int(bytes.readLE16(start + 28))
         let dataStart = start + 30 + nameLength + extraLength
-        guard dataStart + record.size <= directoryOffset else { throw .truncated("data of \"\(record.path)\"") }
+        guard dataStart + record.compressedSize <= directoryOffset else { throw .truncated("data of \"\(record.path)\"") }
         func mismatch(_ field: String) -> ZipError {
             .malformed("local header of \"\(record.path)\" disagrees with the central directory on \(field)")
         }
@@ -375,7 +401,7 @@ public enum ZipReader {
         let deferred = flags & 0x0008 != 0 && crc == 0 && compressed == 0 && uncompressed == 0
         if !deferred {
             guard crc == record.crc else { throw mismatch("CRC-32") }
-            guard Int(compressed) == record.size, Int(uncompressed) == record.size else { throw mismatch("size") }
+            guard Int(compressed) == record.compressedSize, Int(uncompressed) == record.size else { throw mismatch("size") }
         }
         return dataStart
     }

@@ -148,12 +148,7 @@ public enum PackageFolder {
         var manifest = Manifest(scope: scope, name: name, version: version)
         let metadataFile = folder.appendingPathComponent(swiftMetadataName)
         if FileManager.default.fileExists(atPath: metadataFile.path) {
-            let metadata = try SwiftPackageMetadata.load(metadataFile)
-            manifest.description = metadata.description ?? ""
-            manifest.license = metadata.licenseURL
-            if let author = metadata.author {
-                manifest.authors = [author.email.map { "\(author.name) <\($0)>" } ?? author.name]
-            }
+            try SwiftPackageMetadata.load(metadataFile).apply(to: &manifest)
         }
         return manifest
     }
@@ -286,11 +281,27 @@ struct SwiftPackageMetadata: Decodable {
 
     static func load(_ file: URL) throws(PackageFolderError) -> SwiftPackageMetadata {
         let bytes = try PackageFolder.readFile(file, limit: maxSize)
+        return try decode(bytes, source: file.path)
+    }
+
+    static func decode(_ bytes: [UInt8], source: String) throws(PackageFolderError) -> SwiftPackageMetadata {
+        guard bytes.count <= maxSize else {
+            throw .unsupportedFile(path: source, reason: "is \(bytes.count) bytes, the limit is \(maxSize)")
+        }
         let data = Data(bytes)
         do {
             return try JSONDecoder().decode(SwiftPackageMetadata.self, from: data)
         } catch {
-            throw .manifest(ManifestDecodeError(file: file.path, problem: JSONProblem.describe(error, decoding: data)))
+            throw .manifest(ManifestDecodeError(file: source, problem: JSONProblem.describe(error, decoding: data)))
+        }
+    }
+
+    /// The manifest fields SwiftPM's metadata fills in.
+    func apply(to manifest: inout Manifest) {
+        manifest.description = description ?? ""
+        manifest.license = licenseURL
+        if let author {
+            manifest.authors = [author.email.map { "\(author.name) <\($0)>" } ?? author.name]
         }
     }
 }

@@ -28,8 +28,13 @@ extension Registry {
         } catch {
             throw RegistryError("cannot publish \(folder.path): \(error)")
         }
-        let manifest = packed.manifest
-        let digest = EventID(hashing: packed.archive).bytes
+        return try commitRelease(manifest: packed.manifest, archive: packed.archive, fileCount: packed.fileCount)
+    }
+
+    /// Stores `archive` exactly as given and signs its release, unless this key already
+    /// published the version: the same bytes again is a no-op, other bytes a conflict.
+    func commitRelease(manifest: ValidatedManifest, archive: [UInt8], fileCount: Int) throws -> PublishResult {
+        let digest = EventID(hashing: archive).bytes
         let key = PackageKey(scope: manifest.package.scope, name: manifest.package.name)
         let versionText = manifest.version.description
 
@@ -45,28 +50,28 @@ extension Registry {
                 guard existing.archiveDigest == digest else {
                     throw RegistryError(
                         "\(manifest.package) \(versionText) is already published with sha256 \(Hex.encode(existing.archiveDigest)); "
-                            + "this folder packs to sha256 \(Hex.encode(digest)). Versions are immutable: bump the version.",
+                            + "this archive is sha256 \(Hex.encode(digest)). Versions are immutable: bump the version.",
                         code: .conflict)
                 }
                 return PublishResult(
                     package: manifest.package.description, version: versionText, digest: Hex.encode(digest),
-                    size: packed.archive.count, files: packed.fileCount, event: existing.event.hex, seq: existing.seq,
+                    size: archive.count, files: fileCount, event: existing.event.hex, seq: existing.seq,
                     alreadyPublished: true)
             }
-            let prepared = try store.prepareBlob(packed.archive)
+            let prepared = try store.prepareBlob(archive)
             guard prepared.digest.bytes == digest else {
                 throw RegistryError("blob store computed sha256 \(prepared.digest.hex) for an archive hashing to \(Hex.encode(digest))", code: .integrity)
             }
             let body = ReleasePublished(
                 scope: manifest.package.scope, name: manifest.package.name, version: versionText,
-                manifest: manifest.manifest.canonicalJSON(), archiveDigest: digest, archiveSize: UInt64(packed.archive.count))
+                manifest: manifest.manifest.canonicalJSON(), archiveDigest: digest, archiveSize: UInt64(archive.count))
             let event = try appendOwn(.releasePublished(body), storing: [prepared])
             if try store.pinnedKey(for: manifest.package.scope.lowercased()) == nil {
                 try store.pin(identity.publicKey, for: manifest.package.scope.lowercased())
             }
             return PublishResult(
                 package: manifest.package.description, version: versionText, digest: Hex.encode(digest),
-                size: packed.archive.count, files: packed.fileCount, event: event.id.hex, seq: event.seq,
+                size: archive.count, files: fileCount, event: event.id.hex, seq: event.seq,
                 alreadyPublished: false)
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A temporary directory removed when the test's scope ends.
-public final class TemporaryDirectory {
+public final class TemporaryDirectory: Sendable {
     public let url: URL
 
     public init() throws {
@@ -14,4 +14,11 @@ public final class TemporaryDirectory {
     }
 
     public var path: String { url.path }
+
+    /// Writes `text` to `relative`, creating the folders on the way.
+    public func write(_ relative: String, _ text: String) throws {
+        let file = url.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: file)
+    }
 }

@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraTestSupport
 import Foundation
 import Testing
 @testable import AgoraRegistry
@@ -39,21 +40,10 @@ import Testing
 
     /// Rewrites an entry name in place (same length) to smuggle in a path the writer would refuse.
     func archive(renaming original: String, to hostile: String) throws -> [UInt8] {
-        var bytes = try ZipWriter.write([
+        try HostileZip.renaming(original, to: hostile, in: [
             ZipEntry(path: "p/ok.txt", data: Array("fine".utf8)),
             ZipEntry(path: original, data: Array("evil".utf8)),
         ])
-        let from = Array(original.utf8)
-        let to = Array(hostile.utf8)
-        precondition(from.count == to.count)
-        var index = 0
-        while index + from.count <= bytes.count {
-            if Array(bytes[index..<(index + from.count)]) == from {
-                bytes.replaceSubrange(index..<(index + from.count), with: to)
-            }
-            index += 1
-        }
-        return bytes
     }
 
     @Test(arguments: [("p/x/evil", "../evil"), ("p/aevil", "/p/evil"), ("p/q/evil", "p/../..")])

@@ -33,6 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most inbound connections and handshakes from one IPv4 address or IPv6 /56.")
     var maxConnectionsPerAddress: Int = ConnectionLimits().maxConnectionsPerAddress
 
+    @OptionGroup var http: HTTPOptions
+
     func validate() throws {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard maxConnectionsPerAddress >= 1 else { throw ValidationError("--max-connections-per-address must be at least 1") }
@@ -62,6 +64,16 @@ struct ServeCommand: AsyncParsableCommand {
             let group = ServiceGroup(configuration: .init(
                 services: [.init(service: node)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
+            for address in await host.listenAddresses {
+                say("\(address.withPeerID(host.peerID))")
+            }
+            fflush(nil)
+            try await http.withServer(logger: logger) {
+                var received = signals.names.makeAsyncIterator()
+                let signal = await received.next() ?? "end of signals"
+                signals.sources.forEach { $0.cancel() }
+                logger.notice("received \(signal), shutting down")
+            }
         }
     }
 

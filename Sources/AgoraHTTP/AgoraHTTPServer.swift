@@ -1,0 +1,43 @@
+import AgoraRegistry
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+
+/// A node's HTTP front door: the Swift Package Registry API, the JSON API and the web page,
+/// over HTTP or HTTPS. A swift-service-lifecycle `Service`: run it in the node's
+/// `ServiceGroup`, or cancel its task to stop it.
+public struct AgoraHTTPServer: Service {
+    let application: any Service
+
+    /// `onListening` gets the bound port once the server accepts connections.
+    public init(
+        registry: Registry, configuration: HTTPConfiguration, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws {
+        let router = Router(context: AgoraRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        RegistryRoutes(registry: registry, configuration: configuration).add(to: router)
+        JSONAPIRoutes(registry: registry).add(to: router)
+        let server: HTTPServerBuilder
+        if let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+            server = try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        } else {
+            server = .http1()
+        }
+        application = Application(
+            router: router, server: server,
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    public func run() async throws {
+        try await application.run()
+    }
+}

@@ -1,0 +1,375 @@
+import AgoraCore
+import AgoraRegistry
+import AgoraStore
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The Swift Package Registry API (swiftlang/swift-package-manager
+/// `Documentation/PackageRegistry/Registry.md`), as SwiftPM 6.3 calls it.
+struct RegistryRoutes: Sendable {
+    let registry: Registry
+    let configuration: HTTPConfiguration
+    let authorization: WriteAuthorization
+    let manifests = ManifestFiles()
+    let publishes: PublishGate
+
+    init(registry: Registry, configuration: HTTPConfiguration) {
+        self.registry = registry
+        self.configuration = configuration
+        self.authorization = WriteAuthorization(
+            token: configuration.token, allowTokenlessLoopback: configuration.allowTokenlessLoopbackWrites)
+        self.publishes = PublishGate(limit: configuration.maxConcurrentPublishes)
+    }
+
+    func add(to router: Router<AgoraRequestContext>) {
+        for method in [HTTPRequest.Method.get, .head] {
+            router.on("/{scope}/{name}", method: method) { try self.releases($0, $1) }
+            router.on("/{scope}/{name}/{version}", method: method) { try self.release($0, $1) }
+            router.on("/{scope}/{name}/{version}/Package.swift", method: method) { try self.manifest($0, $1) }
+            router.on("/identifiers", method: method) { try self.identifiers($0, $1) }
+        }
+        router.put("/{scope}/{name}/{version}") { try await self.publish($0, $1) }
+        router.post("/login") { try self.login($0, $1) }
+    }
+
+    // MARK: Reads
+
+    /// `GET /{scope}/{name}`: every release, newest first; yanked ones carry a 410 problem so
+    /// SwiftPM leaves them out of resolution.
+    func releases(_ request: Request, _ context: AgoraRequestContext) throws -> Response {
+        try APIVersion.check(request)
+        let name = try PathName.strip(context.parameters.require("name"), suffix: ".json")
+        let info = try packageInfo(context.parameters.require("scope"), name)
+        let base = baseURL(request) + "/" + info.package
+        let pageSize = configuration.releasesPerPage
+        let pageCount = max(1, (info.releases.count + pageSize - 1) / pageSize)
+        let page = try request.uri.queryParameters.get("page").map { text -> Int in
+            guard let page = Int(text), (1...pageCount).contains(page) else {
+                throw Problem(.badRequest, "page must be a number from 1 to \(pageCount)")
+            }
+            return page
+        } ?? 1
+        struct Entry: Encodable {
+            struct Gone: Encodable {
+                let status = 410
+                let title = "Gone"
+                let detail: String
+            }
+
+            let url: String
+            let problem: Gone?
+        }
+        var releases: [String: Entry] = [:]
+        for release in info.releases.dropFirst((page - 1) * pageSize).prefix(pageSize) {
+            let gone = release.yanked ? Entry.Gone(detail: "yanked: \(release.yankReason ?? "")") : nil
+            releases[release.version] = Entry(url: base + "/" + release.version, problem: gone)
+        }
+        var links: [String] = []
+        if let latest = info.latest { links.append("<\(base)/\(latest)>; rel=\"latest-version\"") }
+        if pageCount > 1 {
+            links.append("<\(base)?page=1>; rel=\"first\"")
+            if page > 1 { links.append("<\(base)?page=\(page - 1)>; rel=\"prev\"") }
+            if page < pageCount { links.append("<\(base)?page=\(page + 1)>; rel=\"next\"") }
+            links.append("<\(base)?page=\(pageCount)>; rel=\"last\"")
+        }
+        var headers: HTTPFields = [:]
+        if !links.isEmpty { headers[.link] = links.joined(separator: ", ") }
+        return try Reply.json(["releases": releases], headers: headers)
+    }
+
+    struct ReleaseMetadata: Encodable {
+        struct Resource: Encodable {
+            let name = "source-archive"
+            let type = "application/zip"
+            let checksum: String
+        }
+
+        struct Metadata: Encodable {
+            struct Author: Encodable {
+                let name: String
+            }
+
+            let description: String?
+            let licenseURL: String?
+            let author: Author?
+            /// Agora's own facts: the signed event and the key that published the release.
+            let agoraEvent: String
+            let agoraPublisher: String
+            let agoraYanked: Bool
+        }
+
+        let id: String
+        let version: String
+        let resources: [Resource]
+        let metadata: Metadata
+        let publishedAt: String?
+    }
+
+    /// `GET /{scope}/{name}/{version}` (metadata) and `…/{version}.zip` (the archive).
+    func release(_ request: Request, _ context: AgoraRequestContext) throws -> Response {
+        let versionText = try context.parameters.require("version")
+        if versionText.hasSuffix(".zip") {
+            return try archive(request, context, version: String(versionText.dropLast(4)))
+        }
+        try APIVersion.check(request)
+        let version = try PathName.strip(versionText, suffix: ".json")
+        let info = try packageInfo(context.parameters.require("scope"), context.parameters.require("name"))
+        let release = try find(version, in: info)
+        let manifest = release.manifest
+        let published = try EventID(hex: release.event).flatMap { try registry.store.event(id: $0) }
+        let metadata = ReleaseMetadata(
+            id: info.package.replacingOccurrences(of: "/", with: "."), version: release.version,
+            resources: [.init(checksum: release.digest)],
+            metadata: .init(
+                description: manifest?.description.isEmpty == false ? manifest?.description : nil,
+                licenseURL: manifest?.license, author: manifest?.authors.first.map { .init(name: $0) },
+                agoraEvent: release.event, agoraPublisher: release.principal, agoraYanked: release.yanked),
+            publishedAt: published.map { Self.iso8601(milliseconds: $0.timestamp) })
+        let base = baseURL(request) + "/" + info.package
+        let available = info.releases.filter { !$0.yanked }
+        var links: [String] = []
+        if let latest = info.latest { links.append("<\(base)/\(latest)>; rel=\"latest-version\"") }
+        if let index = available.firstIndex(where: { $0.version == release.version }) {
+            if index > 0 { links.append("<\(base)/\(available[index - 1].version)>; rel=\"successor-version\"") }
+            if index + 1 < available.count { links.append("<\(base)/\(available[index + 1].version)>; rel=\"predecessor-version\"") }
+        }
+        var headers: HTTPFields = [:]
+        if !links.isEmpty { headers[.link] = links.joined(separator: ", ") }
+        return try Reply.json(metadata, headers: headers)
+    }
+
+    func archive(_ request: Request, _ context: AgoraRequestContext, version: String) throws -> Response {
+        try APIVersion.check(request, mediaType: "zip")
+        let info = try packageInfo(context.parameters.require("scope"), context.parameters.require("name"))
+        let release = try find(version, in: info)
+        let bytes = try archiveBytes(release)
+        var headers: HTTPFields = [:]
+        headers[.cacheControl] = "public, immutable"
+        headers[.contentDisposition] = "attachment; filename=\"\(info.package.split(separator: "/").last ?? "")-\(release.version).zip\""
+        headers[.digest] = "sha-256=" + Data(Hex.decode(release.digest) ?? []).base64EncodedString()
+        return Reply.bytes(bytes, contentType: "application/zip", headers: headers)
+    }
+
+    /// `GET …/{version}/Package.swift[?swift-version=X]`: the manifest as published, with a
+    /// `Link` to every `Package@swift-X.swift` variant; a variant the release lacks redirects
+    /// (303) to the plain manifest, as the spec says.
+    func manifest(_ request: Request, _ context: AgoraRequestContext) throws -> Response {
+        try APIVersion.check(request, mediaType: "swift")
+        let info = try packageInfo(context.parameters.require("scope"), context.parameters.require("name"))
+        let release = try find(context.parameters.require("version"), in: info)
+        let files = try manifests.files(
+            digest: Hex.decode(release.digest) ?? [], archive: { try archiveBytes(release) }, limits: configuration.archiveLimits)
+        let plainURL = baseURL(request) + "/" + info.package + "/" + release.version + "/Package.swift"
+        var fileName = "Package.swift"
+        if let swiftVersion = request.uri.queryParameters.get("swift-version") {
+            let variant = "Package@swift-\(swiftVersion).swift"
+            guard files.manifests[variant] != nil, ManifestFiles.swiftVersion(ofManifest: variant) != nil else {
+                var headers: HTTPFields = [:]
+                headers[.location] = plainURL
+                return Response(status: .seeOther, headers: headers)
+            }
+            fileName = variant
+        }
+        guard let bytes = files.manifests[fileName] else {
+            throw Problem(.notFound, "\(info.package) \(release.version) has no \(fileName)")
+        }
+        var headers: HTTPFields = [:]
+        headers[.cacheControl] = "public, immutable"
+        headers[.contentDisposition] = "attachment; filename=\"\(fileName)\""
+        if fileName == "Package.swift" {
+            let alternates = files.manifests.keys.sorted().compactMap { name -> String? in
+                guard let swiftVersion = ManifestFiles.swiftVersion(ofManifest: name) else { return nil }
+                let tools = ManifestFiles.toolsVersion(of: files.manifests[name] ?? []).map { "; swift-tools-version=\"\($0)\"" } ?? ""
+                return "<\(plainURL)?swift-version=\(swiftVersion)>; rel=\"alternate\"; filename=\"\(name)\"\(tools)"
+            }
+            if !alternates.isEmpty { headers[.link] = alternates.joined(separator: ", ") }
+        }
+        return Reply.bytes(bytes, contentType: "text/x-swift", headers: headers)
+    }
+
+    /// `GET /identifiers?url=`: Agora records no repository URLs in its signed manifests yet,
+    /// so every URL is unknown (404), which tells SwiftPM to keep using source control.
+    func identifiers(_ request: Request, _ context: AgoraRequestContext) throws -> Response {
+        try APIVersion.check(request)
+        guard let url = request.uri.queryParameters.get("url"), !url.isEmpty else {
+            throw Problem(.badRequest, "the url query parameter is required")
+        }
+        throw Problem(.notFound, "no package on this node is registered for \(url.prefix(200))")
+    }
+
+    // MARK: Writes
+
+    func login(_ request: Request, _ context: AgoraRequestContext) throws -> Response {
+        try authorize(request, context)
+        return try Reply.json([String: String]())
+    }
+
+    /// `PUT /{scope}/{name}/{version}`: multipart with `source-archive` and optional
+    /// `metadata`; signed by this node's publisher key. Same bytes again is 201 (idempotent),
+    /// other bytes for a published version 409.
+    func publish(_ request: Request, _ context: AgoraRequestContext) async throws -> Response {
+        try APIVersion.check(request)
+        try authorize(request, context)
+        let package = try identity(context.parameters.require("scope"), context.parameters.require("name"))
+        let version = try context.parameters.require("version")
+        guard (try? SemanticVersion(parsing: version)) != nil else {
+            throw Problem(.badRequest, "\"\(version.prefix(100))\" is not a semantic version")
+        }
+        let limit = configuration.maxPublishBody
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw Problem(.contentTooLarge, "the request body is \(declared) bytes, over this node's limit of \(limit)")
+        }
+        guard let contentType = request.headers[.contentType] else {
+            throw Problem(.unsupportedMediaType, "a publish request is multipart/form-data")
+        }
+        let boundary: String
+        do {
+            boundary = try Multipart.boundary(contentType: contentType)
+        } catch {
+            throw Problem(.unsupportedMediaType, error.description)
+        }
+        guard publishes.enter() else {
+            var headers: HTTPFields = [:]
+            headers[.retryAfter] = "5"
+            throw Problem(.tooManyRequests, "\(configuration.maxConcurrentPublishes) publishes are in progress; try again in 5 seconds", headers: headers)
+        }
+        defer { publishes.leave() }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem(.contentTooLarge, "the request body is over the \(limit)-byte limit")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The client went away mid-upload: its fault, answered (if it still listens) not logged.
+            throw Problem(.badRequest, "the request body could not be read: \(error)")
+        }
+        let parts: [MultipartPart]
+        do {
+            parts = try Multipart.parse(Array(buffer: body), boundary: boundary)
+        } catch {
+            throw Problem(.badRequest, "malformed multipart body: \(error)")
+        }
+        guard let archive = parts.first(where: { $0.name == "source-archive" }) else {
+            throw Problem(.unprocessableContent, "the multipart body has no source-archive part")
+        }
+        if parts.contains(where: { $0.name == "source-archive-signature" || $0.name == "metadata-signature" }) {
+            throw Problem(.unprocessableContent, "signed releases are not accepted yet; publish without --signing-identity")
+        }
+        let upload = ArchiveUpload(
+            package: package, version: version, archive: archive.body, metadata: parts.first { $0.name == "metadata" }?.body)
+        let registry = self.registry
+        let limits = configuration.archiveLimits
+        let result = try await NIOThreadPool.singleton.runIfActive { try registry.publish(upload, limits: limits) }
+        var headers: HTTPFields = [:]
+        headers[.location] = baseURL(request) + "/" + package.scope + "/" + package.name + "/" + result.version
+        return try Reply.json(result, status: .created, headers: headers)
+    }
+
+    func authorize(_ request: Request, _ context: AgoraRequestContext) throws {
+        let decision = authorization.decide(
+            authorization: request.headers[.authorization], overTLS: configuration.usesTLS, fromLoopback: context.isLoopback)
+        if case .denied(let reason) = decision {
+            var headers: HTTPFields = [:]
+            headers[.wwwAuthenticate] = "Bearer"
+            throw Problem(.unauthorized, reason, headers: headers)
+        }
+    }
+
+    // MARK: Helpers
+
+    func identity(_ scope: String, _ name: String) throws -> PackageIdentity {
+        do {
+            return try PackageIdentity(scope: scope, name: name)
+        } catch {
+            throw Problem(.badRequest, error.description)
+        }
+    }
+
+    func packageInfo(_ scope: String, _ name: String) throws -> PackageInfo {
+        try registry.info(identity(scope, name))
+    }
+
+    func find(_ version: String, in info: PackageInfo) throws -> PackageInfo.Release {
+        guard let release = info.releases.first(where: { $0.version == version }) else {
+            throw Problem(.notFound, "\(info.package) has no release \(version.prefix(100))")
+        }
+        return release
+    }
+
+    func archiveBytes(_ release: PackageInfo.Release) throws -> [UInt8] {
+        guard let digest = BlobDigest(hex: release.digest), let blob = try registry.store.blob(digest) else {
+            throw Problem(.notFound, "this node does not hold the archive of \(release.version) (sha256 \(release.digest)) yet")
+        }
+        return blob
+    }
+
+    /// Absolute URLs for `Link` and `Location`, built from the Host the client used.
+    func baseURL(_ request: Request) -> String {
+        let host = request.head.authority.flatMap { $0.isEmpty || $0.contains(where: { " /<>\"".contains($0) }) ? nil : $0 }
+            ?? "\(configuration.host):\(configuration.port)"
+        return (configuration.usesTLS ? "https://" : "http://") + host
+    }
+
+    static func iso8601(milliseconds: UInt64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+}
+
+/// Path parts may carry the `.json` suffix the spec allows.
+enum PathName {
+    static func strip(_ text: String, suffix: String) throws -> String {
+        text.hasSuffix(suffix) ? String(text.dropLast(suffix.count)) : text
+    }
+}
+
+/// The API version a client asks for in `Accept` (`application/vnd.swift.registry.v1+json`):
+/// none or 1 is served, another number is 415, a malformed one 400.
+enum APIVersion {
+    static func check(_ request: Request, mediaType: String = "json") throws {
+        guard let accept = request.headers[.accept] else { return }
+        for range in accept.split(separator: ",") {
+            let type = range.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+            let prefix = "application/vnd.swift.registry"
+            guard type.hasPrefix(prefix) else { continue }
+            var rest = type.dropFirst(prefix.count)
+            if rest.hasPrefix(".v") {
+                rest = rest.dropFirst(2)
+                let number = rest.prefix { $0.isNumber }
+                guard !number.isEmpty else { throw Problem(.badRequest, "invalid API version in Accept: \(type)") }
+                guard number == "1" else { throw Problem(.unsupportedMediaType, "unsupported API version \(number); this registry speaks version 1") }
+                rest = rest.dropFirst(number.count)
+            }
+            guard rest.isEmpty || rest.hasPrefix("+") else { throw Problem(.badRequest, "invalid media type in Accept: \(type)") }
+        }
+    }
+}
+
+/// Counts publishes in flight; past the limit a publish is refused with 429 before its body
+/// is read, so memory stays within `limit × maxPublishBody`.
+final class PublishGate: Sendable {
+    let limit: Int
+    let inFlight = Mutex(0)
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    func enter() -> Bool {
+        inFlight.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func leave() {
+        inFlight.withLock { $0 -= 1 }
+    }
+}
