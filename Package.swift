@@ -130,9 +130,7 @@ let package = Package(
             name: "agora",
             dependencies: [
                 "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire", "AgoraNode", "AgoraMigrations",
-                "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire", "AgoraDHT",
-                "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraWire", "AgoraHTTP",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "AgoraDHT", "AgoraHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -160,11 +158,11 @@ let package = Package(
         .testTarget(
             name: "AgoraNodeTests",
             dependencies: ["AgoraNode", "AgoraSync", "AgoraStore", "AgoraCore", "AgoraWire", "AgoraViews", "AgoraMigrations", "AgoraTestSupport"]
+        ),
         .testTarget(
             name: "AgoraDHTTests",
             dependencies: ["AgoraDHT", "AgoraWire", "AgoraStore", "AgoraCore", "AgoraTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "AgoraRegistryTests", dependencies: ["AgoraRegistry", "AgoraStore", "AgoraViews", "AgoraCore"]),
         .testTarget(name: "AgoraGossipTests", dependencies: ["AgoraGossip", "AgoraWire", "AgoraCore", "AgoraTestSupport"]),
         .testTarget(
             name: "AgoraBlobTests",

@@ -11,7 +11,7 @@ struct Agora: AsyncParsableCommand {
             InitCommand.self, PublishCommand.self, SearchCommand.self, InfoCommand.self, InstallCommand.self,
             YankCommand.self, LogCommand.self, VerifyCommand.self, CompactCommand.self, KeysCommand.self, TrustCommand.self,
             ServeCommand.self, StatusCommand.self, PeersCommand.self, IDCommand.self, PingCommand.self, IdentifyCommand.self,
-            ServeCommand.self, IDCommand.self, PingCommand.self, IdentifyCommand.self, DHTCommand.self,
+            DHTCommand.self,
         ]
     )
 }

@@ -3,7 +3,6 @@ import AgoraRegistry
 import ArgumentParser
 import Foundation
 import Logging
-import ServiceLifecycle
 
 /// `serve`'s HTTP front door options.
 struct HTTPOptions: ParsableArguments {
@@ -43,10 +42,10 @@ struct HTTPOptions: ParsableArguments {
         return (host, port)
     }
 
-    /// Runs `body` while the HTTP server (when `--http` was given) serves beside it; prints
+    /// The HTTP front door as a service for `serve`'s group, or nil without `--http`; prints
     /// the server's URL once it listens.
-    func withServer(logger: Logger, _ body: () async throws -> Void) async throws {
-        guard let address else { return try await body() }
+    func makeServer(registry: Registry, logger: Logger) throws -> AgoraHTTPServer? {
+        guard let address else { return nil }
         let (host, port) = try Self.split(address)
         var token: String?
         if let tokenFile {
@@ -59,36 +58,11 @@ struct HTTPOptions: ParsableArguments {
         let configuration = HTTPConfiguration(
             host: host, port: port, tlsCertificatePath: tlsCertificate, tlsKeyPath: tlsKey, token: token,
             allowTokenlessLoopbackWrites: allowLoopbackWrites)
-        let registry = try Registry(home: .fromEnvironment())
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = try AgoraHTTPServer(registry: registry, configuration: configuration, logger: logger) { bound in
-            continuation.yield(bound)
-            continuation.finish()
-        }
-        let services = ServiceGroup(configuration: .init(services: [server], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                defer { continuation.finish() }
-                try await services.run()
-            }
-            var listening = false
-            for await bound in ports {
-                listening = true
-                let shownHost = host.contains(":") ? "[\(host)]" : host
-                say("\(configuration.usesTLS ? "https" : "http")://\(shownHost):\(bound)")
-                fflush(nil)
-            }
-            guard listening else {
-                _ = try await group.next()
-                throw ValidationError("--http \(address): the server stopped before listening")
-            }
-            do {
-                try await body()
-            } catch {
-                await services.triggerGracefulShutdown()
-                throw error
-            }
-            await services.triggerGracefulShutdown()
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        let scheme = configuration.usesTLS ? "https" : "http"
+        return try AgoraHTTPServer(registry: registry, configuration: configuration, logger: logger) { bound in
+            say("\(scheme)://\(shownHost):\(bound)")
+            fflush(nil)
         }
     }
 }

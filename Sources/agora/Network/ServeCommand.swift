@@ -48,7 +48,10 @@ struct ServeCommand: AsyncParsableCommand {
         try await reportingFailures {
             let home = AgoraHome.fromEnvironment()
             let identity = try NodeIdentity.loadOrCreate(home: home)
-            let store = try Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews())
+            // One LMDB environment per process: with --http the front door and the node share
+            // the registry's store (LMDB must not open one file twice in a process).
+            let registry = http.address == nil ? nil : try Registry(home: home)
+            let store = try registry?.store ?? Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews())
             var configuration = NodeConfiguration(
                 listen: addresses, bootstrap: bootstrapAddresses, mirror: mirror, statusFile: NodeStatus.url(home: home.url))
             configuration.host.limits.maxConnections = maxConnections
@@ -59,21 +62,15 @@ struct ServeCommand: AsyncParsableCommand {
                 for address in bound { say("\(address)") }
                 fflush(nil)
             }
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: node)]
+            if let registry, let server = try http.makeServer(registry: registry, logger: logger) {
+                services.append(.init(service: server))
+            }
             // The group catches SIGINT and SIGTERM from before the node listens, so a supervisor
             // that stops the node as soon as it prints its address cannot kill it mid-start.
             let group = ServiceGroup(configuration: .init(
-                services: [.init(service: node)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
-            for address in await host.listenAddresses {
-                say("\(address.withPeerID(host.peerID))")
-            }
-            fflush(nil)
-            try await http.withServer(logger: logger) {
-                var received = signals.names.makeAsyncIterator()
-                let signal = await received.next() ?? "end of signals"
-                signals.sources.forEach { $0.cancel() }
-                logger.notice("received \(signal), shutting down")
-            }
         }
     }
 
