@@ -46,10 +46,25 @@ public final class AgoraNode: Service {
         try await cancelWhenGracefulShutdown { try await self.runUntilCancelled() }
     }
 
+    /// The host runs in a task of its own, not a child of this one, so cancelling the node
+    /// stops the modules and loops first (their streams still have live event loops) and only
+    /// then shuts the host down.
     private func runUntilCancelled() async throws {
         defer { if let url = configuration.statusFile { try? FileManager.default.removeItem(at: url) } }
+        let hostRun = Task { try await host.run() }
+        do {
+            try await runModules()
+        } catch {
+            await host.shutdown()
+            _ = try? await hostRun.value
+            throw error
+        }
+        await host.shutdown()
+        try await hostRun.value
+    }
+
+    private func runModules() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.host.run() }
             for address in configuration.listen {
                 try await host.listen(on: address)
             }
@@ -68,8 +83,7 @@ public final class AgoraNode: Service {
             if let url = configuration.statusFile {
                 group.addTask { await self.publishStatus(to: url) }
             }
-            // Every child runs until cancelled; the first to end (the host shut down, a module
-            // failed) ends the node.
+            // Every child runs until cancelled; the first to end (a module failed) ends the node.
             try await group.next()
             group.cancelAll()
         }
@@ -102,7 +116,7 @@ public final class AgoraNode: Service {
             else { continue }
             remembered[info.peer] = addresses
             do {
-                try await writer.perform { try $0.remember(known) }
+                _ = try await writer.perform { try $0.remember(known) }
             } catch {
                 logger.warning("cannot remember peer \(info.peer): \(error)")
             }

@@ -65,15 +65,19 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     }
 
     /// The running daemon's status, or nil when there is no file, it does not decode (at most
-    /// 4 MiB is read) or its process is gone.
-    public static func readLive(home: URL) -> NodeStatus? {
+    /// 4 MiB is read), it is older than `staleAfter` seconds or its process is gone.
+    public static func readLive(home: URL, staleAfter: TimeInterval = 15) -> NodeStatus? {
         let url = url(home: home)
         guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
         defer { try? handle.close() }
         guard let data = try? handle.read(upToCount: 4 << 20) else { return nil }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        guard let status = try? decoder.decode(NodeStatus.self, from: data), status.pid > 0 else { return nil }
+        // A file that has not been rewritten for a while belongs to a daemon that died (its pid
+        // may since name another process).
+        guard let status = try? decoder.decode(NodeStatus.self, from: data), status.pid > 0,
+              status.updated.timeIntervalSinceNow > -staleAfter
+        else { return nil }
         guard kill(status.pid, 0) == 0 || errno == EPERM else { return nil }
         return status
     }

@@ -38,7 +38,7 @@ public struct KnownPeer: Sendable, Hashable {
 extension Store {
     static let syncPrefix = Array("sync/".utf8)
     static let peerPrefix = Array("peer/".utf8)
-    /// Bounds the known-peer table: the oldest-keyed entries beyond it are not returned.
+    /// Bounds the known-peer table.
     public static let maxKnownPeers = 1024
     public static let maxPeerKeyLength = 128
 
@@ -66,14 +66,29 @@ extension Store {
         }
     }
 
-    public func remember(_ peer: KnownPeer) throws {
+    /// Records (or updates) a peer; false when the table already holds `maxKnownPeers` others,
+    /// so peers arriving with fresh identities cannot grow the store without bound.
+    @discardableResult
+    public func remember(_ peer: KnownPeer) throws -> Bool {
         var value: [UInt8] = []
         for address in peer.addresses {
             value.append(UInt8(address.count >> 8))
             value.append(UInt8(address.count & 0xff))
             value += address
         }
-        try environment.write { txn in try txn.put(databases.meta, key: Self.peerPrefix + peer.peer, value: value) }
+        let key = Self.peerPrefix + peer.peer
+        return try environment.write { txn in
+            if try txn.get(databases.meta, key: key) == nil {
+                var count = 0
+                try txn.forEach(databases.meta, prefix: Self.peerPrefix) { _ in
+                    count += 1
+                    return count < Self.maxKnownPeers
+                }
+                guard count < Self.maxKnownPeers else { return false }
+            }
+            try txn.put(databases.meta, key: key, value: value)
+            return true
+        }
     }
 
     /// Peers met before, at most `maxKnownPeers`; an entry that does not decode is skipped.

@@ -29,6 +29,17 @@ import Testing
         #expect(try store.knownPeers() == [peer])
     }
 
+    @Test func theKnownPeerTableIsBounded() throws {
+        let folder = try TemporaryDirectory()
+        let store = try openStore(folder)
+        for index in 0..<Store.maxKnownPeers {
+            #expect(try store.remember(KnownPeer(peer: [1] + BigEndian.bytes(UInt64(index)), addresses: [[1]])!))
+        }
+        #expect(try !store.remember(KnownPeer(peer: [2], addresses: [[1]])!), "a newcomer beyond the bound is not stored")
+        #expect(try store.remember(KnownPeer(peer: [1] + BigEndian.bytes(UInt64(0)), addresses: [[9]])!), "a known peer is updated")
+        #expect(try store.knownPeers().count == Store.maxKnownPeers)
+    }
+
     /// `changes` covers `(after, upTo]` and says how far it got when its bounds cut it short.
     @Test func changesReportWhatTheyCover() throws {
         let folder = try TemporaryDirectory()

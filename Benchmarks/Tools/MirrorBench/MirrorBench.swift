@@ -9,10 +9,11 @@ import Foundation
 import Logging
 
 /// Mirror catch-up over real loopback connections: `MirrorBench [events] [runs]` loads
-/// `events` signed releases (10 feeds) into three source nodes' stores, then for one source
-/// and for all three, `runs` times, starts a fresh mirror node (registry views maintained)
-/// bootstrapped from them and times it from start until its log holds every event. Prints
-/// events/s per run and the median, min and max.
+/// `events` signed releases (10 feeds) into three source nodes' stores, then, `runs` times
+/// each, starts a fresh mirror node bootstrapped from one source or from all three and times
+/// it from start until its log holds every event: with the registry views maintained (what
+/// `agora serve` does) and with the log alone (the sync path without the views' cost).
+/// Prints events/s per run and the median, min and max.
 @main
 enum MirrorBench {
     static func main() async throws {
@@ -40,12 +41,13 @@ enum MirrorBench {
         }
         print("loaded 3 source stores")
 
-        for sourceCount in [1, 3] {
+        for (sourceCount, views) in [(1, true), (3, true), (1, false), (3, false)] {
+            let label = "\(sourceCount) source(s), \(views ? "with views" : "log only")"
             var rates: [Double] = []
             for run in 1...runs {
                 let folder = try ScratchFolder.create("agora-mirror")
                 defer { ScratchFolder.remove(folder) }
-                let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: RegistryViews())
+                let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: views ? RegistryViews() : nil)
                 let began = clock.now
                 let (_, task, _) = try await launch(
                     store: store, host: "127.0.0.70", bootstrap: sources.prefix(sourceCount).map(\.address), logger: logger)
@@ -57,11 +59,11 @@ enum MirrorBench {
                 _ = try? await task.value
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 rates.append(Double(count) / seconds)
-                print(String(format: "%d source(s), run %d: %d events in %.2f s = %.0f events/s", sourceCount, run, count, seconds, rates.last!))
+                print("\(label), run \(run): " + String(format: "%d events in %.2f s = %.0f events/s", count, seconds, rates.last!))
             }
             let sorted = rates.sorted()
-            print(String(format: "%d source(s): median %.0f events/s (min %.0f, max %.0f, %d runs)",
-                         sourceCount, sorted[sorted.count / 2], sorted.first!, sorted.last!, runs))
+            print("\(label): " + String(format: "median %.0f events/s (min %.0f, max %.0f, %d runs)",
+                                         sorted[sorted.count / 2], sorted.first!, sorted.last!, runs))
         }
         for source in sources {
             source.task.cancel()
