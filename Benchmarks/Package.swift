@@ -131,6 +131,21 @@ let package = Package(
             ],
             path: "Tools/DHTSim"
         ),
+        /// Gossip delivery times and blob download throughput with real hosts on loopback
+        /// (AgoraRegistry brings AgoraMigrations, which is not a product of its own).
+        .executableTarget(
+            name: "GossipBench",
+            dependencies: [
+                .product(name: "AgoraCore", package: "Agora"),
+                .product(name: "AgoraWire", package: "Agora"),
+                .product(name: "AgoraGossip", package: "Agora"),
+                .product(name: "AgoraBlob", package: "Agora"),
+                .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraRegistry", package: "Agora"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tools/GossipBench"
+        ),
         .target(
             name: "BenchmarkSupport",
             dependencies: [

@@ -28,12 +28,13 @@ public struct GossipServiceConfiguration: Sendable {
 public actor GossipService {
     public typealias Validator = @Sendable (GossipMessage, PeerID) async -> GossipValidation
 
+    /// A peer's send queue. It exists from the moment the peer is known, so nothing the router
+    /// sends while our stream is still being opened is lost; the writer opens the stream, then
+    /// drains the queue.
     private final class Link: Sendable {
-        let stream: P2PStream
         let frames: AsyncStream<[UInt8]>.Continuation
         let queue: AsyncStream<[UInt8]>
-        init(stream: P2PStream) {
-            self.stream = stream
+        init() {
             (queue, frames) = AsyncStream.makeStream(of: [UInt8].self)
         }
     }
@@ -46,8 +47,11 @@ public actor GossipService {
     private var router: GossipRouter
     private let origin = ContinuousClock.now
     private var links: [PeerID: Link] = [:]
+    /// Our stream to each peer, once open.
+    private var outbound: [PeerID: P2PStream] = [:]
+    /// The stream each peer writes to us on; reset when the peer is dropped.
+    private var inbound: [PeerID: P2PStream] = [:]
     private var queued: [PeerID: (frames: Int, bytes: Int)] = [:]
-    private var connecting: Set<PeerID> = []
     private var seqno: UInt64
     public nonisolated let deliveries: AsyncStream<GossipDelivery>
     private let deliveryQueue: AsyncStream<GossipDelivery>.Continuation
@@ -98,11 +102,12 @@ public actor GossipService {
 
     /// Closes every gossip stream and ends `run()`.
     public func stop() async {
-        for (_, link) in links {
-            link.frames.finish()
-            await link.stream.reset()
-        }
+        for (_, link) in links { link.frames.finish() }
+        for (_, stream) in outbound { await stream.reset() }
+        for (_, stream) in inbound { await stream.reset() }
         links.removeAll()
+        outbound.removeAll()
+        inbound.removeAll()
         jobQueue.finish()
         deliveryQueue.finish()
     }
@@ -140,17 +145,19 @@ public actor GossipService {
         return id
     }
 
-    /// Opens our gossip stream to `peer` (dialing it if needed) and adds it to the router.
-    public func addPeer(_ peer: PeerID) async throws {
-        guard links[peer] == nil, !connecting.contains(peer), peer != host.peerID else { return }
-        connecting.insert(peer)
-        defer { connecting.remove(peer) }
-        let stream = try await host.newStream(to: peer, protocols: GossipProtocol.all)
-        guard links[peer] == nil, let actions = router.addPeer(peer, protocolID: stream.protocolID, outbound: true, now: now) else {
-            await stream.reset()
+    /// Adds `peer` to the router and opens our gossip stream to it (dialing it if needed) in
+    /// the background; a peer that cannot be reached or does not speak gossip is dropped again.
+    public func addPeer(_ peer: PeerID) async {
+        await ensurePeer(peer, outbound: true)
+    }
+
+    private func ensurePeer(_ peer: PeerID, outbound direction: Bool) async {
+        guard links[peer] == nil, peer != host.peerID else { return }
+        let link = Link()
+        guard let actions = router.addPeer(peer, protocolID: GossipProtocol.v11, outbound: direction, now: now) else {
+            logger.debug("gossip peer table full", metadata: ["peer": "\(peer)"])
             return
         }
-        let link = Link(stream: stream)
         links[peer] = link
         jobQueue.yield { [weak self] in await self?.write(link, to: peer) }
         await execute(actions)
@@ -173,8 +180,14 @@ public actor GossipService {
 
     private func serveInbound(_ stream: P2PStream) async {
         let peer = stream.remotePeer
-        if links[peer] == nil {
-            jobQueue.yield { [weak self] in try? await self?.addPeer(peer) }
+        // One inbound stream per peer: a newer one replaces the older.
+        if let older = inbound.updateValue(stream, forKey: peer) { await older.reset() }
+        await ensurePeer(peer, outbound: false)
+        guard links[peer] != nil else {
+            // The peer table is full.
+            inbound[peer] = nil
+            await stream.reset()
+            return
         }
         let limits = configuration.router.rpcLimits
         do {
@@ -192,19 +205,38 @@ public actor GossipService {
         } catch {
             logger.debug("gossip stream failed: \(error)", metadata: ["peer": "\(peer)"])
         }
-        await drop(peer)
+        if inbound[peer] === stream { await drop(peer) }
     }
 
     private nonisolated func write(_ link: Link, to peer: PeerID) async {
+        let stream: P2PStream
+        do {
+            stream = try await host.newStream(to: peer, protocols: GossipProtocol.all)
+        } catch {
+            logger.debug("cannot open a gossip stream: \(error)", metadata: ["peer": "\(peer)"])
+            await drop(peer, link: link)
+            return
+        }
+        guard await opened(stream, for: peer, link: link) else { return }
         for await frame in link.queue {
             do {
-                try await link.stream.writeLengthPrefixed(frame)
+                try await stream.writeLengthPrefixed(frame)
             } catch {
-                await drop(peer)
+                await drop(peer, link: link)
                 return
             }
             await written(frame.count, to: peer)
         }
+    }
+
+    /// Records our new stream; false (and the stream reset) when the peer was dropped meanwhile.
+    private func opened(_ stream: P2PStream, for peer: PeerID, link: Link) async -> Bool {
+        guard links[peer] === link else {
+            await stream.reset()
+            return false
+        }
+        outbound[peer] = stream
+        return true
     }
 
     private func written(_ count: Int, to peer: PeerID) {
@@ -226,12 +258,14 @@ public actor GossipService {
         link.frames.yield(frame)
     }
 
-    private func drop(_ peer: PeerID) async {
+    /// Forgets `peer` and closes both its streams; with `link`, only if that is still its queue.
+    private func drop(_ peer: PeerID, link: Link? = nil) async {
+        guard let current = links[peer], link == nil || current === link else { return }
+        links[peer] = nil
+        current.frames.finish()
         queued[peer] = nil
-        if let link = links.removeValue(forKey: peer) {
-            link.frames.finish()
-            await link.stream.reset()
-        }
+        if let stream = outbound.removeValue(forKey: peer) { await stream.reset() }
+        if let stream = inbound.removeValue(forKey: peer) { await stream.reset() }
         await execute(router.removePeer(peer, now: now))
     }
 

@@ -39,7 +39,7 @@ final class GossipCluster: @unchecked Sendable {
 
     func connect(_ a: Int, _ b: Int) async throws {
         try await hosts[a].connect(to: addresses[b])
-        try await services[a].addPeer(hosts[b].peerID)
+        await services[a].addPeer(hosts[b].peerID)
     }
 
     /// A connected random graph: a chain for connectivity plus random extra links up to `degree`.

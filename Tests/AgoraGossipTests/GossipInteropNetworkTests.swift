@@ -20,7 +20,7 @@ struct GossipInteropNetworkTests {
             await node.subscribe(topic)
             let pyPeer = try PeerID(string: py.peerID)
             try await cluster.hosts[0].connect(to: Multiaddr(parsing: py.address))
-            try await node.addPeer(pyPeer)
+            await node.addPeer(pyPeer)
             // Both sides see each other in the topic's mesh (py grafts us once it knows our subscription).
             let meshed = await GossipCluster.waitFor {
                 guard await node.meshPeers(topic).contains(pyPeer) else { return false }

@@ -73,4 +73,32 @@ import Testing
         }
         try await cluster.shutdown()
     }
+
+    @Test func aPeerThatNeverReadsIsDropped() async throws {
+        let cluster = try await GossipCluster(count: 2, seed: 94)
+        do {
+            let (node, silent) = (cluster.hosts[0], cluster.hosts[1])
+            // The silent peer accepts our gossip stream and never reads from it.
+            for protocolID in GossipProtocol.all {
+                try await silent.handle(protocolID) { _ in try await Task.sleep(for: .seconds(3600)) }
+            }
+            await cluster.services[0].subscribe(topic)
+            try await silent.connect(to: cluster.addresses[0])
+            let stream = try await silent.newStream(to: node.peerID, protocols: [GossipProtocol.v11])
+            try await stream.writeLengthPrefixed(GossipRPCCodec.encode(GossipRPC(subscriptions: [GossipSubscription(subscribe: true, topic: topic)])))
+            #expect(await GossipCluster.waitFor { await cluster.services[0].peers().contains(silent.peerID) })
+            // 40 MiB of messages against a send queue of 8 MiB and yamux's 256 KiB window.
+            for round in 0..<200 {
+                try await cluster.services[0].publish(Array(repeating: UInt8(round & 0xff), count: 200 << 10) + [UInt8(round >> 8)], topic: topic)
+                if await cluster.services[0].slowPeersDropped > 0 { break }
+            }
+            #expect(await GossipCluster.waitFor { await cluster.services[0].slowPeersDropped == 1 })
+            #expect(await !cluster.services[0].peers().contains(silent.peerID))
+            await stream.reset()
+        } catch {
+            try await cluster.shutdown()
+            throw error
+        }
+        try await cluster.shutdown()
+    }
 }
