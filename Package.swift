@@ -58,7 +58,9 @@ let package = Package(
                 "AgoraCore", "AgoraWire", "AgoraStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Proto"]
         ),
         .target(name: "AgoraMigrations", dependencies: ["AgoraStore"], path: "migrations"),
         .target(
