@@ -81,7 +81,9 @@ let package = Package(
                 "AgoraCore", "AgoraWire", "AgoraStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Proto"]
         ),
         .target(name: "AgoraMigrations", dependencies: ["AgoraStore"], path: "migrations"),
         // Gossipsub (/meshsub/1.1.0) and archive transfer (/agora/blob/1.0.0): pure machines + thin shells.

@@ -1,9 +1,10 @@
 import AgoraWire
+import Foundation
 
-/// One `/ipfs/kad/1.0.0` message (libp2p kad-dht `Message`), as our code uses it. The codec
-/// is hand-written over the wire module's bounded protobuf reader: six fields and two small
-/// nested messages, decoded with explicit limits on every list, skipping unknown fields
-/// (py-libp2p adds fields 11 and Peer 4, Record 3 and 4).
+/// One `/ipfs/kad/1.0.0` message (libp2p kad-dht `Message`), as our code uses it; the wire
+/// form is the generated `Dht_Pb_Message` (`Proto/kad.proto`), decoded through
+/// `BoundedProtobuf` with explicit limits on every list, unknown fields skipped (py-libp2p
+/// adds Message 11, Peer 4, Record 3 and 4).
 public struct KadMessage: Equatable, Sendable {
     public enum MessageType: UInt64, Sendable, CaseIterable {
         case putValue = 0
@@ -86,13 +87,13 @@ public struct KadLimits: Sendable, Equatable {
 }
 
 public enum KadMessageError: Error, Equatable, Sendable, CustomStringConvertible {
-    case protobuf(ProtobufError)
-    case unknownType(UInt64)
+    case malformed(String)
+    case unknownType(Int)
     case tooLong(what: String, count: Int, limit: Int)
 
     public var description: String {
         switch self {
-        case .protobuf(let error): return "kad message: \(error)"
+        case .malformed(let why): return "kad message: \(why)"
         case .unknownType(let type): return "kad message: unknown type \(type)"
         case .tooLong(let what, let count, let limit): return "kad message: \(what) has \(count) entries or bytes, limit \(limit)"
         }
@@ -101,106 +102,72 @@ public enum KadMessageError: Error, Equatable, Sendable, CustomStringConvertible
 
 extension KadMessage {
     public func encoded() -> [UInt8] {
-        var writer = ProtobufWriter()
-        writer.writeVarint(field: 1, type.rawValue)
-        if !key.isEmpty { writer.writeBytes(field: 2, key) }
+        var message = Dht_Pb_Message()
+        message.type = Dht_Pb_Message.MessageType(rawValue: Int(type.rawValue)) ?? .putValue
+        message.key = Data(key)
         if let record {
-            writer.writeMessage(field: 3) { nested in
-                nested.writeBytes(field: 1, record.key)
-                nested.writeBytes(field: 2, record.value)
-                if !record.timeReceived.isEmpty { nested.writeString(field: 5, record.timeReceived) }
-            }
+            var wire = Dht_Pb_Record()
+            wire.key = Data(record.key)
+            wire.value = Data(record.value)
+            wire.timeReceived = record.timeReceived
+            message.record = wire
         }
-        for peer in closerPeers { writer.writeMessage(field: 8) { peer.write(to: &$0) } }
-        for peer in providerPeers { writer.writeMessage(field: 9) { peer.write(to: &$0) } }
-        return writer.bytes
+        message.closerPeers = closerPeers.map(\.wire)
+        message.providerPeers = providerPeers.map(\.wire)
+        // Only a message without required fields can fail to encode, and kad has none.
+        return (try? BoundedProtobuf.encode(message)) ?? []
     }
 
+    /// Decodes one frame; the frame length is checked before swift-protobuf sees it, every
+    /// list and byte string after.
     public init(decoding bytes: [UInt8], limits: KadLimits = KadLimits()) throws(KadMessageError) {
-        let readerLimits = ProtobufReader.Limits(maxMessageLength: limits.maxFrameLength, maxFieldLength: limits.maxFrameLength)
-        var type: UInt64 = 0
-        var key: [UInt8] = []
-        var record: Record?
-        var closer: [Peer] = []
-        var providers: [Peer] = []
+        let message: Dht_Pb_Message
         do {
-            var reader = try ProtobufReader(bytes, limits: readerLimits)
-            while let field = try reader.next() {
-                switch field.number {
-                case 1: type = try field.uint64()
-                case 2: key = try Self.bounded(field.bytes(), "key", limits.maxKeyLength)
-                case 3: record = try Record(reading: field.message(), limits: limits)
-                case 8:
-                    guard closer.count < limits.maxPeersPerList else { throw KadMessageError.tooLong(what: "closerPeers", count: closer.count + 1, limit: limits.maxPeersPerList) }
-                    closer.append(try Peer(reading: field.message(), limits: limits))
-                case 9:
-                    guard providers.count < limits.maxPeersPerList else { throw KadMessageError.tooLong(what: "providerPeers", count: providers.count + 1, limit: limits.maxPeersPerList) }
-                    providers.append(try Peer(reading: field.message(), limits: limits))
-                default: continue
-                }
-            }
-        } catch let error as ProtobufError {
-            throw .protobuf(error)
-        } catch let error as KadMessageError {
-            throw error
+            message = try BoundedProtobuf.decode(Dht_Pb_Message.self, from: bytes, maxLength: limits.maxFrameLength)
         } catch {
-            throw .protobuf(.truncated)
+            if case .tooLong(let length, let limit) = error { throw .tooLong(what: "frame", count: length, limit: limit) }
+            throw .malformed(error.description)
         }
-        guard let messageType = MessageType(rawValue: type) else { throw .unknownType(type) }
-        self.init(type: messageType, key: key, record: record, closerPeers: closer, providerPeers: providers)
+        guard let type = MessageType(rawValue: UInt64(clamping: max(0, message.type.rawValue))), message.type.rawValue >= 0 else {
+            throw .unknownType(message.type.rawValue)
+        }
+        try Self.check(message.key.count, "key", limits.maxKeyLength)
+        try Self.check(message.closerPeers.count, "closerPeers", limits.maxPeersPerList)
+        try Self.check(message.providerPeers.count, "providerPeers", limits.maxPeersPerList)
+        var record: Record?
+        if message.hasRecord {
+            try Self.check(message.record.key.count, "record key", limits.maxKeyLength)
+            try Self.check(message.record.value.count, "record value", limits.maxValueLength)
+            try Self.check(message.record.timeReceived.utf8.count, "timeReceived", 64)
+            record = Record(key: Array(message.record.key), value: Array(message.record.value), timeReceived: message.record.timeReceived)
+        }
+        self.init(
+            type: type, key: Array(message.key), record: record,
+            closerPeers: try message.closerPeers.map { peer throws(KadMessageError) in try Peer(wire: peer, limits: limits) },
+            providerPeers: try message.providerPeers.map { peer throws(KadMessageError) in try Peer(wire: peer, limits: limits) }
+        )
     }
 
-    static func bounded(_ bytes: [UInt8], _ what: String, _ limit: Int) throws(KadMessageError) -> [UInt8] {
-        guard bytes.count <= limit else { throw .tooLong(what: what, count: bytes.count, limit: limit) }
-        return bytes
+    static func check(_ count: Int, _ what: String, _ limit: Int) throws(KadMessageError) {
+        guard count <= limit else { throw .tooLong(what: what, count: count, limit: limit) }
     }
 }
 
 extension KadMessage.Peer {
-    func write(to writer: inout ProtobufWriter) {
-        writer.writeBytes(field: 1, id)
-        for address in addresses { writer.writeBytes(field: 2, address) }
-        if connection != .notConnected { writer.writeVarint(field: 3, connection.rawValue) }
+    var wire: Dht_Pb_Message.Peer {
+        var peer = Dht_Pb_Message.Peer()
+        peer.id = Data(id)
+        peer.addrs = addresses.map { Data($0) }
+        peer.connection = Dht_Pb_Message.ConnectionType(rawValue: Int(connection.rawValue)) ?? .notConnected
+        return peer
     }
 
-    init(reading reader: ProtobufReader, limits: KadLimits) throws {
-        var reader = reader
-        var id: [UInt8] = []
-        var addresses: [[UInt8]] = []
-        var connection = KadMessage.Connection.notConnected
-        while let field = try reader.next() {
-            switch field.number {
-            case 1: id = try KadMessage.bounded(field.bytes(), "peer id", limits.maxKeyLength)
-            case 2:
-                guard addresses.count < limits.maxAddressesPerPeer else {
-                    throw KadMessageError.tooLong(what: "peer addresses", count: addresses.count + 1, limit: limits.maxAddressesPerPeer)
-                }
-                addresses.append(try KadMessage.bounded(field.bytes(), "address", limits.maxAddressLength))
-            // An unknown connection type is treated as "not connected": it is advisory.
-            case 3: connection = KadMessage.Connection(rawValue: try field.uint64()) ?? .notConnected
-            default: continue
-            }
-        }
-        self.init(id: id, addresses: addresses, connection: connection)
-    }
-}
-
-extension KadMessage.Record {
-    init(reading reader: ProtobufReader, limits: KadLimits) throws {
-        var reader = reader
-        var key: [UInt8] = []
-        var value: [UInt8] = []
-        var time = ""
-        while let field = try reader.next() {
-            switch field.number {
-            case 1: key = try KadMessage.bounded(field.bytes(), "record key", limits.maxKeyLength)
-            case 2: value = try KadMessage.bounded(field.bytes(), "record value", limits.maxValueLength)
-            case 5:
-                time = try field.string()
-                guard time.utf8.count <= 64 else { throw KadMessageError.tooLong(what: "timeReceived", count: time.utf8.count, limit: 64) }
-            default: continue
-            }
-        }
-        self.init(key: key, value: value, timeReceived: time)
+    init(wire: Dht_Pb_Message.Peer, limits: KadLimits) throws(KadMessageError) {
+        try KadMessage.check(wire.id.count, "peer id", limits.maxKeyLength)
+        try KadMessage.check(wire.addrs.count, "peer addresses", limits.maxAddressesPerPeer)
+        for address in wire.addrs { try KadMessage.check(address.count, "address", limits.maxAddressLength) }
+        // An unknown connection type is treated as "not connected": it is advisory.
+        let connection = KadMessage.Connection(rawValue: UInt64(clamping: max(0, wire.connection.rawValue))) ?? .notConnected
+        self.init(id: Array(wire.id), addresses: wire.addrs.map { Array($0) }, connection: connection)
     }
 }

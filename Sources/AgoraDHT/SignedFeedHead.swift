@@ -1,13 +1,15 @@
 import AgoraCore
-import AgoraWire
 
 /// The value of a feed-head record (`/agora-feed-head/<author hex>`): how far an author's feed
 /// goes, signed by the author, so any node can store and serve it and nobody can forge or
-/// roll it back past a newer one it has seen. Encoded as ascending protobuf fields 1 author,
-/// 2 seq, 3 head event ID, 15 signature over "agora-feed-head-v1:" ‖ the bytes before field 15.
+/// roll it back past a newer one it has seen. A fixed layout, so there is one byte string per
+/// head: version 1 (1 byte), author key (32), seq (8, big-endian), head event ID (32), then
+/// the ed25519 signature (64) over "agora-feed-head-v1:" ‖ the 73 bytes before it.
 public struct SignedFeedHead: Equatable, Sendable {
     static let domain = Array("agora-feed-head-v1:".utf8)
-    public static let maxEncodedLength = 256
+    static let version: UInt8 = 1
+    static let unsignedLength = 73
+    public static let encodedLength = 137
 
     public let author: PublicKey
     public let seq: UInt64
@@ -27,17 +29,11 @@ public struct SignedFeedHead: Equatable, Sendable {
     }
 
     static func unsignedBytes(author: PublicKey, seq: UInt64, head: EventID) -> [UInt8] {
-        var writer = ProtobufWriter()
-        writer.writeBytes(field: 1, author.bytes)
-        writer.writeVarint(field: 2, seq)
-        writer.writeBytes(field: 3, head.bytes)
-        return writer.bytes
+        [version] + author.bytes + (0..<8).map { UInt8(truncatingIfNeeded: seq >> (56 - 8 * UInt64($0))) } + head.bytes
     }
 
     public var encoded: [UInt8] {
-        var writer = ProtobufWriter()
-        writer.writeBytes(field: 15, signature)
-        return Self.unsignedBytes(author: author, seq: seq, head: head) + writer.bytes
+        Self.unsignedBytes(author: author, seq: seq, head: head) + signature
     }
 
     public var isSignatureValid: Bool {
@@ -86,35 +82,16 @@ public enum FeedHeadValidator {
     }
 
     static func decode(_ value: [UInt8]) throws(FeedHeadRecordError) -> SignedFeedHead {
-        guard value.count <= SignedFeedHead.maxEncodedLength else { throw .malformed("\(value.count) bytes") }
-        var author: [UInt8]?
-        var seq: UInt64?
-        var head: [UInt8]?
-        var signature: [UInt8]?
-        do {
-            var reader = try ProtobufReader(value)
-            while let field = try reader.next() {
-                switch field.number {
-                case 1: author = try field.bytes()
-                case 2: seq = try field.uint64()
-                case 3: head = try field.bytes()
-                case 15: signature = try field.bytes()
-                default: throw FeedHeadRecordError.malformed("unknown field \(field.number)")
-                }
-            }
-        } catch let error as FeedHeadRecordError {
-            throw error
-        } catch {
-            throw .malformed("\(error)")
+        guard value.first == SignedFeedHead.version else { throw .malformed("unknown version") }
+        if value.count == SignedFeedHead.unsignedLength { throw .unsigned }
+        guard value.count == SignedFeedHead.encodedLength else {
+            throw .malformed("\(value.count) bytes, expected \(SignedFeedHead.encodedLength)")
         }
-        guard let signature, !signature.isEmpty else { throw .unsigned }
-        guard let author, let key = try? PublicKey(bytes: author), let seq, let head, let id = try? EventID(bytes: head) else {
-            throw .malformed("author, seq and head are required")
+        guard let author = try? PublicKey(bytes: Array(value[1..<33])), let head = try? EventID(bytes: Array(value[41..<73])) else {
+            throw .malformed("author or head")
         }
-        let decoded = SignedFeedHead(author: key, seq: seq, head: id, signature: signature)
-        // One byte string per head: a re-encoding must give back exactly what was signed.
-        guard decoded.encoded == value else { throw .malformed("not in canonical form") }
-        return decoded
+        let seq = value[33..<41].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return SignedFeedHead(author: author, seq: seq, head: head, signature: Array(value[73...]))
     }
 
     /// Whether `offered` may replace `stored`: only a higher sequence wins; the same head again

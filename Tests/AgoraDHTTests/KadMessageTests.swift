@@ -1,5 +1,4 @@
 import AgoraTestSupport
-import AgoraWire
 import Testing
 @testable import AgoraDHT
 
@@ -34,17 +33,17 @@ import Testing
     }
 
     @Test func decodesWhatOtherImplementationsAddAndSkipsUnknownFields() throws {
-        var peer = ProtobufWriter()
+        var peer = RawProtobufWriter()
         peer.writeBytes(field: 1, [1, 2, 3])
         peer.writeBytes(field: 2, [4, 5])
         peer.writeVarint(field: 3, 9)            // unknown connection type
         peer.writeBytes(field: 4, [7])           // py-libp2p's extra Peer field
-        var record = ProtobufWriter()
+        var record = RawProtobufWriter()
         record.writeBytes(field: 1, [8])
         record.writeBytes(field: 2, [9])
         record.writeBytes(field: 3, [1])         // py-libp2p's Record fields 3 and 4
         record.writeString(field: 5, "2026-12-01T00:00:00Z")
-        var message = ProtobufWriter()
+        var message = RawProtobufWriter()
         message.writeVarint(field: 1, 3)
         message.writeBytes(field: 2, [0xAA])
         message.writeBytes(field: 3, record.bytes)
@@ -70,7 +69,7 @@ import Testing
         let bigValue = KadMessage(type: .putValue, record: .init(key: [1], value: Array(repeating: 0, count: 33)))
         #expect(throws: KadMessageError.tooLong(what: "record value", count: 33, limit: 32)) { try KadMessage(decoding: bigValue.encoded(), limits: limits) }
         #expect(throws: KadMessageError.unknownType(6)) { try KadMessage(decoding: [0x08, 0x06]) }
-        #expect(throws: KadMessageError.protobuf(.messageTooLong(length: 5000, limit: 4096))) {
+        #expect(throws: KadMessageError.tooLong(what: "frame", count: 5000, limit: 4096)) {
             try KadMessage(decoding: Array(repeating: 0, count: 5000), limits: limits)
         }
     }

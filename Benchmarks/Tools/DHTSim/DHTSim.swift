@@ -6,8 +6,8 @@ import Foundation
 /// scenario (lookup latency and hops, provider success under churn, the simulator's own speed
 /// and memory); `--cdf DIR` also writes the lookup latencies for `tools/dht-plot.py`.
 ///
-///     DHTSim --nodes 1000 --latency fixed|regions [--lookups 1000] [--keys 200]
-///            [--churn 0.1,0.3] [--seed 1] [--cdf DIR]
+///     DHTSim --nodes 1000 --latency fixed|regions [--join protocol|direct] [--lookups 1000]
+///            [--keys 200] [--churn 0.1,0.3] [--seed 1] [--cdf DIR]
 @main
 struct DHTSim {
     struct Options {
@@ -19,6 +19,9 @@ struct DHTSim {
         var churn: [Double] = [0.1, 0.3]
         var seed: UInt64 = 1
         var cdf: String?
+        /// `protocol`: every node joins by self-lookup and bucket refreshes; `direct`: tables
+        /// filled without messages (`DHTSimulation.fillTables`), for 10,000 nodes.
+        var join = "protocol"
     }
 
     static func parse() -> Options {
@@ -27,22 +30,28 @@ struct DHTSim {
         while let flag = arguments.next() {
             guard let value = arguments.next() else { fail("\(flag) needs a value") }
             switch flag {
-            case "--nodes": options.nodes = Int(value) ?? fail("--nodes \(value)")
+            case "--nodes": options.nodes = number(value, flag)
             case "--latency":
                 switch value {
                 case "fixed": (options.latency, options.latencyName) = (.fixed(oneWayMilliseconds: 20), "fixed20")
                 case "regions": (options.latency, options.latencyName) = (.regions, "regions")
                 default: fail("--latency fixed|regions")
                 }
-            case "--lookups": options.lookups = Int(value) ?? fail("--lookups \(value)")
-            case "--keys": options.keys = Int(value) ?? fail("--keys \(value)")
-            case "--churn": options.churn = value.split(separator: ",").map { Double($0) ?? fail("--churn \(value)") }
-            case "--seed": options.seed = UInt64(value) ?? fail("--seed \(value)")
+            case "--lookups": options.lookups = number(value, flag)
+            case "--keys": options.keys = number(value, flag)
+            case "--churn": options.churn = value.split(separator: ",").map { number(String($0), flag) }
+            case "--seed": options.seed = number(value, flag)
             case "--cdf": options.cdf = value
+            case "--join": options.join = value
             default: fail("unknown option \(flag)")
             }
         }
         return options
+    }
+
+    static func number<T: LosslessStringConvertible>(_ text: String, _ flag: String) -> T {
+        guard let value = T(text) else { fail("\(flag) \(text): not a number") }
+        return value
     }
 
     static func fail(_ message: String) -> Never {
@@ -64,12 +73,13 @@ struct DHTSim {
     static func rounded(_ value: Double) -> Double { (value * 10).rounded() / 10 }
 
     static func summary(_ values: [Double]) -> [String: Double] {
+        guard !values.isEmpty else { return [:] }
         let sorted = values.sorted()
         return ["p50": rounded(percentile(sorted, 0.5)), "p99": rounded(percentile(sorted, 0.99)), "max": rounded(sorted.last ?? .nan)]
     }
 
     static func emit(_ object: [String: Any]) {
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { fail("cannot encode \(object)") }
         print(String(decoding: data, as: UTF8.self))
     }
 
@@ -79,7 +89,7 @@ struct DHTSim {
         let clock = ContinuousClock()
         var simulation = DHTSimulation(.init(nodeCount: options.nodes, seed: options.seed, latency: options.latency))
         let bootStart = clock.now
-        simulation.bootstrap()
+        if options.join == "direct" { simulation.fillTables() } else { simulation.bootstrap() }
         let bootWall = clock.now - bootStart
         let memoryPerNode = Double(residentBytes() - before) / Double(options.nodes)
         let bootMessages = simulation.messagesDelivered
@@ -97,7 +107,7 @@ struct DHTSim {
         }
         let seconds = { (duration: Duration) in Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
         emit([
-            "scenario": "lookup", "nodes": options.nodes, "latency": options.latencyName, "seed": options.seed,
+            "scenario": "lookup", "join": options.join, "nodes": options.nodes, "latency": options.latencyName, "seed": options.seed,
             "lookups": records.count, "latency_ms": summary(latencies), "hops": summary(records.map { Double($0.hops) }),
             "requests_mean": rounded(Double(records.map(\.requests).reduce(0, +)) / Double(max(1, records.count))),
             "overlap_with_true_k_closest": rounded(exact / Double(max(1, records.count)) * 1000) / 1000,

@@ -178,6 +178,26 @@ public struct DHTSimulation {
         run()
     }
 
+    /// Fills every table as a settled network would have it, without messages: each node
+    /// offers its table every other node in a seeded random order, skipping buckets already
+    /// full, so it holds k random peers of each far bucket and all of its nearest ones. O(N²)
+    /// key comparisons; for tests and for sizes where joining by protocol takes too long.
+    public mutating func fillTables() {
+        let peers = onlinePeers
+        for node in peers {
+            var order = peers
+            order.shuffle(using: &random)
+            var counts = [Int](repeating: 0, count: DHTKey.bitCount + 1)
+            let key = nodes[Int(node)].key
+            for other in order where other != node {
+                let bucket = key.commonPrefixLength(with: nodes[Int(other)].key)
+                guard counts[bucket] < configuration.bucketSize else { continue }
+                counts[bucket] += 1
+                _ = nodes[Int(node)].table.peerResponded(other, key: nodes[Int(other)].key, now: virtualNow)
+            }
+        }
+    }
+
     /// `fraction` of the online honest nodes (except `keep`) leave silently and as many fresh
     /// nodes join; runs until the joins are done.
     public mutating func churn(fraction: Double, keep: Set<Peer> = []) {
