@@ -85,6 +85,19 @@ import Testing
         }
     }
 
+    /// `agora info` shows the registry dependencies the published Package.swift declares.
+    @Test func publishedManifestDependenciesAreRecorded() async throws {
+        var files = Fixtures.library(greeting: "deps")
+        files["Package.swift"] = Fixtures.manifest.replacingOccurrences(
+            of: "name: \"Greeter\",", with: "name: \"Greeter\",\n    dependencies: [.package(id: \"acme.json-kit\", from: \"1.2.0\")],")
+        let archive = try Fixtures.zip(files)
+        try await TestNode.with { node in
+            #expect(try await Self.publish(node.client, "/acme/Greeter/1.0.0", archive: archive).status == 201)
+            let info = try node.registry.info(PackageIdentity(scope: "acme", name: "Greeter"))
+            #expect(info.releases.first?.manifest?.dependencies == ["acme/json-kit": "^1.2.0"])
+        }
+    }
+
     @Test func yankedReleasesCarryA410Problem() async throws {
         let first = try Fixtures.zip(Fixtures.library(greeting: "one"))
         let second = try Fixtures.zip(Fixtures.library(greeting: "two"))
