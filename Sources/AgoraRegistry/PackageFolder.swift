@@ -146,6 +146,7 @@ public enum PackageFolder {
         }
         let name = parameters.name ?? declared ?? folder.lastPathComponent
         var manifest = Manifest(scope: scope, name: name, version: version)
+        manifest.dependencies = SwiftManifestDependencies.read(String(decoding: source, as: UTF8.self))
         let metadataFile = folder.appendingPathComponent(swiftMetadataName)
         if FileManager.default.fileExists(atPath: metadataFile.path) {
             try SwiftPackageMetadata.load(metadataFile).apply(to: &manifest)

@@ -32,11 +32,12 @@ extension Registry {
         } catch {
             throw RegistryError("the source archive is not usable: \(error)")
         }
-        guard contents.files.contains(where: { $0.path == PackageFolder.swiftManifestName }) else {
+        guard let swiftManifest = contents.files.first(where: { $0.path == PackageFolder.swiftManifestName }) else {
             throw RegistryError(
                 "the source archive has no \(PackageFolder.swiftManifestName) in its top-level directory \"\(contents.root)/\"")
         }
         var manifest = Manifest(scope: upload.package.scope, name: upload.package.name, version: upload.version)
+        manifest.dependencies = SwiftManifestDependencies.read(String(decoding: swiftManifest.data, as: UTF8.self))
         if let metadata = upload.metadata {
             do {
                 try SwiftPackageMetadata.decode(metadata, source: "metadata").apply(to: &manifest)
