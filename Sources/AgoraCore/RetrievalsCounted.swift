@@ -6,9 +6,9 @@
 /// varint per package, in the same order, each at least 1. One spelling per summary, as the
 /// canonical encoding requires.
 public struct RetrievalsCounted: Sendable, Hashable {
-    /// Most packages one summary may name; a node with more splits them over several periods'
-    /// worth of events or drops the least retrieved.
-    public static let maxPackages = 5_000
+    /// Most packages one summary may name (the canonical reader takes 4,096 fields and an
+    /// event 256 KiB); a node with more signs several summaries for the period.
+    public static let maxPackages = 4_000
 
     public var period: UInt64
     public var counts: [(package: String, count: UInt64)]

@@ -107,6 +107,12 @@ import AgoraTestSupport
         ] as [([String], [UInt64])] {
             #expect(throws: EventError.self, "\(packages) \(counts)") { try EventBody(kind: 7, bytes: encoded(packages, counts)) }
         }
+        // A full summary of typical names decodes and fits one event.
+        let full = try RetrievalsCounted(period: 9, counts: (0..<RetrievalsCounted.maxPackages).map {
+            (package: "some-scope/some-package-name-\($0)", count: UInt64.max - UInt64($0))
+        })
+        let signed = try Event.sign(by: Identity(seed: [UInt8](repeating: 4, count: 32)), seq: 1, prev: nil, timestamp: 1, body: .retrievalsCounted(full))
+        #expect(try Event(decoding: signed.bytes).decodedBody() == .retrievalsCounted(full))
         let tooMany = (0...RetrievalsCounted.maxPackages).map { (package: "a/p\($0)", count: UInt64(1)) }
         #expect(throws: CanonicalDecodeError.self) { try RetrievalsCounted(period: 1, counts: tooMany) }
     }

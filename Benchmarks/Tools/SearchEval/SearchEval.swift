@@ -56,7 +56,10 @@ enum SearchEval {
             entry.total += 1
             entry.micros.append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
             results[item.kind] = entry
-            if verbose && !first { print("  \(item.kind) \"\(item.query)\": \(names.joined(separator: ", "))") }
+            if verbose && !first {
+                let shown = hits.map { "\($0.summary.name) (\($0.tier), \(Int($0.score)) + \(Int($0.popularity?.score ?? 0)))" }
+                print("  \(item.kind) \"\(item.query)\": \(shown.joined(separator: ", "))")
+            }
         }
         for (kind, entry) in results.sorted(by: { $0.key < $1.key }) {
             let micros = entry.micros.sorted()
