@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// The `/ipfs/id/1.0.0` message (and `/ipfs/id/push/1.0.0`, which carries the same
 /// message unprompted). Every field is optional on the wire: a push may send only what
@@ -31,53 +32,36 @@ public struct IdentifyMessage: Sendable, Equatable {
         self.protocols = protocols
     }
 
-    enum Field {
-        static let publicKey = 1
-        static let listenAddrs = 2
-        static let protocols = 3
-        static let observedAddr = 4
-        static let protocolVersion = 5
-        static let agentVersion = 6
-    }
-
+    /// Identify messages we build hold only valid UTF-8 strings and no required fields, so
+    /// encoding cannot fail.
     public func encoded() -> [UInt8] {
-        var writer = ProtobufWriter()
-        if let protocolVersion { writer.writeString(field: Field.protocolVersion, protocolVersion) }
-        if let agentVersion { writer.writeString(field: Field.agentVersion, agentVersion) }
-        if let publicKey { writer.writeBytes(field: Field.publicKey, publicKey) }
-        for address in listenAddrs { writer.writeBytes(field: Field.listenAddrs, address) }
-        if let observedAddr { writer.writeBytes(field: Field.observedAddr, observedAddr) }
-        for name in protocols { writer.writeString(field: Field.protocols, name) }
-        return writer.bytes
+        var message = Identify_Pb_Identify()
+        if let protocolVersion { message.protocolVersion = protocolVersion }
+        if let agentVersion { message.agentVersion = agentVersion }
+        if let publicKey { message.publicKey = Data(publicKey) }
+        message.listenAddrs = listenAddrs.map { Data($0) }
+        if let observedAddr { message.observedAddr = Data(observedAddr) }
+        message.protocols = protocols
+        return (try? BoundedProtobuf.encode(message)) ?? []
     }
 
     public init<Bytes: Collection>(decoding bytes: Bytes) throws(IdentifyError) where Bytes.Element == UInt8 {
-        self.init()
+        let message: Identify_Pb_Identify
         do {
-            let limits = ProtobufReader.Limits(maxMessageLength: Self.maxEncodedLength, maxFieldLength: Self.maxEncodedLength)
-            var reader = try ProtobufReader(bytes, limits: limits)
-            while let field = try reader.next() {
-                switch field.number {
-                case Field.publicKey: publicKey = try field.bytes()
-                case Field.listenAddrs:
-                    guard listenAddrs.count < Self.maxListEntries else { throw IdentifyError.tooManyEntries("listenAddrs") }
-                    listenAddrs.append(try field.bytes())
-                case Field.protocols:
-                    guard protocols.count < Self.maxListEntries else { throw IdentifyError.tooManyEntries("protocols") }
-                    protocols.append(try field.string())
-                case Field.observedAddr: observedAddr = try field.bytes()
-                case Field.protocolVersion: protocolVersion = try field.string()
-                case Field.agentVersion: agentVersion = try field.string()
-                default: continue
-                }
-            }
-        } catch let error as IdentifyError {
-            throw error
-        } catch let error as ProtobufError {
-            throw .malformed(error.description)
+            message = try BoundedProtobuf.decode(Identify_Pb_Identify.self, from: bytes, maxLength: Self.maxEncodedLength)
         } catch {
-            throw .malformed("\(error)")
+            throw .malformed(error.description)
         }
+        guard message.listenAddrs.count <= Self.maxListEntries else { throw .tooManyEntries("listenAddrs") }
+        guard message.protocols.count <= Self.maxListEntries else { throw .tooManyEntries("protocols") }
+        self.init(
+            protocolVersion: message.hasProtocolVersion ? message.protocolVersion : nil,
+            agentVersion: message.hasAgentVersion ? message.agentVersion : nil,
+            publicKey: message.hasPublicKey ? Array(message.publicKey) : nil,
+            listenAddrs: message.listenAddrs.map { Array($0) },
+            observedAddr: message.hasObservedAddr ? Array(message.observedAddr) : nil,
+            protocols: message.protocols
+        )
     }
 }
 

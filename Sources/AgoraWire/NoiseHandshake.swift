@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 public enum NoiseRole: Sendable, Equatable {
     case initiator
@@ -85,10 +86,10 @@ public struct NoiseHandshake: Sendable {
         } catch {
             preconditionFailure("ed25519 signing cannot fail: \(error)")
         }
-        var writer = ProtobufWriter()
-        writer.writeBytes(field: 1, Libp2pPublicKey.encode(identity.publicKey))
-        writer.writeBytes(field: 2, signature)
-        return writer.bytes
+        var payload = Noise_Pb_NoiseHandshakePayload()
+        payload.identityKey = Data(Libp2pPublicKey.encode(identity.publicKey))
+        payload.identitySig = Data(signature)
+        return (try? BoundedProtobuf.encode(payload)) ?? []
     }
 
     /// The first message for an initiator; nothing for a responder, which speaks second.
@@ -191,22 +192,16 @@ public struct NoiseHandshake: Sendable {
 
     /// Checks the remote's libp2p identity signed this Noise static key, and that it is who we dialed.
     private func verify(payload: [UInt8], remoteStatic: [UInt8]) throws(NoiseError) -> PeerID {
-        var identityKey: [UInt8]?
-        var signature: [UInt8]?
+        let message: Noise_Pb_NoiseHandshakePayload
         do {
-            var reader = try ProtobufReader(payload, limits: .init(maxMessageLength: NoiseSession.maxFrameLength, maxFieldLength: NoiseSession.maxFrameLength))
-            while let field = try reader.next() {
-                switch field.number {
-                case 1: identityKey = try field.bytes()
-                case 2: signature = try field.bytes()
-                default: continue
-                }
-            }
+            message = try BoundedProtobuf.decode(Noise_Pb_NoiseHandshakePayload.self, from: payload, maxLength: NoiseSession.maxFrameLength)
         } catch {
             throw .malformedPayload(error.description)
         }
-        guard let identityKey else { throw .malformedPayload("missing identity_key") }
-        guard let signature else { throw .malformedPayload("missing identity_sig") }
+        guard message.hasIdentityKey else { throw .malformedPayload("missing identity_key") }
+        guard message.hasIdentitySig else { throw .malformedPayload("missing identity_sig") }
+        let identityKey = message.identityKey
+        let signature = message.identitySig
         let key: Curve25519.Signing.PublicKey
         do {
             key = try Libp2pPublicKey.decode(identityKey)

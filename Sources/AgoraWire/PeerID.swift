@@ -1,5 +1,6 @@
 import AgoraCore
 import Crypto
+import Foundation
 
 public enum PeerIDError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformedText(String)
@@ -24,37 +25,28 @@ public enum PeerIDError: Error, Equatable, Sendable, CustomStringConvertible {
 /// The libp2p `PublicKey` protobuf (`KeyType Type = 1; bytes Data = 2`), ed25519 only:
 /// Agora identities are ed25519 and peer IDs embed this encoding.
 public enum Libp2pPublicKey {
-    public static let ed25519KeyType: UInt64 = 1
     /// RSA keys are the largest libp2p defines; anything longer is hostile.
     public static let maxEncodedLength = 1024
 
+    /// Fields are written in number order, so the encoding (which peer IDs hash) is stable.
     public static func encode(_ key: Curve25519.Signing.PublicKey) -> [UInt8] {
-        var writer = ProtobufWriter()
-        writer.writeVarint(field: 1, ed25519KeyType)
-        writer.writeBytes(field: 2, key.rawRepresentation)
-        return writer.bytes
+        var message = Crypto_Pb_PublicKey()
+        message.type = .ed25519
+        message.data = key.rawRepresentation
+        return (try? BoundedProtobuf.encode(message)) ?? []
     }
 
     public static func decode<Bytes: Collection>(_ bytes: Bytes) throws(PeerIDError) -> Curve25519.Signing.PublicKey
     where Bytes.Element == UInt8 {
-        var type: UInt64?
-        var data: [UInt8]?
+        let message: Crypto_Pb_PublicKey
         do {
-            let limits = ProtobufReader.Limits(maxMessageLength: maxEncodedLength, maxFieldLength: maxEncodedLength)
-            var reader = try ProtobufReader(bytes, limits: limits)
-            while let field = try reader.next() {
-                switch field.number {
-                case 1: type = try field.uint64()
-                case 2: data = try field.bytes()
-                default: continue
-                }
-            }
+            message = try BoundedProtobuf.decode(Crypto_Pb_PublicKey.self, from: bytes, maxLength: maxEncodedLength)
         } catch {
             throw .malformedPublicKey(error.description)
         }
-        guard let type else { throw .malformedPublicKey("missing key type") }
-        guard type == ed25519KeyType else { throw .unsupportedKeyType(type) }
-        guard let data, data.count == 32, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: data) else {
+        guard message.type == .ed25519 else { throw .unsupportedKeyType(UInt64(message.type.rawValue)) }
+        let data = message.data
+        guard data.count == 32, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: data) else {
             throw .malformedPublicKey("ed25519 key data must be 32 bytes")
         }
         return key

@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraTestSupport
 import Testing
 @testable import AgoraWire
 
@@ -17,7 +18,7 @@ import Testing
 
     @Test func roundTripsAndSkipsUnknownFields() throws {
         let original = try Self.message()
-        var writer = ProtobufWriter()
+        var writer = RawProtobufWriter()
         writer.writeBytes(field: 8, [1, 2, 3])
         let decoded = try IdentifyMessage(decoding: original.encoded() + writer.bytes)
         #expect(decoded == original)
@@ -55,7 +56,7 @@ import Testing
     }
 
     @Test func listsAreCapped() throws {
-        var writer = ProtobufWriter()
+        var writer = RawProtobufWriter()
         for _ in 0...IdentifyMessage.maxListEntries { writer.writeString(field: 3, "/p") }
         #expect(throws: IdentifyError.tooManyEntries("protocols")) {
             try IdentifyMessage(decoding: writer.bytes)

@@ -1,3 +1,4 @@
+import AgoraTestSupport
 import Crypto
 import Testing
 @testable import AgoraWire
@@ -100,9 +101,9 @@ import Testing
 
     @Test func rejectsPayloadWithoutSignature() throws {
         var (initiator, responder) = try Self.machines()
-        var writer = ProtobufWriter()
+        var writer = RawProtobufWriter()
         writer.writeBytes(field: 1, Libp2pPublicKey.encode(try seedKey(2).publicKey))
-        writer.writeString(field: 4, "extensions are skipped")
+        writer.writeString(field: 7, "unknown fields are skipped")
         responder.localPayload = writer.bytes
         let second = try responder.receive(try initiator.start())
         #expect(throws: NoiseError.malformedPayload("missing identity_sig")) { _ = try initiator.receive(second.send) }
@@ -110,7 +111,7 @@ import Testing
 
     @Test func unknownPayloadFieldsAreSkipped() throws {
         var (initiator, responder) = try Self.machines()
-        var writer = ProtobufWriter()
+        var writer = RawProtobufWriter()
         writer.writeMessage(field: 4) { $0.writeString(field: 2, "/yamux/1.0.0") }
         writer.writeVarint(field: 99, 5)
         responder.localPayload += writer.bytes

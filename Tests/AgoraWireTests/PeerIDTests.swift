@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraTestSupport
 import Crypto
 import Testing
 @testable import AgoraWire
@@ -67,11 +68,11 @@ func seedKey(_ n: UInt8) throws -> Curve25519.Signing.PrivateKey {
     }
 
     @Test func rejectsNonEd25519Keys() {
-        var writer = ProtobufWriter()
+        var writer = RawProtobufWriter()
         writer.writeVarint(field: 1, 0)
         writer.writeBytes(field: 2, [1, 2, 3])
         #expect(throws: PeerIDError.unsupportedKeyType(0)) { try Libp2pPublicKey.decode(writer.bytes) }
-        var short = ProtobufWriter()
+        var short = RawProtobufWriter()
         short.writeVarint(field: 1, 1)
         short.writeBytes(field: 2, [1, 2, 3])
         #expect(throws: PeerIDError.malformedPublicKey("ed25519 key data must be 32 bytes")) { try Libp2pPublicKey.decode(short.bytes) }

@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraTestSupport
 import AgoraWire
 import Crypto
 import NIOCore
@@ -60,23 +61,13 @@ enum FuzzSeeds {
             listenAddrs: [(try! Multiaddr(parsing: "/ip4/127.0.0.1/tcp/4001")).bytes],
             observedAddr: nil, protocols: [ProtocolIDs.ping, ProtocolIDs.identify]
         )
-        var writer = ProtobufWriter()
+        var writer = RawProtobufWriter()
         writer.writeVarint(field: 1, UInt64.max)
         writer.writeFixed32(field: 2, 7)
         writer.writeFixed64(field: 3, 9)
         writer.writeMessage(field: 4) { $0.writeString(field: 1, "nested") }
         return [identify.encoded(), writer.bytes]
     }()
-
-    /// Reads every field, descending into length-delimited ones as if they were messages.
-    static func walk(_ bytes: some Collection<UInt8>, depth: Int) {
-        guard depth > 0, var reader = try? ProtobufReader(bytes) else { return }
-        while let field = try? reader.next() {
-            if case .lengthDelimited(let payload) = field.value {
-                walk(payload, depth: depth - 1)
-            }
-        }
-    }
 
     static let multistream: [[UInt8]] = {
         func message(_ text: String) -> [UInt8] { Varint.encode(UInt64(text.utf8.count + 1)) + Array(text.utf8) + [0x0A] }

@@ -46,8 +46,8 @@ struct FuzzTarget: Sendable {
     }
 
     static let protobuf = FuzzTarget(name: "protobuf", maxLength: 4096, seeds: { FuzzSeeds.protobufs }) { input in
-        FuzzSeeds.walk(input, depth: 3)
         _ = try? IdentifyMessage(decoding: input)
+        _ = try? Libp2pPublicKey.decode(input)
     }
 
     static let multistream = FuzzTarget(name: "multistream", maxLength: 2048, seeds: { FuzzSeeds.multistream }) { input in
