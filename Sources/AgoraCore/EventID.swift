@@ -22,16 +22,8 @@ public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
 
-    /// Hashes the 32 bytes as four words, not byte by byte: these keys fill the views' sets
-    /// and dictionaries, and hashing dominated there.
     public func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset + 8 <= raw.count {
-                hasher.combine(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                offset += 8
-            }
-        }
+        hasher.combineWords(of: bytes)
     }
 
     public static func < (lhs: EventID, rhs: EventID) -> Bool {

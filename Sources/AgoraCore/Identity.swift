@@ -20,16 +20,8 @@ public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible
         self.bytes = raw
     }
 
-    /// Hashes the 32 bytes as four words, not byte by byte: these keys fill the views' sets
-    /// and dictionaries, and hashing dominated there.
     public func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset + 8 <= raw.count {
-                hasher.combine(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                offset += 8
-            }
-        }
+        hasher.combineWords(of: bytes)
     }
 
     public var hex: String { Hex.encode(bytes) }
