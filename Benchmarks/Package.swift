@@ -72,6 +72,17 @@ let package = Package(
             ],
             path: "Tools/LoadPyPI"
         ),
+        /// The search evaluation set against the 100k corpus with popularity (`tools/search-eval-fts5.py` for FTS5).
+        .executableTarget(
+            name: "SearchEval",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraRegistry", package: "Agora"),
+            ],
+            path: "Tools/SearchEval"
+        ),
         /// Append and rebuild at 100k and 1M events, for `perf` and store-size measurements.
         .executableTarget(
             name: "IngestBench",

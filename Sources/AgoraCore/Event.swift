@@ -8,6 +8,7 @@ public enum EventKind: UInt64, Sendable, CaseIterable, CustomStringConvertible {
     case scopeTransferred = 4
     case retrievalObserved = 5
     case peerPenalised = 6
+    case retrievalsCounted = 7
 
     public var description: String {
         switch self {
@@ -17,6 +18,7 @@ public enum EventKind: UInt64, Sendable, CaseIterable, CustomStringConvertible {
         case .scopeTransferred: "scope-transferred"
         case .retrievalObserved: "retrieval-observed"
         case .peerPenalised: "peer-penalised"
+        case .retrievalsCounted: "retrievals-counted"
         }
     }
 }

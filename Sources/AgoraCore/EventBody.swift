@@ -6,6 +6,7 @@ public enum EventBody: Sendable, Hashable {
     case scopeTransferred(ScopeTransferred)
     case retrievalObserved(RetrievalObserved)
     case peerPenalised(PeerPenalised)
+    case retrievalsCounted(RetrievalsCounted)
     /// A kind this binary does not know; kept and relayed, ignored by the views.
     case unknown(kind: UInt64, bytes: [UInt8])
 
@@ -17,6 +18,7 @@ public enum EventBody: Sendable, Hashable {
         case .scopeTransferred: EventKind.scopeTransferred.rawValue
         case .retrievalObserved: EventKind.retrievalObserved.rawValue
         case .peerPenalised: EventKind.peerPenalised.rawValue
+        case .retrievalsCounted: EventKind.retrievalsCounted.rawValue
         case .unknown(let kind, _): kind
         }
     }
@@ -31,6 +33,7 @@ public enum EventBody: Sendable, Hashable {
             case .scopeTransferred: self = .scopeTransferred(try ScopeTransferred(reader))
             case .retrievalObserved: self = .retrievalObserved(try RetrievalObserved(reader))
             case .peerPenalised: self = .peerPenalised(try PeerPenalised(reader))
+            case .retrievalsCounted: self = .retrievalsCounted(try RetrievalsCounted(reader))
             case nil: self = .unknown(kind: kind, bytes: bytes)
             }
         } catch {
@@ -69,6 +72,8 @@ public enum EventBody: Sendable, Hashable {
             writer.bytes(1, body.peer)
             writer.string(2, body.reason)
             writer.bytes(3, body.evidence)
+        case .retrievalsCounted(let body):
+            body.encode(into: &writer)
         case .unknown(_, let bytes):
             return bytes
         }

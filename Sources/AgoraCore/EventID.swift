@@ -22,6 +22,10 @@ public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
 
+    public func hash(into hasher: inout Hasher) {
+        hasher.combineWords(of: bytes)
+    }
+
     public static func < (lhs: EventID, rhs: EventID) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }

@@ -20,6 +20,10 @@ public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible
         self.bytes = raw
     }
 
+    public func hash(into hasher: inout Hasher) {
+        hasher.combineWords(of: bytes)
+    }
+
     public var hex: String { Hex.encode(bytes) }
     /// The first 16 hex digits: enough to tell keys apart at a glance in tables.
     public var short: String { String(hex.prefix(16)) }

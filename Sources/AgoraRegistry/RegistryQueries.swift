@@ -123,6 +123,7 @@ extension Registry {
         case .scopeTransferred(let body): "scope \(body.scope) transferred to \(body.newOwner.hex)"
         case .retrievalObserved(let body): "retrieval \(body.outcome) \(body.bytes) bytes"
         case .peerPenalised(let body): "peer penalised: \(body.reason)"
+        case .retrievalsCounted(let body): "retrievals counted: \(body.counts.count) packages in period \(body.period)"
         case .unknown(let kind, let bytes): "unknown kind \(kind), \(bytes.count) bytes"
         case nil: "undecodable body"
         }

@@ -161,6 +161,15 @@ extension WriteTransaction {
         try raw.check(mdb_drop(raw.pointer, db.handle, 0), "clear \(db.name)")
     }
 
+    /// Deletes a named database and everything in it; false when the store has none of that
+    /// name. Layout steps call this for databases a newer layout no longer has.
+    @discardableResult
+    public func dropDatabase(_ spec: DatabaseSpec) throws -> Bool {
+        guard let db = try openDatabase(spec) else { return false }
+        try raw.check(mdb_drop(raw.pointer, db.handle, 1), "drop \(spec.name)")
+        return true
+    }
+
     /// Opens a named database, creating it when absent; layout steps call this.
     public func createDatabase(_ spec: DatabaseSpec) throws -> Database {
         var handle: MDB_dbi = 0

@@ -17,24 +17,29 @@ public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
     }
 
     public func documents(namePrefix prefix: String, limit: Int) throws -> [(name: String, docID: UInt64)] {
-        let prefixBytes = Array(prefix.utf8)
-        guard limit > 0, prefixBytes.count <= SearchIndexWriter.maxKeyLength else { return [] }
-        return try txn.withCursor(databases.names) { cursor in
-            var out: [(name: String, docID: UInt64)] = []
-            var entry = try prefixBytes.isEmpty ? cursor.first() : cursor.seek(prefixBytes)
-            while let current = entry, out.count < limit, current.key.starts(with: prefixBytes) {
+        try entries(in: databases.names, prefix: Array(prefix.utf8), limit: limit).map { (String(decoding: $0.key, as: UTF8.self), $0.docID) }
+    }
+
+    public func typoEntries(prefix: [UInt8], limit: Int) throws -> [(key: [UInt8], docID: UInt64)] {
+        try entries(in: databases.typos, prefix: prefix, limit: limit)
+    }
+
+    /// Up to `limit` (key, document ID) entries of a DUPFIXED database of document IDs whose key
+    /// starts with `prefix`, in order.
+    private func entries(in db: Database, prefix: [UInt8], limit: Int) throws -> [(key: [UInt8], docID: UInt64)] {
+        guard limit > 0, prefix.count <= SearchIndexWriter.maxKeyLength else { return [] }
+        return try txn.withCursor(db) { cursor in
+            var out: [(key: [UInt8], docID: UInt64)] = []
+            var entry = try prefix.isEmpty ? cursor.first() : cursor.seek(prefix)
+            while let current = entry, out.count < limit, current.key.starts(with: prefix) {
                 guard let docID = BigEndian.uint64(current.value), current.value.count == 8 else {
-                    throw StoreError.corrupt("names holds a value of \(current.value.count) bytes")
+                    throw StoreError.corrupt("\(db.name) holds a value of \(current.value.count) bytes")
                 }
-                out.append((String(decoding: current.key, as: UTF8.self), docID))
+                out.append((Array(current.key), docID))
                 entry = try cursor.next()
             }
             return out
         }
-    }
-
-    public func documents(deletionKey key: String) throws -> [UInt64] {
-        try docIDs(in: databases.fuzzy, key: key)
     }
 
     /// Hands the engine the postings in place when LMDB returns them in one run (the list fits
@@ -74,6 +79,12 @@ public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
     public func scopeAndName(of docID: UInt64) throws -> (scope: String, name: String)? {
         try txn.withValue(databases.docs, key: BigEndian.bytes(docID)) { bytes in
             try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary.scopeAndName(decoding: bytes) }
+        }
+    }
+
+    public func popularity(of docID: UInt64) throws -> PackagePopularity? {
+        try txn.withValue(databases.popularity, key: BigEndian.bytes(docID)) { bytes in
+            try ViewBatch.decode("popularity", bytes) { (bytes) throws(ViewDecodeError) in try PackagePopularity(decoding: bytes) }
         }
     }
 

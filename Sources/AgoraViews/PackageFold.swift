@@ -34,7 +34,8 @@ public enum PackageFold {
                 guard releases[slot] == nil else { continue }
                 releases[slot] = PackageRelease(
                     principal: principal, version: body.version, author: event.author, seq: event.seq, event: event.id,
-                    archiveDigest: body.archiveDigest, archiveSize: body.archiveSize, manifest: body.manifest)
+                    archiveDigest: body.archiveDigest, archiveSize: body.archiveSize, manifest: body.manifest,
+                    timestamp: event.timestamp)
             case .releaseYanked(let body)? where PackageKey(scope: body.scope, name: body.name) == key:
                 let slot = ReleaseSlot(principal: principals(event.author), version: SemanticVersion.identityKey(body.version))
                 if yanks[slot] == nil { yanks[slot] = body.reason }

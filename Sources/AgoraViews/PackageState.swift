@@ -34,14 +34,18 @@ public struct PackageRelease: Sendable, Hashable {
     public var event: EventID
     public var archiveDigest: [UInt8]
     public var archiveSize: UInt64
-    /// Canonical JSON exactly as the release event carries it.
+    /// Canonical JSON exactly as the release event carries it. Not part of the stored record
+    /// (the log holds it once, under `event`); the store's reads fill it in from the log.
     public var manifest: [UInt8]
     public var yanked: Bool
     public var yankReason: String
+    /// The release event's author clock (ms): shown and sorted by, never a rule's input.
+    public var timestamp: UInt64
 
     public init(
         principal: PublicKey, version: String, author: PublicKey, seq: UInt64, event: EventID,
-        archiveDigest: [UInt8], archiveSize: UInt64, manifest: [UInt8], yanked: Bool = false, yankReason: String = ""
+        archiveDigest: [UInt8], archiveSize: UInt64, manifest: [UInt8], yanked: Bool = false, yankReason: String = "",
+        timestamp: UInt64 = 0
     ) {
         self.principal = principal
         self.version = version
@@ -53,6 +57,7 @@ public struct PackageRelease: Sendable, Hashable {
         self.manifest = manifest
         self.yanked = yanked
         self.yankReason = yankReason
+        self.timestamp = timestamp
     }
 
     /// Releases sort by principal, then version precedence.
@@ -62,7 +67,7 @@ public struct PackageRelease: Sendable, Hashable {
     }
 
     func encoded() -> [UInt8] {
-        var writer = CanonicalWriter(capacity: 192 + manifest.count)
+        var writer = CanonicalWriter(capacity: 192)
         writer.bytes(1, principal.bytes)
         writer.string(2, version)
         writer.bytes(3, author.bytes)
@@ -70,15 +75,15 @@ public struct PackageRelease: Sendable, Hashable {
         writer.bytes(5, event.bytes)
         writer.bytes(6, archiveDigest)
         writer.varint(7, archiveSize)
-        writer.bytes(8, manifest)
         writer.varint(9, yanked ? 1 : 0)
         writer.string(10, yankReason)
+        writer.varint(11, timestamp)
         return writer.bytes
     }
 
     init(decoding bytes: ArraySlice<UInt8>) throws(ViewDecodeError) {
         let reader = try ViewRecord.reader(bytes)
-        guard reader.unknown(known: Set(1...10)).isEmpty else { throw ViewDecodeError("unknown field in release record") }
+        guard reader.unknown(known: [1, 2, 3, 4, 5, 6, 7, 9, 10, 11]).isEmpty else { throw ViewDecodeError("unknown field in release record") }
         principal = try ViewRecord.key(ViewRecord.read { () throws(CanonicalDecodeError) in try reader.bytes(1) })
         version = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(2) }
         author = try ViewRecord.key(ViewRecord.read { () throws(CanonicalDecodeError) in try reader.bytes(3) })
@@ -86,11 +91,12 @@ public struct PackageRelease: Sendable, Hashable {
         event = try ViewRecord.eventID(ViewRecord.read { () throws(CanonicalDecodeError) in try reader.bytes(5) })
         archiveDigest = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.bytes(6, exactly: 32) }
         archiveSize = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.uint(7) }
-        manifest = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.bytes(8) }
+        manifest = []
         let flag = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.uint(9) }
         guard flag <= 1 else { throw ViewDecodeError("yanked flag \(flag)") }
         yanked = flag == 1
         yankReason = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(10) }
+        timestamp = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.uint(11) }
         guard !version.isEmpty, seq >= 1 else { throw ViewDecodeError("release record lacks version or seq") }
     }
 }

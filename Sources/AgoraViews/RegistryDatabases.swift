@@ -9,7 +9,8 @@ public struct RegistryDatabases: Sendable {
     public static let scopesSpec = DatabaseSpec("scopes")
     public static let postingsSpec = DatabaseSpec("postings", flags: [.duplicateSort, .duplicateFixed])
     public static let namesSpec = DatabaseSpec("names", flags: [.duplicateSort, .duplicateFixed])
-    public static let fuzzySpec = DatabaseSpec("fuzzy", flags: [.duplicateSort, .duplicateFixed])
+    /// `TypoKeys` (direction, length, name) → document IDs: the one-typo index.
+    public static let typosSpec = DatabaseSpec("typos", flags: [.duplicateSort, .duplicateFixed])
     public static let docsSpec = DatabaseSpec("docs")
     public static let scoresSpec = DatabaseSpec("scores")
     /// Peer ID → IDs of the retrieval and penalty events about it: the set each score is the
@@ -27,14 +28,21 @@ public struct RegistryDatabases: Sendable {
     /// Author key → IDs of the KeyRotated events in its feed.
     public static let rotationsSpec = DatabaseSpec("rotations", flags: [.duplicateSort, .duplicateFixed])
 
+    /// Document ID + reporter key + period (u64 BE) → the largest count (u64 BE, capped) that
+    /// reporter signed for the package in that period.
+    public static let retrievalCountsSpec = DatabaseSpec("retrievalCounts")
+    /// Document ID → `PackagePopularity`, folded from `retrievalCounts` and the package's keys.
+    public static let popularitySpec = DatabaseSpec("popularity")
+
     public static let specs: [DatabaseSpec] = [
-        releasesSpec, packageEventsSpec, principalsSpec, scopesSpec, postingsSpec, namesSpec, fuzzySpec, docsSpec, scoresSpec,
+        releasesSpec, packageEventsSpec, principalsSpec, scopesSpec, postingsSpec, namesSpec, typosSpec, docsSpec, scoresSpec,
         authorIndexSpec, scopeEventsSpec, scopeAuthorsSpec, rotationsSpec, peerEventsSpec,
+        retrievalCountsSpec, popularitySpec,
     ]
 
     public let store: StoreDatabases
-    public let releases, packageEvents, principals, scopes, postings, names, fuzzy, docs, scores: Database
-    public let authorIndex, scopeEvents, scopeAuthors, rotations, peerEvents: Database
+    public let releases, packageEvents, principals, scopes, postings, names, typos, docs, scores: Database
+    public let authorIndex, scopeEvents, scopeAuthors, rotations, peerEvents, retrievalCounts, popularity: Database
 
     public init(store: StoreDatabases, views: ViewDatabases) throws {
         func open(_ spec: DatabaseSpec) throws -> Database {
@@ -50,7 +58,7 @@ public struct RegistryDatabases: Sendable {
         scopes = try open(Self.scopesSpec)
         postings = try open(Self.postingsSpec)
         names = try open(Self.namesSpec)
-        fuzzy = try open(Self.fuzzySpec)
+        typos = try open(Self.typosSpec)
         docs = try open(Self.docsSpec)
         scores = try open(Self.scoresSpec)
         authorIndex = try open(Self.authorIndexSpec)
@@ -58,6 +66,8 @@ public struct RegistryDatabases: Sendable {
         scopeAuthors = try open(Self.scopeAuthorsSpec)
         rotations = try open(Self.rotationsSpec)
         peerEvents = try open(Self.peerEventsSpec)
+        retrievalCounts = try open(Self.retrievalCountsSpec)
+        popularity = try open(Self.popularitySpec)
     }
 
     /// The registry databases of a store opened with `RegistryViews`.

@@ -14,10 +14,23 @@ struct ViewBatch {
     /// Scopes whose every package must be re-folded (a transfer, or a rotation of a party to one).
     private var wholeScopes = Set<String>()
     private var principalCache: [PublicKey: PublicKey] = [:]
+    /// Each author's rotations, read once per batch (after the batch recorded its own).
+    private var rotationCache: [PublicKey: [Event]] = [:]
+    /// The package-event and author-index entries of this batch, written sorted at the end.
+    private var bookkeeping: IndexChanges
+    /// This batch's events per package, which the stored sets lack until `bookkeeping` is written.
+    private var batchPackageEvents: [PackageKey: [EventID]] = [:]
+    /// This batch's author-index entries per author, for a rotation in the same batch.
+    private var batchAuthorTargets: [PublicKey: [String]] = [:]
+    private var search: SearchIndexWriter
+    /// Documents whose retrieval counts or package keys changed in this batch.
+    private var dirtyPopularity = Set<UInt64>()
 
     init(txn: WriteTransaction, databases: RegistryDatabases) {
         self.txn = txn
         self.databases = databases
+        bookkeeping = IndexChanges([databases.packageEvents, databases.authorIndex])
+        search = SearchIndexWriter(txn: txn, databases: databases)
     }
 
     mutating func remember(_ event: Event) {
@@ -28,8 +41,10 @@ struct ViewBatch {
 
     mutating func recordPackageEvent(_ event: Event, package key: PackageKey) throws {
         let packageBytes = Array(key.description.utf8)
-        try txn.put(databases.packageEvents, key: packageBytes, value: event.id.bytes)
-        try txn.put(databases.authorIndex, key: event.author.bytes, value: packageBytes)
+        bookkeeping.add(0, key: packageBytes, value: event.id.bytes)
+        bookkeeping.add(1, key: event.author.bytes, value: packageBytes)
+        batchPackageEvents[key, default: []].append(event.id)
+        batchAuthorTargets[event.author, default: []].append(key.description)
         dirtyPackages.insert(key)
     }
 
@@ -70,6 +85,25 @@ struct ViewBatch {
         try txn.put(databases.scores, key: peer, value: score.encoded())
     }
 
+    /// Raises each (package, reporter, period) count to the summary's when that is larger: a
+    /// maximum, so any order and any repetition of summaries leaves the same counts.
+    mutating func recordRetrievals(_ event: Event, _ summary: RetrievalsCounted) throws {
+        for entry in summary.counts {
+            guard let key = PackageKey(entry.package), RegistryViews.packageKey(scope: key.scope, name: key.name) != nil else { continue }
+            let docID = SearchDocument.docID(for: key)
+            var slot = BigEndian.bytes(docID)
+            slot.append(contentsOf: event.author.bytes)
+            BigEndian.append(summary.period, to: &slot)
+            let count = min(entry.count, PackagePopularity.capPerPeriod)
+            if let stored = try txn.withValue(databases.retrievalCounts, key: slot, { BigEndian.uint64($0) }) {
+                guard let stored else { throw StoreError.corrupt("retrieval count record is not 8 bytes; rebuild the views") }
+                if stored >= count { continue }
+            }
+            try txn.put(databases.retrievalCounts, key: slot, value: BigEndian.bytes(count))
+            dirtyPopularity.insert(docID)
+        }
+    }
+
     // MARK: Principals
 
     /// Re-derives the principal map from every rotation in the store, rewrites the keys whose
@@ -101,8 +135,12 @@ struct ViewBatch {
         }
         principalCache = [:]
         for key in changed {
+            var targets = batchAuthorTargets[key] ?? []
             try txn.forEach(databases.authorIndex, prefix: key.bytes) { entry in
-                let target = String(decoding: entry.value, as: UTF8.self)
+                targets.append(String(decoding: entry.value, as: UTF8.self))
+                return true
+            }
+            for target in targets {
                 if target.hasSuffix("/") {
                     wholeScopes.insert(String(target.dropLast()))
                 } else if let package = PackageKey(target) {
@@ -111,7 +149,6 @@ struct ViewBatch {
                 } else {
                     throw StoreError.corrupt("author index entry \(target) names no package or scope")
                 }
-                return true
             }
         }
     }
@@ -133,10 +170,16 @@ struct ViewBatch {
 
     /// The rotations in the feeds of `events`' authors, which the folds need to tell which
     /// of those events their authors' rotations retired (`KeyRevocations`).
-    private func rotations(ofAuthorsOf events: [Event]) throws -> [Event] {
+    private mutating func rotations(ofAuthorsOf events: [Event]) throws -> [Event] {
         var out: [Event] = []
         for author in Set(events.map(\.author)) {
-            for id in try eventIDs(in: databases.rotations, key: author.bytes) { out.append(try load(id)) }
+            if let cached = rotationCache[author] {
+                out += cached
+                continue
+            }
+            let rotations = try eventIDs(in: databases.rotations, key: author.bytes).map { try load($0) }
+            rotationCache[author] = rotations
+            out += rotations
         }
         return out
     }
@@ -171,14 +214,57 @@ struct ViewBatch {
         // so the writes walk each tree in order.
         let packages = dirtyPackages.map { (bytes: Array($0.description.utf8), key: $0) }
             .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
-        for package in packages { try refold(package: package.key) }
+        for package in packages { try refold(package: package.key, bytes: package.bytes) }
+        try bookkeeping.write(txn)
+        try search.finish()
         for scope in dirtyScopes.sorted() { try refold(scope: scope) }
+        for docID in dirtyPopularity.sorted() { try refoldPopularity(docID) }
     }
 
-    private mutating func refold(package key: PackageKey) throws {
-        let packageBytes = Array(key.description.utf8)
-        let ids = try eventIDs(in: databases.packageEvents, key: packageBytes)
-            + eventIDs(in: databases.scopeEvents, key: Array(key.scope.utf8))
+    /// Sums each reporter's capped counts over its periods and folds them into the package's
+    /// popularity, leaving out reporters who are the package's own keys (release authors and
+    /// claimant principals, as the package's current record has them).
+    private func refoldPopularity(_ docID: UInt64) throws {
+        let docKey = BigEndian.bytes(docID)
+        var totals: [(reporter: PublicKey, total: UInt64)] = []
+        try txn.forEach(databases.retrievalCounts, prefix: docKey) { entry in
+            guard entry.key.count == 48, entry.value.count == 8, let count = BigEndian.uint64(entry.value) else {
+                throw StoreError.corrupt("retrieval count entry of \(entry.key.count)/\(entry.value.count) bytes; rebuild the views")
+            }
+            let reporter = try Self.publicKey(UnsafeRawBufferPointer(rebasing: entry.key[8..<40]))
+            if let last = totals.last, last.reporter == reporter {
+                let sum = last.total.addingReportingOverflow(count)
+                totals[totals.count - 1].total = sum.overflow ? .max : sum.partialValue
+            } else {
+                totals.append((reporter, count))
+            }
+            return true
+        }
+        guard !totals.isEmpty else { return }
+        var ownKeys = Set<PublicKey>()
+        let package = try txn.withValue(databases.docs, key: docKey) { bytes in
+            try Self.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary.scopeAndName(decoding: bytes) }
+        }
+        if let package, let state = try txn.withValue(databases.releases, key: Array(PackageKey(scope: package.scope, name: package.name).description.utf8), { bytes in
+            try Self.decode("package record", bytes) { (bytes) throws(ViewDecodeError) in try PackageState(decoding: bytes) }
+        }) {
+            for release in state.releases { ownKeys.formUnion([release.author, release.principal]) }
+            for claimant in state.claimants { ownKeys.insert(claimant.principal) }
+        }
+        if let popularity = PackagePopularity.fold(totals: totals, ownKeys: ownKeys) {
+            try txn.put(databases.popularity, key: docKey, value: popularity.encoded())
+        } else {
+            try txn.delete(databases.popularity, key: docKey)
+        }
+    }
+
+    private mutating func refold(package key: PackageKey, bytes packageBytes: [UInt8]) throws {
+        var ids = try eventIDs(in: databases.packageEvents, key: packageBytes)
+        if let batch = batchPackageEvents[key] {
+            let stored = Set(ids)
+            ids += batch.filter { !stored.contains($0) }
+        }
+        ids += try eventIDs(in: databases.scopeEvents, key: Array(key.scope.utf8))
         var events = try ids.map { try load($0) }
         events += try rotations(ofAuthorsOf: events)
         let principals = try principals(of: Self.keysMentioned(by: events))
@@ -188,8 +274,9 @@ struct ViewBatch {
         } else {
             try txn.delete(databases.releases, key: packageBytes)
         }
-        try SearchIndexWriter(txn: txn, databases: databases)
-            .replace(package: key, with: state.flatMap { SearchDocument(state: $0) })
+        let document = state.flatMap { SearchDocument(state: $0) }
+        try search.replace(package: key, with: document)
+        dirtyPopularity.insert(document?.docID ?? SearchDocument.docID(for: key))
     }
 
     private mutating func refold(scope: String) throws {

@@ -17,10 +17,13 @@ public struct SearchSummary: Sendable, Hashable {
     /// Every release is yanked: hidden unless the query asks for yanked packages.
     public var yanked: Bool
     public var contested: Bool
+    /// Author clock (ms) of the release shown, for `--sort recent`; 0 when unknown.
+    public var published: UInt64
 
     public init(
         package: PackageKey, name: String, version: String, description: String = "", keywords: [String] = [],
-        tags: [String] = [], authors: [String] = [], publisher: PublicKey? = nil, yanked: Bool = false, contested: Bool = false
+        tags: [String] = [], authors: [String] = [], publisher: PublicKey? = nil, yanked: Bool = false, contested: Bool = false,
+        published: UInt64 = 0
     ) {
         self.docID = SearchDocument.docID(for: package)
         self.package = package
@@ -33,6 +36,7 @@ public struct SearchSummary: Sendable, Hashable {
         self.publisher = publisher
         self.yanked = yanked
         self.contested = contested
+        self.published = published
     }
 
     /// Summaries are small; a bigger record is corrupt.
@@ -49,6 +53,7 @@ public struct SearchSummary: Sendable, Hashable {
         if let publisher { writer.bytes(7, publisher.bytes) }
         writer.varint(8, yanked ? 1 : 0)
         writer.varint(9, contested ? 1 : 0)
+        writer.varint(10, published)
         writer.repeated(12, keywords)
         writer.repeated(13, tags)
         writer.repeated(14, authors)
@@ -58,7 +63,7 @@ public struct SearchSummary: Sendable, Hashable {
     public init(decoding bytes: some Collection<UInt8>) throws(ViewDecodeError) {
         guard bytes.count <= Self.maxEncodedSize else { throw ViewDecodeError("search summary of \(bytes.count) bytes") }
         let reader = try ViewRecord.reader(bytes)
-        guard reader.unknown(known: [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14]).isEmpty else {
+        guard reader.unknown(known: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14]).isEmpty else {
             throw ViewDecodeError("unknown field in search summary")
         }
         docID = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.uint(1) }
@@ -78,6 +83,7 @@ public struct SearchSummary: Sendable, Hashable {
         guard yankedFlag <= 1, contestedFlag <= 1 else { throw ViewDecodeError("bad flag in search summary") }
         yanked = yankedFlag == 1
         contested = contestedFlag == 1
+        published = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.uint(10) }
         keywords = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.strings(12) }
         tags = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.strings(13) }
         authors = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.strings(14) }
@@ -173,9 +179,6 @@ public struct SearchDocument: Sendable, Hashable {
             .sorted { $0.token.utf8.lexicographicallyPrecedes($1.token.utf8) }
     }
 
-    /// The typo-index keys: the name and every one-character deletion of it.
-    public var deletionKeys: [String] { SearchDeletions.keys(for: normalisedName) }
-
     /// Builds the document for a package from its current release's manifest. A manifest that
     /// does not parse still yields a findable document (name only).
     public init?(state: PackageState) {
@@ -184,7 +187,8 @@ public struct SearchDocument: Sendable, Hashable {
         self.init(summary: SearchSummary(
             package: state.key, name: state.displayName, version: release.version,
             description: manifest?.description ?? "", keywords: manifest?.keywords ?? [], tags: manifest?.tags ?? [],
-            authors: manifest?.authors ?? [], publisher: release.principal, yanked: release.yanked, contested: state.contested))
+            authors: manifest?.authors ?? [], publisher: release.principal, yanked: release.yanked, contested: state.contested,
+            published: release.timestamp))
     }
 
     /// First 8 bytes of SHA-256 of the lowercased `scope/name`, big-endian: every node gives a

@@ -19,6 +19,16 @@ public enum SearchTier: Int, Sendable, Hashable, Comparable, CustomStringConvert
     }
 }
 
+/// The order of a result list.
+public enum SearchSort: String, Sendable, Hashable, CaseIterable {
+    /// Exact names first, then text relevance blended with popularity.
+    case relevance
+    /// Most used first (`PackagePopularity.score`), then relevance.
+    case popular
+    /// Newest current release first (its author clock), then relevance.
+    case recent
+}
+
 public struct SearchFilters: Sendable, Hashable {
     public static let maxLimit = 1000
 
@@ -29,12 +39,14 @@ public struct SearchFilters: Sendable, Hashable {
     public var author: String?
     public var includeYanked: Bool
     public var limit: Int
+    public var sort: SearchSort
 
-    public init(keyword: String? = nil, author: String? = nil, includeYanked: Bool = false, limit: Int = 20) {
+    public init(keyword: String? = nil, author: String? = nil, includeYanked: Bool = false, limit: Int = 20, sort: SearchSort = .relevance) {
         self.keyword = keyword
         self.author = author
         self.includeYanked = includeYanked
         self.limit = min(max(limit, 1), Self.maxLimit)
+        self.sort = sort
     }
 
     func accepts(_ summary: SearchSummary) -> Bool {
@@ -56,19 +68,35 @@ public struct SearchFilters: Sendable, Hashable {
 public struct SearchHit: Sendable, Hashable {
     public var summary: SearchSummary
     public var tier: SearchTier
-    /// Higher is better within a tier; tiers never mix (every exact hit precedes every prefix hit).
-    public var score: Int
+    /// Text relevance: higher is better. Without popularity every prefix hit outranks every
+    /// typo hit, and every typo hit every word hit; exact names always come first.
+    public var score: Double
     /// For typo hits: the edit that turns the query into this name.
     public var edit: EditDistance.Edit?
+    public var popularity: PackagePopularity?
 
     public var docID: UInt64 { summary.docID }
+    /// What the relevance order sorts by: text relevance plus the popularity prior.
+    public var rank: Double { score + SearchEngine.popularityWeight * (popularity?.score ?? 0) }
 }
 
-/// Ranked search over any SearchIndex: exact name, then name prefix, then one-typo names, then
-/// weighted word matches. Pure: the same index and query always give the same list.
+/// Ranked search over any SearchIndex: exact names first, then name prefixes, names within one
+/// typo and weighted word matches, each scored for relevance and blended with popularity.
+/// Pure: the same index and query always give the same list.
 public enum SearchEngine {
-    /// Prefix matches scanned before ranking them by length; bounds work for one-letter queries.
+    /// Prefix matches scanned; bounds work for one-letter queries.
     public static let prefixScanLimit = 512
+    /// Prefix matches ranked (the shortest completions of those scanned).
+    public static let prefixCandidates = 64
+    /// Word matches ranked (the best by text score), at least; more when the page is longer.
+    public static let tokenCandidates = 200
+    /// Typo-index entries read per scan (`TypoKeys.scans`); bounds work for very short queries.
+    public static let typoScanLimit = 2_000
+    /// How much one unit of `PackagePopularity.score` (one reporter's log2 count) weighs
+    /// against text relevance (a prefix hit loses 8 per letter more, a typo hit 5–10 below a
+    /// transposition, a word hit up to 200 below a name hit). A package counted by three
+    /// reporters ~10⁵ times each gains ~50.
+    public static let popularityWeight = 1.0
     /// Queries longer than this are cut; nobody types a longer package name or sentence.
     public static let maxQueryLength = 256
 
@@ -76,7 +104,6 @@ public enum SearchEngine {
         let query = String(rawQuery.prefix(maxQueryLength))
         let words = query.split(whereSeparator: { $0.isWhitespace }).map(String.init)
         guard !words.isEmpty else { return [] }
-        var collector = Collector(filters: filters)
 
         var scope: String?
         var nameQuery = words.joined(separator: "-")
@@ -85,7 +112,6 @@ public enum SearchEngine {
             nameQuery = key.name
         }
         let name = Tokenizer.normaliseName(nameQuery)
-        let inScope: (String) -> Bool = { candidate in scope.map { candidate == $0 } ?? true }
 
         // Exact names; a multi-word query also tries its words joined with `-` and joined
         // outright ("scikit learn" → scikit-learn, "fast api" → fastapi).
@@ -93,73 +119,65 @@ public enum SearchEngine {
         var exact: [SearchSummary] = []
         for candidate in [name] + (joined.map { [$0] } ?? []) {
             for docID in try index.documents(named: candidate) where !exact.contains(where: { $0.docID == docID }) {
-                if let summary = try index.summary(of: docID), inScope(summary.package.scope) { exact.append(summary) }
+                if let summary = try index.summary(of: docID), scope.map({ summary.package.scope == $0 }) ?? true { exact.append(summary) }
             }
         }
-        for summary in exact.sorted(by: { $0.package < $1.package }) where collector.add(summary, .exactName, 1_000_000, nil) {
-            return collector.hits
+        var candidates = Candidates()
+        for summary in exact.sorted(by: { $0.package < $1.package }) {
+            candidates.add(summary.docID, .exactName, 1_000_000, nil)
         }
-
         if words.count == 1 {
-            if try collectPrefix(name, index, inScope, &collector) { return collector.hits }
-            if try collectTypos(name, index, inScope, &collector) { return collector.hits }
+            try collectPrefix(name, index, &candidates)
+            try collectTypos(name, index, scope, &candidates)
         } else if words.count == 2, let joined {
             // A typo in a two-word name: one edit from the words joined either way.
-            if try collectTypos(name, index, inScope, &collector) { return collector.hits }
-            if try collectTypos(joined, index, inScope, &collector) { return collector.hits }
+            try collectTypos(name, index, scope, &candidates)
+            try collectTypos(joined, index, scope, &candidates)
         }
-        if scope == nil { _ = try collectTokens(query, index, &collector) }
-        return collector.hits
+        if scope == nil { try collectTokens(query, index, filters, &candidates) }
+        return try candidates.hits(index, filters: filters, scope: scope)
     }
 
-    /// Names extending the query, shortest first (the closest completion), then by name.
-    private static func collectPrefix(
-        _ name: String, _ index: some SearchIndex, _ inScope: (String) -> Bool, _ collector: inout Collector
-    ) throws -> Bool {
+    /// Names extending the query: each letter more costs 8 points of relevance, down to 241,
+    /// just above the best typo hit.
+    private static func collectPrefix(_ name: String, _ index: some SearchIndex, _ candidates: inout Candidates) throws {
         let matches = try index.documents(namePrefix: name, limit: prefixScanLimit).filter { $0.name != name }
         let queryLength = name.utf8.count
-        return try inOrder(matches, wanted: collector.wanted, by: { lhs, rhs in
+        let shortest = smallest(prefixCandidates, of: matches) { lhs, rhs in
             if lhs.name.utf8.count != rhs.name.utf8.count { return lhs.name.utf8.count < rhs.name.utf8.count }
             if lhs.name != rhs.name { return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8) }
             return lhs.docID < rhs.docID
-        }) { match in
-            guard !collector.seen.contains(match.docID), let summary = try index.summary(of: match.docID), inScope(summary.package.scope) else {
-                return false
-            }
-            return collector.add(summary, .namePrefix, 500_000 - (match.name.utf8.count - queryLength), nil)
+        }
+        for match in shortest {
+            candidates.add(match.docID, .namePrefix, 300 - Double(min(8 * (match.name.utf8.count - queryLength), 59)), nil)
         }
     }
 
-    /// Names one edit away. Ties: transposition (the commonest slip) over other edits, then the
-    /// smaller length change, then the name, then the ID.
-    private static func collectTypos(
-        _ name: String, _ index: some SearchIndex, _ inScope: (String) -> Bool, _ collector: inout Collector
-    ) throws -> Bool {
-        var candidates = Set<UInt64>()
-        for key in SearchDeletions.keys(for: name) {
-            candidates.formUnion(try index.documents(deletionKey: key))
+    /// Names one edit away: a transposition (the commonest slip) scores 240, a substitution
+    /// 235, an insertion or deletion 230.
+    private static func collectTypos(_ name: String, _ index: some SearchIndex, _ scope: String?, _ candidates: inout Candidates) throws {
+        var found: [UInt64: String] = [:]
+        for prefix in TypoKeys.scans(for: name) {
+            for entry in try index.typoEntries(prefix: prefix, limit: typoScanLimit) where found[entry.docID] == nil {
+                found[entry.docID] = TypoKeys.name(ofKey: entry.key)
+            }
         }
         let query = Array(name.unicodeScalars)
         var matches: [(docID: UInt64, name: String, edit: EditDistance.Edit, lengthChange: Int)] = []
-        for docID in candidates where !collector.seen.contains(docID) {
-            guard let found = try index.scopeAndName(of: docID), inScope(found.scope) else { continue }
-            let candidate = normaliseASCII(found.name) ?? Tokenizer.normaliseName(found.name)
+        for (docID, candidate) in found {
             let scalars = Array(candidate.unicodeScalars)
             guard let edit = EditDistance.singleEdit(query, scalars) else { continue }
+            if let scope, try index.scopeAndName(of: docID)?.scope != scope { continue }
             matches.append((docID, candidate, edit, abs(scalars.count - query.count)))
         }
         matches.sort { lhs, rhs in
-            let lhsTransposed = lhs.edit == .transposition
-            if lhsTransposed != (rhs.edit == .transposition) { return lhsTransposed }
-            if lhs.lengthChange != rhs.lengthChange { return lhs.lengthChange < rhs.lengthChange }
             if lhs.name != rhs.name { return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8) }
             return lhs.docID < rhs.docID
         }
-        for (rank, match) in matches.enumerated() {
-            guard let summary = try index.summary(of: match.docID) else { continue }
-            if collector.add(summary, .typo, 250_000 - rank, match.edit) { return true }
+        for match in matches {
+            let relevance = 240 - (match.edit == .transposition ? 0 : 5) - 5 * Double(match.lengthChange)
+            candidates.add(match.docID, .typo, relevance, match.edit)
         }
-        return false
     }
 
     /// `Tokenizer.normaliseName` for an all-ASCII name, byte by byte (nil for any other name):
@@ -188,40 +206,27 @@ public enum SearchEngine {
     }
 
     /// Documents containing every query word, scored by the sum of their posting weights;
-    /// when no document has them all, documents with any of them, more words first.
-    private static func collectTokens(_ query: String, _ index: some SearchIndex, _ collector: inout Collector) throws -> Bool {
+    /// when no document has them all, documents with any of them, more words first. The sum
+    /// maps into 0..<200, below every name hit.
+    private static func collectTokens(_ query: String, _ index: some SearchIndex, _ filters: SearchFilters, _ candidates: inout Candidates) throws {
         let tokens = Tokenizer.queryTokens(query)
-        guard !tokens.isEmpty else { return false }
+        guard !tokens.isEmpty else { return }
         var scored = try withAllPostings(tokens[...], index, []) { lists in intersect(lists) }
         if scored.isEmpty && tokens.count > 1 {
             scored = try withAllPostings(tokens[...], index, []) { lists in union(lists) }
         }
-        return try inOrder(scored, wanted: collector.wanted, by: { $0.score != $1.score ? $0.score > $1.score : $0.docID < $1.docID }) { entry in
-            guard !collector.seen.contains(entry.docID), let summary = try index.summary(of: entry.docID) else { return false }
-            return collector.add(summary, .token, entry.score, nil)
+        // Filters may reject most matches: then every match is a candidate.
+        let restrictive = filters.keyword != nil || filters.author != nil
+        let best = smallest(restrictive ? scored.count : max(tokenCandidates, filters.limit * 4), of: scored) { $0.score != $1.score ? $0.score > $1.score : $0.docID < $1.docID }
+        for entry in best {
+            candidates.add(entry.docID, .token, 200 * Double(entry.score) / Double(entry.score + 64), nil)
         }
-    }
-
-    /// Calls `body` on `items` in `order` until it returns true, ordering only as many items
-    /// as it consumes: a common word has thousands of postings but a page needs a few of them.
-    /// `order` must be total (ties broken by ID), so each wider selection extends the last.
-    static func inOrder<T>(
-        _ items: [T], wanted: Int, by order: (T, T) -> Bool, _ body: (T) throws -> Bool
-    ) rethrows -> Bool {
-        var done = 0
-        var width = max(wanted, 1)
-        while done < items.count {
-            let batch = width * 4 >= items.count ? items.sorted(by: order) : smallest(width, of: items, by: order)
-            for item in batch[done...] where try body(item) { return true }
-            done = batch.count
-            width *= 4
-        }
-        return false
     }
 
     /// The `count` first items in `order`, sorted, by one pass over `items` keeping them in a
     /// sorted buffer: O(n) comparisons against its last entry while `count` is small.
     static func smallest<T>(_ count: Int, of items: [T], by order: (T, T) -> Bool) -> [T] {
+        guard count * 4 < items.count else { return Array(items.sorted(by: order).prefix(max(count, 0))) }
         var kept: [T] = []
         kept.reserveCapacity(count + 1)
         for item in items {
@@ -279,25 +284,67 @@ public enum SearchEngine {
         return scores.map { ($0.key, $0.value) }
     }
 
-    private struct Collector {
-        let filters: SearchFilters
-        var hits: [SearchHit] = []
-        var seen = Set<UInt64>()
-
-        init(filters: SearchFilters) {
-            self.filters = filters
+    /// Every candidate of a query with its best relevance, in the order found (exact, prefix,
+    /// typo, words), ranked once popularity is known.
+    private struct Candidates {
+        struct Entry {
+            var docID: UInt64
+            var tier: SearchTier
+            var score: Double
+            var edit: EditDistance.Edit?
+            /// Position in finding order: the tie-break, which keeps each tier's own order.
+            var position: Int
+            var popularity: PackagePopularity?
         }
 
-        /// Entries a tier has to look at, at least, to fill the list: those still missing plus
-        /// those already taken (a tier skips them).
-        var wanted: Int { filters.limit - hits.count + seen.count }
+        var entries: [Entry] = []
+        var positions: [UInt64: Int] = [:]
 
-        /// Returns true once the result list is full.
-        mutating func add(_ summary: SearchSummary, _ tier: SearchTier, _ score: Int, _ edit: EditDistance.Edit?) -> Bool {
-            guard hits.count < filters.limit else { return true }
-            guard seen.insert(summary.docID).inserted, filters.accepts(summary) else { return false }
-            hits.append(SearchHit(summary: summary, tier: tier, score: score, edit: edit))
-            return hits.count >= filters.limit
+        /// A document found again by a later tier keeps its first (better) tier.
+        mutating func add(_ docID: UInt64, _ tier: SearchTier, _ score: Double, _ edit: EditDistance.Edit?) {
+            guard positions[docID] == nil else { return }
+            positions[docID] = entries.count
+            entries.append(Entry(docID: docID, tier: tier, score: score, edit: edit, position: entries.count))
+        }
+
+        /// Reads popularity for every candidate, orders them by `filters.sort`, and reads
+        /// summaries in that order until the page is full.
+        func hits(_ index: some SearchIndex, filters: SearchFilters, scope: String?) throws -> [SearchHit] {
+            var ranked = entries
+            for position in ranked.indices { ranked[position].popularity = try index.popularity(of: ranked[position].docID) }
+            func rank(_ entry: Entry) -> Double {
+                entry.tier == .exactName ? .infinity : entry.score + popularityWeight * (entry.popularity?.score ?? 0)
+            }
+            func byRelevance(_ lhs: Entry, _ rhs: Entry) -> Bool {
+                let (left, right) = (rank(lhs), rank(rhs))
+                return left != right ? left > right : lhs.position < rhs.position
+            }
+            var recent: [UInt64: UInt64] = [:]
+            if filters.sort == .recent {
+                for entry in ranked { recent[entry.docID] = try index.summary(of: entry.docID)?.published ?? 0 }
+            }
+            ranked.sort { lhs, rhs in
+                switch filters.sort {
+                case .relevance:
+                    break
+                case .popular:
+                    let (left, right) = (lhs.popularity?.milliScore ?? 0, rhs.popularity?.milliScore ?? 0)
+                    if left != right { return left > right }
+                case .recent:
+                    let (left, right) = (recent[lhs.docID] ?? 0, recent[rhs.docID] ?? 0)
+                    if left != right { return left > right }
+                }
+                return byRelevance(lhs, rhs)
+            }
+            var hits: [SearchHit] = []
+            for entry in ranked {
+                guard let summary = try index.summary(of: entry.docID), filters.accepts(summary),
+                      scope.map({ summary.package.scope == $0 }) ?? true
+                else { continue }
+                hits.append(SearchHit(summary: summary, tier: entry.tier, score: entry.score, edit: entry.edit, popularity: entry.popularity))
+                if hits.count >= filters.limit { break }
+            }
+            return hits
         }
     }
 }

@@ -11,8 +11,9 @@ public protocol SearchIndex {
     /// Up to `limit` (normalised name, document) pairs with names starting with `prefix`,
     /// in name byte order.
     func documents(namePrefix prefix: String, limit: Int) throws -> [(name: String, docID: UInt64)]
-    /// Documents having `key` among their name's deletion keys, ascending by ID.
-    func documents(deletionKey key: String) throws -> [UInt64]
+    /// Up to `limit` (typo key, document) pairs whose `TypoKeys` key starts with `prefix`, in
+    /// key byte order.
+    func typoEntries(prefix: [UInt8], limit: Int) throws -> [(key: [UInt8], docID: UInt64)]
     /// Calls `body` with the postings of `token` (empty when absent). The buffer may point into
     /// the database map and is valid only during the call.
     func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) throws -> R
@@ -20,6 +21,8 @@ public protocol SearchIndex {
     /// A document's scope and published name: all that ranking typo candidates needs, and
     /// cheaper to read than the whole summary where a store can skip the rest.
     func scopeAndName(of docID: UInt64) throws -> (scope: String, name: String)?
+    /// How much the document's package is used; nil when nobody reported it.
+    func popularity(of docID: UInt64) throws -> PackagePopularity?
 }
 
 extension SearchIndex {

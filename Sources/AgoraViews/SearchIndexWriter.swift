@@ -1,53 +1,74 @@
 import AgoraCore
 import AgoraStore
 
-/// Writes search documents into the index databases (names, fuzzy, postings, docs).
+/// Collects one batch's changes to the search index (docs, names, typos, postings) and writes
+/// them sorted when the batch ends (`IndexChanges`).
 ///
 /// The stored summary is the whole record of what a document put in the index: the document
 /// is rebuilt from it to take its entries out again, so nothing else needs remembering.
 struct SearchIndexWriter {
+    private static let docs = 0, names = 1, typos = 2, postings = 3
+
     let txn: WriteTransaction
     let databases: RegistryDatabases
+    private var changes: IndexChanges
+    /// Summaries this batch gave each document ID (nil: removed), read in place of the
+    /// store's until the changes are written.
+    private var written: [UInt64: SearchSummary?] = [:]
+
+    init(txn: WriteTransaction, databases: RegistryDatabases) {
+        self.txn = txn
+        self.databases = databases
+        changes = IndexChanges([databases.docs, databases.names, databases.typos, databases.postings])
+    }
 
     /// Makes `document` the package's entry (nil: no entry). Unchanged documents write nothing.
     ///
     /// Document IDs are 64-bit hashes, so someone could publish two names that share one. The
     /// smaller package key then keeps the ID and the other goes unindexed: a rule that gives
     /// the same index in any order, and never refuses an append over it.
-    func replace(package key: PackageKey, with document: SearchDocument?) throws {
-        let docKey = BigEndian.bytes(SearchDocument.docID(for: key))
-        let old = try txn.withValue(databases.docs, key: docKey) { bytes in
-            try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary(decoding: bytes) }
-        }
+    mutating func replace(package key: PackageKey, with document: SearchDocument?) throws {
+        let docID = document?.docID ?? SearchDocument.docID(for: key)
+        let old = try summary(of: docID)
         if old == document?.summary { return }
         if let old {
             if old.package != key && (document == nil || old.package < key) { return }
-            try remove(SearchDocument(summary: old), docKey: docKey)
+            remove(SearchDocument(summary: old))
         }
-        if let document { try insert(document, docKey: docKey) }
+        if let document { add(document) }
+        written.updateValue(document?.summary, forKey: docID)
     }
 
-    private func insert(_ document: SearchDocument, docKey: [UInt8]) throws {
-        try txn.put(databases.docs, key: docKey, value: document.summary.encoded())
-        if let name = Self.indexKey(document.normalisedName) { try txn.put(databases.names, key: name, value: docKey) }
-        for deletion in document.deletionKeys {
-            if let key = Self.indexKey(deletion) { try txn.put(databases.fuzzy, key: key, value: docKey) }
-        }
-        for term in document.terms {
-            guard let key = Self.indexKey(term.token) else { continue }
-            try txn.put(databases.postings, key: key, value: SearchPostings.entryBytes(docID: document.docID, weight: term.weight))
+    /// Writes the batch's changes; call once, after the last `replace`.
+    mutating func finish() throws {
+        try changes.write(txn)
+        written = [:]
+    }
+
+    private func summary(of docID: UInt64) throws -> SearchSummary? {
+        if let summary = written[docID] { return summary }
+        return try txn.withValue(databases.docs, key: BigEndian.bytes(docID)) { bytes in
+            try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary(decoding: bytes) }
         }
     }
 
-    private func remove(_ document: SearchDocument, docKey: [UInt8]) throws {
-        try txn.delete(databases.docs, key: docKey)
-        if let name = Self.indexKey(document.normalisedName) { try txn.delete(databases.names, key: name, value: docKey) }
-        for deletion in document.deletionKeys {
-            if let key = Self.indexKey(deletion) { try txn.delete(databases.fuzzy, key: key, value: docKey) }
-        }
+    private mutating func add(_ document: SearchDocument) {
+        entries(of: document) { changes.add($0, key: $1, value: $2) }
+    }
+
+    private mutating func remove(_ document: SearchDocument) {
+        entries(of: document) { changes.remove($0, key: $1, value: $2) }
+    }
+
+    /// Every (database, key, value) a document puts in the index.
+    private func entries(of document: SearchDocument, _ body: (Int, [UInt8], [UInt8]) -> Void) {
+        let docKey = BigEndian.bytes(document.docID)
+        body(Self.docs, docKey, document.summary.encoded())
+        if let name = Self.indexKey(document.normalisedName) { body(Self.names, name, docKey) }
+        for key in TypoKeys.keys(for: document.normalisedName) { body(Self.typos, key, docKey) }
         for term in document.terms {
             guard let key = Self.indexKey(term.token) else { continue }
-            try txn.delete(databases.postings, key: key, value: SearchPostings.entryBytes(docID: document.docID, weight: term.weight))
+            body(Self.postings, key, SearchPostings.entryBytes(docID: document.docID, weight: term.weight))
         }
     }
 

@@ -6,14 +6,17 @@ public struct InMemorySearchIndex: SearchIndex, Sendable {
     private var names: [String: [UInt64]] = [:]
     /// (normalised name, document) sorted by name bytes then ID, for prefix scans.
     private var sortedNames: [(name: String, docID: UInt64)] = []
-    private var deletions: [String: [UInt64]] = [:]
+    /// (typo key, document) sorted by key bytes then ID.
+    private var typoKeys: [(key: [UInt8], docID: UInt64)] = []
     private var postings: [String: [UInt8]] = [:]
     private var summaries: [UInt64: SearchSummary] = [:]
+    private var popularities: [UInt64: PackagePopularity] = [:]
 
     public var documentCount: Int { summaries.count }
 
     /// Documents with the same ID (the same package) keep the last one given.
-    public init(documents: [SearchDocument]) {
+    public init(documents: [SearchDocument], popularity: [UInt64: PackagePopularity] = [:]) {
+        popularities = popularity
         var byID: [UInt64: SearchDocument] = [:]
         for document in documents { byID[document.docID] = document }
         var postingEntries: [String: [(docID: UInt64, weight: UInt8)]] = [:]
@@ -21,11 +24,11 @@ public struct InMemorySearchIndex: SearchIndex, Sendable {
             summaries[document.docID] = document.summary
             names[document.normalisedName, default: []].append(document.docID)
             sortedNames.append((document.normalisedName, document.docID))
-            for key in document.deletionKeys { deletions[key, default: []].append(document.docID) }
+            for key in TypoKeys.keys(for: document.normalisedName) { typoKeys.append((key, document.docID)) }
             for term in document.terms { postingEntries[term.token, default: []].append((document.docID, term.weight)) }
         }
         for key in names.keys { names[key]?.sort() }
-        for key in deletions.keys { deletions[key]?.sort() }
+        typoKeys.sort { $0.key != $1.key ? $0.key.lexicographicallyPrecedes($1.key) : $0.docID < $1.docID }
         sortedNames.sort { $0.name != $1.name ? $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) : $0.docID < $1.docID }
         for (token, entries) in postingEntries { postings[token] = SearchPostings.encode(entries) }
     }
@@ -50,8 +53,20 @@ public struct InMemorySearchIndex: SearchIndex, Sendable {
         return out
     }
 
-    public func documents(deletionKey key: String) -> [UInt64] {
-        deletions[key] ?? []
+    public func typoEntries(prefix: [UInt8], limit: Int) -> [(key: [UInt8], docID: UInt64)] {
+        var low = 0
+        var high = typoKeys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if typoKeys[middle].key.lexicographicallyPrecedes(prefix) { low = middle + 1 } else { high = middle }
+        }
+        var out: [(key: [UInt8], docID: UInt64)] = []
+        var index = low
+        while index < typoKeys.count, out.count < limit, typoKeys[index].key.starts(with: prefix) {
+            out.append(typoKeys[index])
+            index += 1
+        }
+        return out
     }
 
     public func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) rethrows -> R {
@@ -63,5 +78,9 @@ public struct InMemorySearchIndex: SearchIndex, Sendable {
 
     public func summary(of docID: UInt64) -> SearchSummary? {
         summaries[docID]
+    }
+
+    public func popularity(of docID: UInt64) -> PackagePopularity? {
+        popularities[docID]
     }
 }

@@ -34,9 +34,10 @@ extension Store {
             let start = after.map { Array($0.description.utf8) }
             try txn.forEach(databases.releases, from: start) { entry in
                 if let start, entry.key.elementsEqual(start) { return true }
-                out.append(try ViewBatch.decode("package record", entry.value) { (bytes) throws(ViewDecodeError) in
+                let state = try ViewBatch.decode("package record", entry.value) { (bytes) throws(ViewDecodeError) in
                     try PackageState(decoding: bytes)
-                })
+                }
+                out.append(try Self.withManifests(state, txn: txn, databases: databases))
                 return out.count < limit
             }
             return out
@@ -83,8 +84,22 @@ extension Store {
     }
 
     static func packageState(_ key: PackageKey, txn: some ReadableTransaction, databases: RegistryDatabases) throws -> PackageState? {
-        try txn.withValue(databases.releases, key: Array(key.description.utf8)) { bytes in
+        let state = try txn.withValue(databases.releases, key: Array(key.description.utf8)) { bytes in
             try ViewBatch.decode("package record", bytes) { (bytes) throws(ViewDecodeError) in try PackageState(decoding: bytes) }
         }
+        return try state.map { try withManifests($0, txn: txn, databases: databases) }
+    }
+
+    /// Fills in each release's manifest from its event in the log (the record leaves it out).
+    static func withManifests(_ state: PackageState, txn: some ReadableTransaction, databases: RegistryDatabases) throws -> PackageState {
+        var state = state
+        for index in state.releases.indices {
+            let id = state.releases[index].event
+            guard let event = try databases.store.event(id: id, in: txn),
+                  case .releasePublished(let body)? = try? event.decodedBody()
+            else { throw StoreError.corrupt("package \(state.key) names release event \(id), which the log lacks; rebuild the views") }
+            state.releases[index].manifest = body.manifest
+        }
+        return state
     }
 }

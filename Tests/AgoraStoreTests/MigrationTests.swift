@@ -41,6 +41,24 @@ import Testing
         #expect(added == [2])
     }
 
+    /// Layout 3 deletes the SymSpell typo index that view version 5 replaced.
+    @Test func layoutThreeDropsTheOldTypoIndex() throws {
+        let directory = try TemporaryDirectory()
+        let fuzzy = DatabaseSpec("fuzzy", flags: [.duplicateSort, .duplicateFixed])
+        do {
+            let store = try openStore(directory)
+            try store.environment.write { txn in
+                let db = try txn.createDatabase(fuzzy)
+                try txn.put(db, key: Array("reqests".utf8), value: [UInt8](repeating: 1, count: 8))
+                try txn.put(try txn.createDatabase(StoreDatabases.metaSpec), key: Migrator.layoutKey, value: BigEndian.bytes(UInt32(2)))
+            }
+        }
+        let upgraded = try openStore(directory)
+        #expect(upgraded.migration == MigrationReport(from: 2, to: 3))
+        #expect(try upgraded.read { txn in try txn.openDatabase(fuzzy) } == nil)
+        #expect(try upgraded.environment.write { txn in try txn.dropDatabase(fuzzy) } == false)
+    }
+
     @Test func newerStoreIsRefusedNamingBothVersions() throws {
         let directory = try TemporaryDirectory()
         do {

@@ -78,8 +78,9 @@ import AgoraTestSupport
             var prefixes = Set<String>()
             for document in documents {
                 #expect(try index.documents(named: document.normalisedName) == memory.documents(named: document.normalisedName))
-                for key in document.deletionKeys {
-                    #expect(try index.documents(deletionKey: key) == memory.documents(deletionKey: key))
+                for prefix in TypoKeys.scans(for: document.normalisedName) {
+                    let stored = try index.typoEntries(prefix: prefix, limit: 100).map { "\($0.key) \($0.docID)" }
+                    #expect(stored == memory.typoEntries(prefix: prefix, limit: 100).map { "\($0.key) \($0.docID)" })
                 }
                 #expect(try index.summary(of: document.docID) == document.summary)
                 tokens.formUnion(document.terms.map(\.token))

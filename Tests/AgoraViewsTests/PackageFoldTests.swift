@@ -167,7 +167,10 @@ import AgoraTestSupport
         bob.publish("acme", "json", "2.0.0-beta.1")
         let state = try #require(fold(alice.events + bob.events))
         let decoded = try PackageState(decoding: state.encoded())
-        #expect(decoded == state)
+        // The record leaves the manifests out: the log holds them, and store reads fill them in.
+        var withoutManifests = state
+        for index in withoutManifests.releases.indices { withoutManifests.releases[index].manifest = [] }
+        #expect(decoded == withoutManifests)
         #expect(decoded.encoded() == state.encoded())
     }
 

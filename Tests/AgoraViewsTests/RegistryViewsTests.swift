@@ -73,6 +73,13 @@ import AgoraTestSupport
         #expect(tool.contested)
         #expect(tool.releases.first { $0.principal == alice.key && $0.version == "1.1.0" }?.yankReason == "broken")
         #expect(tool.current?.version == "2.0.0")
+        // Manifests come from the release events in the log, not from the stored record.
+        for release in tool.releases {
+            let event = try #require(try store.event(id: release.event))
+            guard case .releasePublished(let body)? = try? event.decodedBody() else { Issue.record("not a release"); continue }
+            #expect(release.manifest == body.manifest)
+            #expect(!release.manifest.isEmpty)
+        }
 
         let acme = try #require(try store.scopeState("ACME"))
         #expect(acme.claimants.count == 3 && acme.transfers.count == 1 && acme.contested)

@@ -71,15 +71,6 @@ import AgoraTestSupport
         #expect(try names(query).first == expected, "query \(query)")
     }
 
-    @Test func deletionKeysCoverEveryKindOfEdit() {
-        let target = Set(SearchDeletions.keys(for: "requests"))
-        for typo in ["reqeusts", "requets", "requestss", "requezts"] {
-            #expect(!target.isDisjoint(with: SearchDeletions.keys(for: typo)), "\(typo)")
-        }
-        #expect(SearchDeletions.keys(for: "aab") == ["aab", "ab", "aa"])
-        #expect(SearchDeletions.keys(for: String(repeating: "x", count: 100)).isEmpty)
-    }
-
     @Test func wordsMatchByWeight() throws {
         let hits = try SearchEngine.search(query: "http", index: index)
         #expect(hits.first?.summary.name == "httpx")

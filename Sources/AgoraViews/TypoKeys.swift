@@ -1,0 +1,55 @@
+/// Keys of the typo index, which finds every name within one edit of a query with a few
+/// range scans instead of SymSpell's one key per deleted character.
+///
+/// Each name is stored twice: forward and with its scalars reversed, both behind its length
+/// in scalars. An edit (insertion, deletion, substitution, adjacent transposition) of a query
+/// `q` of `n` scalars either leaves `q[..<h]` in place (it touches positions ≥ h) or leaves
+/// `q[(h+1)...]` in place as the name's ending (it touches positions ≤ h), for h = n / 2. So a
+/// name one edit away has length n − 1, n or n + 1 and either starts with `q[..<h]` or ends
+/// with `q[(h+1)...]`: two prefix scans per length. Candidates are confirmed with
+/// `EditDistance`, as before; the set found is every indexed name within one edit.
+public enum TypoKeys {
+    /// Names longer than this (in Unicode scalars) are not indexed for typos.
+    public static let maxIndexedLength = 41
+    static let forward: UInt8 = 0x66
+    static let backward: UInt8 = 0x72
+
+    /// The two index keys of a normalised name; none for an empty or too long name.
+    public static func keys(for name: String) -> [[UInt8]] {
+        let scalars = Array(name.unicodeScalars)
+        guard !scalars.isEmpty, scalars.count <= maxIndexedLength else { return [] }
+        return [key(forward, scalars.count, scalars[...]), key(backward, scalars.count, scalars.reversed()[...])]
+    }
+
+    /// The key prefixes whose entries hold every indexed name within one edit of `query`.
+    public static func scans(for query: String) -> [[UInt8]] {
+        let scalars = Array(query.unicodeScalars)
+        guard !scalars.isEmpty, scalars.count <= maxIndexedLength + 1 else { return [] }
+        let half = scalars.count / 2
+        let head = scalars[..<half]
+        let tail = Array(scalars[min(half + 1, scalars.count)...].reversed())[...]
+        var out: [[UInt8]] = []
+        for length in max(1, scalars.count - 1)...min(maxIndexedLength, scalars.count + 1) {
+            out.append(key(forward, length, head))
+            out.append(key(backward, length, tail))
+        }
+        return out
+    }
+
+    /// The normalised name an index key holds.
+    public static func name(ofKey key: some Collection<UInt8>) -> String? {
+        guard key.count > 2, let direction = key.first else { return nil }
+        let text = String(decoding: key.dropFirst(2), as: UTF8.self)
+        switch direction {
+        case forward: return text
+        case backward: return String(String.UnicodeScalarView(text.unicodeScalars.reversed()))
+        default: return nil
+        }
+    }
+
+    private static func key(_ direction: UInt8, _ length: Int, _ scalars: ArraySlice<Unicode.Scalar>) -> [UInt8] {
+        var out: [UInt8] = [direction, UInt8(length)]
+        for scalar in scalars { out.append(contentsOf: String(scalar).utf8) }
+        return out
+    }
+}
