@@ -34,7 +34,9 @@ struct DHTCommand: AsyncParsableCommand {
         /// Runs `body` with a DHT node that has joined through the bootstrap peers.
         func withNode(_ body: (DHTNode) async throws -> Void) async throws {
             let peers = try bootstrap.map(NetworkCommand.parse)
-            try await NetworkCommand.withHost { host in
+            // One --timeout bounds dials as well as kad requests.
+            let dial = try DialOptions.parse(["--timeout", "\(timeout)"])
+            try await NetworkCommand.withHost(dial) { host in
                 let node = try DHTNode(host: host, configuration: DHTConfiguration(mode: .client, requestTimeout: .seconds(timeout)))
                 guard await node.bootstrap(peers) > 0 else {
                     throw RegistryError("no bootstrap peer answered a DHT request", code: .notFound)
