@@ -119,14 +119,15 @@ struct SplitMix {
         let version = TerminalOutputTests.generated(&rng, pieces: 4).filter { $0 != "\0" }
         let host = P2PHost(
             identity: try Identity(seed: [UInt8](repeating: UInt8(seed), count: 32)),
-            configuration: HostConfiguration(agentVersion: agent, protocolVersion: version))
+            // Generous upgrade time on both sides: the test checks output, not speed.
+            configuration: HostConfiguration(agentVersion: agent, protocolVersion: version, upgrade: .init(timeout: .seconds(120))))
         let scratch = try Scratch()
         try await withRunningHost(host) { host in
             let address = try await host.listen(on: try Multiaddr(parsing: "/ip4/127.0.0.1/tcp/0")).withPeerID(host.peerID)
             let agora = scratch.agora
-            let human = try await offPool { try agora.ok("identify", "\(address)") }
+            let human = try await offPool { try agora.ok("identify", "\(address)", "--timeout", "120") }
             #expect(TerminalOutputTests.rawControls(in: human.stdout).isEmpty, "\(human.out.debugDescription)")
-            let answer = try await offPool { try JSONSerialization.data(withJSONObject: try agora.json("identify", "\(address)")) }
+            let answer = try await offPool { try JSONSerialization.data(withJSONObject: try agora.json("identify", "\(address)", "--timeout", "120")) }
             let json = try #require(try JSONSerialization.jsonObject(with: answer) as? [String: Any])
             #expect(json["agent_version"] as? String == agent)
             #expect(json["protocol_version"] as? String == version)

@@ -15,10 +15,12 @@ struct IdentifyCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @OptionGroup var dial: DialOptions
+
     func run() async throws {
         let target = try NetworkCommand.parse(address)
         try await reportingFailures {
-            try await NetworkCommand.withHost { host in
+            try await NetworkCommand.withHost(dial) { host in
                 let connection = try await host.connect(to: target)
                 let info = try await host.identify(connection.remotePeer)
                 if json {

@@ -15,6 +15,8 @@ struct PingCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Number of pings.")
     var count: Int = 3
 
+    @OptionGroup var dial: DialOptions
+
     func validate() throws {
         guard (1...1000).contains(count) else { throw ValidationError("--count must be between 1 and 1000") }
     }
@@ -22,7 +24,7 @@ struct PingCommand: AsyncParsableCommand {
     func run() async throws {
         let target = try NetworkCommand.parse(address)
         try await reportingFailures {
-            try await NetworkCommand.withHost { host in
+            try await NetworkCommand.withHost(dial) { host in
                 let connection = try await host.connect(to: target)
                 say("connected to \(connection.remotePeer)")
                 let rtts = try await host.ping(connection.remotePeer, count: count)
@@ -45,15 +47,29 @@ enum NetworkCommand {
     }
 
     /// Runs `body` with a running host using the node's identity (or a throwaway one), then shuts it down.
-    static func withHost(_ body: (P2PHost) async throws -> Void) async throws {
+    static func withHost(_ dial: DialOptions, _ body: (P2PHost) async throws -> Void) async throws {
         var logger = Logger(label: "agora.cli")
         logger.logLevel = .error
-        try await withRunningHost(P2PHost(identity: try NodeIdentity.existingOrEphemeral(), logger: logger), body)
+        var configuration = HostConfiguration()
+        configuration.dialTimeout = .seconds(Int64(dial.timeout))
+        configuration.upgrade.timeout = .seconds(Int64(dial.timeout))
+        try await withRunningHost(P2PHost(identity: try NodeIdentity.existingOrEphemeral(), configuration: configuration, logger: logger), body)
     }
 
     static func milliseconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
         return String(format: "%.3f", ms)
+    }
+}
+
+/// How long the dialing commands wait for a peer: a loaded or distant peer may need longer
+/// than the default to finish the TCP connect and the Noise + yamux upgrade.
+struct DialOptions: ParsableArguments {
+    @Option(help: "Seconds to wait for the connection and its upgrade (1–600).")
+    var timeout: Int = 10
+
+    func validate() throws {
+        guard (1...600).contains(timeout) else { throw ValidationError("--timeout must be between 1 and 600 seconds") }
     }
 }
