@@ -49,7 +49,11 @@ import Testing
             #expect(meta?["description"] as? String == "Says hello")
             #expect((meta?["author"] as? [String: Any])?["name"] as? String == "Mona")
             #expect(meta?["agoraPublisher"] as? String == node.registry.identity.publicKey.hex)
-            #expect(json["publishedAt"] is String)
+            let publishedAt = try #require(json["publishedAt"] as? String)
+            let parser = ISO8601DateFormatter()
+            parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let published = try #require(parser.date(from: publishedAt), "\(publishedAt)")
+            #expect(abs(published.timeIntervalSinceNow) < 3600)
 
             // The archive comes back byte for byte: SwiftPM's checksum holds on every node.
             let zip = try await client.request("GET", "/acme/Greeter/1.0.0.zip", headers: ["Accept": "application/vnd.swift.registry.v1+zip"])
