@@ -63,7 +63,7 @@ func streamPattern(count: Int, seed: UInt64) -> [UInt8] {
 }
 
 /// Bounded wait for a condition that another task makes true.
-func eventually(_ what: String, within limit: Duration = .seconds(10), _ condition: @Sendable () async -> Bool) async throws {
+func eventually(_ what: String, within limit: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
         if await condition() { return }
