@@ -1,3 +1,4 @@
+import AgoraCore
 import AgoraWire
 
 /// The gossipsub v1.1 router as a pure state machine: inputs are peers coming and going,
@@ -21,7 +22,7 @@ public struct GossipRouter: Sendable {
 
     public let configuration: GossipConfiguration
     public let localPeer: PeerID
-    var random: GossipRandom
+    var random: SplitMix64
     var peers: [PeerID: Peer] = [:]
     public private(set) var subscriptions: Set<String> = []
     var mesh: [String: Set<PeerID>] = [:]
@@ -42,7 +43,7 @@ public struct GossipRouter: Sendable {
     public init(localPeer: PeerID, configuration: GossipConfiguration = GossipConfiguration(), seed: UInt64) {
         self.localPeer = localPeer
         self.configuration = configuration
-        random = GossipRandom(seed: seed)
+        random = SplitMix64(seed: seed)
         seen = SeenCache(ttl: configuration.seenTTL, capacity: configuration.seenCapacity)
         cache = MessageCache(
             historyLength: configuration.historyLength, gossipWindows: configuration.gossipWindows,

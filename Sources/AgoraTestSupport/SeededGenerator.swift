@@ -1,17 +1,4 @@
-/// SplitMix64: a tiny seeded generator, so generated test inputs, shuffles and samples repeat
-/// exactly and a failure names the input that caused it.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+import AgoraCore
 
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The tests' and benchmarks' name for the seeded generator the protocol machines use.
+public typealias SeededGenerator = SplitMix64

@@ -18,7 +18,7 @@ import Testing
     ]
     static let plain = ["ok", "é", "数据", " ", "-", "safe text", "🙂"]
 
-    static func generated(_ rng: inout SplitMix, pieces: Int) -> String {
+    static func generated(_ rng: inout SplitMix64, pieces: Int) -> String {
         (0..<pieces).map { _ in
             rng.next() % 2 == 0 ? hostile[Int(rng.next() % UInt64(hostile.count))] : plain[Int(rng.next() % UInt64(plain.count))]
         }.joined()
@@ -42,7 +42,7 @@ import Testing
 
     @Test(arguments: [1, 2, 3] as [UInt64])
     func hostileMetadataIsEscapedInHumanOutputAndExactInJSON(seed: UInt64) throws {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let scratch = try Scratch()
         let agora = scratch.agora
         expectClean(try agora.ok("init"), "init")
@@ -89,19 +89,6 @@ import Testing
     }
 }
 
-/// SplitMix64, so a failing input can be regenerated from its seed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The remote peer is the other author of human output: `agora identify` prints what it
 /// says about itself.
 @Suite(.serialized) struct RemotePeerOutputNetworkTests {
@@ -114,7 +101,7 @@ struct SplitMix {
 
     @Test(arguments: [11, 12, 13] as [UInt64])
     func hostileIdentifyAnswersAreEscaped(seed: UInt64) async throws {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let agent = TerminalOutputTests.generated(&rng, pieces: 10).filter { $0 != "\0" }
         let version = TerminalOutputTests.generated(&rng, pieces: 4).filter { $0 != "\0" }
         let host = P2PHost(

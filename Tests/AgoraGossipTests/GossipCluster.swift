@@ -44,7 +44,7 @@ final class GossipCluster: @unchecked Sendable {
 
     /// A connected random graph: a chain for connectivity plus random extra links up to `degree`.
     func connectRandomly(degree: Int, seed: UInt64) async throws {
-        var generator = GossipRandom(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var links: Set<[Int]> = []
         for node in 1..<hosts.count { links.insert([Int.random(in: 0..<node, using: &generator), node]) }
         for node in hosts.indices {

@@ -5,15 +5,15 @@ import AgoraWire
 import Testing
 
 @Suite struct GossipRPCCodecTests {
-    static func bytes(_ count: Int, _ generator: inout GossipRandom) -> [UInt8] {
+    static func bytes(_ count: Int, _ generator: inout SplitMix64) -> [UInt8] {
         (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    static func topic(_ generator: inout GossipRandom) -> String {
+    static func topic(_ generator: inout SplitMix64) -> String {
         "t" + String(Int.random(in: 0..<1000, using: &generator))
     }
 
-    static func rpc(_ generator: inout GossipRandom) -> GossipRPC {
+    static func rpc(_ generator: inout SplitMix64) -> GossipRPC {
         var rpc = GossipRPC()
         for _ in 0..<Int.random(in: 0...3, using: &generator) {
             rpc.subscriptions.append(GossipSubscription(subscribe: Bool.random(using: &generator), topic: topic(&generator)))
@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func generatedRPCsRoundTrip() throws {
-        var generator = GossipRandom(seed: 0xC0DEC)
+        var generator = SplitMix64(seed: 0xC0DEC)
         for _ in 0..<500 {
             let rpc = Self.rpc(&generator)
             #expect(try GossipRPCCodec.decode(GossipRPCCodec.encode(rpc)) == rpc)
@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func mutatedAndTruncatedFramesFailCleanly() throws {
-        var generator = GossipRandom(seed: 0xBAD)
+        var generator = SplitMix64(seed: 0xBAD)
         var failures = 0
         for _ in 0..<2000 {
             var bytes = GossipRPCCodec.encode(Self.rpc(&generator))

@@ -183,7 +183,7 @@ import Testing
         sim.connect(0, 1)
         sim.subscribeAll(topic)
         sim.settle()
-        var generator = GossipRandom(seed: 61)
+        var generator = SplitMix64(seed: 61)
         // 1: messages the validator never judges: the queue caps, the rest is dropped.
         for _ in 0..<20 {
             let batch = (0..<500).map { _ in

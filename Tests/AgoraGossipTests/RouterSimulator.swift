@@ -18,7 +18,7 @@ struct RouterSimulator {
     var sentRPCs = 0
 
     init(count: Int, seed: UInt64, configuration: GossipConfiguration = GossipConfiguration()) throws {
-        var generator = GossipRandom(seed: seed)
+        var generator = SplitMix64(seed: seed)
         for node in 0..<count {
             let identity = try Identity(seed: (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
             let peer = PeerID(identity: identity)
@@ -45,7 +45,7 @@ struct RouterSimulator {
 
     /// Each node connected to `degree` random others (at least), as a connected graph.
     mutating func connectRandomly(degree: Int, seed: UInt64) {
-        var generator = GossipRandom(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let count = routers.count
         for node in 1..<count { connect(node, Int.random(in: 0..<node, using: &generator)) }
         for node in 0..<count {

@@ -1,6 +1,7 @@
-/// SplitMix64. The router takes a seed instead of drawing system randomness, so a simulator
-/// or a test replays the same peer choices.
-public struct GossipRandom: RandomNumberGenerator, Sendable {
+/// SplitMix64: a tiny seeded generator. Protocol machines take a seed instead of drawing
+/// system randomness, so a simulator or a test replays the same choices; generated test
+/// inputs use it so a failure names the input that caused it.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(seed: UInt64) {
