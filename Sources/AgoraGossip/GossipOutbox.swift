@@ -15,11 +15,11 @@ struct GossipOutbox {
     }
 
     private mutating func first(_ peer: PeerID, _ change: (inout GossipRPC) -> Void) {
-        if rpcs[peer] == nil {
-            rpcs[peer] = [GossipRPC()]
-            order.append(peer)
-        }
-        change(&rpcs[peer]![0])
+        if rpcs[peer] == nil { order.append(peer) }
+        var queued = rpcs[peer] ?? []
+        if queued.isEmpty { queued.append(GossipRPC()) }
+        change(&queued[0])
+        rpcs[peer] = queued
     }
 
     mutating func subscription(_ peer: PeerID, _ subscription: GossipSubscription) {
@@ -46,11 +46,13 @@ struct GossipOutbox {
         let size = message.data.count + message.from.count + message.seqno.count + message.topic.utf8.count
             + message.signature.count + message.key.count + 32
         first(peer) { _ in }
-        if sizes[peer, default: 0] + size > budget, !(rpcs[peer]!.last!.messages.isEmpty) {
-            rpcs[peer]!.append(GossipRPC())
+        var queued = rpcs[peer] ?? [GossipRPC()]
+        if sizes[peer, default: 0] + size > budget, let last = queued.last, !last.messages.isEmpty {
+            queued.append(GossipRPC())
             sizes[peer] = 0
         }
-        rpcs[peer]![rpcs[peer]!.count - 1].messages.append(message)
+        queued[queued.count - 1].messages.append(message)
+        rpcs[peer] = queued
         sizes[peer, default: 0] += size
     }
 

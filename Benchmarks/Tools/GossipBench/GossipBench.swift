@@ -41,6 +41,19 @@ enum GossipBench {
         return configuration
     }
 
+    /// Measuring starts once every node's mesh holds D_lo peers (or all its links): the
+    /// heartbeats that graft them are part of joining, not of delivering an event.
+    static func meshesFormed(_ services: [GossipService], links: [Int], topic: String) async throws {
+        let wanted = GossipConfiguration().dLow
+        let deadline = ContinuousClock.now + .seconds(60)
+        for (index, service) in services.enumerated() {
+            while await service.meshPeers(topic).count < min(wanted, links[index]) {
+                guard ContinuousClock.now < deadline else { throw BenchError("meshes did not form within 60 s") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
     static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
         sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * fraction).rounded(.up)) - 1))]
     }
@@ -67,7 +80,7 @@ enum GossipBench {
                 for await delivery in service.deliveries { await arrivals.record(delivery.id, at: .now) }
             })
         }
-        var generator = GossipRandom(seed: 7)
+        var generator = SplitMix64(seed: 7)
         var links: Set<[Int]> = []
         for node in 1..<nodes { links.insert([Int.random(in: 0..<node, using: &generator), node]) }
         for node in 0..<nodes {
@@ -81,7 +94,9 @@ enum GossipBench {
             await services[link[0]].addPeer(hosts[link[1]].peerID)
         }
         for service in services { await service.subscribe(topic) }
-        try await Task.sleep(for: .seconds(4))
+        var linksOf = [Int](repeating: 0, count: nodes)
+        for link in links { linksOf[link[0]] += 1; linksOf[link[1]] += 1 }
+        try await meshesFormed(services, links: linksOf, topic: topic)
         var p50: [Double] = [], p99: [Double] = [], p100: [Double] = []
         var incomplete = 0
         for round in 0..<events {
@@ -143,7 +158,7 @@ enum GossipBench {
             let address = await hosts[node].listenAddresses.first!
             _ = try await hosts[0].connect(to: address.withPeerID(hosts[node].peerID))
         }
-        var generator = GossipRandom(seed: 11)
+        var generator = SplitMix64(seed: 11)
         print("blob: \(mebibytes) MiB archives (random bytes), loopback, 2 streams per source")
         for (round, sources) in [1, 3, 1, 3, 1, 3].enumerated() {
             var archive = [UInt8](repeating: 0, count: mebibytes << 20)
@@ -175,4 +190,9 @@ actor Arrivals {
 
     func count(_ id: GossipMessageID) -> Int { seen[id]?.count ?? 0 }
     func times(_ id: GossipMessageID) -> [ContinuousClock.Instant] { seen[id] ?? [] }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
