@@ -2,6 +2,7 @@ import AgoraCore
 import AgoraStore
 import AgoraSync
 import AgoraWire
+import CoreMetrics
 import Dispatch
 
 /// The node's one writer: every LMDB write transaction of the daemon runs on its dedicated
@@ -44,8 +45,15 @@ public final class EventWriter: SyncSink {
             }
         }
         if newest > 0 { await watcher.advance(to: newest) }
+        Self.appended.increment(by: report.appended)
+        Self.duplicates.increment(by: report.duplicates)
+        Self.rejected.increment(by: report.rejected + (report.forged == nil ? 0 : 1))
         return report
     }
+
+    static let appended = Counter(label: "agora_events_in_total", dimensions: [("outcome", "appended")])
+    static let duplicates = Counter(label: "agora_events_in_total", dimensions: [("outcome", "duplicate")])
+    static let rejected = Counter(label: "agora_events_in_total", dimensions: [("outcome", "rejected")])
 
     /// Runs `body` on the writer's queue: for the node's other small writes (known peers).
     public func perform<T: Sendable>(_ body: @escaping @Sendable (Store) throws -> T) async throws -> T {

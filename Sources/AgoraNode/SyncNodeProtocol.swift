@@ -1,6 +1,7 @@
 import AgoraStore
 import AgoraSync
 import AgoraWire
+import CoreMetrics
 import Logging
 
 /// Runs `/agora/sync/1.0.0` on the node: serves the store to every peer and follows the
@@ -9,6 +10,8 @@ import Logging
 /// disconnected and not followed again for `SyncSessions.banDuration`; only its session ends.
 public final class SyncNodeProtocol: NodeProtocol {
     let sessions = SyncSessions()
+    static let misbehaviour = Counter(label: "agora_protocol_errors_total", dimensions: [("protocol", SyncProtocol.id), ("kind", "misbehaviour")])
+    static let sessionErrors = Counter(label: "agora_protocol_errors_total", dimensions: [("protocol", SyncProtocol.id), ("kind", "session")])
 
     public init() {}
 
@@ -55,6 +58,7 @@ public final class SyncNodeProtocol: NodeProtocol {
                 await stream.reset()
                 try await Task.sleep(for: .seconds(1))
             } catch let error as SyncError where error.isMisbehaviour {
+                Self.misbehaviour.increment()
                 logger.info("cutting off peer: \(error)")
                 await sessions.failed(peer, "\(error)", ban: true)
                 await context.host.disconnect(peer)
@@ -62,6 +66,7 @@ public final class SyncNodeProtocol: NodeProtocol {
             } catch is CancellationError {
                 return
             } catch {
+                Self.sessionErrors.increment()
                 logger.debug("sync session ended: \(error)")
                 await sessions.failed(peer, "\(error)", ban: false)
                 try? await Task.sleep(for: .seconds(1))
