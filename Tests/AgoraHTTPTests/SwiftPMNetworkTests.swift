@@ -123,7 +123,7 @@ import Testing
                 in: consumer, environment: paths.environment, timeout: .seconds(300))
             #expect(resolved.status == 0, "\(resolved)")
             let pins = (try? String(contentsOf: consumer.appendingPathComponent("Package.resolved"), encoding: .utf8)) ?? ""
-            #expect(pins.contains("\"acme.greeter\"") && pins.contains("registry"), "\(pins)")
+            #expect(pins.contains("\"identity\" : \"acme.Greeter\"") && pins.contains("\"kind\" : \"registry\""), "\(pins)")
         }
     }
 
