@@ -1,0 +1,150 @@
+import AgoraCore
+import AgoraGossip
+import AgoraStore
+import AgoraSync
+import AgoraWire
+import Logging
+import Synchronization
+
+/// Runs gossipsub (`/meshsub/1.1.0`) on the node: subscribes the network's topic, adds every
+/// peer that identifies with gossip, announces every event that lands in the local log without
+/// coming from a peer (written by this process or another one on the same store), and admits
+/// what peers gossip only through the node's one writer. Events that arrive by sync or gossip
+/// are never announced again by this module: gossip forwards them itself, and a mirror's
+/// catch-up must not flood the network.
+public final class GossipNodeProtocol: NodeProtocol {
+    /// Forged events (undecodable, or a bad author signature) after which a peer is cut off
+    /// like a peer that forges sync batches. Two is also where the router graylists it (P4
+    /// weight −25, squared), after which it would never ask about that peer again.
+    public static let forgeriesBeforeBan = 2
+
+    public let service: GossipService
+    public let topic: String
+    private let writer: EventWriter
+    private let sync: SyncNodeProtocol
+    private let logger: Logger
+
+    init(host: P2PHost, writer: EventWriter, sync: SyncNodeProtocol, configuration: NodeConfiguration, logger: Logger) {
+        let admission = GossipAdmission(writer: writer, sync: sync, host: host, logger: logger)
+        self.service = GossipService(host: host, configuration: configuration.gossip, validator: admission.validate, logger: logger)
+        self.topic = configuration.gossipTopic
+        self.writer = writer
+        self.sync = sync
+        self.logger = logger
+    }
+
+    public func run(in context: NodeContext) async throws {
+        try await service.start()
+        await service.subscribe(topic)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.service.run() }
+            // What the router delivers is already stored (validation appended it).
+            group.addTask { for await _ in self.service.deliveries {} }
+            group.addTask { await self.announce(context) }
+            for await event in context.peerEvents {
+                guard case .identified(let info) = event, info.protocols.contains(GossipProtocol.v11) else { continue }
+                if await sync.sessions.isBanned(info.peer) {
+                    await context.host.disconnect(info.peer)
+                } else {
+                    await service.addPeer(info.peer)
+                }
+            }
+            group.cancelAll()
+        }
+        await service.stop()
+    }
+
+    /// Publishes what the local log gains that the writer did not append from a peer. The
+    /// log as it was at start is not announced: peers get it by sync.
+    private func announce(_ context: NodeContext) async {
+        var cursor = await context.log.latest
+        while !Task.isCancelled {
+            await context.log.wait(beyond: cursor, timeout: .seconds(1))
+            let latest = await context.log.latest
+            guard latest > cursor else { continue }
+            do {
+                for range in try await writer.localAppends(after: cursor, through: latest) {
+                    try await publish(range, store: context.store)
+                }
+            } catch {
+                logger.warning("cannot announce local events: \(error)")
+            }
+            cursor = latest
+        }
+    }
+
+    private func publish(_ range: ClosedRange<UInt64>, store: Store) async throws {
+        var after = range.lowerBound - 1
+        while after < range.upperBound {
+            let page = try store.changes(after: after, upTo: range.upperBound, maxEvents: 256, maxBytes: 4 << 20)
+            for event in page.events {
+                do {
+                    try await service.publish(event.bytes, topic: topic)
+                } catch {
+                    logger.debug("not announcing \(event.id): \(error)")
+                }
+            }
+            guard page.through > after else { return }
+            after = page.through
+        }
+    }
+}
+
+/// Judges one gossiped event: forged → reject (the router's P4 penalty; repeated, a ban);
+/// appended or already held → accept (delivered and forwarded); its predecessor missing →
+/// ignore, and sync catches up with the sender, which holds the chain; equivocation or a
+/// broken chain (signed by the author, so the forwarder is not to blame) → ignore.
+final class GossipAdmission: Sendable {
+    /// Bound of the forgery tally; when full it starts over (a ban takes longer, nothing grows).
+    static let maxTalliedPeers = 1024
+
+    private let writer: EventWriter
+    private let sync: SyncNodeProtocol
+    private let host: P2PHost
+    private let logger: Logger
+    private let forgeries = Mutex<[PeerID: Int]>([:])
+
+    init(writer: EventWriter, sync: SyncNodeProtocol, host: P2PHost, logger: Logger) {
+        self.writer = writer
+        self.sync = sync
+        self.host = host
+        self.logger = logger
+    }
+
+    func validate(_ message: GossipMessage, from peer: PeerID) async -> GossipValidation {
+        guard let event = EventValidation.event(in: message) else {
+            await forged(by: peer)
+            return .reject
+        }
+        let outcome: AppendOutcome?
+        do {
+            outcome = try await writer.appendFromNetwork([event]).first
+        } catch {
+            return .ignore
+        }
+        switch outcome {
+        case .appended, .duplicate:
+            return .accept
+        case .rejected(.gap):
+            sync.catchUp(with: peer)
+            return .ignore
+        case .rejected(.badSignature):
+            await forged(by: peer)
+            return .reject
+        case .rejected(.brokenChain), .equivocation, nil:
+            return .ignore
+        }
+    }
+
+    private func forged(by peer: PeerID) async {
+        let count = forgeries.withLock { tally in
+            if tally.count >= Self.maxTalliedPeers, tally[peer] == nil { tally.removeAll() }
+            tally[peer, default: 0] += 1
+            return tally[peer] ?? 0
+        }
+        guard count >= GossipNodeProtocol.forgeriesBeforeBan else { return }
+        forgeries.withLock { _ = $0.removeValue(forKey: peer) }
+        logger.info("cutting off peer that gossips forged events", metadata: ["peer": "\(peer)"])
+        await sync.ban(peer, reason: "gossiped \(count) forged events", host: host)
+    }
+}
