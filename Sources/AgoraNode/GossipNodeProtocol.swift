@@ -54,6 +54,13 @@ public final class GossipNodeProtocol: NodeProtocol {
         await service.stop()
     }
 
+    func status() async -> NodeStatus.Gossip {
+        let counters = await service.counters
+        return NodeStatus.Gossip(
+            topic: topic, meshPeers: await service.meshPeers(topic).count, delivered: counters.delivered,
+            duplicates: counters.duplicates, rejected: counters.rejected, ignored: counters.ignored)
+    }
+
     /// Publishes what the local log gains that the writer did not append from a peer. The
     /// log as it was at start is not announced: peers get it by sync.
     private func announce(_ context: NodeContext) async {
