@@ -4,7 +4,6 @@ import AgoraStore
 import AgoraSync
 import AgoraWire
 import Logging
-import Synchronization
 
 /// Runs gossipsub (`/meshsub/1.1.0`) on the node: subscribes the network's topic, adds every
 /// peer that identifies with gossip, announces every event that lands in the local log without
@@ -13,11 +12,6 @@ import Synchronization
 /// are never announced again by this module: gossip forwards them itself, and a mirror's
 /// catch-up must not flood the network.
 public final class GossipNodeProtocol: NodeProtocol {
-    /// Forged events (undecodable, or a bad author signature) after which a peer is cut off
-    /// like a peer that forges sync batches. Two is also where the router graylists it (P4
-    /// weight −25, squared), after which it would never ask about that peer again.
-    public static let forgeriesBeforeBan = 2
-
     public let service: GossipService
     public let topic: String
     private let writer: EventWriter
@@ -97,19 +91,17 @@ public final class GossipNodeProtocol: NodeProtocol {
     }
 }
 
-/// Judges one gossiped event: forged → reject (the router's P4 penalty; repeated, a ban);
-/// appended or already held → accept (delivered and forwarded); its predecessor missing →
-/// ignore, and sync catches up with the sender, which holds the chain; equivocation or a
-/// broken chain (signed by the author, so the forwarder is not to blame) → ignore.
+/// Judges one gossiped event: forged → reject (the router's P4 penalty) and the sender is cut
+/// off at once, as sync does — a gossipsub peer validates before it forwards, so an honest one
+/// never relays a bad signature; appended or already held → accept (delivered and forwarded);
+/// its predecessor missing → ignore, and sync catches up with the sender, which holds the
+/// chain; equivocation or a broken chain (signed by the author, so the forwarder is not to
+/// blame) → ignore.
 final class GossipAdmission: Sendable {
-    /// Bound of the forgery tally; when full it starts over (a ban takes longer, nothing grows).
-    static let maxTalliedPeers = 1024
-
     private let writer: EventWriter
     private let sync: SyncNodeProtocol
     private let host: P2PHost
     private let logger: Logger
-    private let forgeries = Mutex<[PeerID: Int]>([:])
 
     init(writer: EventWriter, sync: SyncNodeProtocol, host: P2PHost, logger: Logger) {
         self.writer = writer
@@ -120,7 +112,7 @@ final class GossipAdmission: Sendable {
 
     func validate(_ message: GossipMessage, from peer: PeerID) async -> GossipValidation {
         guard let event = EventValidation.event(in: message) else {
-            await forged(by: peer)
+            await cutOff(peer, reason: "gossiped a forged event")
             return .reject
         }
         let outcome: AppendOutcome?
@@ -135,23 +127,16 @@ final class GossipAdmission: Sendable {
         case .rejected(.gap):
             sync.catchUp(with: peer)
             return .ignore
-        case .rejected(.badSignature):
-            await forged(by: peer)
+        case .rejected(.badSignature(let seq)):
+            await cutOff(peer, reason: "gossiped a forged event (\(event.author.short) seq \(seq))")
             return .reject
         case .rejected(.brokenChain), .equivocation, nil:
             return .ignore
         }
     }
 
-    private func forged(by peer: PeerID) async {
-        let count = forgeries.withLock { tally in
-            if tally.count >= Self.maxTalliedPeers, tally[peer] == nil { tally.removeAll() }
-            tally[peer, default: 0] += 1
-            return tally[peer] ?? 0
-        }
-        guard count >= GossipNodeProtocol.forgeriesBeforeBan else { return }
-        forgeries.withLock { _ = $0.removeValue(forKey: peer) }
-        logger.info("cutting off peer that gossips forged events", metadata: ["peer": "\(peer)"])
-        await sync.ban(peer, reason: "gossiped \(count) forged events", host: host)
+    private func cutOff(_ peer: PeerID, reason: String) async {
+        logger.info("cutting off peer: \(reason)", metadata: ["peer": "\(peer)"])
+        await sync.ban(peer, reason: reason, host: host)
     }
 }
