@@ -18,15 +18,18 @@ final class TestNode: @unchecked Sendable {
     let identity = Identity.generate()
     let host: String
     let mirror: Bool
+    let followPeers: Bool
     private(set) var node: AgoraNode?
     private var task: Task<Void, any Error>?
     private(set) var addresses: [Multiaddr] = []
 
-    init(host: String, mirror: Bool = false) throws {
+    /// - Parameter followPeers: false leaves sync to gossip's gap requests (see `NodeConfiguration`).
+    init(host: String, mirror: Bool = false, followPeers: Bool = true) throws {
         directory = try TemporaryDirectory()
         store = try Store(home: directory.url, migrations: AgoraMigrations.all, views: RegistryViews())
         self.host = host
         self.mirror = mirror
+        self.followPeers = followPeers
     }
 
     var peerID: PeerID { PeerID(identity: identity) }
@@ -34,7 +37,7 @@ final class TestNode: @unchecked Sendable {
     func start(bootstrap: [Multiaddr] = []) async throws {
         var configuration = NodeConfiguration(
             listen: [try Multiaddr(parsing: "/ip4/\(host)/tcp/0")], bootstrap: bootstrap, mirror: mirror,
-            storePollInterval: .milliseconds(50), redialInterval: .milliseconds(300))
+            followPeers: followPeers, storePollInterval: .milliseconds(50), redialInterval: .milliseconds(300))
         configuration.host.streamNegotiationTimeout = .seconds(30)
         configuration.host.upgrade.timeout = .seconds(30)
         configuration.sync.liveWaitMillis = 2000

@@ -3,8 +3,8 @@ import Foundation
 /// The py-libp2p gossipsub harness (`tools/interop/py_gossip_peer.py`) as a child process:
 /// commands go in as JSON lines; results and received messages come out as JSON lines,
 /// sorted into two queues. Every wait is bounded; `stop()` kills the process.
-final class PyGossipPeer: @unchecked Sendable {
-    static var python: String? {
+public final class PyGossipPeer: @unchecked Sendable {
+    public static var python: String? {
         guard let path = ProcessInfo.processInfo.environment["AGORA_INTEROP_PYTHON"], !path.isEmpty else { return nil }
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }
@@ -24,10 +24,10 @@ final class PyGossipPeer: @unchecked Sendable {
     private var ready: [String: Any]?
     private var ended = false
 
-    private(set) var peerID = ""
-    private(set) var address = ""
+    public private(set) var peerID = ""
+    public private(set) var address = ""
 
-    init(python: String, seed: Int, topic: String) async throws {
+    public init(python: String, seed: Int, topic: String) async throws {
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [Self.script.path, "--seed", String(seed), "--topic", topic]
         process.standardInput = input
@@ -74,7 +74,8 @@ final class PyGossipPeer: @unchecked Sendable {
         return nil
     }
 
-    func command(_ fields: [String: Any], timeout: Duration = .seconds(60)) async throws -> [String: Any] {
+    @discardableResult
+    public func command(_ fields: [String: Any], timeout: Duration = .seconds(60)) async throws -> [String: Any] {
         let data = try JSONSerialization.data(withJSONObject: fields) + Data([0x0A])
         try input.fileHandleForWriting.write(contentsOf: data)
         let result: [String: Any]? = await wait(timeout) { peer in
@@ -86,11 +87,11 @@ final class PyGossipPeer: @unchecked Sendable {
     }
 
     /// The data (hex) of every message received so far.
-    var receivedData: [String] {
+    public var receivedData: [String] {
         lock.withLock { messages.compactMap { $0["data_hex"] as? String } }
     }
 
-    func stop() {
+    public func stop() {
         try? input.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }
         for _ in 0..<50 where process.isRunning { usleep(100_000) }
@@ -98,6 +99,6 @@ final class PyGossipPeer: @unchecked Sendable {
     }
 }
 
-struct PyGossipError: Error, CustomStringConvertible {
-    let description: String
+public struct PyGossipError: Error, CustomStringConvertible {
+    public let description: String
 }
