@@ -177,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "AgoraHTTPTests",
             dependencies: [
-                "AgoraHTTP", "AgoraRegistry", "AgoraStore", "AgoraCore", "AgoraTestSupport",
+                "AgoraHTTP", "AgoraRegistry", "AgoraStore", "AgoraCore", "AgoraTestSupport", "AgoraNode", "AgoraWire",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
