@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "AgoraNode",
             dependencies: [
-                "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync", "AgoraGossip",
+                "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync", "AgoraGossip", "AgoraBlob",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -162,7 +162,7 @@ let package = Package(
             name: "AgoraNodeTests",
             dependencies: [
                 "AgoraNode", "AgoraSync", "AgoraStore", "AgoraCore", "AgoraWire", "AgoraViews", "AgoraMigrations", "AgoraTestSupport",
-                "AgoraGossip",
+                "AgoraGossip", "AgoraBlob", "AgoraRegistry",
             ]
         ),
         .testTarget(
@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "AgoraHTTPTests",
             dependencies: [
-                "AgoraHTTP", "AgoraRegistry", "AgoraStore", "AgoraCore", "AgoraTestSupport",
+                "AgoraHTTP", "AgoraRegistry", "AgoraStore", "AgoraCore", "AgoraTestSupport", "AgoraNode", "AgoraWire",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

@@ -58,7 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.host.limits.reservedForOutbound = min(configuration.host.limits.reservedForOutbound, maxConnections / 8)
             configuration.host.limits.maxConnectionsPerAddress = maxConnectionsPerAddress
             configuration.host.limits.maxPendingInboundPerAddress = min(maxConnectionsPerAddress, configuration.host.limits.maxPendingInbound)
-            let node = try AgoraNode(identity: identity, store: store, configuration: configuration, logger: logger) { bound in
+            let node = try AgoraNode(
+                identity: identity, store: store, configuration: configuration, protocols: [BlobNodeProtocol()], logger: logger
+            ) { bound in
                 for address in bound { say("\(address)") }
                 fflush(nil)
             }
