@@ -2,6 +2,7 @@ import AgoraCore
 import AgoraStore
 import AgoraSync
 import AgoraWire
+import CoreMetrics
 import Dispatch
 import Synchronization
 
@@ -46,6 +47,10 @@ public final class EventWriter: SyncSink {
         return report
     }
 
+    static let appended = Counter(label: "agora_events_in_total", dimensions: [("outcome", "appended")])
+    static let duplicates = Counter(label: "agora_events_in_total", dimensions: [("outcome", "duplicate")])
+    static let rejected = Counter(label: "agora_events_in_total", dimensions: [("outcome", "rejected")])
+
     /// Appends events a peer sent (sync or gossip) and marks their local sequences as not ours
     /// to announce, in the same queue turn as the commit.
     func appendFromNetwork(_ events: [Event], recording positions: [SyncPosition] = []) async throws -> [AppendOutcome] {
@@ -56,9 +61,22 @@ public final class EventWriter: SyncSink {
             }
             return outcomes
         }
-        let newest = outcomes.reduce(UInt64(0)) { newest, outcome in
-            if case .appended(let localSeq) = outcome { max(newest, localSeq) } else { newest }
+        var newest: UInt64 = 0
+        var counts = (appended: 0, duplicates: 0, rejected: 0)
+        for outcome in outcomes {
+            switch outcome {
+            case .appended(let localSeq):
+                newest = max(newest, localSeq)
+                counts.appended += 1
+            case .duplicate:
+                counts.duplicates += 1
+            case .equivocation, .rejected:
+                counts.rejected += 1
+            }
         }
+        Self.appended.increment(by: counts.appended)
+        Self.duplicates.increment(by: counts.duplicates)
+        Self.rejected.increment(by: counts.rejected)
         if newest > 0 { await watcher.advance(to: newest) }
         return outcomes
     }

@@ -1,6 +1,7 @@
 import AgoraStore
 import AgoraSync
 import AgoraWire
+import CoreMetrics
 import Logging
 
 /// Runs `/agora/sync/1.0.0` on the node: serves the store to every peer and follows the
@@ -15,6 +16,8 @@ public final class SyncNodeProtocol: NodeProtocol {
     /// running is dropped, as that session fetches the same events anyway.
     private let requests: AsyncStream<PeerID>
     private let requestQueue: AsyncStream<PeerID>.Continuation
+    static let misbehaviour = Counter(label: "agora_protocol_errors_total", dimensions: [("protocol", SyncProtocol.id), ("kind", "misbehaviour")])
+    static let sessionErrors = Counter(label: "agora_protocol_errors_total", dimensions: [("protocol", SyncProtocol.id), ("kind", "session")])
 
     public init() {
         (requests, requestQueue) = AsyncStream.makeStream(of: PeerID.self, bufferingPolicy: .bufferingNewest(256))
@@ -87,12 +90,14 @@ public final class SyncNodeProtocol: NodeProtocol {
                 if untilCaughtUp, machine.headsChecked, machine.lag == 0 { return }
                 try await Task.sleep(for: .seconds(1))
             } catch let error as SyncError where error.isMisbehaviour {
+                Self.misbehaviour.increment()
                 logger.info("cutting off peer: \(error)")
                 await ban(peer, reason: "\(error)", host: context.host)
                 return
             } catch is CancellationError {
                 return
             } catch {
+                Self.sessionErrors.increment()
                 logger.debug("sync session ended: \(error)")
                 await sessions.failed(peer, "\(error)", ban: false)
                 try? await Task.sleep(for: .seconds(1))

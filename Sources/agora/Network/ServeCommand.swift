@@ -35,6 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var http: HTTPOptions
 
+    @OptionGroup var metrics: MetricsOptions
+
     func validate() throws {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard maxConnectionsPerAddress >= 1 else { throw ValidationError("--max-connections-per-address must be at least 1") }
@@ -47,6 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await reportingFailures {
             let home = AgoraHome.fromEnvironment()
+            let metricsBackend = metrics.bootstrap()
             let identity = try NodeIdentity.loadOrCreate(home: home)
             // One LMDB environment per process: with --http the front door and the node share
             // the registry's store (LMDB must not open one file twice in a process).
@@ -65,7 +68,10 @@ struct ServeCommand: AsyncParsableCommand {
                 fflush(nil)
             }
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: node)]
-            if let registry, let server = try http.makeServer(registry: registry, logger: logger) {
+            if let server = try metrics.makeServer(backend: metricsBackend, node: { await node.status() }, logger: logger) {
+                services.append(.init(service: server))
+            }
+            if let registry, let server = try http.makeServer(registry: registry, logger: logger, node: { await node.status() }) {
                 services.append(.init(service: server))
             }
             // The group catches SIGINT and SIGTERM from before the node listens, so a supervisor
