@@ -33,10 +33,10 @@ import Testing
         var http = HTTPConfiguration(allowTokenlessLoopbackWrites: true)
         http.port = 0
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let server = try AgoraHTTPServer(registry: registry, configuration: http, logger: logger) {
+        let server = try AgoraHTTPServer(registry: registry, configuration: http, logger: logger, onListening: {
             portSink.yield($0)
             portSink.finish()
-        }
+        })
         var configuration = NodeConfiguration(
             listen: [try Multiaddr(parsing: "/ip4/\(host)/tcp/0")], bootstrap: bootstrap, mirror: mirror,
             storePollInterval: .milliseconds(50), redialInterval: .milliseconds(300))
