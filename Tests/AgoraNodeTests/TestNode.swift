@@ -22,9 +22,19 @@ final class TestNode: @unchecked Sendable {
     private var task: Task<Void, any Error>?
     private(set) var addresses: [Multiaddr] = []
 
-    init(host: String, mirror: Bool = false) throws {
-        directory = try TemporaryDirectory()
-        store = try Store(home: directory.url, migrations: AgoraMigrations.all, views: RegistryViews())
+    /// Makes the node's extra protocol modules at each start (a restart gets fresh ones).
+    var protocols: @Sendable () -> [any NodeProtocol] = { [] }
+
+    convenience init(host: String, mirror: Bool = false) throws {
+        let directory = try TemporaryDirectory()
+        try self.init(
+            directory: directory, store: Store(home: directory.url, migrations: AgoraMigrations.all, views: RegistryViews()),
+            host: host, mirror: mirror)
+    }
+
+    init(directory: TemporaryDirectory, store: Store, host: String, mirror: Bool) {
+        self.directory = directory
+        self.store = store
         self.host = host
         self.mirror = mirror
     }
@@ -41,7 +51,7 @@ final class TestNode: @unchecked Sendable {
         var logger = Logger(label: "test.node")
         logger.logLevel = .warning
         let (bound, continuation) = AsyncStream.makeStream(of: [Multiaddr].self)
-        let node = try AgoraNode(identity: identity, store: store, configuration: configuration, logger: logger) { addresses in
+        let node = try AgoraNode(identity: identity, store: store, configuration: configuration, protocols: protocols(), logger: logger) { addresses in
             continuation.yield(addresses)
             continuation.finish()
         }
