@@ -33,7 +33,8 @@ public final class NetworkClient: Sendable {
     }
 
     /// Runs `body` with a started client; the client stops when `body` returns or throws.
-    /// Fails with `Failure.noPeers` when no peer connects within `connectTimeout`.
+    /// Fails with `Failure.noPeers` when no peer connects within `connectTimeout`. Stopping
+    /// cancels what peers still have open here (their sync sessions) after a short grace.
     @discardableResult
     public static func with<T: Sendable>(
         store: Store, peers: [Multiaddr], providerSources: [any ArchiveProviderSource] = [],
@@ -41,6 +42,8 @@ public final class NetworkClient: Sendable {
         logger: Logger = Logger(label: "agora.client"), _ body: (NetworkClient) async throws -> T
     ) async throws -> T {
         let blobs = BlobNodeProtocol(providerSources: providerSources)
+        var host = host
+        host.shutdownGrace = .milliseconds(100)
         let configuration = NodeConfiguration(listen: [], bootstrap: peers, host: host, redialInterval: .seconds(2))
         let node = try AgoraNode(identity: Identity.generate(), store: store, configuration: configuration, protocols: [blobs], logger: logger)
         let client = NetworkClient(node: node, blobs: blobs)

@@ -90,24 +90,7 @@ import Testing
                 #expect(served.body == archive)
 
                 let paths = try SwiftPMNetworkTests.SwiftPMPaths()
-                try paths.root.write("Consumer/Package.swift", """
-                    // swift-tools-version:5.9
-                    import PackageDescription
-
-                    let package = Package(
-                        name: "Consumer",
-                        dependencies: [.package(id: "acme.Greeter", from: "1.0.0")],
-                        targets: [.executableTarget(name: "Consumer", dependencies: [.product(name: "Greeter", package: "acme.Greeter")])]
-                    )
-
-                    """)
-                try paths.root.write("Consumer/Sources/Consumer/main.swift", "import Greeter\nprint(greeting())\n")
-                let consumer = paths.root.url.appendingPathComponent("Consumer")
-                let url = "http://127.0.0.1:\(b.port)"
-                let set = try await Subprocess.run(
-                    Subprocess.swift, ["package-registry", "set", url, "--allow-insecure-http"] + paths.options,
-                    in: consumer, environment: paths.environment)
-                #expect(set.status == 0, "\(set)")
+                let consumer = try await paths.consumer(of: "http://127.0.0.1:\(b.port)")
                 let resolved = try await Subprocess.run(
                     Subprocess.swift, ["package", "resolve"] + paths.options, in: consumer, environment: paths.environment)
                 #expect(resolved.status == 0, "\(resolved)")

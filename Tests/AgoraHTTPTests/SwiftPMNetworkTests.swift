@@ -32,6 +32,27 @@ import Testing
             try root.write(name + "/package-metadata.json", #"{"description":"Greets","author":{"name":"Mona"}}"#)
             return root.url.appendingPathComponent(name)
         }
+
+        /// A package depending on `acme.Greeter` from 1.0.0, with `url` set as its registry.
+        func consumer(of url: String) async throws -> URL {
+            try root.write("Consumer/Package.swift", """
+                // swift-tools-version:5.9
+                import PackageDescription
+
+                let package = Package(
+                    name: "Consumer",
+                    dependencies: [.package(id: "acme.Greeter", from: "1.0.0")],
+                    targets: [.executableTarget(name: "Consumer", dependencies: [.product(name: "Greeter", package: "acme.Greeter")])]
+                )
+
+                """)
+            try root.write("Consumer/Sources/Consumer/main.swift", "import Greeter\nprint(greeting())\n")
+            let consumer = root.url.appendingPathComponent("Consumer")
+            let set = try await Subprocess.run(
+                Subprocess.swift, ["package-registry", "set", url, "--allow-insecure-http"] + options, in: consumer, environment: environment)
+            #expect(set.status == 0, "\(set)")
+            return consumer
+        }
     }
 
     @Test func publishWithSwiftPMThenResolveAndBuildAConsumer() async throws {
@@ -54,23 +75,7 @@ import Testing
             let stored = try #require(try node.registry.store.blob(digest))
             #expect(try ZipReader.read(stored).contains { $0.path.hasSuffix("Package.swift") })
 
-            try paths.root.write("Consumer/Package.swift", """
-                // swift-tools-version:5.9
-                import PackageDescription
-
-                let package = Package(
-                    name: "Consumer",
-                    dependencies: [.package(id: "acme.Greeter", from: "1.0.0")],
-                    targets: [.executableTarget(name: "Consumer", dependencies: [.product(name: "Greeter", package: "acme.Greeter")])]
-                )
-
-                """)
-            try paths.root.write("Consumer/Sources/Consumer/main.swift", "import Greeter\nprint(greeting())\n")
-            let consumer = paths.root.url.appendingPathComponent("Consumer")
-            let set = try await Subprocess.run(
-                Subprocess.swift, ["package-registry", "set", url, "--allow-insecure-http"] + paths.options,
-                in: consumer, environment: paths.environment)
-            #expect(set.status == 0, "\(set)")
+            let consumer = try await paths.consumer(of: url)
             let resolved = try await Subprocess.run(
                 Subprocess.swift, ["package", "resolve"] + paths.options, in: consumer, environment: paths.environment)
             #expect(resolved.status == 0, "\(resolved)")

@@ -7,56 +7,37 @@ import AgoraTestSupport
 import AgoraViews
 import AgoraWire
 import Foundation
-import Logging
 
 /// A node on a real Agora home (registry + store), running the blob protocol: publishes real
 /// packages and serves or mirrors their archives. `start`/`stop` may repeat (same home).
 final class RegistryTestNode: @unchecked Sendable {
-    let directory: TemporaryDirectory
     let home: AgoraHome
     let registry: Registry
-    let identity = Identity.generate()
-    let host: String
-    let mirror: Bool
-    private(set) var blobs = BlobNodeProtocol()
-    private(set) var node: AgoraNode?
-    private var task: Task<Void, any Error>?
-    private(set) var addresses: [Multiaddr] = []
+    let node: TestNode
+    private let latest = LockedBox(BlobNodeProtocol())
 
     init(host: String, mirror: Bool = false) throws {
-        directory = try TemporaryDirectory()
+        let directory = try TemporaryDirectory()
         home = AgoraHome(url: directory.url.appendingPathComponent("home"))
         _ = try Registry.initialize(home: home)
         registry = try Registry(home: home)
-        self.host = host
-        self.mirror = mirror
-    }
-
-    var store: Store { registry.store }
-    var peerID: PeerID { PeerID(identity: identity) }
-
-    func start(bootstrap: [Multiaddr] = []) async throws {
-        var configuration = NodeConfiguration(
-            listen: [try Multiaddr(parsing: "/ip4/\(host)/tcp/0")], bootstrap: bootstrap, mirror: mirror,
-            host: Self.patientHost, storePollInterval: .milliseconds(50), redialInterval: .milliseconds(300))
-        configuration.sync.liveWaitMillis = 2000
-        let (bound, continuation) = AsyncStream.makeStream(of: [Multiaddr].self)
-        blobs = BlobNodeProtocol()
-        let node = try AgoraNode(identity: identity, store: store, configuration: configuration, protocols: [blobs], logger: Self.quiet) {
-            continuation.yield($0)
-            continuation.finish()
+        node = TestNode(directory: directory, store: registry.store, host: host, mirror: mirror)
+        node.protocols = { [latest] in
+            let blobs = BlobNodeProtocol()
+            latest.set(blobs)
+            return [blobs]
         }
-        self.node = node
-        task = Task { try await node.run() }
-        addresses = await bound.first { _ in true } ?? []
     }
 
-    func stop() async {
-        task?.cancel()
-        _ = try? await task?.value
-        task = nil
-        node = nil
-    }
+    var directory: TemporaryDirectory { node.directory }
+    var store: Store { registry.store }
+    var peerID: PeerID { node.peerID }
+    var addresses: [Multiaddr] { node.addresses }
+    /// The blob module of the current (or last) run.
+    var blobs: BlobNodeProtocol { latest.current }
+
+    func start(bootstrap: [Multiaddr] = []) async throws { try await node.start(bootstrap: bootstrap) }
+    func stop() async { await node.stop() }
 
     /// Publishes `scope/name@version` whose one file holds `size` seeded random bytes (so the
     /// archive does not compress); returns the archive's digest.
@@ -79,12 +60,6 @@ final class RegistryTestNode: @unchecked Sendable {
         var host = HostConfiguration(streamNegotiationTimeout: .seconds(30))
         host.upgrade.timeout = .seconds(30)
         return host
-    }()
-
-    static let quiet: Logger = {
-        var logger = Logger(label: "test.node")
-        logger.logLevel = .warning
-        return logger
     }()
 }
 

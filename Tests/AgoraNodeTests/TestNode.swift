@@ -23,10 +23,20 @@ final class TestNode: @unchecked Sendable {
     private var task: Task<Void, any Error>?
     private(set) var addresses: [Multiaddr] = []
 
+    /// Makes the node's extra protocol modules at each start (a restart gets fresh ones).
+    var protocols: @Sendable () -> [any NodeProtocol] = { [] }
+
     /// - Parameter followPeers: false leaves sync to gossip's gap requests (see `NodeConfiguration`).
-    init(host: String, mirror: Bool = false, followPeers: Bool = true) throws {
-        directory = try TemporaryDirectory()
-        store = try Store(home: directory.url, migrations: AgoraMigrations.all, views: RegistryViews())
+    convenience init(host: String, mirror: Bool = false, followPeers: Bool = true) throws {
+        let directory = try TemporaryDirectory()
+        try self.init(
+            directory: directory, store: Store(home: directory.url, migrations: AgoraMigrations.all, views: RegistryViews()),
+            host: host, mirror: mirror, followPeers: followPeers)
+    }
+
+    init(directory: TemporaryDirectory, store: Store, host: String, mirror: Bool, followPeers: Bool = true) {
+        self.directory = directory
+        self.store = store
         self.host = host
         self.mirror = mirror
         self.followPeers = followPeers
@@ -44,7 +54,7 @@ final class TestNode: @unchecked Sendable {
         var logger = Logger(label: "test.node")
         logger.logLevel = .warning
         let (bound, continuation) = AsyncStream.makeStream(of: [Multiaddr].self)
-        let node = try AgoraNode(identity: identity, store: store, configuration: configuration, logger: logger) { addresses in
+        let node = try AgoraNode(identity: identity, store: store, configuration: configuration, protocols: protocols(), logger: logger) { addresses in
             continuation.yield(addresses)
             continuation.finish()
         }
