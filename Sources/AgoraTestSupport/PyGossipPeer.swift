@@ -4,16 +4,9 @@ import Foundation
 /// commands go in as JSON lines; results and received messages come out as JSON lines,
 /// sorted into two queues. Every wait is bounded; `stop()` kills the process.
 public final class PyGossipPeer: @unchecked Sendable {
-    public static var python: String? {
-        guard let path = ProcessInfo.processInfo.environment["AGORA_INTEROP_PYTHON"], !path.isEmpty else { return nil }
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }
+    public static var python: String? { PyInterop.python }
 
-    static var script: URL {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("tools/interop/py_gossip_peer.py")
-    }
+    static var script: URL { PyInterop.script("py_gossip_peer.py") }
 
     private let process = Process()
     private let input = Pipe()
@@ -32,26 +25,16 @@ public final class PyGossipPeer: @unchecked Sendable {
         process.arguments = [Self.script.path, "--seed", String(seed), "--topic", topic]
         process.standardInput = input
         process.standardOutput = output
-        let reader = output.fileHandleForReading
-        Thread.detachNewThread { [self] in
-            var buffer = Data()
-            while true {
-                let data = reader.availableData
-                if data.isEmpty { break }
-                buffer.append(data)
-                while let newline = buffer.firstIndex(of: 0x0A) {
-                    let line = buffer[buffer.startIndex..<newline]
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                    guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { continue }
-                    lock.withLock {
-                        switch object["event"] as? String {
-                        case "ready": ready = object
-                        case "message": messages.append(object)
-                        default: results.append(object)
-                        }
-                    }
+        PyInterop.readLines(output.fileHandleForReading) { [self] line in
+            guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { return }
+            lock.withLock {
+                switch object["event"] as? String {
+                case "ready": ready = object
+                case "message": messages.append(object)
+                default: results.append(object)
                 }
             }
+        } ended: { [self] in
             lock.withLock { ended = true }
         }
         try process.run()
@@ -92,10 +75,7 @@ public final class PyGossipPeer: @unchecked Sendable {
     }
 
     public func stop() {
-        try? input.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        for _ in 0..<50 where process.isRunning { usleep(100_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        PyInterop.stop(process, input: input)
     }
 }
 
