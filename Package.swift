@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "AgoraNode",
             dependencies: [
-                "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync",
+                "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync", "AgoraDHT",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -159,7 +159,10 @@ let package = Package(
         .testTarget(name: "AgoraSyncTests", dependencies: ["AgoraSync", "AgoraCore", "AgoraWire", "AgoraTestSupport"]),
         .testTarget(
             name: "AgoraNodeTests",
-            dependencies: ["AgoraNode", "AgoraSync", "AgoraStore", "AgoraCore", "AgoraWire", "AgoraViews", "AgoraMigrations", "AgoraTestSupport"]
+            dependencies: [
+                "AgoraNode", "AgoraSync", "AgoraStore", "AgoraCore", "AgoraWire", "AgoraViews", "AgoraMigrations", "AgoraTestSupport",
+                "AgoraDHT",
+            ]
         ),
         .testTarget(
             name: "AgoraDHTTests",
