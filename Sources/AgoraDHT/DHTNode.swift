@@ -352,6 +352,12 @@ public actor DHTNode {
 
     public func addresses(of peer: PeerID) -> [Multiaddr] { addresses.addresses(of: peer) }
 
+    /// A full FIND_NODE lookup for `key`, whatever the table already holds (benchmarks,
+    /// diagnostics).
+    public func findClosest(_ key: [UInt8]) async -> LookupOutcome {
+        await lookup(key, type: .findNode)
+    }
+
     /// Stores a signed feed head locally and on the k closest peers; returns how many took it.
     public func putFeedHead(_ head: SignedFeedHead) async throws -> Int {
         let key = DHTNames.feedHeadKey(author: head.author)

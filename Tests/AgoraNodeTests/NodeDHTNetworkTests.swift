@@ -44,15 +44,16 @@ import Testing
         _ = try nodes[7].store.append([release], verification: .chain)
 
         let stranger = modules[15]
-        try await eventually("node 15 finds node 7 as the package's provider") {
+        // A lookup waits out peers too loaded to answer (30 s request timeout): a long deadline.
+        try await eventually("node 15 finds node 7 as the package's provider", within: .seconds(180)) {
             await stranger.findProviders(scope: "acme", name: "json-kit").map(\.peer) == [nodes[7].peerID]
         }
         let provider = await stranger.findProviders(scope: "ACME", name: "JSON-Kit").first
         #expect(provider?.addresses.contains(nodes[7].addresses[0].withoutPeerID) == true)
-        try await eventually("the feed is announced") {
+        try await eventually("the feed is announced", within: .seconds(180)) {
             await !modules[3].findProviders(feed: feed.key).isEmpty
         }
-        try await eventually("node 12 reads node 7's signed feed head") {
+        try await eventually("node 12 reads node 7's signed feed head", within: .seconds(180)) {
             try await modules[12].node?.getFeedHead(author: feed.key)?.seq == 1
         }
         #expect(await modules[3].findProviders(scope: "acme", name: "nothing-here").isEmpty)
