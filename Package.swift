@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "AgoraNode",
             dependencies: [
-                "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync", "AgoraGossip", "AgoraBlob",
+                "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync", "AgoraGossip", "AgoraBlob", "AgoraDHT",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -170,7 +170,7 @@ let package = Package(
             name: "AgoraNodeTests",
             dependencies: [
                 "AgoraNode", "AgoraSync", "AgoraStore", "AgoraCore", "AgoraWire", "AgoraViews", "AgoraMigrations", "AgoraTestSupport",
-                "AgoraGossip", "AgoraBlob", "AgoraRegistry",
+                "AgoraGossip", "AgoraBlob", "AgoraRegistry", "AgoraDHT",
             ]
         ),
         .testTarget(

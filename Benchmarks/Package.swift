@@ -143,6 +143,17 @@ let package = Package(
             ],
             path: "Tools/DHTSim"
         ),
+        /// Real DHT nodes on loopback: join time, table sizes, lookup latency, memory per node.
+        .executableTarget(
+            name: "DHTLoopback",
+            dependencies: [
+                .product(name: "AgoraCore", package: "Agora"),
+                .product(name: "AgoraDHT", package: "Agora"),
+                .product(name: "AgoraWire", package: "Agora"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tools/DHTLoopback"
+        ),
         /// Gossip delivery times and blob download throughput with real hosts on loopback
         /// (AgoraRegistry brings AgoraMigrations, which is not a product of its own).
         .executableTarget(

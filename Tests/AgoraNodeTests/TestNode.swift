@@ -44,17 +44,20 @@ final class TestNode: @unchecked Sendable {
 
     var peerID: PeerID { PeerID(identity: identity) }
 
-    func start(bootstrap: [Multiaddr] = []) async throws {
+    func start(bootstrap: [Multiaddr] = [], protocols: [any NodeProtocol] = []) async throws {
         var configuration = NodeConfiguration(
             listen: [try Multiaddr(parsing: "/ip4/\(host)/tcp/0")], bootstrap: bootstrap, mirror: mirror,
             followPeers: followPeers, storePollInterval: .milliseconds(50), redialInterval: .milliseconds(300))
         configuration.host.streamNegotiationTimeout = .seconds(30)
         configuration.host.upgrade.timeout = .seconds(30)
+        // Outbound dials leave from 127.0.0.1 whatever address a node listens on.
+        configuration.host.limits.maxConnectionsPerAddress = 256
+        configuration.host.limits.maxPendingInboundPerAddress = 64
         configuration.sync.liveWaitMillis = 2000
         var logger = Logger(label: "test.node")
         logger.logLevel = .warning
         let (bound, continuation) = AsyncStream.makeStream(of: [Multiaddr].self)
-        let node = try AgoraNode(identity: identity, store: store, configuration: configuration, protocols: protocols(), logger: logger) { addresses in
+        let node = try AgoraNode(identity: identity, store: store, configuration: configuration, protocols: self.protocols() + protocols, logger: logger) { addresses in
             continuation.yield(addresses)
             continuation.finish()
         }
