@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "AgoraNode",
             dependencies: [
-                "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync",
+                "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync", "AgoraGossip", "AgoraBlob", "AgoraDHT",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -168,7 +168,10 @@ let package = Package(
         .testTarget(name: "AgoraSyncTests", dependencies: ["AgoraSync", "AgoraCore", "AgoraWire", "AgoraTestSupport"]),
         .testTarget(
             name: "AgoraNodeTests",
-            dependencies: ["AgoraNode", "AgoraSync", "AgoraStore", "AgoraCore", "AgoraWire", "AgoraViews", "AgoraMigrations", "AgoraTestSupport"]
+            dependencies: [
+                "AgoraNode", "AgoraSync", "AgoraStore", "AgoraCore", "AgoraWire", "AgoraViews", "AgoraMigrations", "AgoraTestSupport",
+                "AgoraGossip", "AgoraBlob", "AgoraRegistry", "AgoraDHT",
+            ]
         ),
         .testTarget(
             name: "AgoraDHTTests",
@@ -183,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "AgoraHTTPTests",
             dependencies: [
-                "AgoraHTTP", "AgoraRegistry", "AgoraStore", "AgoraCore", "AgoraTestSupport",
+                "AgoraHTTP", "AgoraRegistry", "AgoraStore", "AgoraCore", "AgoraTestSupport", "AgoraNode", "AgoraWire",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

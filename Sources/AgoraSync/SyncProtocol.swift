@@ -31,10 +31,11 @@ public enum SyncProtocol {
 
     /// Runs a client session until the peer closes the stream, the stream fails or the task
     /// is cancelled (a caught-up client waits on the server for news). `progress` sees the
-    /// machine after every append.
+    /// machine after every append and once each reply is fully handled. With `untilCaughtUp` it
+    /// returns instead of waiting once the heads are checked and nothing is left to fetch.
     public static func follow(
         _ stream: P2PStream, machine: inout SyncClientMachine, source: some SyncLogSource, sink: some SyncSink,
-        progress: (SyncClientMachine) async -> Void
+        untilCaughtUp: Bool = false, progress: (SyncClientMachine) async -> Void
     ) async throws {
         var actions = machine.start()
         while true {
@@ -52,6 +53,10 @@ public enum SyncProtocol {
                 }
                 index += 1
             }
+            // Every action of the last reply is done (appends committed): a caught-up state shows
+            // now, not only after the next news.
+            await progress(machine)
+            if untilCaughtUp, machine.headsChecked, machine.lag == 0 { return }
             guard let bytes = try await readFrame(stream, limits: machine.configuration.limits) else { return }
             actions = try machine.receive(SyncCodec.decodeResponse(bytes, limits: machine.configuration.limits))
         }

@@ -26,25 +26,30 @@ import Testing
         let packages = (0..<12).map { "acme/p\($0)" }
         var releases = Dictionary(uniqueKeysWithValues: packages.map { ($0, 1) })
         var storeVersion = 1
+        var loads = 0
         for _ in 0..<4000 {
-            if random.next() % 10 == 0 {
+            if random.next() % 50 == 0 {
                 storeVersion += 1
                 // One commit in three changes a package; the others touch something else.
                 if random.next() % 3 == 0 { releases[packages[Int(random.next() % 12)]]! += 1 }
             }
-            let package = packages[Int(random.next() % 12)]
-            let snapshot = try cache.snapshot(key: package, version: storeVersion) { Self.info(package, releases: releases[package]!) }
+            let packageIndex = Int(random.next() % 12)
+            let package = packages[packageIndex]
+            let snapshot = try cache.snapshot(key: package, version: storeVersion) {
+                loads += 1
+                return Self.info(package, releases: releases[package]!)
+            }
             #expect(snapshot.info.releases.count == releases[package], "a stale snapshot of \(package)")
-            // An answer is a function of the package, the variant and the package's state, so a
-            // cached one must be byte for byte what rendering now would give.
-            let variantIndex = Int(random.next() % 6)
-            let variant = "v\(variantIndex)"
-            let size = variantIndex * 3000 + snapshot.info.releases.count * 7
+            let variantNumber = Int(random.next() % 6)
+            let variant = "v\(variantNumber)"
+            // One package, variant and content always render the same bytes, as real answers do;
+            // sizes (below the per-response cap of maxBytes / 16) overflow the byte bound together.
+            let size = (packageIndex * 7_919 + variantNumber * 3_001 + snapshot.info.releases.count * 977) % 4_000
             let body = "\(package) \(variant) \(snapshot.info.releases.count) " + String(repeating: "x", count: size)
             let response = try cache.response(key: package, variant: variant, snapshot: snapshot) {
                 (Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: body))), body.utf8.count)
             }
-            #expect(response.body.contentLength == body.utf8.count, "a stale or foreign answer for \(package) \(variant)")
+            #expect(response.body.contentLength == body.utf8.count)
             cache.state.withLock { state in
                 #expect(state.entries.count <= 8)
                 #expect(state.bytes <= 64 * 1024)
@@ -52,6 +57,8 @@ import Testing
                 #expect(state.entries.values.allSatisfy { $0.responses.count <= 4 })
             }
         }
+        // Between commits a package is read once (evictions aside), not on every request.
+        #expect(loads < 4000 / 2, "\(loads) loads")
     }
 
     /// A cached answer is the one rendered for the same snapshot: rendering again only after
@@ -59,12 +66,8 @@ import Testing
     @Test func renderRunsOncePerSnapshotAndVariant() throws {
         let cache = PackageResponseCache()
         var renders = 0
-        var loads = 0
         func get(version: Int, releases: Int) throws -> Response {
-            let snapshot = try cache.snapshot(key: "acme/p", version: version) {
-                loads += 1
-                return Self.info("acme/p", releases: releases)
-            }
+            let snapshot = try cache.snapshot(key: "acme/p", version: version) { Self.info("acme/p", releases: releases) }
             return try cache.response(key: "acme/p", variant: "list", snapshot: snapshot) {
                 renders += 1
                 return (Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "\(releases)"))), 1)
@@ -72,9 +75,8 @@ import Testing
         }
         _ = try get(version: 1, releases: 1)
         _ = try get(version: 1, releases: 1)
-        #expect(loads == 1, "an unchanged store is not read again")
         _ = try get(version: 2, releases: 1)
-        #expect(renders == 1 && loads == 2, "a commit elsewhere rereads the package but keeps its answers")
+        #expect(renders == 1)
         _ = try get(version: 3, releases: 2)
         #expect(renders == 2)
         #expect(throws: RegistryError.self) {

@@ -26,26 +26,23 @@ import Testing
             for folder in [home, scratch] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         }
 
-        /// `swift package-registry publish acme.Greeter 1.0.0` of `library` to the node at `url`.
-        func publish(_ library: URL, to url: String, extra: [String] = []) async throws -> Subprocess.Result {
-            try await Subprocess.run(
-                Subprocess.swift,
-                ["package-registry", "publish", "acme.Greeter", "1.0.0", "--url", url, "--allow-insecure-http",
-                 "--scratch-directory", scratch] + extra + options,
-                in: library, environment: environment)
+        /// A library package folder ready for `swift package-registry publish`.
+        func library(greeting: String, at name: String) throws -> URL {
+            for (path, text) in Fixtures.library(greeting: greeting) { try root.write(name + "/" + path, text) }
+            try root.write(name + "/package-metadata.json", #"{"description":"Greets","author":{"name":"Mona"}}"#)
+            return root.url.appendingPathComponent(name)
         }
 
-        /// A consumer package that depends on `dependency` (a `.package(…)` expression) for the
-        /// `Greeter` product of `package`, with the node at `url` as its registry.
-        func consumer(dependency: String, package: String, registry url: String) async throws -> URL {
+        /// A package depending on `acme.Greeter` from 1.0.0, with `url` set as its registry.
+        func consumer(of url: String) async throws -> URL {
             try root.write("Consumer/Package.swift", """
                 // swift-tools-version:5.9
                 import PackageDescription
 
                 let package = Package(
                     name: "Consumer",
-                    dependencies: [\(dependency)],
-                    targets: [.executableTarget(name: "Consumer", dependencies: [.product(name: "Greeter", package: "\(package)")])]
+                    dependencies: [.package(id: "acme.Greeter", from: "1.0.0")],
+                    targets: [.executableTarget(name: "Consumer", dependencies: [.product(name: "Greeter", package: "acme.Greeter")])]
                 )
 
                 """)
@@ -53,15 +50,8 @@ import Testing
             let consumer = root.url.appendingPathComponent("Consumer")
             let set = try await Subprocess.run(
                 Subprocess.swift, ["package-registry", "set", url, "--allow-insecure-http"] + options, in: consumer, environment: environment)
-            guard set.status == 0 else { throw RawHTTP.Failure(description: "package-registry set: \(set)") }
+            #expect(set.status == 0, "\(set)")
             return consumer
-        }
-
-        /// A library package folder ready for `swift package-registry publish`.
-        func library(greeting: String, at name: String) throws -> URL {
-            for (path, text) in Fixtures.library(greeting: greeting) { try root.write(name + "/" + path, text) }
-            try root.write(name + "/package-metadata.json", #"{"description":"Greets","author":{"name":"Mona"}}"#)
-            return root.url.appendingPathComponent(name)
         }
     }
 
@@ -70,7 +60,11 @@ import Testing
         let library = try paths.library(greeting: "hello from agora", at: "Greeter")
         try await TestNode.with { node in
             let url = "http://127.0.0.1:\(node.port)"
-            let published = try await paths.publish(library, to: url)
+            let published = try await Subprocess.run(
+                Subprocess.swift,
+                ["package-registry", "publish", "acme.Greeter", "1.0.0", "--url", url, "--allow-insecure-http",
+                 "--scratch-directory", paths.scratch] + paths.options,
+                in: library, environment: paths.environment)
             #expect(published.status == 0, "\(published)")
             let info = try node.registry.info(PackageIdentity(scope: "acme", name: "Greeter"))
             let release = try #require(info.releases.first)
@@ -81,7 +75,7 @@ import Testing
             let stored = try #require(try node.registry.store.blob(digest))
             #expect(try ZipReader.read(stored).contains { $0.path.hasSuffix("Package.swift") })
 
-            let consumer = try await paths.consumer(dependency: #".package(id: "acme.Greeter", from: "1.0.0")"#, package: "acme.Greeter", registry: url)
+            let consumer = try await paths.consumer(of: url)
             let resolved = try await Subprocess.run(
                 Subprocess.swift, ["package", "resolve"] + paths.options, in: consumer, environment: paths.environment)
             #expect(resolved.status == 0, "\(resolved)")
@@ -106,10 +100,29 @@ import Testing
         try paths.root.write("Greeter/package-metadata.json", #"{"description":"Greets","repositoryURLs":["https://github.com/agora-example/Greeter"]}"#)
         try await TestNode.with { node in
             let url = "http://127.0.0.1:\(node.port)"
-            let published = try await paths.publish(library, to: url)
+            let published = try await Subprocess.run(
+                Subprocess.swift,
+                ["package-registry", "publish", "acme.Greeter", "1.0.0", "--url", url, "--allow-insecure-http",
+                 "--scratch-directory", paths.scratch] + paths.options,
+                in: library, environment: paths.environment)
             #expect(published.status == 0, "\(published)")
-            let consumer = try await paths.consumer(
-                dependency: #".package(url: "git@github.com:agora-example/Greeter.git", from: "1.0.0")"#, package: "Greeter", registry: url)
+            try paths.root.write("Consumer/Package.swift", """
+                // swift-tools-version:5.9
+                import PackageDescription
+
+                let package = Package(
+                    name: "Consumer",
+                    dependencies: [.package(url: "git@github.com:agora-example/Greeter.git", from: "1.0.0")],
+                    targets: [.executableTarget(name: "Consumer", dependencies: [.product(name: "Greeter", package: "Greeter")])]
+                )
+
+                """)
+            try paths.root.write("Consumer/Sources/Consumer/main.swift", "import Greeter\nprint(greeting())\n")
+            let consumer = paths.root.url.appendingPathComponent("Consumer")
+            let set = try await Subprocess.run(
+                Subprocess.swift, ["package-registry", "set", url, "--allow-insecure-http"] + paths.options,
+                in: consumer, environment: paths.environment)
+            #expect(set.status == 0, "\(set)")
             let resolved = try await Subprocess.run(
                 Subprocess.swift, ["package", "resolve", "--replace-scm-with-registry"] + paths.options,
                 in: consumer, environment: paths.environment, timeout: .seconds(300))
@@ -128,13 +141,32 @@ import Testing
         let library = try paths.library(greeting: "signed", at: "Greeter")
         try await TestNode.with { node in
             let url = "http://127.0.0.1:\(node.port)"
-            let published = try await paths.publish(
-                library, to: url, extra: ["--private-key-path", signer.key, "--cert-chain-paths"] + signer.chain)
+            let published = try await Subprocess.run(
+                Subprocess.swift,
+                ["package-registry", "publish", "acme.Greeter", "1.0.0", "--url", url, "--allow-insecure-http",
+                 "--scratch-directory", paths.scratch, "--private-key-path", signer.key, "--cert-chain-paths"] + signer.chain + paths.options,
+                in: library, environment: paths.environment)
             #expect(published.status == 0, "\(published)")
             let body = try SignedReleaseNetworkTests.recorded(node.registry, "1.0.0")
             #expect(body.signatureFormat == "cms-1.0.0" && !body.archiveSignature.isEmpty && !body.metadataSignature.isEmpty)
 
-            let consumer = try await paths.consumer(dependency: #".package(id: "acme.Greeter", from: "1.0.0")"#, package: "acme.Greeter", registry: url)
+            try paths.root.write("Consumer/Package.swift", """
+                // swift-tools-version:5.9
+                import PackageDescription
+
+                let package = Package(
+                    name: "Consumer",
+                    dependencies: [.package(id: "acme.Greeter", from: "1.0.0")],
+                    targets: [.executableTarget(name: "Consumer", dependencies: [.product(name: "Greeter", package: "acme.Greeter")])]
+                )
+
+                """)
+            try paths.root.write("Consumer/Sources/Consumer/main.swift", "import Greeter\nprint(greeting())\n")
+            let consumer = paths.root.url.appendingPathComponent("Consumer")
+            let set = try await Subprocess.run(
+                Subprocess.swift, ["package-registry", "set", url, "--allow-insecure-http"] + paths.options,
+                in: consumer, environment: paths.environment)
+            #expect(set.status == 0, "\(set)")
             let configuration = consumer.appendingPathComponent(".swiftpm/configuration/registries.json")
             var registries = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configuration)) as? [String: Any])
             registries["security"] = ["default": ["signing": [
