@@ -7,9 +7,10 @@ import Foundation
 
 /// Ingest at scale, outside the benchmark plugin (1M events is too slow for its iterations):
 /// `IngestBench <count> [folder] [--pypi]` signs `count` releases (10 feeds, one scope each;
-/// generated packages, or with `--pypi` the PyPI sample's first `count`), appends them 1,000 per
-/// transaction with chain verification and the registry views, then rebuilds the views, and
-/// prints events/s for both (wall clock, and per CPU second of this process, which the
+/// generated packages, or with `--pypi` the first `count` of the PyPI sample at `AGORA_PYPI_TSV`
+/// or `../shared/data/pypi-100k.tsv`, generated when there is none: the first line says which),
+/// appends them 1,000 per transaction with chain verification and the registry views, then
+/// rebuilds the views, and prints events/s for both (wall clock, and per CPU second of this process, which the
 /// machine's other load does not inflate), the store's size after the load and after
 /// `Store.compact`, and each database's pages after it. The store is left in `folder` when one
 /// is given, else removed.
@@ -20,7 +21,13 @@ enum IngestBench {
         let arguments = CommandLine.arguments.dropFirst().filter { !$0.hasPrefix("--") }
         let count = arguments.first.flatMap { Int($0) } ?? 100_000
         let keep = arguments.count > 1 ? URL(fileURLWithPath: arguments[arguments.startIndex + 1]) : nil
-        let records = flags.contains("--pypi") ? try PackageCorpus.load(count: count).records : PackageCorpus.generated(count: count, seed: 7)
+        var records = PackageCorpus.generated(count: flags.contains("--pypi") ? 0 : count, seed: 7)
+        var source = "generated (seed 7)"
+        if flags.contains("--pypi") {
+            let corpus = try PackageCorpus.load(count: count)
+            (records, source) = (corpus.records, corpus.source)
+        }
+        print("corpus: \(records.count) packages, \(source)")
         let folder = try keep ?? ScratchFolder.create("agora-ingest")
         defer { if keep == nil { ScratchFolder.remove(folder) } }
         let clock = ContinuousClock()
