@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Per-stream state of the NIO shell, shared by the handler (while the stream is live) and
@@ -52,7 +53,13 @@ final class YamuxHandler: ChannelDuplexHandler {
     /// Streams whose write was fully framed while the channel was not writable.
     private var writersAwaitingWritability: [YamuxStreamState] = []
     private var pingWaiters: [UInt32: (continuation: CheckedContinuation<Duration, any Error>, timeout: Scheduled<Void>)] = [:]
-    private var closedError: YamuxError?
+    private var closedError: YamuxError? {
+        didSet { closedOutsideLoop.withLockedValue { $0 = closedError } }
+    }
+    /// `closedError`, readable off the event loop: a stream that outlives its connection's
+    /// event loop (the group shut down while a task still holds the stream) must fail at once
+    /// instead of hopping to a loop that drops the job and never resumes it.
+    let closedOutsideLoop = NIOLockedValueBox<YamuxError?>(nil)
     private var outbox = ByteBuffer()
     private var runDepth = 0
     /// A read the pipeline asked for while the channel was not writable; issued once it is.
@@ -139,7 +146,7 @@ final class YamuxHandler: ChannelDuplexHandler {
         let state = YamuxStreamState(id: id)
         streams[id] = state
         run(actions)
-        return YamuxStream(state: NIOLoopBound(state, eventLoop: eventLoop), handler: bound)
+        return YamuxStream(state: NIOLoopBound(state, eventLoop: eventLoop), handler: bound, closed: closedOutsideLoop)
     }
 
     func ping(timeout: TimeAmount, continuation: CheckedContinuation<Duration, any Error>) {
@@ -275,7 +282,7 @@ final class YamuxHandler: ChannelDuplexHandler {
     private func acceptInbound(_ id: UInt32) {
         let state = YamuxStreamState(id: id)
         streams[id] = state
-        let stream = YamuxStream(state: NIOLoopBound(state, eventLoop: eventLoop), handler: bound)
+        let stream = YamuxStream(state: NIOLoopBound(state, eventLoop: eventLoop), handler: bound, closed: closedOutsideLoop)
         switch inbound.yield(stream) {
         case .enqueued:
             break

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// One yamux stream, for protocol code running in Swift concurrency.
@@ -10,11 +11,21 @@ public final class YamuxStream: Sendable {
     public let id: UInt32
     private let state: NIOLoopBound<YamuxStreamState>
     private let handler: NIOLoopBound<YamuxHandler>
+    /// The session's end, set on the event loop when the connection closes. Checked before
+    /// writes: event loops close their channels before they stop, so once a loop no longer
+    /// runs jobs this is set, and a write fails instead of suspending forever. Reads still hop,
+    /// because data the peer sent before closing stays readable after the close.
+    private let closed: NIOLockedValueBox<YamuxError?>
 
-    init(state: NIOLoopBound<YamuxStreamState>, handler: NIOLoopBound<YamuxHandler>) {
+    init(state: NIOLoopBound<YamuxStreamState>, handler: NIOLoopBound<YamuxHandler>, closed: NIOLockedValueBox<YamuxError?>) {
         self.id = state.value.id
         self.state = state
         self.handler = handler
+        self.closed = closed
+    }
+
+    private func checkOpen() throws {
+        if let error = closed.withLockedValue({ $0 }) { throw error }
     }
 
     private var eventLoop: any EventLoop { state.eventLoop }
@@ -39,6 +50,7 @@ public final class YamuxStream: Sendable {
     /// while the peer's window is exhausted. Cancelling the calling task resets the stream
     /// and throws `CancellationError`.
     public func write(_ data: ByteBuffer) async throws {
+        try checkOpen()
         let state = self.state
         let handler = self.handler
         try await resettingOnCancel {
@@ -62,6 +74,7 @@ public final class YamuxStream: Sendable {
 
     /// Half-closes: the peer reads to the end of what we wrote; we can still read.
     public func closeWrite() async throws {
+        try checkOpen()
         let state = self.state
         let handler = self.handler
         try await eventLoop.submit {
@@ -71,6 +84,8 @@ public final class YamuxStream: Sendable {
 
     /// Aborts both directions at once; pending reads and writes fail with `streamReset`.
     public func reset() {
+        // Nothing left to reset, and the loop may be gone (hopping would log an error per call).
+        guard closed.withLockedValue({ $0 }) == nil else { return }
         let state = self.state
         let handler = self.handler
         eventLoop.execute {

@@ -187,6 +187,22 @@ func eventually(_ what: String, within limit: Duration = .seconds(30), _ conditi
         try await pair.shutdown()
     }
 
+    /// A task may still hold a stream when the event loops behind it are gone; its writes must
+    /// fail (a hop to a stopped loop is dropped and would never resume).
+    @Test(.timeLimit(.minutes(1))) func streamOutlivingItsEventLoopsFailsWrites() async throws {
+        let pair = try await HostPair.make()
+        try await pair.listener.handle(Self.echoProtocol) { stream in
+            while let chunk = try await stream.read() { try await stream.write(chunk) }
+        }
+        try await pair.dialer.connect(to: pair.address)
+        let stream = try await pair.dialer.newStream(to: pair.listener.peerID, protocols: [Self.echoProtocol])
+        try await stream.write([1, 2, 3])
+        try await pair.shutdown()
+        await #expect(throws: (any Error).self) { try await stream.write([4, 5, 6]) }
+        await #expect(throws: (any Error).self) { try await stream.closeWrite() }
+        await stream.reset()
+    }
+
     @Test func shutdownClosesConnectionsAndRefusesDials() async throws {
         let pair = try await HostPair.make()
         try await pair.dialer.connect(to: pair.address)
