@@ -100,6 +100,7 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "AgoraNode", package: "Agora"),
+                .product(name: "AgoraSync", package: "Agora"),
                 .product(name: "AgoraStore", package: "Agora"),
                 .product(name: "AgoraViews", package: "Agora"),
                 .product(name: "AgoraWire", package: "Agora"),
@@ -142,6 +143,17 @@ let package = Package(
             ],
             path: "Tools/DHTSim"
         ),
+        /// Real DHT nodes on loopback: join time, table sizes, lookup latency, memory per node.
+        .executableTarget(
+            name: "DHTLoopback",
+            dependencies: [
+                .product(name: "AgoraCore", package: "Agora"),
+                .product(name: "AgoraDHT", package: "Agora"),
+                .product(name: "AgoraWire", package: "Agora"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tools/DHTLoopback"
+        ),
         /// Gossip delivery times and blob download throughput with real hosts on loopback
         /// (AgoraRegistry brings AgoraMigrations, which is not a product of its own).
         .executableTarget(
@@ -153,7 +165,11 @@ let package = Package(
                 .product(name: "AgoraBlob", package: "Agora"),
                 .product(name: "AgoraStore", package: "Agora"),
                 .product(name: "AgoraRegistry", package: "Agora"),
+                .product(name: "AgoraNode", package: "Agora"),
+                .product(name: "AgoraSync", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tools/GossipBench"
         ),

@@ -15,6 +15,8 @@ public struct DHTConfiguration: Sendable {
     public var providers: ProviderLimits
     public var republishInterval: Duration
     public var refreshInterval: Duration
+    /// When an announcement no peer took is tried again.
+    public var retryInterval: Duration
     /// How long one request (dial, stream, answer) may take.
     public var requestTimeout: Duration
     /// How long an inbound kad stream may sit idle between requests.
@@ -27,7 +29,7 @@ public struct DHTConfiguration: Sendable {
     public init(
         mode: Mode = .server, bucketSize: Int = 20, lookup: LookupConfiguration = .init(),
         providers: ProviderLimits = .init(), republishInterval: Duration = .seconds(22 * 3600),
-        refreshInterval: Duration = .seconds(600), requestTimeout: Duration = .seconds(10),
+        refreshInterval: Duration = .seconds(600), retryInterval: Duration = .seconds(60), requestTimeout: Duration = .seconds(10),
         inboundIdleTimeout: Duration = .seconds(60), limits: KadLimits = .init(),
         maxAddressesPerPeer: Int = 8, maxAddressBook: Int = 4096
     ) {
@@ -37,6 +39,7 @@ public struct DHTConfiguration: Sendable {
         self.providers = providers
         self.republishInterval = republishInterval
         self.refreshInterval = refreshInterval
+        self.retryInterval = retryInterval
         self.requestTimeout = requestTimeout
         self.inboundIdleTimeout = inboundIdleTimeout
         self.limits = limits

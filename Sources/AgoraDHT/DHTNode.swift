@@ -22,6 +22,8 @@ public actor DHTNode {
     var addresses = AddressBook()
     /// Peers whose liveness check is running, so one slow peer is not probed twice.
     private var probing: Set<PeerID> = []
+    /// Peers that asked us but did not answer kad themselves (clients), bounded.
+    private var notServing: Set<PeerID> = []
 
     /// - Parameter recordStorePath: where feed-head records are kept (LMDB); nil keeps none and
     ///   refuses PUT_VALUE.
@@ -77,11 +79,40 @@ public actor DHTNode {
         return reply
     }
 
-    /// A peer that asks us enters our table only if identify says it serves kad itself.
+    /// A peer that asks us enters our table only if it serves kad itself: identify says so,
+    /// or (identify may have run before the peer registered its kad handler) it answers a
+    /// FIND_NODE of ours. Peers found not to serve kad are not asked again for a while.
     private func learnInbound(_ peer: PeerID) async {
-        guard let info = await host.peerInfo(peer), info.protocols.contains(Self.protocolID) else { return }
-        addresses.add(info.listenAddrs, for: peer)
-        admit(peer)
+        if let info = await host.peerInfo(peer), info.protocols.contains(Self.protocolID) {
+            peerIdentified(info)
+            return
+        }
+        guard !table.contains(peer, key: DHTKey(hashing: peer.bytes)), !notServing.contains(peer),
+              probing.count < Self.maxConcurrentProbes, probing.insert(peer).inserted
+        else { return }
+        Task { await self.verifyServing(peer) }
+    }
+
+    static let maxConcurrentProbes = 16
+    static let maxNotServing = 1024
+
+    private func verifyServing(_ peer: PeerID) async {
+        let serving = (try? await request(.init(type: .findNode, key: host.peerID.bytes), to: peer)) != nil
+        probing.remove(peer)
+        if serving {
+            admit(peer)
+        } else {
+            if notServing.count >= Self.maxNotServing { notServing.removeAll() }
+            notServing.insert(peer)
+        }
+    }
+
+    /// A connected peer told us (identify) what it speaks: one that serves kad is offered to
+    /// the table, so the node's ordinary connections feed the DHT without extra requests.
+    public func peerIdentified(_ info: PeerInfo) {
+        guard info.protocols.contains(Self.protocolID) else { return }
+        addresses.add(info.listenAddrs, for: info.peer)
+        admit(info.peer)
     }
 
     /// `peer` speaks kad and answered: offer it to the table, checking the oldest peer of a
@@ -268,11 +299,22 @@ public actor DHTNode {
         return nil
     }
 
-    /// Announces that we provide `key` now and every republish interval from now on.
+    /// Announces that we provide `key` now and every republish interval from now on; an
+    /// announcement no peer took (an empty table, all peers gone) is retried after
+    /// `retryInterval` instead of waiting a whole republish interval.
     public func provide(_ key: [UInt8]) async -> Int {
         schedule.add(key, due: now + configuration.republishInterval)
-        return await announce(key)
+        return await announceOrRetry(key)
     }
+
+    private func announceOrRetry(_ key: [UInt8]) async -> Int {
+        let stored = await announce(key)
+        if stored == 0 { schedule.add(key, due: now + configuration.retryInterval) }
+        return stored
+    }
+
+    /// Keys this node announces.
+    public var providedKeys: [[UInt8]] { schedule.keys }
 
     private func announce(_ key: [UInt8]) async -> Int {
         _ = providers.add(host.peerID, for: key, now: now)
@@ -310,6 +352,12 @@ public actor DHTNode {
 
     public func addresses(of peer: PeerID) -> [Multiaddr] { addresses.addresses(of: peer) }
 
+    /// A full FIND_NODE lookup for `key`, whatever the table already holds (benchmarks,
+    /// diagnostics).
+    public func findClosest(_ key: [UInt8]) async -> LookupOutcome {
+        await lookup(key, type: .findNode)
+    }
+
     /// Stores a signed feed head locally and on the k closest peers; returns how many took it.
     public func putFeedHead(_ head: SignedFeedHead) async throws -> Int {
         let key = DHTNames.feedHeadKey(author: head.author)
@@ -342,16 +390,13 @@ public actor DHTNode {
         return best
     }
 
-    /// Republishes due provider records, refreshes due buckets and drops expired records, once
-    /// per `interval`, until cancelled. Run it as a child of the node's task group.
-    public func maintain(every interval: Duration = .seconds(60)) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            guard !Task.isCancelled else { return }
-            providers.expire(now: now)
-            for key in schedule.takeDue(now: now) { _ = await announce(key) }
-            await refresh()
-        }
+    /// One maintenance pass: drops expired provider records, republishes (or retries) due
+    /// announcements and refreshes buckets not looked into within the refresh interval. The
+    /// owner calls it periodically (`DHTNodeProtocol` once a minute).
+    public func maintain() async {
+        providers.expire(now: now)
+        for key in schedule.takeDue(now: now) { _ = await announceOrRetry(key) }
+        await refresh()
     }
 
     // MARK: Inspection

@@ -144,9 +144,12 @@ public struct RoutingTable<Peer: Hashable & Sendable>: Sendable {
             found.append(contentsOf: buckets[next].entries)
             next -= 1
         }
-        found.sort { $0.key.distance(to: target) < $1.key.distance(to: target) }
-        if found.count > wanted { found.removeLast(found.count - wanted) }
-        return found
+        // Sorting (distance, index) pairs, a concrete type, keeps the comparisons specialised
+        // even when this generic code runs unspecialised from another module (the simulator):
+        // sorting the entries themselves looked up their generic metadata on every compare.
+        var order = found.indices.map { (distance: found[$0].key.distance(to: target), index: $0) }
+        order.sort { $0.distance < $1.distance }
+        return order.prefix(wanted).map { found[$0.index] }
     }
 
     /// Every entry, bucket by bucket.

@@ -29,6 +29,12 @@ public enum KeyFiles {
         try HomeFiles.write(identity.fileContents, to: url, placement: .createOnly)
     }
 
+    /// The publisher key (`identity.key`), nil in a home that has none: `agora serve` signs
+    /// this key's feed head for the DHT.
+    public static func publisherKey(home: AgoraHome) throws -> Identity? {
+        FileManager.default.fileExists(atPath: home.identityURL.path) ? try read(home.identityURL) : nil
+    }
+
     /// The node's libp2p key, separate from the publisher key so a rotation keeps the PeerID.
     /// A home from before the split gets `node.key` as a copy of `identity.key`: the PeerID
     /// its peers already know stays the same. Without `create`, a home with neither key

@@ -1,3 +1,4 @@
+import AgoraDHT
 import AgoraMigrations
 import AgoraNode
 import AgoraRegistry
@@ -33,7 +34,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most inbound connections and handshakes from one IPv4 address or IPv6 /56.")
     var maxConnectionsPerAddress: Int = ConnectionLimits().maxConnectionsPerAddress
 
+    @Option(help: "Kademlia DHT mode: auto (server when listening on a loopback, wildcard or public address), server, client or off.")
+    var dht: DHTMode = .auto
+
     @OptionGroup var http: HTTPOptions
+
+    @OptionGroup var metrics: MetricsOptions
 
     func validate() throws {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
@@ -47,6 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await reportingFailures {
             let home = AgoraHome.fromEnvironment()
+            let metricsBackend = metrics.bootstrap()
             let identity = try NodeIdentity.loadOrCreate(home: home)
             // One LMDB environment per process: with --http the front door and the node share
             // the registry's store (LMDB must not open one file twice in a process).
@@ -58,12 +65,17 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.host.limits.reservedForOutbound = min(configuration.host.limits.reservedForOutbound, maxConnections / 8)
             configuration.host.limits.maxConnectionsPerAddress = maxConnectionsPerAddress
             configuration.host.limits.maxPendingInboundPerAddress = min(maxConnectionsPerAddress, configuration.host.limits.maxPendingInbound)
-            let node = try AgoraNode(identity: identity, store: store, configuration: configuration, logger: logger) { bound in
+            let node = try AgoraNode(
+                identity: identity, store: store, configuration: configuration, protocols: [BlobNodeProtocol()] + (try dht.protocols(home: home)), logger: logger
+            ) { bound in
                 for address in bound { say("\(address)") }
                 fflush(nil)
             }
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: node)]
-            if let registry, let server = try http.makeServer(registry: registry, logger: logger) {
+            if let server = try metrics.makeServer(backend: metricsBackend, node: { await node.status() }, logger: logger) {
+                services.append(.init(service: server))
+            }
+            if let registry, let server = try http.makeServer(registry: registry, logger: logger, node: { await node.status() }) {
                 services.append(.init(service: server))
             }
             // The group catches SIGINT and SIGTERM from before the node listens, so a supervisor
@@ -80,5 +92,25 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(option) \(text): \(error)")
         }
+    }
+}
+
+/// `agora serve --dht`: the DHT module, with records in `$AGORA_HOME/dht-records` and the
+/// home's publisher key (if any) signing its feed head.
+enum DHTMode: String, ExpressibleByArgument, CaseIterable {
+    case auto, server, client, off
+
+    func protocols(home: AgoraHome) throws -> [any NodeProtocol] {
+        let mode: DHTConfiguration.Mode?
+        switch self {
+        case .off: return []
+        case .auto: mode = nil
+        case .server: mode = .server
+        case .client: mode = .client
+        }
+        let configuration = DHTNodeProtocol.Configuration(
+            mode: mode, recordStorePath: home.url.appendingPathComponent("dht-records").path,
+            feedAuthor: try KeyFiles.publisherKey(home: home))
+        return [DHTNodeProtocol(configuration: configuration)]
     }
 }
