@@ -70,14 +70,6 @@ public final class Environment: @unchecked Sendable {
         mdb_env_close(env)
     }
 
-    /// Writes a compacted copy of the environment (free pages dropped, pages refilled) as
-    /// `data.mdb` in the existing, empty directory `directory`, from one read snapshot.
-    func copyCompacted(to directory: String) throws {
-        resizeLock.lockShared()
-        defer { resizeLock.unlock() }
-        try Self.check(mdb_env_copy2(env, directory, UInt32(MDB_CP_COMPACT)), "compacting copy", path: path)
-    }
-
     /// The map size now in effect (another process may have grown it).
     public var mapSize: Int {
         var info = MDB_envinfo()

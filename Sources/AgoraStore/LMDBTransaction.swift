@@ -95,10 +95,29 @@ extension ReadableTransaction {
     }
 
     public func count(_ db: Database) throws -> Int {
+        try statistics(db).entries
+    }
+
+    /// Entries and pages of a database, as `mdb_stat` reports them.
+    public func statistics(_ db: Database) throws -> DatabaseStatistics {
         var stat = MDB_stat()
         try raw.check(mdb_stat(raw.pointer, db.handle, &stat), "stat \(db.name)")
-        return stat.ms_entries
+        return DatabaseStatistics(
+            entries: stat.ms_entries, branchPages: stat.ms_branch_pages, leafPages: stat.ms_leaf_pages,
+            overflowPages: stat.ms_overflow_pages, pageSize: Int(stat.ms_psize))
     }
+}
+
+/// What `mdb_stat` says about one database.
+public struct DatabaseStatistics: Sendable, Equatable {
+    public let entries: Int
+    public let branchPages: Int
+    public let leafPages: Int
+    public let overflowPages: Int
+    public let pageSize: Int
+
+    /// Bytes of the pages the database holds.
+    public var bytes: Int { (branchPages + leafPages + overflowPages) * pageSize }
 }
 
 /// How a put treats an existing key.

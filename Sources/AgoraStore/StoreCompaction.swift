@@ -8,8 +8,9 @@ public struct CompactionReport: Sendable, Equatable {
 }
 
 extension Store {
-    /// Rewrites the store at `directory` without its free pages: LMDB never shrinks its file,
-    /// so after a large load or rebuild most of `data.mdb` can be pages nobody uses.
+    /// Rewrites the store at `directory` without its free pages and with its leaf pages full
+    /// (`Environment.copyRepacked`): LMDB never shrinks its file, so after a large load or
+    /// rebuild most of `data.mdb` can be pages nobody uses.
     ///
     /// The store must not be open, in this process or another: a process holding the old
     /// file mapped would go on writing to it after the swap. LMDB's lock file says whether
@@ -35,7 +36,7 @@ extension Store {
         }
         do {
             let environment = try Environment(path: directory.path, configuration: configuration)
-            try environment.copyCompacted(to: scratch.path)
+            try environment.copyRepacked(to: scratch.path)
         }
         let compacted = scratch.appendingPathComponent("data.mdb")
         try syncFile(compacted)

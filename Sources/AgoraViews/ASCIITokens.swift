@@ -15,12 +15,12 @@ enum ASCIITokens {
         return text.withUTF8 { bytes -> [String]? in
             guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
             var out: [String] = []
-            var seen = Set<String>()
             for run in runs(bytes) {
                 guard out.count < Tokenizer.maxTokensPerField else { break }
                 guard run.count >= 2, run.count <= Tokenizer.maxTokenLength else { continue }
                 let token = lowered(bytes[run])
-                guard !Tokenizer.stopWords.contains(token), seen.insert(token).inserted else { continue }
+                // At most `maxTokensPerField` tokens: a linear scan beats hashing each one.
+                guard !out.contains(token), !Tokenizer.stopWords.contains(token) else { continue }
                 out.append(token)
             }
             return out
@@ -32,11 +32,10 @@ enum ASCIITokens {
         return name.withUTF8 { bytes -> [String]? in
             guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
             var out: [String] = []
-            var seen = Set<String>()
             func add(_ piece: Slice<UnsafeBufferPointer<UInt8>>) {
                 guard piece.count >= 2, piece.count <= Tokenizer.maxTokenLength, out.count < Tokenizer.maxTokensPerField else { return }
                 let token = lowered(piece)
-                if seen.insert(token).inserted { out.append(token) }
+                if !out.contains(token) { out.append(token) }
             }
             for run in runs(bytes) {
                 add(bytes[run])
@@ -44,6 +43,36 @@ enum ASCIITokens {
                 if pieces.count > 1 { pieces.forEach { add(bytes[$0]) } }
             }
             return out
+        }
+    }
+
+    /// `Tokenizer.normaliseName` for an all-ASCII name.
+    static func normaliseName(_ name: String) -> String? {
+        var name = name
+        return name.withUTF8 { bytes -> String? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+                var count = 0
+                var pendingSeparator = false
+                for byte in bytes {
+                    if byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") {
+                        pendingSeparator = true
+                        continue
+                    }
+                    if pendingSeparator {
+                        buffer[count] = UInt8(ascii: "-")
+                        count += 1
+                        pendingSeparator = false
+                    }
+                    buffer[count] = lower(byte)
+                    count += 1
+                }
+                if pendingSeparator {
+                    buffer[count] = UInt8(ascii: "-")
+                    count += 1
+                }
+                return count
+            }
         }
     }
 

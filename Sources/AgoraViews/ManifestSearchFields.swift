@@ -30,37 +30,42 @@ struct ManifestSearchFields: Equatable {
             self.bytes = bytes
         }
 
+        /// The keys a manifest may hold, in the order of the `seen` bits.
+        private static let keys: [[UInt8]] = [
+            "scope", "name", "version", "description", "keywords", "tags", "authors", "license", "dependencies",
+        ].map { Array($0.utf8) }
+
         mutating func manifest() -> ManifestSearchFields? {
             var fields = ManifestSearchFields()
-            var seen = Set<String>()
+            var seen: UInt16 = 0
             guard take(UInt8(ascii: "{")) else { return nil }
             if take(UInt8(ascii: "}")) { return nil }
             repeat {
-                guard let key = string(), seen.insert(key).inserted, take(UInt8(ascii: ":")) else { return nil }
-                switch key {
-                case "scope", "name", "version":
-                    guard string() != nil else { return nil }
-                case "description":
+                guard let keyRange = rawString(), take(UInt8(ascii: ":")),
+                      let known = Self.keys.firstIndex(where: { $0.elementsEqual(bytes[keyRange]) }),
+                      seen & (1 << known) == 0
+                else { return nil }
+                seen |= 1 << known
+                switch known {
+                case 3:
                     guard let value = string() else { return nil }
                     fields.description = value
-                case "keywords":
+                case 4:
                     guard let value = strings() else { return nil }
                     fields.keywords = value
-                case "tags":
+                case 5:
                     guard let value = strings() else { return nil }
                     fields.tags = value
-                case "authors":
+                case 6:
                     guard let value = strings() else { return nil }
                     fields.authors = value
-                case "license":
-                    guard string() != nil else { return nil }
-                case "dependencies":
+                case 8:
                     guard dependencies() else { return nil }
                 default:
-                    return nil
+                    guard skipString() else { return nil }
                 }
             } while take(UInt8(ascii: ","))
-            guard take(UInt8(ascii: "}")), index == bytes.count, seen.isSuperset(of: ["scope", "name", "version"]) else { return nil }
+            guard take(UInt8(ascii: "}")), index == bytes.count, seen & 0b111 == 0b111 else { return nil }
             return fields
         }
 
@@ -72,13 +77,26 @@ struct ManifestSearchFields: Equatable {
 
         /// A string without escapes or control characters; nil otherwise.
         private mutating func string() -> String? {
+            guard let range = rawString() else { return nil }
+            return String(validating: bytes[range], as: UTF8.self)
+        }
+
+        /// `string() != nil`, without making the string when it is ASCII.
+        private mutating func skipString() -> Bool {
+            guard let range = rawString() else { return false }
+            return bytes[range].allSatisfy({ $0 < 0x80 }) || String(validating: bytes[range], as: UTF8.self) != nil
+        }
+
+        /// Where the content of a string without escapes or control characters lies; nil for
+        /// any other string.
+        private mutating func rawString() -> Range<Int>? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = index
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     index += 1
-                    return String(validating: bytes[start..<(index - 1)], as: UTF8.self)
+                    return start..<(index - 1)
                 }
                 if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
                 index += 1
@@ -103,7 +121,7 @@ struct ManifestSearchFields: Equatable {
             if take(UInt8(ascii: "}")) { return true }
             var keys = Set<String>()
             repeat {
-                guard let key = string(), keys.insert(key).inserted, take(UInt8(ascii: ":")), string() != nil else { return false }
+                guard let key = string(), keys.insert(key).inserted, take(UInt8(ascii: ":")), skipString() else { return false }
             } while take(UInt8(ascii: ","))
             return take(UInt8(ascii: "}"))
         }

@@ -20,11 +20,21 @@ public struct RegistryViews: ViewMaintainer {
     public var viewVersion: UInt32 { Self.version }
     public var databaseSpecs: [DatabaseSpec] { RegistryDatabases.specs }
 
-    public init() {}
+    /// Whether a package first seen in a batch, with one release, is folded directly
+    /// (`ViewBatch.newPackageState`); off only in tests that compare it with the general fold.
+    let newPackageFastPath: Bool
+
+    public init() {
+        newPackageFastPath = true
+    }
+
+    init(newPackageFastPath: Bool) {
+        self.newPackageFastPath = newPackageFastPath
+    }
 
     public func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws {
         let databases = try RegistryDatabases(store: store, views: views)
-        var batch = ViewBatch(txn: txn, databases: databases)
+        var batch = ViewBatch(txn: txn, databases: databases, newPackageFastPath: newPackageFastPath)
         var rotationAuthors: [PublicKey] = []
         for event in events {
             batch.remember(event)
@@ -32,11 +42,11 @@ public struct RegistryViews: ViewMaintainer {
             switch body {
             case .releasePublished(let release):
                 guard let key = Self.packageKey(scope: release.scope, name: release.name) else { continue }
-                try batch.recordPackageEvent(event, package: key)
+                try batch.recordPackageEvent(event, package: key, release: release)
                 try batch.recordFirstRelease(event, scope: key.scope)
             case .releaseYanked(let yank):
                 guard let key = Self.packageKey(scope: yank.scope, name: yank.name) else { continue }
-                try batch.recordPackageEvent(event, package: key)
+                try batch.recordPackageEvent(event, package: key, release: nil)
             case .scopeTransferred(let transfer):
                 guard let scope = Self.scope(transfer.scope) else { continue }
                 try batch.recordTransfer(event, scope: scope, newOwner: transfer.newOwner)

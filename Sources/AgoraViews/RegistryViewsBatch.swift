@@ -20,15 +20,19 @@ struct ViewBatch {
     private var bookkeeping: IndexChanges
     /// This batch's events per package, which the stored sets lack until `bookkeeping` is written.
     private var batchPackageEvents: [PackageKey: [EventID]] = [:]
+    /// The bodies of this batch's releases, decoded once.
+    private var batchReleases: [EventID: ReleasePublished] = [:]
+    private let newPackageFastPath: Bool
     /// This batch's author-index entries per author, for a rotation in the same batch.
     private var batchAuthorTargets: [PublicKey: [String]] = [:]
     private var search: SearchIndexWriter
     /// Documents whose retrieval counts or package keys changed in this batch.
     private var dirtyPopularity = Set<UInt64>()
 
-    init(txn: WriteTransaction, databases: RegistryDatabases) {
+    init(txn: WriteTransaction, databases: RegistryDatabases, newPackageFastPath: Bool) {
         self.txn = txn
         self.databases = databases
+        self.newPackageFastPath = newPackageFastPath
         bookkeeping = IndexChanges([databases.packageEvents, databases.authorIndex])
         search = SearchIndexWriter(txn: txn, databases: databases)
     }
@@ -39,12 +43,14 @@ struct ViewBatch {
 
     // MARK: Recording
 
-    mutating func recordPackageEvent(_ event: Event, package key: PackageKey) throws {
-        let packageBytes = Array(key.description.utf8)
-        bookkeeping.add(0, key: packageBytes, value: event.id.bytes)
-        bookkeeping.add(1, key: event.author.bytes, value: packageBytes)
+    /// `release` is the event's body when it is a release.
+    mutating func recordPackageEvent(_ event: Event, package key: PackageKey, release: ReleasePublished?) throws {
+        let description = key.description
+        bookkeeping.add(0, key: description.utf8, value: event.id.bytes)
+        bookkeeping.add(1, key: event.author.bytes, value: description.utf8)
         batchPackageEvents[key, default: []].append(event.id)
-        batchAuthorTargets[event.author, default: []].append(key.description)
+        batchAuthorTargets[event.author, default: []].append(description)
+        if let release { batchReleases[event.id] = release }
         dirtyPackages.insert(key)
     }
 
@@ -259,16 +265,21 @@ struct ViewBatch {
     }
 
     private mutating func refold(package key: PackageKey, bytes packageBytes: [UInt8]) throws {
-        var ids = try eventIDs(in: databases.packageEvents, key: packageBytes)
-        if let batch = batchPackageEvents[key] {
-            let stored = Set(ids)
-            ids += batch.filter { !stored.contains($0) }
+        let state: PackageState?
+        if let fresh = try newPackageState(key, packageBytes) {
+            state = fresh
+        } else {
+            var ids = try eventIDs(in: databases.packageEvents, key: packageBytes)
+            if let batch = batchPackageEvents[key] {
+                let stored = Set(ids)
+                ids += batch.filter { !stored.contains($0) }
+            }
+            ids += try eventIDs(in: databases.scopeEvents, key: Array(key.scope.utf8))
+            var events = try ids.map { try load($0) }
+            events += try rotations(ofAuthorsOf: events)
+            let principals = try principals(of: Self.keysMentioned(by: events))
+            state = PackageFold.fold(package: key, events: events) { principals[$0] ?? $0 }
         }
-        ids += try eventIDs(in: databases.scopeEvents, key: Array(key.scope.utf8))
-        var events = try ids.map { try load($0) }
-        events += try rotations(ofAuthorsOf: events)
-        let principals = try principals(of: Self.keysMentioned(by: events))
-        let state = PackageFold.fold(package: key, events: events) { principals[$0] ?? $0 }
         if let state {
             try txn.put(databases.releases, key: packageBytes, value: state.encoded())
         } else {
@@ -277,6 +288,28 @@ struct ViewBatch {
         let document = state.flatMap { SearchDocument(state: $0) }
         try search.replace(package: key, with: document)
         dirtyPopularity.insert(document?.docID ?? SearchDocument.docID(for: key))
+    }
+
+    /// The state of a package whose whole event set is one release in this batch: no stored
+    /// events, no transfer of its scope, no rotation in its author's feed. For that set
+    /// `PackageFold` makes one release and one independent claimant; this builds the same state
+    /// without reading back the sets or decoding the event again (most events of a catch-up or a
+    /// rebuild are such first releases). Nil when the package needs the general fold.
+    private mutating func newPackageState(_ key: PackageKey, _ packageBytes: [UInt8]) throws -> PackageState? {
+        guard newPackageFastPath, let ids = batchPackageEvents[key], ids.count == 1,
+              let release = batchReleases[ids[0]], let event = batchEvents[ids[0]],
+              try !txn.contains(databases.packageEvents, key: packageBytes),
+              try !txn.contains(databases.scopeEvents, key: Array(key.scope.utf8)),
+              try rotations(ofAuthorsOf: [event]).isEmpty
+        else { return nil }
+        let principal = try principals(of: [event.author])[event.author] ?? event.author
+        let only = PackageRelease(
+            principal: principal, version: release.version, author: event.author, seq: event.seq, event: event.id,
+            archiveDigest: release.archiveDigest, archiveSize: release.archiveSize, manifest: release.manifest,
+            timestamp: event.timestamp)
+        return PackageState(
+            key: key, displayScope: release.scope, displayName: release.name, releases: [only],
+            claimants: [Claimant(principal: principal, firstRelease: event.id)], contested: false)
     }
 
     private mutating func refold(scope: String) throws {

@@ -167,16 +167,32 @@ public struct SearchDocument: Sendable, Hashable {
     public init(summary: SearchSummary) {
         self.summary = summary
         self.normalisedName = Tokenizer.normaliseName(summary.name)
-        var weights: [String: Int] = [:]
-        for token in Tokenizer.nameTokens(summary.name) { weights[token, default: 0] += Int(Weight.name) }
-        var keywordTokens = Set<String>()
+        // Each source's tokens, tagged with their weight, sorted together: equal tokens end up
+        // side by side and add up, with no dictionary or set of strings per document.
+        var tagged: [SearchTerm] = []
+        for token in Tokenizer.nameTokens(summary.name) { tagged.append(SearchTerm(token: token, weight: Weight.name)) }
         for keyword in summary.keywords + summary.tags {
-            keywordTokens.formUnion(Tokenizer.keywordTokens(keyword))
+            for token in Tokenizer.keywordTokens(keyword) { tagged.append(SearchTerm(token: token, weight: Weight.keyword)) }
         }
-        for token in keywordTokens { weights[token, default: 0] += Int(Weight.keyword) }
-        for token in Tokenizer.textTokens(summary.description) { weights[token, default: 0] += Int(Weight.description) }
-        self.terms = weights.map { SearchTerm(token: $0.key, weight: UInt8(min($0.value, 255))) }
-            .sorted { $0.token.utf8.lexicographicallyPrecedes($1.token.utf8) }
+        for token in Tokenizer.textTokens(summary.description) { tagged.append(SearchTerm(token: token, weight: Weight.description)) }
+        tagged.sort { lhs, rhs in
+            lhs.token == rhs.token ? lhs.weight > rhs.weight : lhs.token.utf8.lexicographicallyPrecedes(rhs.token.utf8)
+        }
+        var terms: [SearchTerm] = []
+        terms.reserveCapacity(tagged.count)
+        var lastWeight: UInt8 = 0
+        for term in tagged {
+            guard let last = terms.last, last.token == term.token else {
+                terms.append(term)
+                lastWeight = term.weight
+                continue
+            }
+            // Name and text tokens come once per source; a keyword token may repeat, and counts once.
+            if term.weight == lastWeight { continue }
+            lastWeight = term.weight
+            terms[terms.count - 1].weight = UInt8(min(Int(last.weight) + Int(term.weight), 255))
+        }
+        self.terms = terms
     }
 
     /// Builds the document for a package from its current release's manifest. A manifest that

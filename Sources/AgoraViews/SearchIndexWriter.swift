@@ -53,22 +53,25 @@ struct SearchIndexWriter {
     }
 
     private mutating func add(_ document: SearchDocument) {
-        entries(of: document) { changes.add($0, key: $1, value: $2) }
+        record(document, delta: 1)
     }
 
     private mutating func remove(_ document: SearchDocument) {
-        entries(of: document) { changes.remove($0, key: $1, value: $2) }
+        record(document, delta: -1)
     }
 
-    /// Every (database, key, value) a document puts in the index.
-    private func entries(of document: SearchDocument, _ body: (Int, [UInt8], [UInt8]) -> Void) {
-        let docKey = BigEndian.bytes(document.docID)
-        body(Self.docs, docKey, document.summary.encoded())
-        if let name = Self.indexKey(document.normalisedName) { body(Self.names, name, docKey) }
-        for key in TypoKeys.keys(for: document.normalisedName) { body(Self.typos, key, docKey) }
-        for term in document.terms {
-            guard let key = Self.indexKey(term.token) else { continue }
-            body(Self.postings, key, SearchPostings.entryBytes(docID: document.docID, weight: term.weight))
+    /// Adds or removes every (database, key, value) a document puts in the index.
+    private mutating func record(_ document: SearchDocument, delta: Int32) {
+        var entry = BigEndian.bytes(document.docID)
+        let docKey = entry
+        changes.record(Self.docs, key: docKey, value: document.summary.encoded(), delta: delta)
+        let name = document.normalisedName.utf8
+        if Self.indexable(name) { changes.record(Self.names, key: name, value: docKey, delta: delta) }
+        for key in TypoKeys.keys(for: document.normalisedName) { changes.record(Self.typos, key: key, value: docKey, delta: delta) }
+        entry.append(0)
+        for term in document.terms where Self.indexable(term.token.utf8) {
+            entry[8] = term.weight
+            changes.record(Self.postings, key: term.token.utf8, value: entry, delta: delta)
         }
     }
 
@@ -76,7 +79,10 @@ struct SearchIndexWriter {
     static let maxKeyLength = 511
 
     static func indexKey(_ text: String) -> [UInt8]? {
-        let bytes = Array(text.utf8)
-        return bytes.isEmpty || bytes.count > maxKeyLength ? nil : bytes
+        indexable(text.utf8) ? Array(text.utf8) : nil
+    }
+
+    private static func indexable(_ bytes: String.UTF8View) -> Bool {
+        !bytes.isEmpty && bytes.count <= maxKeyLength
     }
 }

@@ -19,6 +19,11 @@ public enum Tokenizer {
 
     /// PEP 503 normal form: lowercase, every run of `-`, `_` and `.` becomes one `-`.
     public static func normaliseName(_ name: String) -> String {
+        ASCIITokens.normaliseName(name) ?? characterNormaliseName(name)
+    }
+
+    /// `normaliseName` by Characters: the definition, used for names that are not all ASCII.
+    static func characterNormaliseName(_ name: String) -> String {
         var out = ""
         out.reserveCapacity(name.utf8.count)
         var pendingSeparator = false

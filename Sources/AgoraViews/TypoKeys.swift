@@ -16,6 +16,16 @@ public enum TypoKeys {
 
     /// The two index keys of a normalised name; none for an empty or too long name.
     public static func keys(for name: String) -> [[UInt8]] {
+        let bytes = name.utf8
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            // ASCII: one scalar per byte, so the keys are the bytes themselves.
+            guard !bytes.isEmpty, bytes.count <= maxIndexedLength else { return [] }
+            var forwardKey: [UInt8] = [forward, UInt8(bytes.count)]
+            forwardKey.append(contentsOf: bytes)
+            var backwardKey: [UInt8] = [backward, UInt8(bytes.count)]
+            backwardKey.append(contentsOf: bytes.reversed())
+            return [forwardKey, backwardKey]
+        }
         let scalars = Array(name.unicodeScalars)
         guard !scalars.isEmpty, scalars.count <= maxIndexedLength else { return [] }
         return [key(forward, scalars.count, scalars[...]), key(backward, scalars.count, scalars.reversed()[...])]

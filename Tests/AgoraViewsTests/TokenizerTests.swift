@@ -55,11 +55,14 @@ import AgoraTestSupport
             let text = String((0..<length).map { _ in Self.alphabet.randomElement(using: &rng)! })
             #expect(Tokenizer.textTokens(text) == Tokenizer.characterTextTokens(text), "\(text.debugDescription)")
             #expect(Tokenizer.nameTokens(text) == Tokenizer.characterNameTokens(text), "\(text.debugDescription)")
+            #expect(Tokenizer.normaliseName(text) == Tokenizer.characterNormaliseName(text), "\(text.debugDescription)")
         }
     }
 
     @Test func nonASCIIFallsBackToCharacters() {
         #expect(ASCIITokens.textTokens("café au lait") == nil)
+        #expect(ASCIITokens.normaliseName("Café_Au") == nil)
+        #expect(Tokenizer.normaliseName("Café__Au.") == "café-au-")
         #expect(Tokenizer.textTokens("café au lait") == ["café", "au", "lait"])
     }
 }

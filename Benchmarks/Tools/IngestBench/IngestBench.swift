@@ -6,25 +6,35 @@ import BenchmarkSupport
 import Foundation
 
 /// Ingest at scale, outside the benchmark plugin (1M events is too slow for its iterations):
-/// `IngestBench <count> [folder]` signs `count` generated releases (10 feeds, one scope each),
+/// `IngestBench <count> [folder] [--pypi]` signs `count` releases (10 feeds, one scope each;
+/// generated packages, or with `--pypi` the first `count` of the PyPI sample at `AGORA_PYPI_TSV`
+/// or `../shared/data/pypi-100k.tsv`, generated when there is none: the first line says which),
 /// appends them 1,000 per transaction with chain verification and the registry views, then
-/// rebuilds the views, and prints events/s for both (wall clock, and per CPU second of this
-/// process, which the machine's other load does not inflate), and the store's size after the
-/// load and after `Store.compact`. The store is left in `folder` for
-/// `mdb_stat` when one is given, else removed.
+/// rebuilds the views, and prints events/s for both (wall clock, and per CPU second of this process, which the
+/// machine's other load does not inflate), the store's size after the load and after
+/// `Store.compact`, and each database's pages after it. The store is left in `folder` when one
+/// is given, else removed.
 @main
 enum IngestBench {
     static func main() throws {
-        let arguments = CommandLine.arguments
-        let count = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
-        let keep = arguments.count > 2 ? URL(fileURLWithPath: arguments[2]) : nil
+        let flags = CommandLine.arguments.dropFirst().filter { $0.hasPrefix("--") }
+        let arguments = CommandLine.arguments.dropFirst().filter { !$0.hasPrefix("--") }
+        let count = arguments.first.flatMap { Int($0) } ?? 100_000
+        let keep = arguments.count > 1 ? URL(fileURLWithPath: arguments[arguments.startIndex + 1]) : nil
+        var records = PackageCorpus.generated(count: flags.contains("--pypi") ? 0 : count, seed: 7)
+        var source = "generated (seed 7)"
+        if flags.contains("--pypi") {
+            let corpus = try PackageCorpus.load(count: count)
+            (records, source) = (corpus.records, corpus.source)
+        }
+        print("corpus: \(records.count) packages, \(source)")
         let folder = try keep ?? ScratchFolder.create("agora-ingest")
         defer { if keep == nil { ScratchFolder.remove(folder) } }
         let clock = ContinuousClock()
 
         var start = clock.now
-        let events = ReleaseEvents.sign(PackageCorpus.generated(count: count, seed: 7), feeds: 10, keySeed: 1, scope: nil)
-        print("signed \(count) events in \(clock.now - start)")
+        let events = ReleaseEvents.sign(records, feeds: 10, keySeed: 1, scope: nil)
+        print("signed \(events.count) events in \(clock.now - start)")
 
         do {
             let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: RegistryViews())
@@ -32,17 +42,24 @@ enum IngestBench {
             var cpu = cpuSeconds()
             try ReleaseEvents.append(events, to: store, batchSize: 1_000, verification: .chain)
             let append = clock.now - start
-            print("append with views: \(rate(count, append)) events/s wall (\(append)), \(Int(Double(count) / (cpuSeconds() - cpu))) events per CPU second")
+            print("append with views: \(rate(events.count, append)) events/s wall (\(append)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second")
             print("data.mdb after the load: \(try fileSize(folder) / 1_000_000) MB")
 
             start = clock.now
             cpu = cpuSeconds()
             try store.rebuildViews()
             let rebuild = clock.now - start
-            print("rebuild views:     \(rate(count, rebuild)) events/s wall (\(rebuild)), \(Int(Double(count) / (cpuSeconds() - cpu))) events per CPU second")
+            print("rebuild views:     \(rate(events.count, rebuild)) events/s wall (\(rebuild)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second")
         }
         let report = try Store.compact(directory: folder)
         print("data.mdb: \(report.bytesBefore / 1_000_000) MB after the rebuild, \(report.bytesAfter / 1_000_000) MB compacted")
+        let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: RegistryViews())
+        let databases = store.databases
+        let all = [databases.meta, databases.log, databases.eventIndex, databases.feeds, databases.feedEntries] + store.viewDatabases.all
+        let statistics = try store.read { txn in try all.map { (name: $0.name, stat: try txn.statistics($0)) } }
+        for (name, stat) in statistics.sorted(by: { $0.stat.bytes > $1.stat.bytes }) where stat.entries > 0 {
+            print("  \(name): \(stat.entries) entries, \(stat.leafPages) leaf + \(stat.branchPages) branch + \(stat.overflowPages) overflow pages, \(stat.bytes / 1_000) kB")
+        }
     }
 
     static func fileSize(_ folder: URL) throws -> UInt64 {
