@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -64,15 +66,19 @@ let package = Package(
         ),
         .target(
             name: "AgoraSync",
-            dependencies: ["AgoraCore", "AgoraWire", "CZstd", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [
+                "AgoraCore", "AgoraWire", "CZstd", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             exclude: ["Proto"]
         ),
         .target(
             name: "AgoraNode",
             dependencies: [
-                "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync", "AgoraDHT",
+                "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync", "AgoraGossip", "AgoraBlob", "AgoraDHT",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         /// Kademlia (`/ipfs/kad/1.0.0`): pure machines (routing table, lookup, records) and the host shell.
@@ -91,7 +97,7 @@ let package = Package(
         .target(
             name: "AgoraGossip",
             dependencies: [
-                "AgoraCore", "AgoraWire",
+                "AgoraCore", "AgoraWire", .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -116,7 +122,7 @@ let package = Package(
         .target(
             name: "AgoraHTTP",
             dependencies: [
-                "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry",
+                "AgoraCore", "AgoraStore", "AgoraViews", "AgoraRegistry", "AgoraNode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -127,6 +133,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -162,7 +170,7 @@ let package = Package(
             name: "AgoraNodeTests",
             dependencies: [
                 "AgoraNode", "AgoraSync", "AgoraStore", "AgoraCore", "AgoraWire", "AgoraViews", "AgoraMigrations", "AgoraTestSupport",
-                "AgoraDHT",
+                "AgoraGossip", "AgoraBlob", "AgoraRegistry", "AgoraDHT",
             ]
         ),
         .testTarget(
@@ -178,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "AgoraHTTPTests",
             dependencies: [
-                "AgoraHTTP", "AgoraRegistry", "AgoraStore", "AgoraCore", "AgoraTestSupport",
+                "AgoraHTTP", "AgoraRegistry", "AgoraStore", "AgoraCore", "AgoraTestSupport", "AgoraNode", "AgoraWire",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

@@ -100,6 +100,7 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "AgoraNode", package: "Agora"),
+                .product(name: "AgoraSync", package: "Agora"),
                 .product(name: "AgoraStore", package: "Agora"),
                 .product(name: "AgoraViews", package: "Agora"),
                 .product(name: "AgoraWire", package: "Agora"),
@@ -164,7 +165,11 @@ let package = Package(
                 .product(name: "AgoraBlob", package: "Agora"),
                 .product(name: "AgoraStore", package: "Agora"),
                 .product(name: "AgoraRegistry", package: "Agora"),
+                .product(name: "AgoraNode", package: "Agora"),
+                .product(name: "AgoraSync", package: "Agora"),
+                .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tools/GossipBench"
         ),

@@ -79,7 +79,8 @@ public actor BlobDownloader {
                 chunksResumed: outcome.resumed, corruptPeers: liars)
         }
         for peer in liars { onCorruptPeer(peer, digest) }
-        throw BlobError.noSources(digest, reasons.isEmpty ? "no manifest from \(sources.count) peer(s)" : reasons.joined(separator: "; "))
+        if !reasons.isEmpty { throw BlobError.corrupt(digest, reasons.joined(separator: "; ")) }
+        throw BlobError.noSources(digest, "no manifest from \(sources.count) peer(s)")
     }
 
     private func partialURL(_ digest: BlobDigest) -> URL {
@@ -133,7 +134,11 @@ public actor BlobDownloader {
         }
         let plan = await box.plan
         guard plan.isComplete else {
-            throw BlobError.noSources(digest, "\(plan.remaining) of \(total) chunks unavailable")
+            let why = "\(plan.remaining) of \(total) chunks unavailable"
+            guard plan.suspects.isEmpty else {
+                throw BlobError.corrupt(digest, "\(why); \(plan.suspects.count) peer(s) sent chunks that contradict the manifest")
+            }
+            throw BlobError.noSources(digest, why)
         }
         try file.synchronize()
         try file.seek(toOffset: 0)

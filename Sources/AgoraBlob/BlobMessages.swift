@@ -138,12 +138,15 @@ public enum BlobError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformed(String)
     case notFound(BlobDigest)
     case noSources(BlobDigest, String)
+    /// Every source that offered the blob sent bytes that contradict its digest.
+    case corrupt(BlobDigest, String)
 
     public var description: String {
         switch self {
         case .malformed(let why): return "blob protocol: \(why)"
         case .notFound(let digest): return "blob \(digest) not found"
         case .noSources(let digest, let why): return "blob \(digest): no peer could supply it (\(why))"
+        case .corrupt(let digest, let why): return "blob \(digest): every source sent corrupt data (\(why))"
         }
     }
 }

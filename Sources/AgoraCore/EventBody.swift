@@ -51,6 +51,9 @@ public enum EventBody: Sendable, Hashable {
             writer.bytes(4, body.manifest)
             writer.bytes(5, body.archiveDigest)
             writer.varint(6, body.archiveSize)
+            writer.string(7, body.signatureFormat)
+            writer.bytes(8, body.archiveSignature)
+            writer.bytes(9, body.metadataSignature)
         case .releaseYanked(let body):
             writer.string(1, body.scope)
             writer.string(2, body.name)
@@ -90,14 +93,26 @@ public struct ReleasePublished: Sendable, Hashable {
     public var manifest: [UInt8]
     public var archiveDigest: [UInt8]
     public var archiveSize: UInt64
+    /// SwiftPM's own package signature (`package-registry publish --signing-identity`), kept
+    /// as the client sent it so every node serves it back: its format (`cms-1.0.0`), the
+    /// signature of the archive and of the metadata JSON. Empty for an unsigned release.
+    public var signatureFormat: String
+    public var archiveSignature: [UInt8]
+    public var metadataSignature: [UInt8]
 
-    public init(scope: String, name: String, version: String, manifest: [UInt8], archiveDigest: [UInt8], archiveSize: UInt64) {
+    public init(
+        scope: String, name: String, version: String, manifest: [UInt8], archiveDigest: [UInt8], archiveSize: UInt64,
+        signatureFormat: String = "", archiveSignature: [UInt8] = [], metadataSignature: [UInt8] = []
+    ) {
         self.scope = scope
         self.name = name
         self.version = version
         self.manifest = manifest
         self.archiveDigest = archiveDigest
         self.archiveSize = archiveSize
+        self.signatureFormat = signatureFormat
+        self.archiveSignature = archiveSignature
+        self.metadataSignature = metadataSignature
     }
 
     init(_ reader: CanonicalReader) throws(CanonicalDecodeError) {
@@ -107,6 +122,9 @@ public struct ReleasePublished: Sendable, Hashable {
         manifest = try reader.bytes(4)
         archiveDigest = try reader.bytes(5, exactly: 32)
         archiveSize = try reader.uint(6)
+        signatureFormat = try reader.string(7)
+        archiveSignature = try reader.bytes(8)
+        metadataSignature = try reader.bytes(9)
         guard !scope.isEmpty, !name.isEmpty, !version.isEmpty else { throw CanonicalDecodeError("release lacks scope, name or version") }
     }
 }

@@ -17,11 +17,14 @@ public struct Manifest: Codable, Sendable, Hashable {
     public var authors: [String]
     /// `scope/name` → semver range, e.g. `"acme/json": "^1.2.0"`.
     public var dependencies: [String: String]
+    /// Source repositories the publisher says the package comes from (SwiftPM's
+    /// `repositoryURLs`), as given; `GET /identifiers?url=` matches them normalised.
+    public var repositoryURLs: [String]
 
     public init(
         scope: String, name: String, version: String, description: String = "",
         keywords: [String] = [], tags: [String] = [], license: String? = nil,
-        authors: [String] = [], dependencies: [String: String] = [:]
+        authors: [String] = [], dependencies: [String: String] = [:], repositoryURLs: [String] = []
     ) {
         self.scope = scope
         self.name = name
@@ -32,10 +35,11 @@ public struct Manifest: Codable, Sendable, Hashable {
         self.license = license
         self.authors = authors
         self.dependencies = dependencies
+        self.repositoryURLs = repositoryURLs
     }
 
     enum CodingKeys: String, CodingKey {
-        case scope, name, version, description, keywords, tags, license, authors, dependencies
+        case scope, name, version, description, keywords, tags, license, authors, dependencies, repositoryURLs
     }
 
     /// Missing optional lists decode as empty so hand-written manifests stay short.
@@ -50,6 +54,23 @@ public struct Manifest: Codable, Sendable, Hashable {
         license = try container.decodeIfPresent(String.self, forKey: .license)
         authors = try container.decodeIfPresent([String].self, forKey: .authors) ?? []
         dependencies = try container.decodeIfPresent([String: String].self, forKey: .dependencies) ?? [:]
+        repositoryURLs = try container.decodeIfPresent([String].self, forKey: .repositoryURLs) ?? []
+    }
+
+    /// Like the synthesised encoding, except that an empty `repositoryURLs` is left out: the
+    /// canonical bytes of every manifest without one stay what they were before the field.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(scope, forKey: .scope)
+        try container.encode(name, forKey: .name)
+        try container.encode(version, forKey: .version)
+        try container.encode(description, forKey: .description)
+        try container.encode(keywords, forKey: .keywords)
+        try container.encode(tags, forKey: .tags)
+        try container.encodeIfPresent(license, forKey: .license)
+        try container.encode(authors, forKey: .authors)
+        try container.encode(dependencies, forKey: .dependencies)
+        if !repositoryURLs.isEmpty { try container.encode(repositoryURLs, forKey: .repositoryURLs) }
     }
 
     /// Cannot fail: every field is a String, [String], String? or [String: String], and

@@ -12,6 +12,7 @@ public struct ManifestLimits: Sendable, Hashable {
     public var maxAuthorLength = 200
     public var maxLicenseLength = 100
     public var maxDependencies = 200
+    public var maxRepositoryURLs = 8
 
     public init() {}
 }
@@ -96,6 +97,12 @@ extension Manifest {
         if let license {
             if license.trimmingSpaces().isEmpty { issue("license", "empty (leave it out instead)") }
             if license.count > limits.maxLicenseLength { issue("license", "longer than \(limits.maxLicenseLength) characters") }
+        }
+        if repositoryURLs.count > limits.maxRepositoryURLs {
+            issue("repositoryURLs", "more than \(limits.maxRepositoryURLs) URLs")
+        }
+        for (index, url) in repositoryURLs.enumerated() where RepositoryURL.canonical(url) == nil || url.contains(where: \.isNewline) {
+            issue("repositoryURLs[\(index)]", "not a repository URL (1–\(RepositoryURL.maxLength) bytes, one line)")
         }
 
         var dependencies: [PackageIdentity: VersionRange] = [:]

@@ -5,7 +5,12 @@ import AgoraCore
 /// head we hold?) need the store and belong to the node's validator, which starts here.
 public enum EventValidation {
     public static func check(_ message: GossipMessage) -> GossipValidation {
-        guard let event = try? Event(decoding: message.data), event.verifySignature() else { return .reject }
-        return .accept
+        event(in: message) == nil ? .reject : .accept
+    }
+
+    /// The message's event when it decodes and its author signature holds.
+    public static func event(in message: GossipMessage) -> Event? {
+        guard let event = try? Event(decoding: message.data), event.verifySignature() else { return nil }
+        return event
     }
 }

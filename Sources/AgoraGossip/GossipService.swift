@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraWire
+import CoreMetrics
 import Logging
 
 /// A message the router accepted, as the service hands it to the application.
@@ -60,6 +61,7 @@ public actor GossipService {
     /// Peers dropped because their send queue overflowed.
     public private(set) var slowPeersDropped = 0
     public private(set) var deliveriesDropped = 0
+    private var metrics = GossipMetrics()
 
     public init(
         host: P2PHost, configuration: GossipServiceConfiguration = GossipServiceConfiguration(),
@@ -122,6 +124,7 @@ public actor GossipService {
 
     private func heartbeat() async {
         await execute(router.heartbeat(now: now))
+        metrics.report(router.counters)
     }
 
     // MARK: Application API
@@ -141,6 +144,7 @@ public actor GossipService {
         let message = try GossipSigning.sign(
             GossipMessage(from: [], data: data, seqno: withUnsafeBytes(of: seqno.bigEndian) { Array($0) }, topic: topic), with: identity)
         let (id, actions) = try router.publish(message, now: now)
+        GossipMetrics.published.increment()
         await execute(actions)
         return id
     }
@@ -197,6 +201,7 @@ public actor GossipService {
                     rpc = try GossipRPCCodec.decode(frame, limits: limits)
                 } catch {
                     logger.debug("malformed gossip frame: \(error)", metadata: ["peer": "\(peer)"])
+                    GossipMetrics.malformed.increment()
                     router.penalise(peer)
                     continue
                 }

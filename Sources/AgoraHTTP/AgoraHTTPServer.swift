@@ -1,3 +1,4 @@
+import AgoraNode
 import AgoraRegistry
 import Hummingbird
 import HummingbirdCore
@@ -7,21 +8,26 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 
+/// Reads the running node's state for `/-/api/v1/status` and `/-/api/v1/peers`.
+public typealias NodeStatusSource = @Sendable () async -> NodeStatus
+
 /// A node's HTTP front door: the Swift Package Registry API, the JSON API and the web page,
 /// over HTTP or HTTPS. A swift-service-lifecycle `Service`: run it in the node's
 /// `ServiceGroup`, or cancel its task to stop it.
 public struct AgoraHTTPServer: Service {
     let application: any Service
 
-    /// `onListening` gets the bound port once the server accepts connections.
+    /// `onListening` gets the bound port once the server accepts connections; `node` is the
+    /// node the server runs beside, if any.
     public init(
-        registry: Registry, configuration: HTTPConfiguration, logger: Logger,
+        registry: Registry, configuration: HTTPConfiguration, logger: Logger, node: NodeStatusSource? = nil,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws {
         let router = Router(context: AgoraRequestContext.self)
+        router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
         RegistryRoutes(registry: registry, configuration: configuration).add(to: router)
-        JSONAPIRoutes(registry: registry).add(to: router)
+        JSONAPIRoutes(registry: registry, node: node).add(to: router)
         let server: HTTPServerBuilder
         if let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {
             let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }

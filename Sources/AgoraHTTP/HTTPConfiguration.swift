@@ -18,11 +18,13 @@ public struct HTTPConfiguration: Sendable {
     /// Releases per page of `GET /{scope}/{name}`.
     public var releasesPerPage: Int
     public var archiveLimits: ZipLimits
+    /// Memory for finished registry responses (`PackageResponseCache`), archives included.
+    public var responseCacheBytes: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
         token: String? = nil, allowTokenlessLoopbackWrites: Bool = false, archiveLimits: ZipLimits = ZipLimits(),
-        maxConcurrentPublishes: Int = 2, releasesPerPage: Int = 100
+        maxConcurrentPublishes: Int = 2, releasesPerPage: Int = 100, responseCacheBytes: Int = 64 << 20
     ) {
         self.host = host
         self.port = port
@@ -34,6 +36,7 @@ public struct HTTPConfiguration: Sendable {
         self.maxPublishBody = archiveLimits.maxArchiveSize + 128 * 1024
         self.maxConcurrentPublishes = maxConcurrentPublishes
         self.releasesPerPage = releasesPerPage
+        self.responseCacheBytes = responseCacheBytes
     }
 
     public var usesTLS: Bool { tlsCertificatePath != nil }

@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraNode
 import AgoraRegistry
 import AgoraViews
 import Foundation
@@ -9,6 +10,8 @@ import Hummingbird
 /// (scopes start with a letter or digit), so these routes never shadow a package.
 struct JSONAPIRoutes: Sendable {
     let registry: Registry
+    /// The running node's state (peers, sync), when the server runs beside one.
+    let node: NodeStatusSource?
 
     static let prefix = "/-/api/v1"
 
@@ -16,7 +19,8 @@ struct JSONAPIRoutes: Sendable {
         router.get("\(Self.prefix)/search") { try self.search($0, $1) }
         router.get("\(Self.prefix)/packages/{scope}/{name}") { try self.package($0, $1) }
         router.get("\(Self.prefix)/log") { try self.log($0, $1) }
-        router.get("\(Self.prefix)/status") { _, _ in try self.status() }
+        router.get("\(Self.prefix)/status") { _, _ in try await self.status() }
+        router.get("\(Self.prefix)/peers") { _, _ in try await self.peers() }
         router.get("/-/openapi.json") { _, _ in Reply.bytes(OpenAPIDocument.json, contentType: "application/json") }
         router.get("/") { _, _ in
             var headers: HTTPFields = [:]
@@ -70,13 +74,48 @@ struct JSONAPIRoutes: Sendable {
     }
 
     struct Status: Encodable {
+        /// The libp2p node beside this server: its identity, addresses and replication health.
+        struct Node: Encodable {
+            let peerID: String
+            let listen: [String]
+            let mirror: Bool
+            let peersConnected: Int
+            /// Events the furthest-behind peer's log holds that this node has not yet synced.
+            let maxSyncLag: UInt64
+            let peersCutOff: Int
+            /// `ok` with a connected peer and no sync lag; `syncing` while behind; `alone` with no peer.
+            let health: String
+        }
+
         let publisher: String
         let events: UInt64
+        let node: Node?
         let schema = "agora-http-1"
     }
 
-    func status() throws -> Response {
-        try Reply.json(Status(publisher: registry.identity.publicKey.hex, events: registry.store.lastLocalSeq()))
+    func status() async throws -> Response {
+        let status = await self.node?()
+        let node = status.map { status in
+            let lag = status.peers.compactMap(\.syncLag).max() ?? 0
+            return Status.Node(
+                peerID: status.peerID, listen: status.listen, mirror: status.mirror, peersConnected: status.peers.count,
+                maxSyncLag: lag, peersCutOff: status.cutOff.count,
+                health: status.peers.isEmpty ? "alone" : lag > 0 ? "syncing" : "ok")
+        }
+        return try Reply.json(Status(publisher: registry.identity.publicKey.hex, events: registry.store.lastLocalSeq(), node: node))
+    }
+
+    struct Peers: Encodable {
+        /// As `agora peers --json` shows them.
+        let peers: [NodeStatus.Peer]
+        let cutOff: [NodeStatus.CutOff]
+        let node: Bool
+    }
+
+    /// The node's connected peers; an empty list (and `node: false`) when no node runs here.
+    func peers() async throws -> Response {
+        let status = await node?()
+        return try Reply.json(Peers(peers: status?.peers ?? [], cutOff: status?.cutOff ?? [], node: status != nil))
     }
 
     static func integer(_ request: Request, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {

@@ -23,11 +23,12 @@ enum OpenAPIDocument {
             "responses": {"200": {"description": "metadata (or, for {version}.zip, the archive as published)",
               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Release"}}, "application/zip": {}}},
               "404": {"$ref": "#/components/responses/Problem"}}},
-          "put": {"summary": "Publish a release (multipart: source-archive, optional metadata); signed by the node's publisher key", "tags": ["registry"],
+          "put": {"summary": "Publish a release (multipart: source-archive, optional metadata, and with X-Swift-Package-Signature-Format the SwiftPM signature parts); signed by the node's publisher key", "tags": ["registry"],
             "security": [{"bearer": []}],
             "parameters": [{"$ref": "#/components/parameters/scope"}, {"$ref": "#/components/parameters/name"}, {"$ref": "#/components/parameters/version"}],
             "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["source-archive"],
-              "properties": {"source-archive": {"type": "string", "format": "binary"}, "metadata": {"type": "object"}}}}}},
+              "properties": {"source-archive": {"type": "string", "format": "binary"}, "metadata": {"type": "object"},
+                "source-archive-signature": {"type": "string", "format": "binary"}, "metadata-signature": {"type": "string", "format": "binary"}}}}}},
             "responses": {"201": {"description": "published (also for the same bytes again)"},
               "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"},
               "409": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"},
@@ -44,7 +45,9 @@ enum OpenAPIDocument {
         "/identifiers": {
           "get": {"summary": "Package identifiers for a repository URL", "tags": ["registry"],
             "parameters": [{"name": "url", "in": "query", "required": true, "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "identifiers"}, "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}}}
+            "responses": {"200": {"description": "the packages whose releases declare this repository (repositoryURLs), compared as SwiftPM compares locations",
+              "content": {"application/json": {"schema": {"type": "object", "properties": {"identifiers": {"type": "array", "items": {"type": "string"}}}}}}},
+              "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}}}
         },
         "/login": {
           "post": {"summary": "Check a bearer token (swift package-registry login)", "tags": ["registry"], "security": [{"bearer": []}],
@@ -73,8 +76,17 @@ enum OpenAPIDocument {
             "responses": {"200": {"description": "entries and the next since value (null at the end)", "content": {"application/json": {}}}}}
         },
         "/-/api/v1/status": {
-          "get": {"summary": "The node's publisher key and log length", "tags": ["json"],
-            "responses": {"200": {"description": "status", "content": {"application/json": {}}}}}
+          "get": {"summary": "The publisher key, log length and, beside a running node, its peer ID, addresses and health (ok, syncing, alone)", "tags": ["json"],
+            "responses": {"200": {"description": "status", "content": {"application/json": {"schema": {"type": "object", "required": ["publisher", "events"],
+              "properties": {"publisher": {"type": "string"}, "events": {"type": "integer"}, "node": {"type": ["object", "null"],
+                "properties": {"peerID": {"type": "string"}, "listen": {"type": "array", "items": {"type": "string"}}, "mirror": {"type": "boolean"},
+                  "peersConnected": {"type": "integer"}, "maxSyncLag": {"type": "integer"}, "peersCutOff": {"type": "integer"},
+                  "health": {"type": "string", "enum": ["ok", "syncing", "alone"]}}}}}}}}}}
+        },
+        "/-/api/v1/peers": {
+          "get": {"summary": "The running node's connected peers: RTT, agent, protocols, sync position and lag (agora peers --json); peers cut off and why", "tags": ["json"],
+            "responses": {"200": {"description": "peers (empty, node false, when no node runs beside the server)", "content": {"application/json": {"schema": {"type": "object",
+              "properties": {"node": {"type": "boolean"}, "peers": {"type": "array", "items": {"type": "object"}}, "cutOff": {"type": "array", "items": {"type": "object"}}}}}}}}}
         },
         "/-/openapi.json": {"get": {"summary": "This document", "tags": ["json"], "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         "/": {"get": {"summary": "The web page: search, package versions, digests, authors, history", "tags": ["web"], "responses": {"200": {"description": "HTML"}}}}

@@ -69,6 +69,8 @@ extension HTTPField.Name {
     static let contentVersion = Self("Content-Version")!
     static let digest = Self("Digest")!
     static let link = Self("Link")!
+    static let swiftPackageSignatureFormat = Self("X-Swift-Package-Signature-Format")!
+    static let swiftPackageSignature = Self("X-Swift-Package-Signature")!
 }
 
 /// Adds `Content-Version: 1` to every response and turns every failure, ours or the router's

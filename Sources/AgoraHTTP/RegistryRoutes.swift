@@ -14,6 +14,8 @@ struct RegistryRoutes: Sendable {
     let configuration: HTTPConfiguration
     let authorization: WriteAuthorization
     let manifests = ManifestFiles()
+    let responses: PackageResponseCache
+    let repositories: RepositoryIndex
     let publishes: PublishGate
 
     init(registry: Registry, configuration: HTTPConfiguration) {
@@ -22,6 +24,8 @@ struct RegistryRoutes: Sendable {
         self.authorization = WriteAuthorization(
             token: configuration.token, allowTokenlessLoopback: configuration.allowTokenlessLoopbackWrites)
         self.publishes = PublishGate(limit: configuration.maxConcurrentPublishes)
+        self.responses = PackageResponseCache(maxBytes: configuration.responseCacheBytes)
+        self.repositories = RepositoryIndex(registry: registry)
     }
 
     func add(to router: Router<AgoraRequestContext>) {
@@ -42,11 +46,16 @@ struct RegistryRoutes: Sendable {
     func releases(_ request: Request, _ context: AgoraRequestContext) throws -> Response {
         try APIVersion.check(request)
         let name = try PathName.strip(context.parameters.require("name"), suffix: ".json")
-        let info = try packageInfo(context.parameters.require("scope"), name)
-        let base = baseURL(request) + "/" + info.package
+        let pageText = request.uri.queryParameters.get("page")
+        return try cached(request, scope: context.parameters.require("scope"), name: name, variant: "list?" + (pageText ?? "")) { info, base in
+            try releaseList(info, base: base + "/" + info.package, pageText: pageText)
+        }
+    }
+
+    func releaseList(_ info: PackageInfo, base: String, pageText: String?) throws -> Response {
         let pageSize = configuration.releasesPerPage
         let pageCount = max(1, (info.releases.count + pageSize - 1) / pageSize)
-        let page = try request.uri.queryParameters.get("page").map { text -> Int in
+        let page = try pageText.map { text -> Int in
             guard let page = Int(text), (1...pageCount).contains(page) else {
                 throw Problem(.badRequest, "page must be a number from 1 to \(pageCount)")
             }
@@ -82,9 +91,15 @@ struct RegistryRoutes: Sendable {
 
     struct ReleaseMetadata: Encodable {
         struct Resource: Encodable {
+            struct Signing: Encodable {
+                let signatureBase64Encoded: String
+                let signatureFormat: String
+            }
+
             let name = "source-archive"
             let type = "application/zip"
             let checksum: String
+            let signing: Signing?
         }
 
         struct Metadata: Encodable {
@@ -95,6 +110,7 @@ struct RegistryRoutes: Sendable {
             let description: String?
             let licenseURL: String?
             let author: Author?
+            let repositoryURLs: [String]?
             /// Agora's own facts: the signed event and the key that published the release.
             let agoraEvent: String
             let agoraPublisher: String
@@ -116,19 +132,30 @@ struct RegistryRoutes: Sendable {
         }
         try APIVersion.check(request)
         let version = try PathName.strip(versionText, suffix: ".json")
-        let info = try packageInfo(context.parameters.require("scope"), context.parameters.require("name"))
-        let release = try find(version, in: info)
+        return try cached(
+            request, scope: context.parameters.require("scope"), name: context.parameters.require("name"), variant: "release/" + version
+        ) { info, base in
+            try releaseMetadata(info, base: base + "/" + info.package, release: find(version, in: info))
+        }
+    }
+
+    func releaseMetadata(_ info: PackageInfo, base: String, release: PackageInfo.Release) throws -> Response {
         let manifest = release.manifest
-        let published = try EventID(hex: release.event).flatMap { try registry.store.event(id: $0) }
+        let published = try publishedEvent(release)
+        let signing = published?.body.flatMap { body in
+            body.archiveSignature.isEmpty
+                ? nil : ReleaseMetadata.Resource.Signing(
+                    signatureBase64Encoded: Data(body.archiveSignature).base64EncodedString(), signatureFormat: body.signatureFormat)
+        }
         let metadata = ReleaseMetadata(
             id: info.package.replacingOccurrences(of: "/", with: "."), version: release.version,
-            resources: [.init(checksum: release.digest)],
+            resources: [.init(checksum: release.digest, signing: signing)],
             metadata: .init(
                 description: manifest?.description.isEmpty == false ? manifest?.description : nil,
                 licenseURL: manifest?.license, author: manifest?.authors.first.map { .init(name: $0) },
+                repositoryURLs: manifest.flatMap { $0.repositoryURLs.isEmpty ? nil : $0.repositoryURLs },
                 agoraEvent: release.event, agoraPublisher: release.principal, agoraYanked: release.yanked),
             publishedAt: published.map { Self.iso8601(milliseconds: $0.timestamp) })
-        let base = baseURL(request) + "/" + info.package
         let available = info.releases.filter { !$0.yanked }
         var links: [String] = []
         if let latest = info.latest { links.append("<\(base)/\(latest)>; rel=\"latest-version\"") }
@@ -143,14 +170,21 @@ struct RegistryRoutes: Sendable {
 
     func archive(_ request: Request, _ context: AgoraRequestContext, version: String) throws -> Response {
         try APIVersion.check(request, mediaType: "zip")
-        let info = try packageInfo(context.parameters.require("scope"), context.parameters.require("name"))
-        let release = try find(version, in: info)
-        let bytes = try archiveBytes(release)
-        var headers: HTTPFields = [:]
-        headers[.cacheControl] = "public, immutable"
-        headers[.contentDisposition] = "attachment; filename=\"\(info.package.split(separator: "/").last ?? "")-\(release.version).zip\""
-        headers[.digest] = "sha-256=" + Data(Hex.decode(release.digest) ?? []).base64EncodedString()
-        return Reply.bytes(bytes, contentType: "application/zip", headers: headers)
+        return try cached(
+            request, scope: context.parameters.require("scope"), name: context.parameters.require("name"), variant: "zip/" + version
+        ) { info, _ in
+            let release = try find(version, in: info)
+            let bytes = try archiveBytes(release)
+            var headers: HTTPFields = [:]
+            headers[.cacheControl] = "public, immutable"
+            headers[.contentDisposition] = "attachment; filename=\"\(info.package.split(separator: "/").last ?? "")-\(release.version).zip\""
+            headers[.digest] = "sha-256=" + Data(Hex.decode(release.digest) ?? []).base64EncodedString()
+            if let body = try publishedEvent(release)?.body, !body.archiveSignature.isEmpty {
+                headers[.swiftPackageSignatureFormat] = body.signatureFormat
+                headers[.swiftPackageSignature] = Data(body.archiveSignature).base64EncodedString()
+            }
+            return Reply.bytes(bytes, contentType: "application/zip", headers: headers)
+        }
     }
 
     /// `GET …/{version}/Package.swift[?swift-version=X]`: the manifest as published, with a
@@ -158,13 +192,22 @@ struct RegistryRoutes: Sendable {
     /// (303) to the plain manifest, as the spec says.
     func manifest(_ request: Request, _ context: AgoraRequestContext) throws -> Response {
         try APIVersion.check(request, mediaType: "swift")
-        let info = try packageInfo(context.parameters.require("scope"), context.parameters.require("name"))
-        let release = try find(context.parameters.require("version"), in: info)
+        let version = try context.parameters.require("version")
+        let swiftVersion = request.uri.queryParameters.get("swift-version")
+        return try cached(
+            request, scope: context.parameters.require("scope"), name: context.parameters.require("name"),
+            variant: "manifest/" + version + "?" + (swiftVersion ?? "")
+        ) { info, base in
+            try manifestFile(info, base: base, release: find(version, in: info), swiftVersion: swiftVersion)
+        }
+    }
+
+    func manifestFile(_ info: PackageInfo, base: String, release: PackageInfo.Release, swiftVersion: String?) throws -> Response {
         let files = try manifests.files(
             digest: Hex.decode(release.digest) ?? [], archive: { try archiveBytes(release) }, limits: configuration.archiveLimits)
-        let plainURL = baseURL(request) + "/" + info.package + "/" + release.version + "/Package.swift"
+        let plainURL = base + "/" + info.package + "/" + release.version + "/Package.swift"
         var fileName = "Package.swift"
-        if let swiftVersion = request.uri.queryParameters.get("swift-version") {
+        if let swiftVersion {
             let variant = "Package@swift-\(swiftVersion).swift"
             guard files.manifests[variant] != nil, ManifestFiles.swiftVersion(ofManifest: variant) != nil else {
                 var headers: HTTPFields = [:]
@@ -190,14 +233,22 @@ struct RegistryRoutes: Sendable {
         return Reply.bytes(bytes, contentType: "text/x-swift", headers: headers)
     }
 
-    /// `GET /identifiers?url=`: Agora records no repository URLs in its signed manifests yet,
-    /// so every URL is unknown (404), which tells SwiftPM to keep using source control.
+    /// `GET /identifiers?url=`: the packages whose releases declare that source repository
+    /// (`repositoryURLs` in the publisher's metadata), compared as SwiftPM compares package
+    /// locations; 404 when none, which tells SwiftPM to keep using source control.
     func identifiers(_ request: Request, _ context: AgoraRequestContext) throws -> Response {
         try APIVersion.check(request)
         guard let url = request.uri.queryParameters.get("url"), !url.isEmpty else {
             throw Problem(.badRequest, "the url query parameter is required")
         }
-        throw Problem(.notFound, "no package on this node is registered for \(url.prefix(200))")
+        guard RepositoryURL.canonical(url) != nil else {
+            throw Problem(.badRequest, "the url query parameter is not a repository URL (1–\(RepositoryURL.maxLength) bytes)")
+        }
+        let identifiers = try repositories.identifiers(for: url)
+        guard !identifiers.isEmpty else {
+            throw Problem(.notFound, "no package on this node declares the repository \(url)")
+        }
+        return try Reply.json(["identifiers": identifiers])
     }
 
     // MARK: Writes
@@ -257,17 +308,33 @@ struct RegistryRoutes: Sendable {
         guard let archive = parts.first(where: { $0.name == "source-archive" }) else {
             throw Problem(.unprocessableContent, "the multipart body has no source-archive part")
         }
-        if parts.contains(where: { $0.name == "source-archive-signature" || $0.name == "metadata-signature" }) {
-            throw Problem(.unprocessableContent, "signed releases are not accepted yet; publish without --signing-identity")
-        }
         let upload = ArchiveUpload(
-            package: package, version: version, archive: archive.body, metadata: parts.first { $0.name == "metadata" }?.body)
+            package: package, version: version, archive: archive.body, metadata: parts.first { $0.name == "metadata" }?.body,
+            signature: try signature(request, parts))
         let registry = self.registry
         let limits = configuration.archiveLimits
         let result = try await NIOThreadPool.singleton.runIfActive { try registry.publish(upload, limits: limits) }
         var headers: HTTPFields = [:]
         headers[.location] = baseURL(request) + "/" + package.scope + "/" + package.name + "/" + result.version
         return try Reply.json(result, status: .created, headers: headers)
+    }
+
+    /// The client's package signature: the format header and the signature parts come together
+    /// or not at all.
+    func signature(_ request: Request, _ parts: [MultipartPart]) throws -> ArchiveUpload.Signature? {
+        let format = request.headers[.swiftPackageSignatureFormat]
+        let archive = parts.first { $0.name == "source-archive-signature" }?.body
+        let metadata = parts.first { $0.name == "metadata-signature" }?.body
+        guard let format else {
+            guard archive == nil, metadata == nil else {
+                throw Problem(.unprocessableContent, "signature parts need the X-Swift-Package-Signature-Format header")
+            }
+            return nil
+        }
+        guard let archive else {
+            throw Problem(.unprocessableContent, "X-Swift-Package-Signature-Format came without a source-archive-signature part")
+        }
+        return ArchiveUpload.Signature(format: format, archive: archive, metadata: metadata ?? [])
     }
 
     func authorize(_ request: Request, _ context: AgoraRequestContext) throws {
@@ -290,8 +357,22 @@ struct RegistryRoutes: Sendable {
         }
     }
 
-    func packageInfo(_ scope: String, _ name: String) throws -> PackageInfo {
-        try registry.info(identity(scope, name))
+    /// A registry read answered from `responses`: `render` runs only when the package changed
+    /// since the response was made (or it was evicted), and gets the package and the base URL.
+    func cached(
+        _ request: Request, scope: String, name: String, variant: String,
+        render: (PackageInfo, String) throws -> Response
+    ) throws -> Response {
+        let package = try identity(scope, name)
+        let key = package.scope.lowercased() + "/" + package.name.lowercased()
+        let storeVersion = registry.store.environment.lastCommittedTransaction
+        let snapshot = try responses.snapshot(key: key, version: storeVersion) { try registry.info(package) }
+        let base = baseURL(request)
+        return try responses.response(key: key, variant: variant + " " + base, snapshot: snapshot) {
+            let response = try render(snapshot.info, base)
+            let headerBytes = response.headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
+            return (response, (response.body.contentLength ?? 0) + headerBytes + variant.utf8.count + base.utf8.count)
+        }
     }
 
     func find(_ version: String, in info: PackageInfo) throws -> PackageInfo.Release {
@@ -299,6 +380,14 @@ struct RegistryRoutes: Sendable {
             throw Problem(.notFound, "\(info.package) has no release \(version.prefix(100))")
         }
         return release
+    }
+
+    /// The release's event: when it was published, and what it signed beyond the views
+    /// (SwiftPM's package signature).
+    func publishedEvent(_ release: PackageInfo.Release) throws -> (timestamp: UInt64, body: ReleasePublished?)? {
+        guard let event = try EventID(hex: release.event).flatMap({ try registry.store.event(id: $0) }) else { return nil }
+        guard case .releasePublished(let body)? = try? event.decodedBody() else { return (event.timestamp, nil) }
+        return (event.timestamp, body)
     }
 
     func archiveBytes(_ release: PackageInfo.Release) throws -> [UInt8] {

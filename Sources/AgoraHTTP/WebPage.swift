@@ -25,6 +25,8 @@ enum WebPage {
     <form id="search-form"><input id="query" name="q" placeholder="Search packages (a typo is fine)" autocomplete="off"><button type="submit">Search</button></form>
     <div id="results"></div>
     <div id="package"></div>
+    <h2>Network</h2>
+    <div id="network" class="muted">loading peers…</div>
     <script>
     "use strict";
     const api = "/-/api/v1";
@@ -32,8 +34,28 @@ enum WebPage {
     function row(cells) { const tr = el("tr"); for (const c of cells) { tr.appendChild(c instanceof Node ? c : el("td", c)); } return tr; }
     async function getJSON(path) { const r = await fetch(path); const body = await r.json(); if (!r.ok) throw new Error(body.detail || r.statusText); return body; }
     async function loadStatus() {
-      try { const s = await getJSON(api + "/status"); document.getElementById("status").textContent = "publisher " + s.publisher.slice(0, 16) + "… · " + s.events + " events in the log"; }
-      catch (e) { document.getElementById("status").textContent = "status unavailable: " + e.message; }
+      try {
+        const s = await getJSON(api + "/status");
+        let text = "publisher " + s.publisher.slice(0, 16) + "… · " + s.events + " events in the log";
+        if (s.node) text += " · node " + s.node.health + ", " + s.node.peersConnected + " peer" + (s.node.peersConnected === 1 ? "" : "s") + ", sync lag " + s.node.maxSyncLag;
+        document.getElementById("status").textContent = text;
+      } catch (e) { document.getElementById("status").textContent = "status unavailable: " + e.message; }
+    }
+    async function loadPeers() {
+      const box = document.getElementById("network");
+      try {
+        const p = await getJSON(api + "/peers");
+        if (!p.node) { box.replaceChildren(el("p", "no node runs beside this server", "muted")); return; }
+        const table = el("table"); table.id = "peers";
+        table.appendChild(row([el("th", "Peer"), el("th", "RTT ms"), el("th", "Sync lag"), el("th", "Agent")]));
+        for (const peer of p.peers) {
+          table.appendChild(row([el("td", peer.peer_id, "mono"), peer.rtt_ms === undefined ? "-" : peer.rtt_ms.toFixed(2),
+            peer.sync_lag === undefined ? "-" : String(peer.sync_lag), peer.agent || "-"]));
+        }
+        const parts = [el("p", p.peers.length + " connected peer" + (p.peers.length === 1 ? "" : "s"), "muted"), table];
+        for (const c of p.cutOff) parts.push(el("p", "cut off " + c.peer_id + ": " + c.reason, "yanked"));
+        box.replaceChildren(...parts);
+      } catch (e) { box.replaceChildren(el("p", "peers unavailable: " + e.message, "yanked")); }
     }
     async function search(q) {
       const box = document.getElementById("results"); box.replaceChildren(el("p", "searching…", "muted"));
@@ -76,6 +98,7 @@ enum WebPage {
     if (initial) { document.getElementById("query").value = initial; search(initial); }
     if (params.get("package")) show(params.get("package"));
     loadStatus();
+    loadPeers();
     </script>
     </body>
     </html>

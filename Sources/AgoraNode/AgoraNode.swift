@@ -6,8 +6,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// A node: host + store + the node protocols (sync, and whatever else is given: gossip, blobs
-/// and the DHT plug in as `NodeProtocol`s), as a swift-service-lifecycle `Service`. It
+/// A node: host + store + the node protocols (sync and gossip, and whatever else is given:
+/// blobs and the DHT plug in as `NodeProtocol`s), as a swift-service-lifecycle `Service`. It
 /// listens, dials its bootstrap peers and every peer the store remembers (redialling those it
 /// loses), remembers every peer that identifies itself, notices events other processes append
 /// to the same store, and publishes its state for `agora status`. Graceful shutdown and
@@ -18,7 +18,8 @@ public final class AgoraNode: Service {
     public let writer: EventWriter
     public let configuration: NodeConfiguration
     public let log: LogWatcher
-    let sync = SyncNodeProtocol()
+    let sync: SyncNodeProtocol
+    public let gossip: GossipNodeProtocol
     let protocols: [any NodeProtocol]
     let logger: Logger
     private let rtts = PeerRTTs()
@@ -35,6 +36,9 @@ public final class AgoraNode: Service {
         self.configuration = configuration
         self.log = LogWatcher(latest: try store.lastLocalSeq())
         self.writer = EventWriter(store: store, watcher: log)
+        let sync = SyncNodeProtocol()
+        self.sync = sync
+        self.gossip = GossipNodeProtocol(host: host, writer: writer, sync: sync, configuration: configuration, logger: logger)
         self.protocols = protocols
         self.logger = logger
         self.onListening = onListening
@@ -69,10 +73,10 @@ public final class AgoraNode: Service {
                 try await host.listen(on: address)
             }
             onListening(await host.listenAddresses.map { $0.withPeerID(host.peerID) })
-            for module in [sync] + protocols {
+            for module in [sync, gossip] + protocols {
                 let context = NodeContext(
                     host: host, peerEvents: await host.peerEvents(), writer: writer, store: store, log: log,
-                    configuration: configuration, logger: logger)
+                    configuration: configuration, logger: logger, sync: sync)
                 group.addTask { try await module.run(in: context) }
             }
             let events = await host.peerEvents()
@@ -92,7 +96,7 @@ public final class AgoraNode: Service {
     // MARK: Loops
 
     /// Another process (`agora publish`) may append to the store: its commits reach sync's
-    /// waiting peers within one poll interval.
+    /// waiting peers and gossip's announcer within one poll interval.
     private func pollStore() async {
         while !Task.isCancelled {
             do {
@@ -198,7 +202,8 @@ public final class AgoraNode: Service {
         return NodeStatus(
             pid: getpid(), peerID: host.peerID.base58, listen: await host.listenAddresses.map { "\($0.withPeerID(host.peerID))" },
             mirror: configuration.mirror, updated: Date(), peers: peers,
-            cutOff: await sync.sessions.cutOff.map { NodeStatus.CutOff(peerID: $0.peer.base58, reason: $0.reason) })
+            cutOff: await sync.sessions.cutOff.map { NodeStatus.CutOff(peerID: $0.peer.base58, reason: $0.reason) },
+            gossip: await gossip.status())
     }
 
     static func milliseconds(_ duration: Duration) -> Double {

@@ -2,17 +2,22 @@ import AgoraCore
 import AgoraStore
 import AgoraSync
 import AgoraWire
+import CoreMetrics
 import Dispatch
+import Synchronization
 
 /// The node's one writer: every LMDB write transaction of the daemon runs on its dedicated
 /// serial queue, so appends from all peers (and from node protocols) are serialised without
 /// blocking the cooperative thread pool, and readers (LMDB snapshots) never wait for it.
 /// Callers suspend until their commit, so each sync session has at most one batch queued
-/// here: the queue is bounded by the number of sessions.
+/// here: the queue is bounded by the number of sessions. It remembers which local sequences
+/// came from peers, so gossip announces only what was written here.
 public final class EventWriter: SyncSink {
     public let store: Store
     let watcher: LogWatcher
     private let queue = DispatchQueue(label: "agora.node.writer")
+    /// Written and read only on `queue`; the mutex just makes that checkable.
+    private let network = Mutex(NetworkAppends())
 
     init(store: Store, watcher: LogWatcher) {
         self.store = store
@@ -20,19 +25,15 @@ public final class EventWriter: SyncSink {
     }
 
     /// Appends `events` (verifying chains and signatures) with `position` for `peer` in the
-    /// same commit.
+    /// same commit (the store records it only if no event was rejected).
     public func append(_ events: [Event], recording position: UInt64?, for peer: PeerID) async throws -> SyncAppendReport {
         let positions = position.flatMap { SyncPosition(peer: peer.bytes, localSeq: $0) }.map { [$0] } ?? []
-        let outcomes = try await perform { store in
-            try store.append(events, verification: .chain, recording: positions)
-        }
+        let outcomes = try await appendFromNetwork(events, recording: positions)
         var report = SyncAppendReport()
-        var newest: UInt64 = 0
         for (event, outcome) in zip(events, outcomes) {
             switch outcome {
-            case .appended(let localSeq):
+            case .appended:
                 report.appended += 1
-                newest = max(newest, localSeq)
             case .duplicate:
                 report.duplicates += 1
             case .equivocation:
@@ -43,8 +44,48 @@ public final class EventWriter: SyncSink {
                 report.rejected += 1
             }
         }
-        if newest > 0 { await watcher.advance(to: newest) }
         return report
+    }
+
+    static let appended = Counter(label: "agora_events_in_total", dimensions: [("outcome", "appended")])
+    static let duplicates = Counter(label: "agora_events_in_total", dimensions: [("outcome", "duplicate")])
+    static let rejected = Counter(label: "agora_events_in_total", dimensions: [("outcome", "rejected")])
+
+    /// Appends events a peer sent (sync or gossip) and marks their local sequences as not ours
+    /// to announce, in the same queue turn as the commit.
+    func appendFromNetwork(_ events: [Event], recording positions: [SyncPosition] = []) async throws -> [AppendOutcome] {
+        let outcomes = try await perform { store in
+            let outcomes = try store.append(events, verification: .chain, recording: positions)
+            self.network.withLock { appends in
+                for case .appended(let localSeq) in outcomes { appends.record(localSeq) }
+            }
+            return outcomes
+        }
+        var newest: UInt64 = 0
+        var counts = (appended: 0, duplicates: 0, rejected: 0)
+        for outcome in outcomes {
+            switch outcome {
+            case .appended(let localSeq):
+                newest = max(newest, localSeq)
+                counts.appended += 1
+            case .duplicate:
+                counts.duplicates += 1
+            case .equivocation, .rejected:
+                counts.rejected += 1
+            }
+        }
+        Self.appended.increment(by: counts.appended)
+        Self.duplicates.increment(by: counts.duplicates)
+        Self.rejected.increment(by: counts.rejected)
+        if newest > 0 { await watcher.advance(to: newest) }
+        return outcomes
+    }
+
+    /// The ranges of local sequences in (after, through] that did not come from peers; forgets
+    /// what it returns. Runs on the queue, so every commit of this writer up to `through` has
+    /// been recorded by then.
+    func localAppends(after: UInt64, through: UInt64) async throws -> [ClosedRange<UInt64>] {
+        try await perform { _ in self.network.withLock { $0.take(after: after, through: through) } }
     }
 
     /// Runs `body` on the writer's queue: for the node's other small writes (known peers).

@@ -1,3 +1,4 @@
+import AgoraGossip
 import AgoraSync
 import AgoraWire
 import Foundation
@@ -11,6 +12,12 @@ public struct NodeConfiguration: Sendable {
     public var mirror: Bool
     public var host: HostConfiguration
     public var sync: SyncClientMachine.Configuration
+    /// False: sync follows a peer only when another module asks it to catch up (gossip saw a
+    /// gap), which is how the tests prove that path; true (the default) follows every peer.
+    public var followPeers: Bool
+    public var gossip: GossipServiceConfiguration
+    /// The gossipsub topic of this node's network: every event is published on it.
+    public var gossipTopic: String
     /// How often the store is checked for events other processes wrote (`agora publish`).
     public var storePollInterval: Duration
     /// How often unconnected bootstrap and known peers are dialled.
@@ -21,7 +28,9 @@ public struct NodeConfiguration: Sendable {
 
     public init(
         listen: [Multiaddr] = [], bootstrap: [Multiaddr] = [], mirror: Bool = false, host: HostConfiguration = HostConfiguration(),
-        sync: SyncClientMachine.Configuration = .init(), storePollInterval: Duration = .milliseconds(200),
+        sync: SyncClientMachine.Configuration = .init(), followPeers: Bool = true,
+        gossip: GossipServiceConfiguration = GossipServiceConfiguration(), gossipTopic: String = "agora/events/1",
+        storePollInterval: Duration = .milliseconds(200),
         redialInterval: Duration = .seconds(5), statusFile: URL? = nil, statusInterval: Duration = .seconds(1)
     ) {
         self.listen = listen
@@ -29,6 +38,9 @@ public struct NodeConfiguration: Sendable {
         self.mirror = mirror
         self.host = host
         self.sync = sync
+        self.followPeers = followPeers
+        self.gossip = gossip
+        self.gossipTopic = gossipTopic
         self.storePollInterval = storePollInterval
         self.redialInterval = redialInterval
         self.statusFile = statusFile

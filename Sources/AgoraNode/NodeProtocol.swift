@@ -21,4 +21,6 @@ public struct NodeContext: Sendable {
     public let log: LogWatcher
     public let configuration: NodeConfiguration
     public let logger: Logger
+    /// The node's sync module: its ban list, and catch-up requests from other modules.
+    let sync: SyncNodeProtocol
 }

@@ -32,6 +32,20 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey { case peerID = "peer_id", reason }
     }
 
+    /// Gossip on the network's topic since the node started.
+    public struct Gossip: Codable, Sendable, Equatable {
+        public var topic: String
+        public var meshPeers: Int
+        public var delivered: Int
+        public var duplicates: Int
+        public var rejected: Int
+        public var ignored: Int
+
+        enum CodingKeys: String, CodingKey {
+            case topic, meshPeers = "mesh_peers", delivered, duplicates, rejected, ignored
+        }
+    }
+
     public var pid: Int32
     public var peerID: String
     public var listen: [String]
@@ -39,9 +53,10 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var updated: Date
     public var peers: [Peer]
     public var cutOff: [CutOff]
+    public var gossip: Gossip?
 
     enum CodingKeys: String, CodingKey {
-        case pid, peerID = "peer_id", listen, mirror, updated, peers, cutOff = "cut_off"
+        case pid, peerID = "peer_id", listen, mirror, updated, peers, cutOff = "cut_off", gossip
     }
 
     public static func url(home: URL) -> URL { home.appendingPathComponent("node.status.json") }

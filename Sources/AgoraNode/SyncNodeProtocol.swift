@@ -1,16 +1,32 @@
 import AgoraStore
 import AgoraSync
 import AgoraWire
+import CoreMetrics
 import Logging
 
 /// Runs `/agora/sync/1.0.0` on the node: serves the store to every peer and follows the
 /// changes feed of every identified peer that speaks it, from the position stored for that
 /// peer. A peer that breaks the protocol (forged events, garbage, oversized frames) is
 /// disconnected and not followed again for `SyncSessions.banDuration`; only its session ends.
+/// Other modules ask it to catch up with a peer (`catchUp`) when they learn the peer holds
+/// events this node lacks (a gossip message whose predecessor is missing).
 public final class SyncNodeProtocol: NodeProtocol {
     let sessions = SyncSessions()
+    /// Peers to catch up with; bounded (newest kept), a request for a peer with a session
+    /// running is dropped, as that session fetches the same events anyway.
+    private let requests: AsyncStream<PeerID>
+    private let requestQueue: AsyncStream<PeerID>.Continuation
+    static let misbehaviour = Counter(label: "agora_protocol_errors_total", dimensions: [("protocol", SyncProtocol.id), ("kind", "misbehaviour")])
+    static let sessionErrors = Counter(label: "agora_protocol_errors_total", dimensions: [("protocol", SyncProtocol.id), ("kind", "session")])
 
-    public init() {}
+    public init() {
+        (requests, requestQueue) = AsyncStream.makeStream(of: PeerID.self, bufferingPolicy: .bufferingNewest(256))
+    }
+
+    /// Starts a session with `peer` (if none runs) that ends once this node has caught up.
+    func catchUp(with peer: PeerID) {
+        requestQueue.yield(peer)
+    }
 
     public func run(in context: NodeContext) async throws {
         let source = StoreLogSource(store: context.store)
@@ -19,21 +35,37 @@ public final class SyncNodeProtocol: NodeProtocol {
         try await context.host.handle(SyncProtocol.id) { stream in
             try await SyncProtocol.serve(stream, source: source, watcher: log, limits: limits)
         }
-        await withDiscardingTaskGroup { group in
-            for await event in context.peerEvents {
-                guard case .identified(let info) = event, info.protocols.contains(SyncProtocol.id) else { continue }
-                guard await sessions.begin(info.peer) else { continue }
-                group.addTask {
-                    await self.follow(info.peer, context: context, source: source)
-                    await self.sessions.end(info.peer)
+        await withDiscardingTaskGroup { outer in
+            outer.addTask {
+                await withDiscardingTaskGroup { group in
+                    for await peer in self.requests {
+                        self.start(peer, untilCaughtUp: true, in: &group, context: context, source: source)
+                    }
+                }
+            }
+            guard context.configuration.followPeers else { return }
+            await withDiscardingTaskGroup { group in
+                for await event in context.peerEvents {
+                    guard case .identified(let info) = event, info.protocols.contains(SyncProtocol.id) else { continue }
+                    self.start(info.peer, untilCaughtUp: false, in: &group, context: context, source: source)
                 }
             }
         }
     }
 
+    private func start(
+        _ peer: PeerID, untilCaughtUp: Bool, in group: inout DiscardingTaskGroup, context: NodeContext, source: StoreLogSource
+    ) {
+        group.addTask {
+            guard await self.sessions.begin(peer) else { return }
+            await self.follow(peer, untilCaughtUp: untilCaughtUp, context: context, source: source)
+            await self.sessions.end(peer)
+        }
+    }
+
     /// Follows `peer` while it is connected, starting a new session after a failure that
     /// was not the peer's fault (a reset stream, a closed connection).
-    private func follow(_ peer: PeerID, context: NodeContext, source: StoreLogSource) async {
+    private func follow(_ peer: PeerID, untilCaughtUp: Bool, context: NodeContext, source: StoreLogSource) async {
         var logger = context.logger
         logger[metadataKey: "peer"] = "\(peer)"
         while !Task.isCancelled, await context.host.connectedPeers.contains(peer) {
@@ -44,7 +76,9 @@ public final class SyncNodeProtocol: NodeProtocol {
                 logger.debug("following", metadata: ["from": "\(position)"])
                 await sessions.started(peer, session: machine)
                 do {
-                    try await SyncProtocol.follow(stream, machine: &machine, source: source, sink: context.writer) { machine in
+                    try await SyncProtocol.follow(
+                        stream, machine: &machine, source: source, sink: context.writer, untilCaughtUp: untilCaughtUp
+                    ) { machine in
                         await self.sessions.update(peer, machine: machine)
                     }
                 } catch {
@@ -53,19 +87,27 @@ public final class SyncNodeProtocol: NodeProtocol {
                 }
                 try? await stream.closeWrite()
                 await stream.reset()
+                if untilCaughtUp, machine.headsChecked, machine.lag == 0 { return }
                 try await Task.sleep(for: .seconds(1))
             } catch let error as SyncError where error.isMisbehaviour {
+                Self.misbehaviour.increment()
                 logger.info("cutting off peer: \(error)")
-                await sessions.failed(peer, "\(error)", ban: true)
-                await context.host.disconnect(peer)
+                await ban(peer, reason: "\(error)", host: context.host)
                 return
             } catch is CancellationError {
                 return
             } catch {
+                Self.sessionErrors.increment()
                 logger.debug("sync session ended: \(error)")
                 await sessions.failed(peer, "\(error)", ban: false)
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+    }
+
+    /// Cuts `peer` off: disconnected, and neither followed nor redialled for the ban's length.
+    func ban(_ peer: PeerID, reason: String, host: P2PHost) async {
+        await sessions.failed(peer, reason, ban: true)
+        await host.disconnect(peer)
     }
 }

@@ -277,6 +277,7 @@ struct SwiftPackageMetadata: Decodable {
     var description: String?
     var author: Author?
     var licenseURL: String?
+    var repositoryURLs: [String]?
 
     static let maxSize = 64 * 1024
 
@@ -304,5 +305,6 @@ struct SwiftPackageMetadata: Decodable {
         if let author {
             manifest.authors = [author.email.map { "\(author.name) <\($0)>" } ?? author.name]
         }
+        manifest.repositoryURLs = repositoryURLs ?? []
     }
 }

@@ -16,11 +16,45 @@ public struct InstallResult: Sendable, Encodable {
     public let installed: [Installed]
 }
 
+/// An archive a resolved install needs and the store lacks.
+public struct NeededArchive: Sendable, Equatable {
+    public let package: String
+    public let version: String
+    public let digest: BlobDigest
+    /// As the signed release event states it.
+    public let size: UInt64
+}
+
+typealias InstallStep = (package: PackageIdentity, version: SemanticVersion, release: PackageRelease)
+
 extension Registry {
     /// Resolves `request` and its dependencies against the trusted releases, checks every
     /// archive against the SHA-256 in its signed event, unpacks each into
     /// `directory/<scope>/<name>` and records the result in `directory/agora.lock`.
     public func install(_ request: PackageRequest, into directory: URL) throws -> InstallResult {
+        let (plan, trusted) = try resolve(request)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RegistryError("cannot create \(directory.path): \(FileErrorReason.of(error))", code: .storage)
+        }
+        let installed = try Lockfile.withLock(in: directory) {
+            try InstallFolder(directory: directory).install(plan.map { item in
+                InstallFolder.Item(package: item.package, version: item.version, release: item.release) {
+                    try self.verifiedArchive(of: item.release, package: item.package, version: item.version)
+                }
+            })
+        }
+        try withWriterLock {
+            for (scope, key) in trusted where try store.pinnedKey(for: scope) == nil {
+                try store.pin(key, for: scope)
+            }
+        }
+        return InstallResult(directory: directory.path, installed: installed)
+    }
+
+    /// The releases `request` resolves to (with their dependencies), and the scope keys trusted on the way.
+    func resolve(_ request: PackageRequest) throws -> (plan: [InstallStep], trusted: [String: PublicKey]) {
         var trusted: [String: PublicKey] = [:]
         var releases: [PackageIdentity: [String: PackageRelease]] = [:]
         var refusal: RegistryError?
@@ -55,31 +89,26 @@ extension Registry {
             throw RegistryError("cannot resolve \(request.package): \(error)", code: .notFound)
         }
 
-        var plan: [(package: PackageIdentity, version: SemanticVersion, release: PackageRelease)] = []
+        var plan: [InstallStep] = []
         for (package, version) in resolution.sorted(by: { $0.key < $1.key }) {
             guard let release = releases[package]?[String(SemanticVersion.identityKey(version.description))] else {
                 throw RegistryError("internal: resolved \(package) \(version) without its release", code: .storage)
             }
             plan.append((package, version, release))
         }
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw RegistryError("cannot create \(directory.path): \(FileErrorReason.of(error))", code: .storage)
-        }
-        let installed = try Lockfile.withLock(in: directory) {
-            try InstallFolder(directory: directory).install(plan.map { item in
-                InstallFolder.Item(package: item.package, version: item.version, release: item.release) {
-                    try self.verifiedArchive(of: item.release, package: item.package, version: item.version)
-                }
-            })
-        }
-        try withWriterLock {
-            for (scope, key) in trusted where try store.pinnedKey(for: scope) == nil {
-                try store.pin(key, for: scope)
+        return (plan, trusted)
+    }
+
+    /// The archives `request` needs that the local store lacks: what a network install fetches.
+    /// Throws like `install` when the package is unknown or cannot be resolved.
+    public func archivesNeeded(for request: PackageRequest) throws -> [NeededArchive] {
+        try resolve(request).plan.compactMap { step in
+            guard let digest = BlobDigest(bytes: step.release.archiveDigest) else {
+                throw RegistryError("release \(step.package) \(step.version) names a malformed digest", code: .integrity)
             }
+            if try store.hasBlob(digest) { return nil }
+            return NeededArchive(package: "\(step.package)", version: "\(step.version)", digest: digest, size: step.release.archiveSize)
         }
-        return InstallResult(directory: directory.path, installed: installed)
     }
 
     /// The archive as stored, refused unless its SHA-256 equals the digest its author signed.

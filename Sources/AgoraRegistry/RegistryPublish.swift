@@ -33,7 +33,9 @@ extension Registry {
 
     /// Stores `archive` exactly as given and signs its release, unless this key already
     /// published the version: the same bytes again is a no-op, other bytes a conflict.
-    func commitRelease(manifest: ValidatedManifest, archive: [UInt8], fileCount: Int) throws -> PublishResult {
+    func commitRelease(
+        manifest: ValidatedManifest, archive: [UInt8], fileCount: Int, signature: ArchiveUpload.Signature? = nil
+    ) throws -> PublishResult {
         let digest = EventID(hashing: archive).bytes
         let key = PackageKey(scope: manifest.package.scope, name: manifest.package.name)
         let versionText = manifest.version.description
@@ -64,7 +66,9 @@ extension Registry {
             }
             let body = ReleasePublished(
                 scope: manifest.package.scope, name: manifest.package.name, version: versionText,
-                manifest: manifest.manifest.canonicalJSON(), archiveDigest: digest, archiveSize: UInt64(archive.count))
+                manifest: manifest.manifest.canonicalJSON(), archiveDigest: digest, archiveSize: UInt64(archive.count),
+                signatureFormat: signature?.format ?? "", archiveSignature: signature?.archive ?? [],
+                metadataSignature: signature?.metadata ?? [])
             let event = try appendOwn(.releasePublished(body), storing: [prepared])
             if try store.pinnedKey(for: manifest.package.scope.lowercased()) == nil {
                 try store.pin(identity.publicKey, for: manifest.package.scope.lowercased())

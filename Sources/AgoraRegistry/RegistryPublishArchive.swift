@@ -9,12 +9,32 @@ public struct ArchiveUpload: Sendable {
     public var archive: [UInt8]
     /// `package-metadata.json` as sent, when the client sent one.
     public var metadata: [UInt8]?
+    public var signature: Signature?
 
-    public init(package: PackageIdentity, version: String, archive: [UInt8], metadata: [UInt8]? = nil) {
+    /// SwiftPM's signature of a release (`X-Swift-Package-Signature-Format` and the
+    /// `source-archive-signature`/`metadata-signature` parts), recorded in the release event.
+    public struct Signature: Sendable {
+        public static let formats: Set<String> = ["cms-1.0.0"]
+        /// Far above a CMS signature with a certificate chain (a few KiB); keeps events small.
+        public static let maxSize = 32 * 1024
+
+        public var format: String
+        public var archive: [UInt8]
+        public var metadata: [UInt8]
+
+        public init(format: String, archive: [UInt8], metadata: [UInt8] = []) {
+            self.format = format
+            self.archive = archive
+            self.metadata = metadata
+        }
+    }
+
+    public init(package: PackageIdentity, version: String, archive: [UInt8], metadata: [UInt8]? = nil, signature: Signature? = nil) {
         self.package = package
         self.version = version
         self.archive = archive
         self.metadata = metadata
+        self.signature = signature
     }
 }
 
@@ -26,6 +46,19 @@ extension Registry {
     /// bounds) and must hold a `Package.swift` at its top, but it is never repacked: the stored
     /// bytes and so the SHA-256 that SwiftPM pins on first use are the client's own.
     public func publish(_ upload: ArchiveUpload, limits: ZipLimits = ZipLimits()) throws -> PublishResult {
+        if let signature = upload.signature {
+            guard ArchiveUpload.Signature.formats.contains(signature.format) else {
+                throw RegistryError("unsupported signature format \"\(signature.format.prefix(40))\"; this node keeps cms-1.0.0")
+            }
+            guard !signature.archive.isEmpty, signature.archive.count <= ArchiveUpload.Signature.maxSize,
+                  signature.metadata.count <= ArchiveUpload.Signature.maxSize
+            else {
+                throw RegistryError("a signature must be 1–\(ArchiveUpload.Signature.maxSize) bytes")
+            }
+            guard upload.metadata != nil || signature.metadata.isEmpty else {
+                throw RegistryError("a metadata signature came without metadata")
+            }
+        }
         let contents: SourceArchive.Contents
         do {
             contents = try SourceArchive.unpack(upload.archive, limits: limits)
@@ -51,6 +84,6 @@ extension Registry {
         } catch {
             throw RegistryError("\(error)")
         }
-        return try commitRelease(manifest: validated, archive: upload.archive, fileCount: contents.files.count)
+        return try commitRelease(manifest: validated, archive: upload.archive, fileCount: contents.files.count, signature: upload.signature)
     }
 }

@@ -4,8 +4,8 @@ import AgoraViews
 import Foundation
 
 /// What `agora info` shows: every release of a package, by key, with its signed facts.
-public struct PackageInfo: Sendable, Encodable {
-    public struct Release: Sendable, Encodable {
+public struct PackageInfo: Sendable, Encodable, Equatable {
+    public struct Release: Sendable, Encodable, Equatable {
         public let version: String
         public let author: String
         public let principal: String
@@ -17,7 +17,7 @@ public struct PackageInfo: Sendable, Encodable {
         public let manifest: Manifest?
     }
 
-    public struct Claim: Sendable, Encodable {
+    public struct Claim: Sendable, Encodable, Equatable {
         public let key: String
         public let firstRelease: String
         public let authorisedBy: String?

@@ -85,6 +85,18 @@ public final class Environment: @unchecked Sendable {
         return info.me_mapsize
     }
 
+    /// The ID of the newest committed write transaction, from any process sharing the file.
+    /// Read from the meta pages without a transaction, so a cache can ask "did anything
+    /// change?" for a few nanoseconds; every commit raises it.
+    public var lastCommittedTransaction: Int {
+        // The meta pages live in the map, which a resize in this process replaces.
+        resizeLock.lockShared()
+        defer { resizeLock.unlock() }
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        return info.me_last_txnid
+    }
+
     /// Runs `body` in a read-only snapshot. Never waits for writers.
     public func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
         while true {

@@ -45,18 +45,23 @@ extension Store {
     /// feed order; a later event before its predecessor is rejected as a gap. `blobs` are
     /// stored in the same transaction, so a publish keeps its archive and its release event
     /// together or neither (the blobs are stored whatever the events' outcomes). `positions`
-    /// are sync positions committed with the events, so a restart resumes exactly after them.
+    /// are sync positions committed with the events, so a restart resumes exactly after them;
+    /// they are recorded only when no event of the batch was rejected.
     public func append(
         _ events: [Event], verification: Verification, storing blobs: [PreparedBlob] = [], recording positions: [SyncPosition] = []
     ) throws -> [AppendOutcome] {
         try environment.write { txn in
             for blob in blobs { try put(blob, in: txn) }
-            for position in positions { try record(position, in: txn) }
             var plan = try AppendPlan(events: events, verification: verification, databases: databases, txn: txn)
             if verification == .chain, try !plan.authenticateChains() {
                 plan = try AppendPlan(events: events, verification: .everySignature, databases: databases, txn: txn)
             }
             try plan.write(txn)
+            // A position covers the whole batch: with an event kept out (forged, or not
+            // fitting its chain) it would pass over something this store never accepted.
+            if !plan.outcomes.contains(where: { if case .rejected = $0 { true } else { false } }) {
+                for position in positions { try record(position, in: txn) }
+            }
             if let views {
                 try views.apply(plan.appended.map { events[$0] }, in: txn, store: databases, views: viewDatabases)
             } else if !plan.appended.isEmpty {

@@ -1,4 +1,5 @@
 import AgoraWire
+import CoreMetrics
 
 /// The shells of `/agora/sync/1.0.0` over a negotiated stream: frames are varint-length
 /// prefixed and never read past `maxFrameLength`; everything else is the machines' job.
@@ -17,16 +18,24 @@ public enum SyncProtocol {
                 answer = try SyncResponder.answer(frame.request, source: source, limits: limits, mayWait: false)
             }
             guard case .reply(let response) = answer else { continue }
-            try await stream.writeLengthPrefixed(SyncCodec.encode(SyncResponseFrame(id: frame.id, response: response)))
+            let encoded = SyncCodec.encode(SyncResponseFrame(id: frame.id, response: response))
+            try await stream.writeLengthPrefixed(encoded)
+            if case .events(let events, _, _) = response { Self.eventsSent.increment(by: events.count) }
+            if case .heads(let events, _) = response { Self.eventsSent.increment(by: events.count) }
+            Self.bytesSent.increment(by: encoded.count)
         }
     }
 
+    static let eventsSent = Counter(label: "agora_events_out_total", dimensions: [("protocol", id)])
+    static let bytesSent = Counter(label: "agora_bytes_served_total", dimensions: [("protocol", id)])
+
     /// Runs a client session until the peer closes the stream, the stream fails or the task
     /// is cancelled (a caught-up client waits on the server for news). `progress` sees the
-    /// machine after every append.
+    /// machine after every append and once each reply is fully handled. With `untilCaughtUp` it
+    /// returns instead of waiting once the heads are checked and nothing is left to fetch.
     public static func follow(
         _ stream: P2PStream, machine: inout SyncClientMachine, source: some SyncLogSource, sink: some SyncSink,
-        progress: (SyncClientMachine) async -> Void
+        untilCaughtUp: Bool = false, progress: (SyncClientMachine) async -> Void
     ) async throws {
         var actions = machine.start()
         while true {
@@ -44,6 +53,10 @@ public enum SyncProtocol {
                 }
                 index += 1
             }
+            // Every action of the last reply is done (appends committed): a caught-up state shows
+            // now, not only after the next news.
+            await progress(machine)
+            if untilCaughtUp, machine.headsChecked, machine.lag == 0 { return }
             guard let bytes = try await readFrame(stream, limits: machine.configuration.limits) else { return }
             actions = try machine.receive(SyncCodec.decodeResponse(bytes, limits: machine.configuration.limits))
         }

@@ -18,6 +18,9 @@ public struct HostConfiguration: Sendable {
     public var identifyOnConnect: Bool
     /// Failures peers cause are logged at debug, plus one info summary per this interval.
     public var logSummaryInterval: Duration
+    /// How long `shutdown` lets handlers end on their own before cancelling them. A
+    /// short-lived client (`agora install`) has nothing worth waiting for.
+    public var shutdownGrace: Duration = .seconds(2)
 
     public init(
         agentVersion: String = "agora/0.1.0",

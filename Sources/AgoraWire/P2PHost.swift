@@ -699,7 +699,7 @@ public actor P2PHost {
         // waits on), so shutdown cannot hang on a handler.
         for channel in handshakes.values { channel.close(promise: nil) }
         handshakes.removeAll()
-        let drained = await drainJobs(within: .seconds(2))
+        let drained = await drainJobs(within: configuration.shutdownGrace)
         jobQueue.finish()
         if !drained, !(await drainJobs(within: .seconds(3))) {
             logger.warning("shutting down with \(inFlight) handlers ignoring cancellation")

@@ -39,6 +39,12 @@ import Testing
         throw CLIFailure("timed out waiting until \(what)")
     }
 
+    /// The gossip part of the status file the daemon of `runner`'s home writes.
+    static func gossip(_ runner: AgoraRunner) throws -> [String: Any]? {
+        guard let data = try? Data(contentsOf: runner.home.appendingPathComponent("node.status.json")) else { return nil }
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["gossip"] as? [String: Any]
+    }
+
     static func found(_ runner: AgoraRunner, _ name: String) throws -> Bool {
         let hits = try runner.json("search", name) as? [[String: Any]] ?? []
         return hits.contains { $0["package"] as? String == "acme/\(name)" }
@@ -58,8 +64,13 @@ import Testing
         var daemonB = try Daemon(b, ["--listen", "/ip4/127.0.0.52/tcp/0", "--bootstrap", addressA])
         _ = try await daemonB.address()
 
+        try await Self.waitUntil("A and B are in each other's gossip mesh") {
+            try [a, b].allSatisfy { try Self.gossip($0)?["mesh_peers"] as? Int == 1 }
+        }
         try a.ok("publish", try scratch.package("one", name: "replicated-one", version: "1.0.0").path)
         try await Self.waitUntil("B finds the package") { try Self.found(b, "replicated-one") }
+        // A's daemon announced what the `agora publish` process wrote to its store.
+        try await Self.waitUntil("B received it by gossip") { (try Self.gossip(b)?["delivered"] as? Int ?? 0) >= 1 }
 
         try await daemonB.stop(SIGKILL)
         try a.ok("publish", try scratch.package("two", name: "replicated-two", version: "1.0.0").path)
@@ -81,7 +92,8 @@ import Testing
         try await Self.waitUntil("B's peers show A, what it serves and its round-trip time") {
             let peers = try b.json("peers") as? [[String: Any]] ?? []
             return peers.contains {
-                $0["peer_id"] as? String == peerA && ($0["protocols"] as? [String] ?? []).contains("/agora/sync/1.0.0")
+                $0["peer_id"] as? String == peerA
+                    && Set($0["protocols"] as? [String] ?? []).isSuperset(of: ["/agora/sync/1.0.0", "/meshsub/1.1.0"])
                     && $0["rtt_ms"] is Double
             }
         }

@@ -11,6 +11,8 @@ enum TestNode {
     struct Running: Sendable {
         let registry: Registry
         let port: Int
+        /// The home, for `agora` processes that write to the same store.
+        let home: URL
         var client: RawHTTP { RawHTTP(port: port) }
     }
 
@@ -27,10 +29,10 @@ enum TestNode {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "agora.http.test")
         logger.logLevel = .warning
-        let server = try AgoraHTTPServer(registry: registry, configuration: configuration, logger: logger) {
+        let server = try AgoraHTTPServer(registry: registry, configuration: configuration, logger: logger, onListening: {
             continuation.yield($0)
             continuation.finish()
-        }
+        })
         let services = ServiceGroup(configuration: .init(services: [server], logger: logger))
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
@@ -44,7 +46,7 @@ enum TestNode {
                 throw RawHTTP.Failure(description: "the server stopped before listening")
             }
             do {
-                let result = try await body(Running(registry: registry, port: port))
+                let result = try await body(Running(registry: registry, port: port, home: agoraHome.url))
                 await services.triggerGracefulShutdown()
                 return result
             } catch {

@@ -118,6 +118,7 @@ import Testing
             }
             #expect(reason.contains(expected), "\(reason)")
             #expect(try victim.store.lastLocalSeq() == UInt64(genuine.count), "nothing from the evil peer was stored")
+            #expect(try victim.store.syncPosition(of: evil.peerID.bytes) == 0, "a forged batch does not move the position")
             // Not redialled: the evil host stays without connections across several redial rounds.
             try await Task.sleep(for: .seconds(1))
             #expect(await evil.connectedPeers.isEmpty)

@@ -18,15 +18,28 @@ final class TestNode: @unchecked Sendable {
     let identity = Identity.generate()
     let host: String
     let mirror: Bool
+    let followPeers: Bool
     private(set) var node: AgoraNode?
     private var task: Task<Void, any Error>?
     private(set) var addresses: [Multiaddr] = []
 
-    init(host: String, mirror: Bool = false) throws {
-        directory = try TemporaryDirectory()
-        store = try Store(home: directory.url, migrations: AgoraMigrations.all, views: RegistryViews())
+    /// Makes the node's extra protocol modules at each start (a restart gets fresh ones).
+    var protocols: @Sendable () -> [any NodeProtocol] = { [] }
+
+    /// - Parameter followPeers: false leaves sync to gossip's gap requests (see `NodeConfiguration`).
+    convenience init(host: String, mirror: Bool = false, followPeers: Bool = true) throws {
+        let directory = try TemporaryDirectory()
+        try self.init(
+            directory: directory, store: Store(home: directory.url, migrations: AgoraMigrations.all, views: RegistryViews()),
+            host: host, mirror: mirror, followPeers: followPeers)
+    }
+
+    init(directory: TemporaryDirectory, store: Store, host: String, mirror: Bool, followPeers: Bool = true) {
+        self.directory = directory
+        self.store = store
         self.host = host
         self.mirror = mirror
+        self.followPeers = followPeers
     }
 
     var peerID: PeerID { PeerID(identity: identity) }
@@ -34,7 +47,7 @@ final class TestNode: @unchecked Sendable {
     func start(bootstrap: [Multiaddr] = [], protocols: [any NodeProtocol] = []) async throws {
         var configuration = NodeConfiguration(
             listen: [try Multiaddr(parsing: "/ip4/\(host)/tcp/0")], bootstrap: bootstrap, mirror: mirror,
-            storePollInterval: .milliseconds(50), redialInterval: .milliseconds(300))
+            followPeers: followPeers, storePollInterval: .milliseconds(50), redialInterval: .milliseconds(300))
         configuration.host.streamNegotiationTimeout = .seconds(30)
         configuration.host.upgrade.timeout = .seconds(30)
         // Outbound dials leave from 127.0.0.1 whatever address a node listens on.
@@ -44,7 +57,7 @@ final class TestNode: @unchecked Sendable {
         var logger = Logger(label: "test.node")
         logger.logLevel = .warning
         let (bound, continuation) = AsyncStream.makeStream(of: [Multiaddr].self)
-        let node = try AgoraNode(identity: identity, store: store, configuration: configuration, protocols: protocols, logger: logger) { addresses in
+        let node = try AgoraNode(identity: identity, store: store, configuration: configuration, protocols: self.protocols() + protocols, logger: logger) { addresses in
             continuation.yield(addresses)
             continuation.finish()
         }

@@ -61,6 +61,44 @@ import Testing
         #expect(try store.head(of: alice.key)?.seq == 1)
     }
 
+    /// A sync position covers its whole batch, so it is committed only when every event of the
+    /// batch was accepted: a forged event, a gap or a broken chain anywhere in it (first, middle,
+    /// last, for seeded batch sizes) leaves the stored position where it was.
+    @Test func aPositionIsRecordedOnlyWhenTheWholeBatchIsAccepted() throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(directory)
+        let peer: [UInt8] = [7, 7, 7]
+        var generator = SeededGenerator(seed: 17)
+        var feeds = (0..<3).map { FeedBuilder(seed: UInt8(40 + $0)) }
+        var position: UInt64 = 0
+        for round in 0..<12 {
+            let size = Int.random(in: 1...6, using: &generator)
+            var batch = (0..<size).map { feeds[$0 % 3].publish("scope\($0 % 3)", "p\(round)-\($0)", "1.0.0") }
+            let spoilt = Int.random(in: 0..<size, using: &generator)
+            switch round % 3 {
+            case 0:
+                batch[spoilt] = try forged(batch[spoilt])
+            case 1:
+                // An event of a feed this store has never seen, from its second seq on: a gap.
+                var stranger = FeedBuilder(seed: UInt8(100 + round))
+                stranger.publish("stranger", "a", "1.0.0")
+                batch.insert(stranger.publish("stranger", "b", "1.0.0"), at: spoilt)
+            default:
+                break
+            }
+            let claimed = position + UInt64(batch.count)
+            let outcomes = try store.append(
+                batch, verification: .chain, recording: [try #require(SyncPosition(peer: peer, localSeq: claimed))])
+            let rejected = outcomes.contains { if case .rejected = $0 { true } else { false } }
+            #expect(rejected == (round % 3 != 2))
+            if !rejected { position = claimed }
+            #expect(try store.syncPosition(of: peer) == position, "round \(round)")
+            // Later events of a feed whose batch was spoilt cannot chain any more: start fresh feeds.
+            if rejected { feeds = (0..<3).map { FeedBuilder(seed: UInt8(120 + round * 3 + $0)) } }
+        }
+        #expect(position > 0)
+    }
+
     @Test func equivocationKeepsBothEvents() throws {
         let directory = try TemporaryDirectory()
         let store = try openStore(directory)

@@ -1,3 +1,4 @@
+import AgoraTestSupport
 import Foundation
 
 /// One JSON line from the py-libp2p harness (`tools/interop/py_peer.py`); which fields are
@@ -27,17 +28,9 @@ struct PyPeerError: Error, CustomStringConvertible {
 /// does not come in time the process is killed, which ends its output and fails the
 /// wait. `stop()` kills it whatever state it is in. Used from one test task.
 final class PyPeerProcess {
-    /// The venv's python, from `AGORA_INTEROP_PYTHON` (the test command sets it).
-    static var python: String? {
-        guard let path = ProcessInfo.processInfo.environment["AGORA_INTEROP_PYTHON"], !path.isEmpty else { return nil }
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }
+    static var python: String? { PyInterop.python }
 
-    static var script: URL {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("tools/interop/py_peer.py")
-    }
+    static var script: URL { PyInterop.script("py_peer.py") }
 
     private let process = Process()
     private let input = Pipe()
@@ -53,18 +46,9 @@ final class PyPeerProcess {
         process.arguments = [Self.script.path, "--seed", String(seed)]
         process.standardInput = input
         process.standardOutput = output
-        let reader = output.fileHandleForReading
-        Thread.detachNewThread {
-            var buffer = Data()
-            while true {
-                let data = reader.availableData
-                if data.isEmpty { break }
-                buffer.append(data)
-                while let newline = buffer.firstIndex(of: 0x0A) {
-                    continuation.yield(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                }
-            }
+        PyInterop.readLines(output.fileHandleForReading) { line in
+            continuation.yield(String(decoding: line, as: UTF8.self))
+        } ended: {
             continuation.finish()
         }
         try process.run()
@@ -110,11 +94,6 @@ final class PyPeerProcess {
 
     /// Kills the process and waits (bounded) for it to go.
     func stop() {
-        try? input.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        for _ in 0..<50 where process.isRunning {
-            usleep(100_000)
-        }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        PyInterop.stop(process, input: input)
     }
 }

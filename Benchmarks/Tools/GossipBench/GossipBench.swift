@@ -11,6 +11,8 @@ import NIOPosix
 ///
 ///     GossipBench gossip NODES [EVENTS] [DEGREE]   time until 50 / 99 / 100 % of the other nodes
 ///                                                  delivered each event; duplicates per delivery
+///     GossipBench node NODES [EVENTS] [DEGREE]     the same through whole nodes (`AgoraNode`: store,
+///                                                  validation through the writer, one commit per hop)
 ///     GossipBench blob MIB                         download MiB/s from 1 and from 3 sources
 ///
 /// Numbers are printed, never judged; see Benchmarks/README.md.
@@ -24,10 +26,15 @@ enum GossipBench {
             let events = arguments.count > 2 ? Int(arguments[2]) ?? 50 : 50
             let degree = arguments.count > 3 ? Int(arguments[3]) ?? 8 : 8
             try await gossip(nodes: nodes, events: events, degree: degree)
+        case "node":
+            let nodes = arguments.count > 1 ? Int(arguments[1]) ?? 10 : 10
+            let events = arguments.count > 2 ? Int(arguments[2]) ?? 50 : 50
+            let degree = arguments.count > 3 ? Int(arguments[3]) ?? 8 : 8
+            try await nodeGossip(nodes: nodes, events: events, degree: degree)
         case "blob":
             try await blob(mebibytes: arguments.count > 1 ? Int(arguments[1]) ?? 64 : 64)
         default:
-            print("usage: GossipBench gossip NODES [EVENTS] [DEGREE] | GossipBench blob MIB")
+            print("usage: GossipBench gossip|node NODES [EVENTS] [DEGREE] | GossipBench blob MIB")
         }
     }
 
@@ -43,6 +50,20 @@ enum GossipBench {
 
     /// Measuring starts once every node's mesh holds D_lo peers (or all its links): the
     /// heartbeats that graft them are part of joining, not of delivering an event.
+    /// A connected random graph: a random tree plus random extra links up to about `degree`
+    /// per node, each link as [lower, higher].
+    static func randomGraph(nodes: Int, degree: Int, using generator: inout SplitMix64) -> Set<[Int]> {
+        var links: Set<[Int]> = []
+        for node in 1..<nodes { links.insert([Int.random(in: 0..<node, using: &generator), node]) }
+        for node in 0..<nodes {
+            for _ in 0..<degree / 2 {
+                let other = Int.random(in: 0..<nodes, using: &generator)
+                if other != node { links.insert([min(node, other), max(node, other)]) }
+            }
+        }
+        return links
+    }
+
     static func meshesFormed(_ services: [GossipService], links: [Int], topic: String) async throws {
         let wanted = GossipConfiguration().dLow
         let deadline = ContinuousClock.now + .seconds(60)
@@ -52,10 +73,6 @@ enum GossipBench {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
-    }
-
-    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
-        sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * fraction).rounded(.up)) - 1))]
     }
 
     static func gossip(nodes: Int, events: Int, degree: Int) async throws {
@@ -81,14 +98,7 @@ enum GossipBench {
             })
         }
         var generator = SplitMix64(seed: 7)
-        var links: Set<[Int]> = []
-        for node in 1..<nodes { links.insert([Int.random(in: 0..<node, using: &generator), node]) }
-        for node in 0..<nodes {
-            for _ in 0..<degree / 2 {
-                let other = Int.random(in: 0..<nodes, using: &generator)
-                if other != node { links.insert([min(node, other), max(node, other)]) }
-            }
-        }
+        let links = randomGraph(nodes: nodes, degree: degree, using: &generator)
         for link in links {
             _ = try await hosts[link[0]].connect(to: addresses[link[1]])
             await services[link[0]].addPeer(hosts[link[1]].peerID)
@@ -97,8 +107,7 @@ enum GossipBench {
         var linksOf = [Int](repeating: 0, count: nodes)
         for link in links { linksOf[link[0]] += 1; linksOf[link[1]] += 1 }
         try await meshesFormed(services, links: linksOf, topic: topic)
-        var p50: [Double] = [], p99: [Double] = [], p100: [Double] = []
-        var incomplete = 0
+        var propagation = Propagation(nodes: nodes)
         for round in 0..<events {
             let origin = Int.random(in: 0..<nodes, using: &generator)
             let start = ContinuousClock.now
@@ -107,13 +116,7 @@ enum GossipBench {
             while await arrivals.count(id) < nodes - 1, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(1))
             }
-            let times = await arrivals.times(id).map { ($0 - start) / .milliseconds(1) }.sorted()
-            if times.count < nodes - 1 { incomplete += 1 }
-            guard !times.isEmpty else { continue }
-            let expected = Double(nodes - 1)
-            p50.append(times[min(times.count - 1, Int((expected * 0.5).rounded(.up)) - 1)])
-            p99.append(times.count >= Int((expected * 0.99).rounded(.up)) ? times[Int((expected * 0.99).rounded(.up)) - 1] : .infinity)
-            p100.append(times.count == nodes - 1 ? times.last! : .infinity)
+            propagation.add(await arrivals.times(id), since: start)
             try await Task.sleep(for: .milliseconds(100))
         }
         var delivered = 0, duplicates = 0
@@ -122,16 +125,8 @@ enum GossipBench {
             delivered += counters.delivered
             duplicates += counters.duplicates
         }
-        func summary(_ values: [Double]) -> String {
-            let sorted = values.sorted()
-            return String(format: "median %.2f ms, p90 %.2f ms, max %.2f ms", percentile(sorted, 0.5), percentile(sorted, 0.9), sorted.last ?? 0)
-        }
         print("gossip: \(nodes) nodes, ~\(degree) links each, \(events) events, one at a time from random nodes")
-        print("  50% of nodes:  \(summary(p50))")
-        print("  99% of nodes:  \(summary(p99))")
-        print("  100% of nodes: \(summary(p100))")
-        print(String(format: "  delivery rate %.4f (events that reached every node), duplicates per delivery %.2f",
-                     Double(events - incomplete) / Double(events), Double(duplicates) / Double(max(1, delivered))))
+        propagation.print(duplicates: duplicates, delivered: delivered)
         for service in services { await service.stop() }
         for host in hosts { await host.shutdown() }
         for task in tasks { task.cancel() }
@@ -180,9 +175,49 @@ enum GossipBench {
     }
 }
 
-/// When each delivery of each message happened.
+/// Per event, the time from its publication until 50 %, 99 % and 100 % of the other nodes had it.
+struct Propagation {
+    let nodes: Int
+    private var p50: [Double] = [], p99: [Double] = [], p100: [Double] = []
+    private var events = 0, incomplete = 0
+
+    init(nodes: Int) { self.nodes = nodes }
+
+    mutating func add(_ arrivals: [ContinuousClock.Instant], since start: ContinuousClock.Instant) {
+        events += 1
+        let times = arrivals.map { ($0 - start) / .milliseconds(1) }.sorted()
+        if times.count < nodes - 1 { incomplete += 1 }
+        guard !times.isEmpty else { return }
+        let expected = Double(nodes - 1)
+        let at99 = Int((expected * 0.99).rounded(.up))
+        p50.append(times[min(times.count - 1, Int((expected * 0.5).rounded(.up)) - 1)])
+        p99.append(times.count >= at99 ? times[at99 - 1] : .infinity)
+        p100.append(times.count == nodes - 1 ? times[times.count - 1] : .infinity)
+    }
+
+    func print(duplicates: Int, delivered: Int) {
+        func summary(_ values: [Double]) -> String {
+            let sorted = values.sorted()
+            return String(format: "median %.2f ms, p90 %.2f ms, max %.2f ms", percentile(sorted, 0.5), percentile(sorted, 0.9), sorted.last ?? 0)
+        }
+        Swift.print("  50% of nodes:  \(summary(p50))")
+        Swift.print("  99% of nodes:  \(summary(p99))")
+        Swift.print("  100% of nodes: \(summary(p100))")
+        Swift.print(String(format: "  delivery rate %.4f (events that reached every node), duplicates per delivery %.2f",
+                           Double(events - incomplete) / Double(max(1, events)), Double(duplicates) / Double(max(1, delivered))))
+    }
+
+    private func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
+        return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * fraction).rounded(.up)) - 1))]
+    }
+}
+
+/// When each delivery of each message happened (by message ID for bare routers, by local
+/// sequence and node for whole nodes).
 actor Arrivals {
     private var seen: [GossipMessageID: [ContinuousClock.Instant]] = [:]
+    private var committed: [UInt64: [Int: ContinuousClock.Instant]] = [:]
 
     func record(_ id: GossipMessageID, at instant: ContinuousClock.Instant) {
         seen[id, default: []].append(instant)
@@ -190,6 +225,15 @@ actor Arrivals {
 
     func count(_ id: GossipMessageID) -> Int { seen[id]?.count ?? 0 }
     func times(_ id: GossipMessageID) -> [ContinuousClock.Instant] { seen[id] ?? [] }
+
+    func record(_ localSeq: UInt64, node: Int, at instant: ContinuousClock.Instant) {
+        committed[localSeq, default: [:]][node] = instant
+    }
+
+    func count(_ localSeq: UInt64) -> Int { committed[localSeq]?.count ?? 0 }
+    func times(_ localSeq: UInt64, except origin: Int) -> [ContinuousClock.Instant] {
+        (committed[localSeq] ?? [:]).filter { $0.key != origin }.map(\.value)
+    }
 }
 
 struct BenchError: Error, CustomStringConvertible {

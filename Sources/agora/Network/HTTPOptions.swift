@@ -26,10 +26,10 @@ struct HTTPOptions: ParsableArguments {
         if address == nil, tlsCertificate != nil || tokenFile != nil || allowLoopbackWrites {
             throw ValidationError("--tls-cert, --http-token-file and --http-allow-loopback-writes need --http HOST:PORT")
         }
-        if let address { _ = try Self.split(address) }
+        if let address { _ = try Self.split(address, option: "--http") }
     }
 
-    static func split(_ address: String) throws -> (host: String, port: Int) {
+    static func split(_ address: String, option: String) throws -> (host: String, port: Int) {
         var host = "127.0.0.1"
         var portText = Substring(address)
         if let colon = address.lastIndex(of: ":") {
@@ -37,16 +37,16 @@ struct HTTPOptions: ParsableArguments {
             portText = address[address.index(after: colon)...]
         }
         guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else {
-            throw ValidationError("--http \(address): expected HOST:PORT, e.g. 127.0.0.1:8080")
+            throw ValidationError("\(option) \(address): expected HOST:PORT, e.g. 127.0.0.1:8080")
         }
         return (host, port)
     }
 
     /// The HTTP front door as a service for `serve`'s group, or nil without `--http`; prints
     /// the server's URL once it listens.
-    func makeServer(registry: Registry, logger: Logger) throws -> AgoraHTTPServer? {
+    func makeServer(registry: Registry, logger: Logger, node: NodeStatusSource?) throws -> AgoraHTTPServer? {
         guard let address else { return nil }
-        let (host, port) = try Self.split(address)
+        let (host, port) = try Self.split(address, option: "--http")
         var token: String?
         if let tokenFile {
             guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8),
@@ -60,7 +60,7 @@ struct HTTPOptions: ParsableArguments {
             allowTokenlessLoopbackWrites: allowLoopbackWrites)
         let shownHost = host.contains(":") ? "[\(host)]" : host
         let scheme = configuration.usesTLS ? "https" : "http"
-        return try AgoraHTTPServer(registry: registry, configuration: configuration, logger: logger) { bound in
+        return try AgoraHTTPServer(registry: registry, configuration: configuration, logger: logger, node: node) { bound in
             say("\(scheme)://\(shownHost):\(bound)")
             fflush(nil)
         }

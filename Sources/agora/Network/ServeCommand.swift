@@ -39,6 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var http: HTTPOptions
 
+    @OptionGroup var metrics: MetricsOptions
+
     func validate() throws {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard maxConnectionsPerAddress >= 1 else { throw ValidationError("--max-connections-per-address must be at least 1") }
@@ -51,6 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await reportingFailures {
             let home = AgoraHome.fromEnvironment()
+            let metricsBackend = metrics.bootstrap()
             let identity = try NodeIdentity.loadOrCreate(home: home)
             // One LMDB environment per process: with --http the front door and the node share
             // the registry's store (LMDB must not open one file twice in a process).
@@ -63,13 +66,16 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.host.limits.maxConnectionsPerAddress = maxConnectionsPerAddress
             configuration.host.limits.maxPendingInboundPerAddress = min(maxConnectionsPerAddress, configuration.host.limits.maxPendingInbound)
             let node = try AgoraNode(
-                identity: identity, store: store, configuration: configuration, protocols: try dht.protocols(home: home), logger: logger
+                identity: identity, store: store, configuration: configuration, protocols: [BlobNodeProtocol()] + (try dht.protocols(home: home)), logger: logger
             ) { bound in
                 for address in bound { say("\(address)") }
                 fflush(nil)
             }
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: node)]
-            if let registry, let server = try http.makeServer(registry: registry, logger: logger) {
+            if let server = try metrics.makeServer(backend: metricsBackend, node: { await node.status() }, logger: logger) {
+                services.append(.init(service: server))
+            }
+            if let registry, let server = try http.makeServer(registry: registry, logger: logger, node: { await node.status() }) {
                 services.append(.init(service: server))
             }
             // The group catches SIGINT and SIGTERM from before the node listens, so a supervisor

@@ -1,16 +1,22 @@
+import AgoraBlob
 import AgoraCore
+import AgoraNode
 import AgoraRegistry
+import AgoraStore
+import AgoraWire
 import ArgumentParser
 import Foundation
+import Logging
 
-struct InstallCommand: ParsableCommand {
+struct InstallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "install",
         abstract: "Resolve, verify and unpack a package and its dependencies; record them in agora.lock.",
         discussion: """
             Picks the highest version matching the range (^1.2, ~1.2.3, >=1 <2, 1.x, exact) from the \
             scope's trusted key, checks each archive's SHA-256 against its signed release event and \
-            unpacks it into DIR/<scope>/<name>.
+            unpacks it into DIR/<scope>/<name>. A package or archive this home lacks is fetched from \
+            the network: the running daemon's peers, every peer met before and --bootstrap.
             """)
 
     @OptionGroup var options: HomeOptions
@@ -21,13 +27,35 @@ struct InstallCommand: ParsableCommand {
     @Option(name: .customLong("to"), help: "Install folder (default: ./agora_packages).")
     var directory = "agora_packages"
 
-    func run() throws {
-        try reportingFailures {
+    @Option(name: .long, parsing: .upToNextOption, help: "Peers to ask besides the known ones (multiaddrs ending in /p2p/<id>).")
+    var bootstrap: [String] = []
+
+    @Option(help: "Seconds to allow for the network part (connecting, syncing, downloading).")
+    var timeout: Double = 120
+
+    func validate() throws {
+        guard timeout.isFinite, timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
+    }
+
+    func run() async throws {
+        let peers = try bootstrap.map { try ServeCommand.parse($0, option: "--bootstrap") }
+        try await reportingFailures {
             let parsed: PackageRequest
             do { parsed = try PackageRequest(parsing: request) } catch { throw RegistryError("\(error)") }
             let clock = ContinuousClock()
             let start = clock.now
-            let result = try options.openRegistry().install(parsed, into: URL(fileURLWithPath: directory, isDirectory: true))
+            let registry = try options.openRegistry()
+            let needed: [NeededArchive]?
+            do {
+                needed = try registry.archivesNeeded(for: parsed)
+            } catch let error as RegistryError where error.code == .notFound {
+                needed = nil
+            }
+            var fetched = 0
+            if needed != [] {
+                fetched = try await fetch(parsed, known: needed, registry: registry, peers: peers)
+            }
+            let result = try registry.install(parsed, into: URL(fileURLWithPath: directory, isDirectory: true))
             let elapsed = clock.now - start
             if options.json {
                 try JSONOutput.print(result)
@@ -38,7 +66,66 @@ struct InstallCommand: ParsableCommand {
                 table.add(item.package, item.version, "\(item.files)", String(item.digest.prefix(16)), item.path)
             }
             say(table.render())
-            say("Installed \(result.installed.count) package\(result.installed.count == 1 ? "" : "s"), digests verified, in \(elapsed.milliseconds) ms; lockfile \(result.directory)/agora.lock")
+            let network = fetched == 0 ? "" : ", \(fetched) archive\(fetched == 1 ? "" : "s") fetched from peers"
+            say("Installed \(result.installed.count) package\(result.installed.count == 1 ? "" : "s"), digests verified\(network), in \(elapsed.milliseconds) ms; lockfile \(result.directory)/agora.lock")
+        }
+    }
+
+    /// Joins the network as a client for the duration (see docs/DESIGN-NOTES.md, "Install
+    /// over the network"): syncs the log when the package is unknown here, then fetches the
+    /// missing archives, four at a time. Returns how many archives were fetched.
+    private func fetch(_ request: PackageRequest, known: [NeededArchive]?, registry: Registry, peers: [Multiaddr]) async throws -> Int {
+        let daemon = NodeStatus.readLive(home: registry.home.url)?.listen.compactMap { try? Multiaddr(parsing: $0) } ?? []
+        let logger = {
+            var logger = Logger(label: "agora.install")
+            logger.logLevel = .error
+            return logger
+        }()
+        let limit = Duration.milliseconds(Int64(timeout * 1000))
+        let progress = DownloadProgress()
+        defer { progress.finish() }
+        let store = registry.store
+        do {
+            return try await withWireTimeout(limit, operation: "install over the network") {
+                try await NetworkClient.with(store: store, peers: daemon + peers, connectTimeout: min(limit, .seconds(15)), logger: logger) { client in
+                    var needed = known
+                    if needed == nil {
+                        try await client.catchUp(within: min(limit, .seconds(30)))
+                        needed = try registry.archivesNeeded(for: request)
+                    }
+                    let archives = needed ?? []
+                    let labels = Dictionary(archives.map { ($0.digest, "\($0.package) \($0.version)") }) { first, _ in first }
+                    do {
+                        try await client.fetchAll(archives.map(\.digest)) { digest, done, total in
+                            progress.update(labels[digest] ?? digest.hex, done: done, total: total)
+                        }
+                    } catch let error as BlobError {
+                        throw Self.explain(error, archives: archives)
+                    }
+                    return archives.count
+                }
+            }
+        } catch let error as WireTimeoutError {
+            throw RegistryError("\(request.package): \(error.description); pass --timeout for more time", code: .notFound)
+        } catch let error as NetworkClient.Failure {
+            throw RegistryError("cannot fetch \(request.package): \(error)", code: .notFound)
+        }
+    }
+
+    private static func explain(_ error: BlobError, archives: [NeededArchive]) -> RegistryError {
+        func label(_ digest: BlobDigest) -> String {
+            let archive = archives.first { $0.digest == digest }
+            return "\(archive.map { "\($0.package) \($0.version)" } ?? "an archive") (sha256 \(digest.hex))"
+        }
+        switch error {
+        case .corrupt(let digest, let why):
+            return RegistryError(
+                "refusing \(label(digest)): every peer that offered it sent bytes that do not match the signed digest (\(why))",
+                code: .integrity)
+        case .noSources(let digest, let why):
+            return RegistryError("no peer has the archive of \(label(digest)): \(why)", code: .notFound)
+        case .malformed, .notFound:
+            return RegistryError("cannot fetch an archive: \(error)", code: .notFound)
         }
     }
 }

@@ -3,17 +3,10 @@ import Foundation
 /// The py-libp2p gossipsub harness (`tools/interop/py_gossip_peer.py`) as a child process:
 /// commands go in as JSON lines; results and received messages come out as JSON lines,
 /// sorted into two queues. Every wait is bounded; `stop()` kills the process.
-final class PyGossipPeer: @unchecked Sendable {
-    static var python: String? {
-        guard let path = ProcessInfo.processInfo.environment["AGORA_INTEROP_PYTHON"], !path.isEmpty else { return nil }
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }
+public final class PyGossipPeer: @unchecked Sendable {
+    public static var python: String? { PyInterop.python }
 
-    static var script: URL {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("tools/interop/py_gossip_peer.py")
-    }
+    static var script: URL { PyInterop.script("py_gossip_peer.py") }
 
     private let process = Process()
     private let input = Pipe()
@@ -24,34 +17,24 @@ final class PyGossipPeer: @unchecked Sendable {
     private var ready: [String: Any]?
     private var ended = false
 
-    private(set) var peerID = ""
-    private(set) var address = ""
+    public private(set) var peerID = ""
+    public private(set) var address = ""
 
-    init(python: String, seed: Int, topic: String) async throws {
+    public init(python: String, seed: Int, topic: String) async throws {
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [Self.script.path, "--seed", String(seed), "--topic", topic]
         process.standardInput = input
         process.standardOutput = output
-        let reader = output.fileHandleForReading
-        Thread.detachNewThread { [self] in
-            var buffer = Data()
-            while true {
-                let data = reader.availableData
-                if data.isEmpty { break }
-                buffer.append(data)
-                while let newline = buffer.firstIndex(of: 0x0A) {
-                    let line = buffer[buffer.startIndex..<newline]
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                    guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { continue }
-                    lock.withLock {
-                        switch object["event"] as? String {
-                        case "ready": ready = object
-                        case "message": messages.append(object)
-                        default: results.append(object)
-                        }
-                    }
+        PyInterop.readLines(output.fileHandleForReading) { [self] line in
+            guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { return }
+            lock.withLock {
+                switch object["event"] as? String {
+                case "ready": ready = object
+                case "message": messages.append(object)
+                default: results.append(object)
                 }
             }
+        } ended: { [self] in
             lock.withLock { ended = true }
         }
         try process.run()
@@ -74,7 +57,8 @@ final class PyGossipPeer: @unchecked Sendable {
         return nil
     }
 
-    func command(_ fields: [String: Any], timeout: Duration = .seconds(60)) async throws -> [String: Any] {
+    @discardableResult
+    public func command(_ fields: [String: Any], timeout: Duration = .seconds(60)) async throws -> [String: Any] {
         let data = try JSONSerialization.data(withJSONObject: fields) + Data([0x0A])
         try input.fileHandleForWriting.write(contentsOf: data)
         let result: [String: Any]? = await wait(timeout) { peer in
@@ -86,18 +70,15 @@ final class PyGossipPeer: @unchecked Sendable {
     }
 
     /// The data (hex) of every message received so far.
-    var receivedData: [String] {
+    public var receivedData: [String] {
         lock.withLock { messages.compactMap { $0["data_hex"] as? String } }
     }
 
-    func stop() {
-        try? input.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        for _ in 0..<50 where process.isRunning { usleep(100_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    public func stop() {
+        PyInterop.stop(process, input: input)
     }
 }
 
-struct PyGossipError: Error, CustomStringConvertible {
-    let description: String
+public struct PyGossipError: Error, CustomStringConvertible {
+    public let description: String
 }

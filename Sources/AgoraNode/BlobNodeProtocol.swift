@@ -1,0 +1,131 @@
+import AgoraBlob
+import AgoraCore
+import AgoraStore
+import AgoraWire
+import Foundation
+import Logging
+
+/// Runs `/agora/blob/1.0.0` on the node: serves every archive the store holds, fetches
+/// archives on request (`fetch`, for install) from the peers that have one, and on a mirror
+/// fetches every archive the log's releases name.
+///
+/// Who has an archive: a manifest request is the HAVE query (a holder answers with the
+/// manifest, anyone else with not-found), so a fetch asks every connected peer that speaks
+/// the protocol at once (at most `maxSources`, penalised peers left out), plus whatever the
+/// `providerSources` (the DHT) name. The downloader takes chunks from all that answered.
+public final class BlobNodeProtocol: NodeProtocol {
+    public struct Statistics: Sendable, Equatable {
+        /// Archives downloaded into the store (not counting those already held).
+        public var fetched = 0
+        public var fetchFailures = 0
+    }
+
+    /// Peers asked about one archive at most (connected and from provider sources together).
+    public static let maxSources = 16
+    public let penalties = ArchivePenalties()
+    let providerSources: [any ArchiveProviderSource]
+    let mirrorConcurrency: Int
+    private let attached = AttachedContext()
+    private let counters = Counters()
+
+    public init(providerSources: [any ArchiveProviderSource] = [], mirrorConcurrency: Int = 4) {
+        self.providerSources = providerSources
+        self.mirrorConcurrency = max(1, mirrorConcurrency)
+    }
+
+    public var statistics: Statistics { get async { await counters.value } }
+
+    public func run(in context: NodeContext) async throws {
+        try await BlobServer(store: context.store).register(on: context.host)
+        await attached.set(context)
+        if context.configuration.mirror {
+            await ArchiveMirror(blobs: self, context: context, concurrency: mirrorConcurrency).run()
+        } else {
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        }
+    }
+
+    /// Brings the archive `digest` into the store (at once when it is there already) from the
+    /// peers that have it, each chunk and the whole checked; peers that served bad data are
+    /// penalised and the download carries on from the others.
+    public func fetch(
+        _ digest: BlobDigest, onProgress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    ) async throws -> BlobDownloadReport {
+        let context = await attached.get()
+        let held = try context.store.hasBlob(digest)
+        let sources = held ? [] : await providers(of: digest, context: context)
+        if !held, sources.isEmpty {
+            await counters.failed()
+            throw BlobError.noSources(digest, "no connected peer serves archives")
+        }
+        let penalties = self.penalties
+        let logger = context.logger
+        let downloader = BlobDownloader(
+            host: context.host, store: context.store, partials: Self.partials(of: context.store),
+            onCorruptPeer: { peer, digest in
+                logger.info("peer served corrupt data", metadata: ["peer": "\(peer)", "archive": "\(digest)"])
+                penalties.penalise(peer)
+            },
+            onProgress: onProgress)
+        do {
+            let report = try await downloader.download(digest, from: sources)
+            if !held { await counters.fetched() }
+            return report
+        } catch {
+            await counters.failed()
+            throw error
+        }
+    }
+
+    /// Interrupted downloads resume from here: beside the store, never inside it (compaction
+    /// owns the store's folder).
+    static func partials(of store: Store) -> URL {
+        store.directory.deletingLastPathComponent().appendingPathComponent("partials", isDirectory: true)
+    }
+
+    private func providers(of digest: BlobDigest, context: NodeContext) async -> [PeerID] {
+        var peers: [PeerID] = []
+        for peer in await context.host.connectedPeers where !penalties.isPenalised(peer) && !peers.contains(peer) {
+            // A peer not yet identified is asked too: a refusal costs one negotiation.
+            if let info = await context.host.peerInfo(peer), !info.protocols.contains(BlobProtocol.id) { continue }
+            peers.append(peer)
+        }
+        for source in providerSources where peers.count < Self.maxSources {
+            for address in await source.providers(of: digest, limit: Self.maxSources - peers.count) {
+                guard let peer = address.peerID, peer != context.host.peerID, !peers.contains(peer),
+                      !penalties.isPenalised(peer)
+                else { continue }
+                do {
+                    try await context.host.connect(to: address)
+                    peers.append(peer)
+                } catch {
+                    context.logger.debug("cannot dial provider \(address): \(error)")
+                }
+            }
+        }
+        return Array(peers.prefix(Self.maxSources))
+    }
+}
+
+/// The context `run` receives, for `fetch` calls that arrive before or after it.
+private actor AttachedContext {
+    private var context: NodeContext?
+    private var waiters: [CheckedContinuation<NodeContext, Never>] = []
+
+    func set(_ context: NodeContext) {
+        self.context = context
+        for waiter in waiters { waiter.resume(returning: context) }
+        waiters = []
+    }
+
+    func get() async -> NodeContext {
+        if let context { return context }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+}
+
+private actor Counters {
+    var value = BlobNodeProtocol.Statistics()
+    func fetched() { value.fetched += 1 }
+    func failed() { value.fetchFailures += 1 }
+}

@@ -1,0 +1,103 @@
+import AgoraBlob
+import AgoraCore
+import AgoraStore
+import AgoraSync
+import AgoraWire
+import Foundation
+import Logging
+
+/// A node that only dials, for a command that needs the network for a moment (`agora
+/// install`): a fresh libp2p identity (a daemon on the same home keeps its own, and the two
+/// never collide), no listening socket, the shared store. It dials the given peers and every
+/// peer the store remembers, syncs the log from them like any node and fetches archives.
+public final class NetworkClient: Sendable {
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case noPeers(tried: Int)
+
+        public var description: String {
+            switch self {
+            case .noPeers(let tried):
+                tried == 0
+                    ? "no peer to ask: pass --bootstrap <multiaddr>, or start `agora serve` on this home"
+                    : "no peer reachable (tried \(tried) address\(tried == 1 ? "" : "es"))"
+            }
+        }
+    }
+
+    public let node: AgoraNode
+    public let blobs: BlobNodeProtocol
+
+    private init(node: AgoraNode, blobs: BlobNodeProtocol) {
+        self.node = node
+        self.blobs = blobs
+    }
+
+    /// Runs `body` with a started client; the client stops when `body` returns or throws.
+    /// Fails with `Failure.noPeers` when no peer connects within `connectTimeout`. Stopping
+    /// cancels what peers still have open here (their sync sessions) after a short grace.
+    @discardableResult
+    public static func with<T: Sendable>(
+        store: Store, peers: [Multiaddr], providerSources: [any ArchiveProviderSource] = [],
+        connectTimeout: Duration = .seconds(10), host: HostConfiguration = HostConfiguration(),
+        logger: Logger = Logger(label: "agora.client"), _ body: (NetworkClient) async throws -> T
+    ) async throws -> T {
+        let blobs = BlobNodeProtocol(providerSources: providerSources)
+        var host = host
+        host.shutdownGrace = .milliseconds(100)
+        let configuration = NodeConfiguration(listen: [], bootstrap: peers, host: host, redialInterval: .seconds(2))
+        let node = try AgoraNode(identity: Identity.generate(), store: store, configuration: configuration, protocols: [blobs], logger: logger)
+        let client = NetworkClient(node: node, blobs: blobs)
+        let running = Task { try await node.run() }
+        defer { running.cancel() }
+        do {
+            let tried = peers.count + ((try? store.knownPeers().count) ?? 0)
+            guard tried > 0 else { throw Failure.noPeers(tried: 0) }
+            guard try await client.waitFor(within: connectTimeout, { await !node.host.connectedPeers.isEmpty }) else {
+                throw Failure.noPeers(tried: tried)
+            }
+            let result = try await body(client)
+            running.cancel()
+            _ = try? await running.value
+            return result
+        } catch {
+            running.cancel()
+            _ = try? await running.value
+            throw error
+        }
+    }
+
+    /// Waits until every connected peer that serves sync has been replicated up to its live
+    /// end, or `timeout` passes; true when caught up.
+    @discardableResult
+    public func catchUp(within timeout: Duration) async throws -> Bool {
+        try await waitFor(within: timeout) {
+            let peers = await node.status().peers.filter { $0.protocols.contains(SyncProtocol.id) }
+            return !peers.isEmpty && peers.allSatisfy { $0.live == true }
+        }
+    }
+
+    /// Fetches every archive in `digests`, `concurrency` at a time (each from several peers
+    /// at once); the first failure cancels the rest and is rethrown.
+    public func fetchAll(
+        _ digests: [BlobDigest], concurrency: Int = 4,
+        onProgress: @escaping @Sendable (_ digest: BlobDigest, _ done: Int, _ total: Int) -> Void = { _, _, _ in }
+    ) async throws {
+        let blobs = self.blobs
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, digest) in digests.enumerated() {
+                if index >= max(1, concurrency) { try await group.next() }
+                group.addTask { _ = try await blobs.fetch(digest) { onProgress(digest, $0, $1) } }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private func waitFor(within timeout: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
+    }
+}

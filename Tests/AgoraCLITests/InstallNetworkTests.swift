@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+/// `agora install` for packages the home never had, against real `agora serve` processes.
+@Suite struct InstallNetworkTests {
+    typealias Daemon = ServeReplicationNetworkTests.Daemon
+
+    /// A publishes and serves. C (no daemon) installs with `--bootstrap A`. B runs a daemon
+    /// that follows A; an install on B's home with no `--bootstrap` reaches the network
+    /// through the daemon's status file and the peers the daemon remembered. Unknown
+    /// packages and unreachable networks are clear failures.
+    @Test func installFetchesWhatTheHomeNeverHad() async throws {
+        let scratch = try Scratch()
+        let a = AgoraRunner(home: scratch.url.appendingPathComponent("a"))
+        let b = AgoraRunner(home: scratch.url.appendingPathComponent("b"))
+        let c = AgoraRunner(home: scratch.url.appendingPathComponent("c"))
+        for runner in [a, b, c] { try runner.ok("init") }
+        try a.ok("publish", try scratch.package("lib", name: "netlib", version: "1.4.0", files: ["Sources/lib.txt": "from A"]).path)
+        let daemonA = try Daemon(a, ["--listen", "/ip4/127.0.0.61/tcp/0"])
+        let addressA = try await daemonA.address()
+
+        let toC = scratch.url.appendingPathComponent("c-packages")
+        let installed = try c.ok("install", "acme/netlib@^1", "--bootstrap", addressA, "--to", toC.path)
+        #expect(installed.out.contains("1 archive fetched from peers"))
+        #expect(try String(contentsOf: toC.appendingPathComponent("acme/netlib/Sources/lib.txt"), encoding: .utf8) == "from A")
+        // A second install needs nothing from the network.
+        let again = try c.ok("install", "acme/netlib@^1", "--to", scratch.url.appendingPathComponent("again").path)
+        #expect(!again.out.contains("fetched from peers"))
+
+        let unknown = try c.run("install", "acme/nothing-here@^1", "--bootstrap", addressA, "--timeout", "20")
+        #expect(unknown.status == 3, "\(unknown.err)")
+        #expect(unknown.err.contains("cannot resolve acme/nothing-here"))
+
+        let daemonB = try Daemon(b, ["--listen", "/ip4/127.0.0.62/tcp/0", "--bootstrap", addressA])
+        _ = try await daemonB.address()
+        try await ServeReplicationNetworkTests.waitUntil("B's daemon has A's release") {
+            try ServeReplicationNetworkTests.found(b, "netlib")
+        }
+        let toB = scratch.url.appendingPathComponent("b-packages")
+        try b.ok("install", "acme/netlib@1.4.0", "--to", toB.path)
+        #expect(FileManager.default.fileExists(atPath: toB.appendingPathComponent("acme/netlib/Sources/lib.txt").path))
+
+        try await daemonB.stop(SIGTERM)
+        try await daemonA.stop(SIGTERM)
+        let offline = AgoraRunner(home: scratch.url.appendingPathComponent("d"))
+        try offline.ok("init")
+        let nobody = try offline.run("install", "acme/netlib@^1")
+        #expect(nobody.status == 3)
+        #expect(nobody.err.contains("no peer to ask"), "\(nobody.err)")
+    }
+}
