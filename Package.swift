@@ -50,7 +50,7 @@ let package = Package(
         ),
         .target(name: "AgoraViews", dependencies: ["AgoraCore", "AgoraStore"]),
         /// Test and benchmark helpers (seeded feeds, the PyPI sample reader); never linked into `agora`.
-        .target(name: "AgoraTestSupport", dependencies: ["AgoraCore", "AgoraStore", "AgoraViews", "AgoraDHT"]),
+        .target(name: "AgoraTestSupport", dependencies: ["AgoraCore", "AgoraStore", "AgoraViews", "AgoraDHT", "AgoraGossip"]),
         .target(
             name: "AgoraWire",
             dependencies: [

@@ -5,9 +5,12 @@ import Foundation
 /// Runs the DHT simulator at a given size and prints what it measured as one JSON object per
 /// scenario (lookup latency and hops, provider success under churn, the simulator's own speed
 /// and memory); `--cdf DIR` also writes the lookup latencies for `tools/dht-plot.py`.
+/// `--scenario gossip` runs the gossipsub simulator instead (see `GossipScenario`).
 ///
 ///     DHTSim --nodes 1000 --latency fixed|regions [--join protocol|direct] [--lookups 1000]
 ///            [--keys 200] [--churn 0.1,0.3] [--seed 1] [--cdf DIR]
+///     DHTSim --scenario gossip --nodes 1000 --latency fixed|regions [--messages 50]
+///            [--churn 0.1,0.3] [--silent 0.2] [--seed 1] [--cdf DIR]
 @main
 struct DHTSim {
     struct Options {
@@ -22,6 +25,10 @@ struct DHTSim {
         /// `protocol`: every node joins by self-lookup and bucket refreshes; `direct`: tables
         /// filled without messages (`DHTSimulation.fillTables`), for 10,000 nodes.
         var join = "protocol"
+        var scenario = "dht"
+        var messages = 50
+        /// Share of gossip nodes that never forward messages.
+        var silent = 0.0
     }
 
     static func parse() -> Options {
@@ -43,6 +50,9 @@ struct DHTSim {
             case "--seed": options.seed = number(value, flag)
             case "--cdf": options.cdf = value
             case "--join": options.join = value
+            case "--scenario": options.scenario = value
+            case "--messages": options.messages = number(value, flag)
+            case "--silent": options.silent = number(value, flag)
             default: fail("unknown option \(flag)")
             }
         }
@@ -78,6 +88,16 @@ struct DHTSim {
         return ["p50": rounded(percentile(sorted, 0.5)), "p99": rounded(percentile(sorted, 0.99)), "max": rounded(sorted.last ?? .nan)]
     }
 
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func writeCDF(_ values: [Double], folder: String?, name: String) {
+        guard let folder else { return }
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try? values.sorted().map { String($0) }.joined(separator: "\n").write(toFile: "\(folder)/\(name).txt", atomically: true, encoding: .utf8)
+    }
+
     static func emit(_ object: [String: Any]) {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { fail("cannot encode \(object)") }
         print(String(decoding: data, as: UTF8.self))
@@ -85,6 +105,10 @@ struct DHTSim {
 
     static func main() {
         let options = parse()
+        if options.scenario == "gossip" {
+            GossipScenario.run(options)
+            return
+        }
         let before = residentBytes()
         let clock = ContinuousClock()
         var simulation = DHTSimulation(.init(nodeCount: options.nodes, seed: options.seed, latency: options.latency))
@@ -105,7 +129,6 @@ struct DHTSim {
             let truth = Set(simulation.trueClosest(to: record.target, count: 20))
             exact += Double(truth.intersection(record.results).count) / 20
         }
-        let seconds = { (duration: Duration) in Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
         emit([
             "scenario": "lookup", "join": options.join, "nodes": options.nodes, "latency": options.latencyName, "seed": options.seed,
             "lookups": records.count, "latency_ms": summary(latencies), "hops": summary(records.map { Double($0.hops) }),
@@ -117,11 +140,7 @@ struct DHTSim {
             "lookup_messages_per_s": Int(Double(simulation.messagesDelivered - messagesBefore) / max(seconds(lookupWall), 1e-9)),
             "memory_per_node_bytes": Int(memoryPerNode),
         ])
-        if let folder = options.cdf {
-            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let name = "\(folder)/lookup-\(options.nodes)-\(options.latencyName).txt"
-            try? latencies.sorted().map { String($0) }.joined(separator: "\n").write(toFile: name, atomically: true, encoding: .utf8)
-        }
+        writeCDF(latencies, folder: options.cdf, name: "lookup-\(options.nodes)-\(options.latencyName)")
 
         // Providers: announce, churn (providers stay), then look each key up once.
         var random = SeededGenerator(seed: options.seed ^ 0xD47)

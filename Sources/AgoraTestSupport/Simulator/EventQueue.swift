@@ -16,6 +16,8 @@ struct EventQueue<Payload> {
 
     var isEmpty: Bool { heap.isEmpty }
     var count: Int { heap.count }
+    /// When the next event is due.
+    var nextTime: Int64? { heap.first?.time }
 
     mutating func schedule(_ payload: Payload, at time: Int64) {
         heap.append(Item(time: time, sequence: nextSequence, payload: payload))
