@@ -59,10 +59,12 @@ public final class AgoraNode: Service {
         do {
             try await runModules()
         } catch {
+            await log.close()
             await host.shutdown()
             _ = try? await hostRun.value
             throw error
         }
+        await log.close()
         await host.shutdown()
         try await hostRun.value
     }

@@ -7,6 +7,9 @@ public actor LogWatcher {
     /// Waits released before they suspended (a timeout or cancellation that won the race).
     private var released: Set<UInt64> = []
     private var nextID: UInt64 = 0
+    /// Set when the node stops: a waiting sync request is answered at once instead of holding
+    /// the host's shutdown for its grace period.
+    private var closed = false
 
     public init(latest: UInt64) {
         self.latest = latest
@@ -21,9 +24,17 @@ public actor LogWatcher {
         }
     }
 
-    /// Returns once the log is beyond `after`, `timeout` has passed or the task is cancelled.
+    /// Releases every waiter, now and later.
+    public func close() {
+        closed = true
+        for waiter in waiters.values { waiter.continuation.resume() }
+        waiters.removeAll()
+    }
+
+    /// Returns once the log is beyond `after`, `timeout` has passed, the task is cancelled or
+    /// the watcher is closed.
     public func wait(beyond after: UInt64, timeout: Duration) async {
-        guard latest <= after else { return }
+        guard latest <= after, !closed else { return }
         nextID += 1
         let id = nextID
         await withTaskGroup(of: Void.self) { group in
@@ -41,7 +52,7 @@ public actor LogWatcher {
     }
 
     private func suspend(_ id: UInt64, after: UInt64) async {
-        if released.contains(id) || latest > after { return }
+        if released.contains(id) || latest > after || closed { return }
         await withCheckedContinuation { waiters[id] = (after, $0) }
     }
 

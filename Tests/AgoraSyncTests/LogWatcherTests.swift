@@ -20,4 +20,15 @@ import Testing
         await watcher.advance(to: 3)
         #expect(await watcher.latest == 7, "the watcher never moves back")
     }
+
+    /// Closing releases the waiters it has and every later wait: a stopping node must not hold
+    /// its host's shutdown on a peer's long-poll.
+    @Test func closeReleasesWaitersNowAndLater() async throws {
+        let watcher = LogWatcher(latest: 5)
+        let waiting = (0..<3).map { _ in Task { await watcher.wait(beyond: 5, timeout: .seconds(3600)) } }
+        await watcher.close()
+        for task in waiting { await task.value }
+        await watcher.wait(beyond: 5, timeout: .seconds(3600))
+        #expect(await watcher.latest == 5)
+    }
 }
