@@ -92,11 +92,13 @@ public final class NetworkClient: Sendable {
         }
     }
 
+    /// Polls every 5 ms: an install waits here for the connection and the catch-up, so the
+    /// interval is latency a user sees, and a status read costs microseconds.
     private func waitFor(within timeout: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(5))
         }
         return try await condition()
     }
