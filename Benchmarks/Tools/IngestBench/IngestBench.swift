@@ -41,18 +41,18 @@ enum IngestBench {
             let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: RegistryViews())
             start = clock.now
             var cpu = cpuSeconds()
-            var writer = cpuSeconds(RUSAGE_THREAD)
+            var writer = threadCPUSeconds()
             try ReleaseEvents.append(events, to: store, batchSize: 1_000, verification: .chain)
             let append = clock.now - start
-            print("append with views: \(rate(events.count, append)) events/s wall (\(append)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second, \(Int(Double(events.count) / (cpuSeconds(RUSAGE_THREAD) - writer))) per writer-thread CPU second")
+            print("append with views: \(rate(events.count, append)) events/s wall (\(append)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second, \(Int(Double(events.count) / (threadCPUSeconds() - writer))) per writer-thread CPU second")
             print("data.mdb after the load: \(try fileSize(folder) / 1_000_000) MB")
 
             start = clock.now
             cpu = cpuSeconds()
-            writer = cpuSeconds(RUSAGE_THREAD)
+            writer = threadCPUSeconds()
             try store.rebuildViews(pageSize: pageSize)
             let rebuild = clock.now - start
-            print("rebuild views:     \(rate(events.count, rebuild)) events/s wall (\(rebuild)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second, \(Int(Double(events.count) / (cpuSeconds(RUSAGE_THREAD) - writer))) per writer-thread CPU second")
+            print("rebuild views:     \(rate(events.count, rebuild)) events/s wall (\(rebuild)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second, \(Int(Double(events.count) / (threadCPUSeconds() - writer))) per writer-thread CPU second")
         }
         let report = try Store.compact(directory: folder)
         print("data.mdb: \(report.bytesBefore / 1_000_000) MB after the rebuild, \(report.bytesAfter / 1_000_000) MB compacted")
@@ -69,13 +69,19 @@ enum IngestBench {
         (try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("data.mdb").path)[.size] as? NSNumber)?.uint64Value ?? 0
     }
 
-    /// User + system CPU time of this process (or, with `RUSAGE_THREAD`, of the calling thread,
-    /// which runs every write transaction): on a shared machine, the figures other processes'
-    /// load does not inflate (signing threads are idle by then). The writer thread's figure is
-    /// the bound on throughput when the work the views hand to other cores finds them free.
-    static func cpuSeconds(_ who: __rusage_who = RUSAGE_SELF) -> Double {
+    /// CPU time of the calling thread, which runs every write transaction: the bound on
+    /// throughput when the work the views hand to other cores finds them free.
+    static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// User + system CPU time of this process: on a shared machine, the figure other
+    /// processes' load does not inflate (signing threads are idle by then).
+    static func cpuSeconds() -> Double {
         var usage = rusage()
-        getrusage(__rusage_who_t(who.rawValue), &usage)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
