@@ -36,9 +36,11 @@ public struct RegistryViews: ViewMaintainer {
         let databases = try RegistryDatabases(store: store, views: views)
         var batch = ViewBatch(txn: txn, databases: databases, newPackageFastPath: newPackageFastPath)
         var rotationAuthors: [PublicKey] = []
-        for event in events {
+        // Decoding is pure, so it runs on every core before the batch's sequential part.
+        let bodies = ParallelMap.map(events) { try? $0.decodedBody() }
+        for (event, body) in zip(events, bodies) {
             batch.remember(event)
-            guard let body = try? event.decodedBody() else { continue }
+            guard let body else { continue }
             switch body {
             case .releasePublished(let release):
                 guard let key = Self.packageKey(scope: release.scope, name: release.name) else { continue }

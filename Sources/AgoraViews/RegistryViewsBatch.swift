@@ -220,7 +220,17 @@ struct ViewBatch {
         // so the writes walk each tree in order.
         let packages = dirtyPackages.map { (bytes: Array($0.description.utf8), key: $0) }
             .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
-        for package in packages { try refold(package: package.key, bytes: package.bytes) }
+        // Folding reads the transaction, so it runs here; what follows from each state alone
+        // (its record bytes and search document) is derived on every core, then written here.
+        var states: [PackageState?] = []
+        states.reserveCapacity(packages.count)
+        for package in packages { states.append(try fold(package: package.key, bytes: package.bytes)) }
+        let derived = ParallelMap.map(states) { state in
+            state.map { (record: $0.encoded(), document: SearchDocument(state: $0)) }
+        }
+        for (package, result) in zip(packages, derived) {
+            try write(package: package.key, bytes: package.bytes, record: result?.record, document: result?.document)
+        }
         try bookkeeping.write(txn)
         try search.finish()
         for scope in dirtyScopes.sorted() { try refold(scope: scope) }
@@ -264,10 +274,10 @@ struct ViewBatch {
         }
     }
 
-    private mutating func refold(package key: PackageKey, bytes packageBytes: [UInt8]) throws {
-        let state: PackageState?
+    /// The package's state folded from its whole event set (nil: no release left).
+    private mutating func fold(package key: PackageKey, bytes packageBytes: [UInt8]) throws -> PackageState? {
         if let fresh = try newPackageState(key, packageBytes) {
-            state = fresh
+            return fresh
         } else {
             var ids = try eventIDs(in: databases.packageEvents, key: packageBytes)
             if let batch = batchPackageEvents[key] {
@@ -278,14 +288,17 @@ struct ViewBatch {
             var events = try ids.map { try load($0) }
             events += try rotations(ofAuthorsOf: events)
             let principals = try principals(of: Self.keysMentioned(by: events))
-            state = PackageFold.fold(package: key, events: events) { principals[$0] ?? $0 }
+            return PackageFold.fold(package: key, events: events) { principals[$0] ?? $0 }
         }
-        if let state {
-            try txn.put(databases.releases, key: packageBytes, value: state.encoded())
+    }
+
+    /// Stores a re-folded package: its record (nil: none left) and its search document.
+    private mutating func write(package key: PackageKey, bytes packageBytes: [UInt8], record: [UInt8]?, document: SearchDocument?) throws {
+        if let record {
+            try txn.put(databases.releases, key: packageBytes, value: record)
         } else {
             try txn.delete(databases.releases, key: packageBytes)
         }
-        let document = state.flatMap { SearchDocument(state: $0) }
         try search.replace(package: key, with: document)
         dirtyPopularity.insert(document?.docID ?? SearchDocument.docID(for: key))
     }
