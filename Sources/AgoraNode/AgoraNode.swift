@@ -116,9 +116,15 @@ public final class AgoraNode: Service {
         }
     }
 
+    /// Remembers every peer that identifies itself, and drops a connection from or to a peer
+    /// that is cut off (a dial already in flight when the ban came, or the peer dialling in).
     private func rememberPeers(_ events: AsyncStream<PeerEvent>) async {
         var remembered: [PeerID: [Multiaddr]] = [:]
         for await event in events {
+            if case .connected(let peer, _) = event, await sync.sessions.isBanned(peer) {
+                await host.disconnect(peer)
+                continue
+            }
             guard case .identified(let info) = event else { continue }
             let addresses = Array(info.listenAddrs.map(\.withoutPeerID).prefix(KnownPeer.maxAddresses))
             guard !addresses.isEmpty, remembered[info.peer] != addresses,
