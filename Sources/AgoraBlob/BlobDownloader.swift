@@ -244,8 +244,11 @@ private actor PlanBox {
     func received(_ index: Int, _ bytes: [UInt8], from peer: PeerID) -> Bool { plan.received(index, bytes, from: peer) }
     func failed(_ index: Int, from peer: PeerID) { plan.failed(index, from: peer) }
 
+    /// One stream that would not open is one failure: the peer's other streams may work
+    /// (on a loaded host a negotiation can time out), and counting it as `maxFailures` dropped
+    /// a good source with chunks still in flight on its other stream.
     func failedToConnect(_ peer: PeerID) {
-        for _ in 0..<plan.maxFailures { plan.failed(-1, from: peer) }
+        plan.failed(-1, from: peer)
     }
 
     func write(_ bytes: [UInt8], at offset: Int, to file: FileHandle) {

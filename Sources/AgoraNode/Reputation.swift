@@ -107,7 +107,7 @@ public final class Reputation: Sendable {
         await flush(reporter: reporter, store: store, cutOff: cutOff, logger: logger)
     }
 
-    /// Writes the pending observations now (for tests and shutdown).
+    /// Writes the pending observations in one transaction, then cuts off whom they condemn.
     func flush(reporter: Identity, store: Store, cutOff: @Sendable (PeerID, PeerScore) async -> Void, logger: Logger) async {
         let bodies = buffer.withLock { $0.take() }
         guard !bodies.isEmpty else { return }

@@ -19,24 +19,7 @@ import Testing
         let publisher = try RegistryTestNode(host: "127.0.0.61")
         let first = try publisher.publish("acme", "big", "1.0.0", size: 1 << 20, seed: 21)
         let second = try publisher.publish("acme", "other", "1.0.0", size: 600_000, seed: 22)
-        let server = BlobServer(store: publisher.store)
-        let evilServed = Gate()
-        let honest = P2PHost(identity: Identity.generate(), configuration: RegistryTestNode.patientHost)
-        let evil = P2PHost(identity: Identity.generate(), configuration: RegistryTestNode.patientHost)
-        try await honest.handle(BlobProtocol.id) { stream in
-            try await ArchiveReplicationNetworkTests.serve(stream, server: server) { response in
-                if case .chunk = response { await evilServed.wait(upTo: .seconds(30)) }
-                return response
-            }
-        }
-        try await evil.handle(BlobProtocol.id) { stream in
-            try await ArchiveReplicationNetworkTests.serve(stream, server: server) { response in
-                guard case .chunk(var bytes) = response, !bytes.isEmpty else { return response }
-                bytes[0] ^= 0x80
-                await evilServed.open()
-                return .chunk(bytes)
-            }
-        }
+        let (honest, evil) = try await ArchiveReplicationNetworkTests.honestAndCorruptSources(serving: publisher.store)
         try await withRunningHost(honest) { honest in
             try await withRunningHost(evil) { evil in
                 _ = try await honest.listen(on: Multiaddr(parsing: "/ip4/127.0.0.62/tcp/0"))
