@@ -5,6 +5,7 @@ import AgoraWire
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// A node: host + store + the node protocols (sync and gossip, and whatever else is given:
 /// blobs and the DHT plug in as `NodeProtocol`s), as a swift-service-lifecycle `Service`. It
@@ -24,6 +25,7 @@ public final class AgoraNode: Service {
     let protocols: [any NodeProtocol]
     let logger: Logger
     let rtts = PeerRTTs()
+    private let dialRoundEnded = Mutex(false)
     private let onListening: @Sendable ([Multiaddr]) -> Void
 
     /// - Parameter onListening: called once with the bound addresses (with /p2p) before
@@ -169,9 +171,15 @@ public final class AgoraNode: Service {
                     }
                 }
             }
+            dialRoundEnded.withLock { $0 = true }
             try? await Task.sleep(for: configuration.redialInterval)
         }
     }
+
+    /// True once the first round of dials to bootstrap and remembered peers has ended (each
+    /// connected or failed), so a short-lived client asks every peer it could reach, not just
+    /// the first to answer.
+    public var firstDialRoundEnded: Bool { dialRoundEnded.withLock { $0 } }
 
     /// Pings each connected peer when it has no measurement or one older than 10 s.
     private func measureRoundTrips() async {

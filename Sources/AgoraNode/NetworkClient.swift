@@ -56,6 +56,9 @@ public final class NetworkClient: Sendable {
             guard try await client.waitFor(within: connectTimeout, { await !node.host.connectedPeers.isEmpty }) else {
                 throw Failure.noPeers(tried: tried)
             }
+            // The other dials of the round get a moment (bounded: an address that swallows
+            // packets must not hold the install up); a fetch asks whoever is connected then.
+            _ = try await client.waitFor(within: .seconds(3)) { node.firstDialRoundEnded }
             let result = try await body(client)
             running.cancel()
             _ = try? await running.value
