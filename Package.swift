@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "AgoraNode",
             dependencies: [
-                "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync", "AgoraGossip", "AgoraBlob", "AgoraDHT",
+                "AgoraCore", "AgoraStore", "AgoraWire", "AgoraSync", "AgoraGossip", "AgoraBlob", "AgoraDHT", "AgoraViews",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -12,6 +12,8 @@ public struct BlobDownloadReport: Sendable {
     public let chunksResumed: Int
     /// Peers proven to have served bad data (a chunk or a manifest the verified blob contradicts).
     public let corruptPeers: Set<PeerID>
+    /// What each source asked did (also passed to `onSources`, however the download ends).
+    public let sources: [PeerID: BlobSourceTally]
 }
 
 /// Fetches a blob from several peers at once over `/agora/blob/1.0.0`: manifests from every
@@ -35,11 +37,14 @@ public actor BlobDownloader {
     public nonisolated let options: Options
     private let onCorruptPeer: @Sendable (PeerID, BlobDigest) -> Void
     private let onProgress: @Sendable (Int, Int) -> Void
+    private let onSources: @Sendable ([PeerID: BlobSourceTally]) -> Void
+    private var tallies: [PeerID: BlobSourceTally] = [:]
 
     public init(
         host: P2PHost, store: Store, partials: URL, options: Options = Options(),
         onCorruptPeer: @escaping @Sendable (PeerID, BlobDigest) -> Void = { _, _ in },
-        onProgress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
+        onProgress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in },
+        onSources: @escaping @Sendable ([PeerID: BlobSourceTally]) -> Void = { _ in }
     ) {
         self.host = host
         self.store = store
@@ -47,12 +52,15 @@ public actor BlobDownloader {
         self.options = options
         self.onCorruptPeer = onCorruptPeer
         self.onProgress = onProgress
+        self.onSources = onSources
     }
 
     public func download(_ digest: BlobDigest, from sources: [PeerID]) async throws -> BlobDownloadReport {
         if let size = try store.blobSize(digest) {
-            return BlobDownloadReport(digest: digest, size: size, chunksFetched: [:], chunksResumed: 0, corruptPeers: [])
+            return BlobDownloadReport(digest: digest, size: size, chunksFetched: [:], chunksResumed: 0, corruptPeers: [], sources: [:])
         }
+        // What each source did is reported however the download ends.
+        defer { onSources(tallies) }
         var liars: Set<PeerID> = []
         var reasons: [String] = []
         let offers = await manifests(digest, from: sources)
@@ -76,7 +84,7 @@ public actor BlobDownloader {
             for peer in liars { onCorruptPeer(peer, digest) }
             return BlobDownloadReport(
                 digest: digest, size: manifest.size, chunksFetched: outcome.plan.fetched,
-                chunksResumed: outcome.resumed, corruptPeers: liars)
+                chunksResumed: outcome.resumed, corruptPeers: liars, sources: tallies)
         }
         for peer in liars { onCorruptPeer(peer, digest) }
         if !reasons.isEmpty { throw BlobError.corrupt(digest, reasons.joined(separator: "; ")) }
@@ -91,12 +99,20 @@ public actor BlobDownloader {
         await withTaskGroup(of: (PeerID, BlobManifest?).self) { group in
             for peer in sources {
                 group.addTask {
-                    guard let session = try? await BlobSession(host: self.host, peer: peer, timeout: self.options.requestTimeout) else { return (peer, nil) }
-                    defer { Task { await session.close() } }
-                    guard case .manifest(let manifest)? = try? await session.request(BlobRequest(digest: digest, kind: .manifest)) else {
+                    guard let session = try? await BlobSession(host: self.host, peer: peer, timeout: self.options.requestTimeout) else {
+                        await self.tally(peer) { $0.failures += 1 }
                         return (peer, nil)
                     }
-                    return (peer, manifest)
+                    defer { Task { await session.close() } }
+                    do {
+                        guard case .manifest(let manifest) = try await session.request(BlobRequest(digest: digest, kind: .manifest)) else {
+                            return (peer, nil)
+                        }
+                        return (peer, manifest)
+                    } catch {
+                        await self.tally(peer, Self.failure(error))
+                        return (peer, nil)
+                    }
                 }
             }
             var found: [PeerID: BlobManifest] = [:]
@@ -166,22 +182,51 @@ public actor BlobDownloader {
     /// One stream to `peer`, fetching chunks until the plan has none left for it.
     private nonisolated func worker(_ peer: PeerID, digest: BlobDigest, plan: PlanBox, file: FileHandle, total: Int) async {
         guard let session = try? await BlobSession(host: host, peer: peer, timeout: options.requestTimeout) else {
+            await tally(peer) { $0.failures += 1 }
             await plan.failedToConnect(peer)
             return
         }
         defer { Task { await session.close() } }
         while let index = await plan.next(for: peer) {
-            let response = try? await session.request(BlobRequest(digest: digest, kind: .chunk, index: index))
-            guard case .chunk(let bytes)? = response else {
+            let started = ContinuousClock.now
+            let response: BlobResponse
+            do {
+                response = try await session.request(BlobRequest(digest: digest, kind: .chunk, index: index))
+            } catch {
+                await tally(peer, Self.failure(error))
                 await plan.failed(index, from: peer)
                 continue
             }
+            guard case .chunk(let bytes) = response else {
+                await tally(peer) { $0.refusals += 1 }
+                await plan.failed(index, from: peer)
+                continue
+            }
+            let latency = ContinuousClock.now - started
             guard await plan.received(index, bytes, from: peer) else { return }
+            await tally(peer) { tally in
+                tally.chunks += 1
+                tally.bytes += bytes.count
+                tally.latency += latency
+            }
             let offset = plan.manifest.range(of: index).lowerBound
             await plan.write(bytes, at: offset, to: file)
             let remaining = await plan.plan.remaining
             onProgress(total - remaining, total)
         }
+    }
+}
+
+extension BlobDownloader {
+    private func tally(_ peer: PeerID, _ change: @Sendable (inout BlobSourceTally) -> Void) {
+        change(&tallies[peer, default: BlobSourceTally()])
+    }
+
+    private static func failure(_ error: any Error) -> @Sendable (inout BlobSourceTally) -> Void {
+        if error is WireTimeoutError {
+            return { tally in tally.timeouts += 1 }
+        }
+        return { tally in tally.failures += 1 }
     }
 }
 
@@ -199,8 +244,11 @@ private actor PlanBox {
     func received(_ index: Int, _ bytes: [UInt8], from peer: PeerID) -> Bool { plan.received(index, bytes, from: peer) }
     func failed(_ index: Int, from peer: PeerID) { plan.failed(index, from: peer) }
 
+    /// One stream that would not open is one failure: the peer's other streams may work
+    /// (on a loaded host a negotiation can time out), and counting it as `maxFailures` dropped
+    /// a good source with chunks still in flight on its other stream.
     func failedToConnect(_ peer: PeerID) {
-        for _ in 0..<plan.maxFailures { plan.failed(-1, from: peer) }
+        plan.failed(-1, from: peer)
     }
 
     func write(_ bytes: [UInt8], at offset: Int, to file: FileHandle) {

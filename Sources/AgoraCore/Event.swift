@@ -9,6 +9,7 @@ public enum EventKind: UInt64, Sendable, CaseIterable, CustomStringConvertible {
     case retrievalObserved = 5
     case peerPenalised = 6
     case retrievalsCounted = 7
+    case equivocationReported = 8
 
     public var description: String {
         switch self {
@@ -19,6 +20,7 @@ public enum EventKind: UInt64, Sendable, CaseIterable, CustomStringConvertible {
         case .retrievalObserved: "retrieval-observed"
         case .peerPenalised: "peer-penalised"
         case .retrievalsCounted: "retrievals-counted"
+        case .equivocationReported: "equivocation-reported"
         }
     }
 }

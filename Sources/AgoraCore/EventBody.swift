@@ -7,6 +7,7 @@ public enum EventBody: Sendable, Hashable {
     case retrievalObserved(RetrievalObserved)
     case peerPenalised(PeerPenalised)
     case retrievalsCounted(RetrievalsCounted)
+    case equivocationReported(EquivocationReport)
     /// A kind this binary does not know; kept and relayed, ignored by the views.
     case unknown(kind: UInt64, bytes: [UInt8])
 
@@ -19,6 +20,7 @@ public enum EventBody: Sendable, Hashable {
         case .retrievalObserved: EventKind.retrievalObserved.rawValue
         case .peerPenalised: EventKind.peerPenalised.rawValue
         case .retrievalsCounted: EventKind.retrievalsCounted.rawValue
+        case .equivocationReported: EventKind.equivocationReported.rawValue
         case .unknown(let kind, _): kind
         }
     }
@@ -34,6 +36,7 @@ public enum EventBody: Sendable, Hashable {
             case .retrievalObserved: self = .retrievalObserved(try RetrievalObserved(reader))
             case .peerPenalised: self = .peerPenalised(try PeerPenalised(reader))
             case .retrievalsCounted: self = .retrievalsCounted(try RetrievalsCounted(reader))
+            case .equivocationReported: self = .equivocationReported(try EquivocationReport(reader))
             case nil: self = .unknown(kind: kind, bytes: bytes)
             }
         } catch {
@@ -77,6 +80,9 @@ public enum EventBody: Sendable, Hashable {
             writer.bytes(3, body.evidence)
         case .retrievalsCounted(let body):
             body.encode(into: &writer)
+        case .equivocationReported(let body):
+            writer.bytes(1, body.first)
+            writer.bytes(2, body.second)
         case .unknown(_, let bytes):
             return bytes
         }

@@ -5,6 +5,7 @@ import AgoraWire
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// A node: host + store + the node protocols (sync and gossip, and whatever else is given:
 /// blobs and the DHT plug in as `NodeProtocol`s), as a swift-service-lifecycle `Service`. It
@@ -20,23 +21,28 @@ public final class AgoraNode: Service {
     public let log: LogWatcher
     let sync: SyncNodeProtocol
     public let gossip: GossipNodeProtocol
+    public let reputation: Reputation
     let protocols: [any NodeProtocol]
     let logger: Logger
-    private let rtts = PeerRTTs()
+    let rtts = PeerRTTs()
+    private let dialRoundEnded = Mutex(false)
     private let onListening: @Sendable ([Multiaddr]) -> Void
 
     /// - Parameter onListening: called once with the bound addresses (with /p2p) before
     ///   peers are dialled.
+    /// - Parameter reporter: the key that signs the node's reputation events.
     public init(
         identity: Identity, store: Store, configuration: NodeConfiguration, protocols: [any NodeProtocol] = [],
-        logger: Logger = Logger(label: "agora.node"), onListening: @escaping @Sendable ([Multiaddr]) -> Void = { _ in }
+        reporter: ReputationSigner = .nodeKey, logger: Logger = Logger(label: "agora.node"), onListening: @escaping @Sendable ([Multiaddr]) -> Void = { _ in }
     ) throws {
         self.host = P2PHost(identity: identity, configuration: configuration.host, logger: logger)
         self.store = store
         self.configuration = configuration
         self.log = LogWatcher(latest: try store.lastLocalSeq())
         self.writer = EventWriter(store: store, watcher: log)
-        let sync = SyncNodeProtocol()
+        self.reputation = Reputation(
+            reporter: reporter.key(node: identity), writer: writer, flushInterval: configuration.reputationFlushInterval)
+        let sync = SyncNodeProtocol(reputation: reputation)
         self.sync = sync
         self.gossip = GossipNodeProtocol(host: host, writer: writer, sync: sync, configuration: configuration, logger: logger)
         self.protocols = protocols
@@ -78,7 +84,7 @@ public final class AgoraNode: Service {
             for module in [sync, gossip] + protocols {
                 let context = NodeContext(
                     host: host, peerEvents: await host.peerEvents(), writer: writer, store: store, log: log,
-                    configuration: configuration, logger: logger, sync: sync)
+                    configuration: configuration, logger: logger, sync: sync, reputation: reputation, rtts: rtts)
                 group.addTask { try await module.run(in: context) }
             }
             let events = await host.peerEvents()
@@ -86,6 +92,8 @@ public final class AgoraNode: Service {
             group.addTask { await self.pollStore() }
             group.addTask { await self.redial() }
             group.addTask { await self.measureRoundTrips() }
+            group.addTask { await self.recordReputation() }
+            group.addTask { await self.reportForks() }
             if let url = configuration.statusFile {
                 group.addTask { await self.publishStatus(to: url) }
             }
@@ -112,9 +120,15 @@ public final class AgoraNode: Service {
         }
     }
 
+    /// Remembers every peer that identifies itself, and drops a connection from or to a peer
+    /// that is cut off (a dial already in flight when the ban came, or the peer dialling in).
     private func rememberPeers(_ events: AsyncStream<PeerEvent>) async {
         var remembered: [PeerID: [Multiaddr]] = [:]
         for await event in events {
+            if case .connected(let peer, _) = event, await sync.sessions.isBanned(peer) {
+                await host.disconnect(peer)
+                continue
+            }
             guard case .identified(let info) = event else { continue }
             let addresses = Array(info.listenAddrs.map(\.withoutPeerID).prefix(KnownPeer.maxAddresses))
             guard !addresses.isEmpty, remembered[info.peer] != addresses,
@@ -159,9 +173,15 @@ public final class AgoraNode: Service {
                     }
                 }
             }
+            dialRoundEnded.withLock { $0 = true }
             try? await Task.sleep(for: configuration.redialInterval)
         }
     }
+
+    /// True once the first round of dials to bootstrap and remembered peers has ended (each
+    /// connected or failed), so a short-lived client asks every peer it could reach, not just
+    /// the first to answer.
+    public var firstDialRoundEnded: Bool { dialRoundEnded.withLock { $0 } }
 
     /// Pings each connected peer when it has no measurement or one older than 10 s.
     private func measureRoundTrips() async {
@@ -174,6 +194,25 @@ public final class AgoraNode: Service {
                 }
             }
             try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Writes the reputation log; a peer its own reports condemn is cut off like a peer
+    /// caught forging (disconnected, not followed or redialled for the ban's length).
+    private func recordReputation() async {
+        let sync = self.sync
+        let host = self.host
+        await reputation.run(store: store, cutOff: { peer, score in
+            await sync.ban(peer, reason: "reputation \(score.score) after \(score.penalties) penalties", host: host, penalise: false)
+        }, logger: logger)
+    }
+
+    /// Turns the forks the writer finds into equivocation reports (self-contained proofs,
+    /// gossiped and synced like every event of this node's feed).
+    private func reportForks() async {
+        for await fork in writer.forks {
+            guard let accepted = try? store.event(id: fork.accepted) else { continue }
+            reputation.equivocation(fork.conflicting, accepted: accepted)
         }
     }
 
@@ -195,11 +234,13 @@ public final class AgoraNode: Service {
         for peer in await host.connectedPeers {
             let info = await host.peerInfo(peer)
             let sync = progress[peer]
+            let score = reputation.score(of: peer, store: store)
             peers.append(NodeStatus.Peer(
                 peerID: peer.base58, addresses: info?.listenAddrs.map { "\($0)" } ?? [], agent: info?.agentVersion,
                 protocols: info?.protocols ?? [], rttMillis: rtt[peer].map(Self.milliseconds), syncPosition: sync?.position,
                 syncLatest: sync?.peerLatest, syncLag: sync.map { $0.peerLatest > $0.position ? $0.peerLatest - $0.position : 0 },
-                eventsReceived: sync?.received, live: sync?.live, lastError: sync?.lastError))
+                eventsReceived: sync?.received, live: sync?.live, lastError: sync?.lastError,
+                score: reputation.reporter == nil ? nil : score?.score ?? 0.5, standing: PeerStanding(score)))
         }
         return NodeStatus(
             pid: getpid(), peerID: host.peerID.base58, listen: await host.listenAddresses.map { "\($0.withPeerID(host.peerID))" },

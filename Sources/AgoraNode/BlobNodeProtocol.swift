@@ -60,13 +60,17 @@ public final class BlobNodeProtocol: NodeProtocol {
         }
         let penalties = self.penalties
         let logger = context.logger
+        let reputation = context.reputation
         let downloader = BlobDownloader(
             host: context.host, store: context.store, partials: Self.partials(of: context.store),
             onCorruptPeer: { peer, digest in
                 logger.info("peer served corrupt data", metadata: ["peer": "\(peer)", "archive": "\(digest)"])
                 penalties.penalise(peer)
+                reputation.observe(peer, digest: digest.bytes, outcome: .digestMismatch)
+                reputation.penalise(peer, reason: "served data contradicting archive \(digest.hex.prefix(16))", evidence: digest.bytes)
             },
-            onProgress: onProgress)
+            onProgress: onProgress,
+            onSources: { tallies in Self.observe(tallies, digest: digest, reputation: reputation) })
         do {
             let report = try await downloader.download(digest, from: sources)
             if !held { await counters.fetched() }
@@ -83,6 +87,22 @@ public final class BlobNodeProtocol: NodeProtocol {
         store.directory.deletingLastPathComponent().appendingPathComponent("partials", isDirectory: true)
     }
 
+    /// One observation per outcome kind per source and download: a success carries the bytes
+    /// and the mean latency per chunk.
+    static func observe(_ tallies: [PeerID: BlobSourceTally], digest: BlobDigest, reputation: Reputation) {
+        for (peer, tally) in tallies {
+            if tally.chunks > 0 {
+                reputation.observe(peer, digest: digest.bytes, outcome: .success, bytes: tally.bytes, latency: tally.meanLatency ?? .zero)
+            }
+            if tally.timeouts > 0 { reputation.observe(peer, digest: digest.bytes, outcome: .timeout) }
+            if tally.refusals > 0 { reputation.observe(peer, digest: digest.bytes, outcome: .refused) }
+            if tally.failures > 0 { reputation.observe(peer, digest: digest.bytes, outcome: .other) }
+        }
+    }
+
+    /// Connected peers that may serve blobs and the provider sources' answers, in the order
+    /// `PeerSelection` gives from this node's own reports and RTTs (cut-off peers left out,
+    /// avoided ones only when nobody else is there).
     private func providers(of digest: BlobDigest, context: NodeContext) async -> [PeerID] {
         var peers: [PeerID] = []
         for peer in await context.host.connectedPeers where !penalties.isPenalised(peer) && !peers.contains(peer) {
@@ -103,7 +123,8 @@ public final class BlobNodeProtocol: NodeProtocol {
                 }
             }
         }
-        return Array(peers.prefix(Self.maxSources))
+        let ranked = context.reputation.rank(peers, store: context.store, rtts: await context.rtts.values)
+        return Array(ranked.prefix(Self.maxSources))
     }
 }
 

@@ -18,10 +18,15 @@ public final class EventWriter: SyncSink {
     private let queue = DispatchQueue(label: "agora.node.writer")
     /// Written and read only on `queue`; the mutex just makes that checkable.
     private let network = Mutex(NetworkAppends())
+    /// Forks found while appending what peers sent: the second event signed for a taken
+    /// position, and the ID of the one this store holds. Bounded (newest kept).
+    let forks: AsyncStream<(conflicting: Event, accepted: EventID)>
+    private let forkQueue: AsyncStream<(conflicting: Event, accepted: EventID)>.Continuation
 
     init(store: Store, watcher: LogWatcher) {
         self.store = store
         self.watcher = watcher
+        (forks, forkQueue) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(256))
     }
 
     /// Appends `events` (verifying chains and signatures) with `position` for `peer` in the
@@ -63,14 +68,17 @@ public final class EventWriter: SyncSink {
         }
         var newest: UInt64 = 0
         var counts = (appended: 0, duplicates: 0, rejected: 0)
-        for outcome in outcomes {
+        for (event, outcome) in zip(events, outcomes) {
             switch outcome {
             case .appended(let localSeq):
                 newest = max(newest, localSeq)
                 counts.appended += 1
             case .duplicate:
                 counts.duplicates += 1
-            case .equivocation, .rejected:
+            case .equivocation(let accepted):
+                counts.rejected += 1
+                forkQueue.yield((event, accepted))
+            case .rejected:
                 counts.rejected += 1
             }
         }

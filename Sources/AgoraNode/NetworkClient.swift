@@ -32,20 +32,21 @@ public final class NetworkClient: Sendable {
         self.blobs = blobs
     }
 
-    /// Runs `body` with a started client; the client stops when `body` returns or throws.
+    /// Runs `body` with a started client; the client stops when `body` returns or throws, after
+    /// writing what it observed about peers when `reporter` names a key.
     /// Fails with `Failure.noPeers` when no peer connects within `connectTimeout`. Stopping
     /// cancels what peers still have open here (their sync sessions) after a short grace.
     @discardableResult
     public static func with<T: Sendable>(
         store: Store, peers: [Multiaddr], providerSources: [any ArchiveProviderSource] = [],
         connectTimeout: Duration = .seconds(10), host: HostConfiguration = HostConfiguration(),
-        logger: Logger = Logger(label: "agora.client"), _ body: (NetworkClient) async throws -> T
+        reporter: ReputationSigner = .none, logger: Logger = Logger(label: "agora.client"), _ body: (NetworkClient) async throws -> T
     ) async throws -> T {
         let blobs = BlobNodeProtocol(providerSources: providerSources)
         var host = host
         host.shutdownGrace = .milliseconds(100)
         let configuration = NodeConfiguration(listen: [], bootstrap: peers, host: host, redialInterval: .seconds(2))
-        let node = try AgoraNode(identity: Identity.generate(), store: store, configuration: configuration, protocols: [blobs], logger: logger)
+        let node = try AgoraNode(identity: Identity.generate(), store: store, configuration: configuration, protocols: [blobs], reporter: reporter, logger: logger)
         let client = NetworkClient(node: node, blobs: blobs)
         let running = Task { try await node.run() }
         defer { running.cancel() }
@@ -55,6 +56,9 @@ public final class NetworkClient: Sendable {
             guard try await client.waitFor(within: connectTimeout, { await !node.host.connectedPeers.isEmpty }) else {
                 throw Failure.noPeers(tried: tried)
             }
+            // The other dials of the round get a moment (bounded: an address that swallows
+            // packets must not hold the install up); a fetch asks whoever is connected then.
+            _ = try await client.waitFor(within: .seconds(3)) { node.firstDialRoundEnded }
             let result = try await body(client)
             running.cancel()
             _ = try? await running.value

@@ -25,13 +25,16 @@ public struct NodeConfiguration: Sendable {
     /// Where the running node writes its state for `agora status` and `agora peers`.
     public var statusFile: URL?
     public var statusInterval: Duration
+    /// How often pending reputation observations are signed and written (penalties at once).
+    public var reputationFlushInterval: Duration
 
     public init(
         listen: [Multiaddr] = [], bootstrap: [Multiaddr] = [], mirror: Bool = false, host: HostConfiguration = HostConfiguration(),
         sync: SyncClientMachine.Configuration = .init(), followPeers: Bool = true,
         gossip: GossipServiceConfiguration = GossipServiceConfiguration(), gossipTopic: String = "agora/events/1",
         storePollInterval: Duration = .milliseconds(200),
-        redialInterval: Duration = .seconds(5), statusFile: URL? = nil, statusInterval: Duration = .seconds(1)
+        redialInterval: Duration = .seconds(5), statusFile: URL? = nil, statusInterval: Duration = .seconds(1),
+        reputationFlushInterval: Duration = .seconds(2)
     ) {
         self.listen = listen
         self.bootstrap = bootstrap
@@ -45,5 +48,6 @@ public struct NodeConfiguration: Sendable {
         self.redialInterval = redialInterval
         self.statusFile = statusFile
         self.statusInterval = statusInterval
+        self.reputationFlushInterval = reputationFlushInterval
     }
 }

@@ -23,4 +23,8 @@ public struct NodeContext: Sendable {
     public let logger: Logger
     /// The node's sync module: its ban list, and catch-up requests from other modules.
     let sync: SyncNodeProtocol
+    /// The node's reputation log and its own scores of peers.
+    public let reputation: Reputation
+    /// The latest ping round trips, for ranking peers.
+    let rtts: PeerRTTs
 }

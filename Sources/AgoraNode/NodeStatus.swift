@@ -17,10 +17,14 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         public var eventsReceived: UInt64?
         public var live: Bool?
         public var lastError: String?
+        /// `PeerScore.score` from this node's own reports (0.5: nothing reported yet).
+        public var score: Double?
+        public var standing: PeerStanding?
 
         enum CodingKeys: String, CodingKey {
             case peerID = "peer_id", addresses, agent, protocols, rttMillis = "rtt_ms", syncPosition = "sync_position"
             case syncLatest = "sync_latest", syncLag = "sync_lag", eventsReceived = "events_received", live, lastError = "last_error"
+            case score, standing
         }
     }
 

@@ -19,7 +19,10 @@ public final class SyncNodeProtocol: NodeProtocol {
     static let misbehaviour = Counter(label: "agora_protocol_errors_total", dimensions: [("protocol", SyncProtocol.id), ("kind", "misbehaviour")])
     static let sessionErrors = Counter(label: "agora_protocol_errors_total", dimensions: [("protocol", SyncProtocol.id), ("kind", "session")])
 
-    public init() {
+    let reputation: Reputation
+
+    init(reputation: Reputation) {
+        self.reputation = reputation
         (requests, requestQueue) = AsyncStream.makeStream(of: PeerID.self, bufferingPolicy: .bufferingNewest(256))
     }
 
@@ -106,7 +109,9 @@ public final class SyncNodeProtocol: NodeProtocol {
     }
 
     /// Cuts `peer` off: disconnected, and neither followed nor redialled for the ban's length.
-    func ban(_ peer: PeerID, reason: String, host: P2PHost) async {
+    /// `penalise` records the offence in the reputation log (not for a ban the log decided).
+    func ban(_ peer: PeerID, reason: String, host: P2PHost, penalise: Bool = true) async {
+        if penalise { reputation.penalise(peer, reason: reason) }
         await sessions.failed(peer, reason, ban: true)
         await host.disconnect(peer)
     }

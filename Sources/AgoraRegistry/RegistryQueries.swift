@@ -124,6 +124,8 @@ extension Registry {
         case .retrievalObserved(let body): "retrieval \(body.outcome) \(body.bytes) bytes"
         case .peerPenalised(let body): "peer penalised: \(body.reason)"
         case .retrievalsCounted(let body): "retrievals counted: \(body.counts.count) packages in period \(body.period)"
+        case .equivocationReported(let body):
+            body.proof.map { "equivocation by \($0.author.short) at seq \($0.seq)" } ?? "equivocation report (invalid proof)"
         case .unknown(let kind, let bytes): "unknown kind \(kind), \(bytes.count) bytes"
         case nil: "undecodable body"
         }

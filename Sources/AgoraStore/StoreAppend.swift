@@ -50,25 +50,54 @@ extension Store {
     public func append(
         _ events: [Event], verification: Verification, storing blobs: [PreparedBlob] = [], recording positions: [SyncPosition] = []
     ) throws -> [AppendOutcome] {
+        try environment.write { txn in try append(events, verification: verification, storing: blobs, recording: positions, in: txn) }
+    }
+
+    /// Signs `bodies` as the next events of `identity`'s feed and appends them, reading the
+    /// feed's head inside the write transaction: LMDB has one writer across processes, so two
+    /// processes signing with one key (a daemon and an install beside it) never take one seq.
+    @discardableResult
+    public func appendSigned(_ bodies: [EventBody], by identity: Identity, timestamp: UInt64) throws -> [Event] {
         try environment.write { txn in
-            for blob in blobs { try put(blob, in: txn) }
-            var plan = try AppendPlan(events: events, verification: verification, databases: databases, txn: txn)
-            if verification == .chain, try !plan.authenticateChains() {
-                plan = try AppendPlan(events: events, verification: .everySignature, databases: databases, txn: txn)
+            var head = try databases.head(of: identity.publicKey, in: txn)
+            var events: [Event] = []
+            events.reserveCapacity(bodies.count)
+            for body in bodies {
+                let (seq, overflow) = (head?.seq ?? 0).addingReportingOverflow(1)
+                guard !overflow else { throw StoreError.corrupt("feed \(identity.publicKey.short) is full") }
+                let event = try Event.sign(by: identity, seq: seq, prev: head?.id, timestamp: timestamp, body: body)
+                events.append(event)
+                head = FeedHead(seq: seq, id: event.id)
             }
-            try plan.write(txn)
-            // A position covers the whole batch: with an event kept out (forged, or not
-            // fitting its chain) it would pass over something this store never accepted.
-            if !plan.outcomes.contains(where: { if case .rejected = $0 { true } else { false } }) {
-                for position in positions { try record(position, in: txn) }
+            let outcomes = try append(events, verification: .none, storing: [], recording: [], in: txn)
+            guard outcomes.allSatisfy({ if case .appended = $0 { true } else { false } }) else {
+                throw StoreError.corrupt("own feed \(identity.publicKey.short) refused its next event")
             }
-            if let views {
-                try views.apply(plan.appended.map { events[$0] }, in: txn, store: databases, views: viewDatabases)
-            } else if !plan.appended.isEmpty {
-                try txn.delete(databases.meta, key: Self.viewsKey)
-            }
-            return plan.outcomes
+            return events
         }
+    }
+
+    private func append(
+        _ events: [Event], verification: Verification, storing blobs: [PreparedBlob], recording positions: [SyncPosition],
+        in txn: WriteTransaction
+    ) throws -> [AppendOutcome] {
+        for blob in blobs { try put(blob, in: txn) }
+        var plan = try AppendPlan(events: events, verification: verification, databases: databases, txn: txn)
+        if verification == .chain, try !plan.authenticateChains() {
+            plan = try AppendPlan(events: events, verification: .everySignature, databases: databases, txn: txn)
+        }
+        try plan.write(txn)
+        // A position covers the whole batch: with an event kept out (forged, or not
+        // fitting its chain) it would pass over something this store never accepted.
+        if !plan.outcomes.contains(where: { if case .rejected = $0 { true } else { false } }) {
+            for position in positions { try record(position, in: txn) }
+        }
+        if let views {
+            try views.apply(plan.appended.map { events[$0] }, in: txn, store: databases, views: viewDatabases)
+        } else if !plan.appended.isEmpty {
+            try txn.delete(databases.meta, key: Self.viewsKey)
+        }
+        return plan.outcomes
     }
 }
 

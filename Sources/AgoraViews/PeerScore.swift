@@ -1,7 +1,9 @@
 import AgoraCore
 import AgoraStore
 
-/// What this node's log says about one peer: the reputation view behind peer selection.
+/// What one reporter's events say about one peer: the reputation view behind peer selection.
+/// Scores are kept per reporter because anyone can sign an observation: a node chooses peers
+/// by its own reports only, so a stranger's events cannot make it shun an honest peer.
 ///
 /// Only sums and counts are stored, so the fold is commutative and any arrival order gives the
 /// same record; rates and means are derived on read. Sums saturate at UInt64.max (still
@@ -9,6 +11,8 @@ import AgoraStore
 /// small one.
 public struct PeerScore: Sendable, Hashable {
     public var peer: [UInt8]
+    /// The public key of the node whose feed holds the observations.
+    public var reporter: [UInt8]
     public var successes: UInt64 = 0
     public var digestMismatches: UInt64 = 0
     public var timeouts: UInt64 = 0
@@ -20,9 +24,13 @@ public struct PeerScore: Sendable, Hashable {
     public var latencyMicrosTotal: UInt64 = 0
     public var penalties: UInt64 = 0
 
-    public init(peer: [UInt8]) {
+    public init(peer: [UInt8], reporter: [UInt8]) {
         self.peer = peer
+        self.reporter = reporter
     }
+
+    /// The view's key: reporter, then peer, so one reporter's scores are one key range.
+    public var key: [UInt8] { reporter + peer }
 
     public var attempts: UInt64 { successes &+ failures }
     public var failures: UInt64 { digestMismatches &+ timeouts &+ refusals &+ otherFailures }
@@ -83,6 +91,7 @@ public struct PeerScore: Sendable, Hashable {
         writer.varint(7, bytesServed)
         writer.varint(8, latencyMicrosTotal)
         writer.varint(9, penalties)
+        writer.bytes(10, reporter)
         return writer.bytes
     }
 
@@ -90,9 +99,9 @@ public struct PeerScore: Sendable, Hashable {
     public static let maxPeerLength = 128
 
     public init(decoding bytes: some Collection<UInt8>) throws(ViewDecodeError) {
-        guard bytes.count <= 256 else { throw ViewDecodeError("peer score record of \(bytes.count) bytes") }
+        guard bytes.count <= 320 else { throw ViewDecodeError("peer score record of \(bytes.count) bytes") }
         let reader = try ViewRecord.reader(bytes)
-        guard reader.unknown(known: Set(1...9)).isEmpty else { throw ViewDecodeError("unknown field in peer score record") }
+        guard reader.unknown(known: Set(1...10)).isEmpty else { throw ViewDecodeError("unknown field in peer score record") }
         peer = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.bytes(1) }
         guard !peer.isEmpty, peer.count <= Self.maxPeerLength else { throw ViewDecodeError("bad peer ID length \(peer.count)") }
         successes = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.uint(2) }
@@ -103,6 +112,7 @@ public struct PeerScore: Sendable, Hashable {
         bytesServed = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.uint(7) }
         latencyMicrosTotal = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.uint(8) }
         penalties = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.uint(9) }
+        reporter = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.bytes(10, exactly: 32) }
     }
 }
 
@@ -117,15 +127,17 @@ public enum PeerScoreFold {
         }
     }
 
-    /// Every peer mentioned, sorted by peer ID bytes. Duplicate events (same ID) count once.
+    /// Every (reporter, peer) pair mentioned, sorted by reporter then peer ID bytes.
+    /// Duplicate events (same ID) count once.
     public static func fold(events: [Event]) -> [PeerScore] {
         var scores: [[UInt8]: PeerScore] = [:]
         for event in ViewFold.canonicalOrder(events) {
             guard let body = try? event.decodedBody(), let peer = peer(of: body) else { continue }
             guard peer.count <= PeerScore.maxPeerLength else { continue }
-            scores[peer, default: PeerScore(peer: peer)].apply(body)
+            let score = PeerScore(peer: peer, reporter: event.author.bytes)
+            scores[score.key, default: score].apply(body)
         }
-        return scores.values.sorted { $0.peer.lexicographicallyPrecedes($1.peer) }
+        return scores.values.sorted { $0.key.lexicographicallyPrecedes($1.key) }
     }
 
     static func peer(of body: EventBody) -> [UInt8]? {

@@ -77,18 +77,19 @@ struct ViewBatch {
         wholeScopes.insert(scope)
     }
 
-    /// A peer's score is the sum over the set of events about it. The event joins the set
+    /// A (reporter, peer) score is the sum over the set of the reporter's events about the peer. The event joins the set
     /// first and is added only if it was not already a member, so applying an event twice (a
     /// rebuild meeting an append from another process) changes nothing, and sums commute, so
     /// any order gives the same record.
     func addToPeerScore(_ event: Event, _ body: EventBody) throws {
         guard let peer = PeerScoreFold.peer(of: body), !peer.isEmpty, peer.count <= PeerScore.maxPeerLength else { return }
-        guard try txn.insert(databases.peerEvents, key: peer, value: event.id.bytes) else { return }
-        var score = try txn.withValue(databases.scores, key: peer) { bytes in
+        let empty = PeerScore(peer: peer, reporter: event.author.bytes)
+        guard try txn.insert(databases.peerEvents, key: empty.key, value: event.id.bytes) else { return }
+        var score = try txn.withValue(databases.scores, key: empty.key) { bytes in
             try Self.decode("peer score", bytes) { (bytes) throws(ViewDecodeError) in try PeerScore(decoding: bytes) }
-        } ?? PeerScore(peer: peer)
+        } ?? empty
         score.apply(body)
-        try txn.put(databases.scores, key: peer, value: score.encoded())
+        try txn.put(databases.scores, key: empty.key, value: score.encoded())
     }
 
     /// Raises each (package, reporter, period) count to the summary's when that is larger: a

@@ -60,22 +60,23 @@ extension Store {
         return try read { txn in try txn.withValue(databases.principals, key: key.bytes) { try ViewBatch.publicKey($0) } } ?? key
     }
 
-    public func peerScore(of peer: [UInt8]) throws -> PeerScore? {
+    /// What `reporter`'s events say about `peer`; nil when it reported nothing about it.
+    public func peerScore(of peer: [UInt8], reportedBy reporter: PublicKey) throws -> PeerScore? {
         guard !peer.isEmpty, peer.count <= PeerScore.maxPeerLength else { return nil }
         let databases = try RegistryDatabases(self)
         return try read { txn in
-            try txn.withValue(databases.scores, key: peer) { bytes in
+            try txn.withValue(databases.scores, key: reporter.bytes + peer) { bytes in
                 try ViewBatch.decode("peer score", bytes) { (bytes) throws(ViewDecodeError) in try PeerScore(decoding: bytes) }
             }
         }
     }
 
-    /// Every peer's score in peer ID order, at most `maxPageSize`.
-    public func peerScores() throws -> [PeerScore] {
+    /// Scores in (reporter, peer ID) order, of one reporter or all, at most `maxPageSize`.
+    public func peerScores(reportedBy reporter: PublicKey? = nil) throws -> [PeerScore] {
         let databases = try RegistryDatabases(self)
         return try read { txn in
             var out: [PeerScore] = []
-            try txn.forEach(databases.scores) { entry in
+            try txn.forEach(databases.scores, prefix: reporter?.bytes ?? []) { entry in
                 out.append(try ViewBatch.decode("peer score", entry.value) { (bytes) throws(ViewDecodeError) in try PeerScore(decoding: bytes) })
                 return out.count < Self.maxPageSize
             }

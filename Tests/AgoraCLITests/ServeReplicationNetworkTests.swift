@@ -89,12 +89,12 @@ import Testing
             return status?["daemon"] as? Bool == true
                 && sync.contains { $0["peer"] as? String == peerA && $0["lag"] as? Int == 0 && $0["connected"] as? Bool == true }
         }
-        try await Self.waitUntil("B's peers show A, what it serves and its round-trip time") {
+        try await Self.waitUntil("B's peers show A, what it serves, its round-trip time and score") {
             let peers = try b.json("peers") as? [[String: Any]] ?? []
             return peers.contains {
                 $0["peer_id"] as? String == peerA
                     && Set($0["protocols"] as? [String] ?? []).isSuperset(of: ["/agora/sync/1.0.0", "/meshsub/1.1.0"])
-                    && $0["rtt_ms"] is Double
+                    && $0["rtt_ms"] is Double && $0["score"] is Double && $0["standing"] as? String == "usable"
             }
         }
 

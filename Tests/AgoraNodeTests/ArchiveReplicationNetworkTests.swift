@@ -67,26 +67,7 @@ import Testing
     @Test func aPeerServingCorruptChunksIsPenalisedAndTheDownloadCompletes() async throws {
         let publisher = try RegistryTestNode(host: "127.0.0.46")
         let digest = try publisher.publish("acme", "big", "1.0.0", size: 2 << 20, seed: 9)
-        let server = BlobServer(store: publisher.store)
-        let evilServed = Gate()
-        let honest = P2PHost(identity: Identity.generate(), configuration: RegistryTestNode.patientHost)
-        let evil = P2PHost(identity: Identity.generate(), configuration: RegistryTestNode.patientHost)
-        // The honest source holds its chunks back until the corrupt one has sent one, so the
-        // corrupt source is certainly asked (no race with a fast honest download).
-        try await honest.handle(BlobProtocol.id) { stream in
-            try await Self.serve(stream, server: server) { response in
-                if case .chunk = response { await evilServed.wait(upTo: .seconds(30)) }
-                return response
-            }
-        }
-        try await evil.handle(BlobProtocol.id) { stream in
-            try await Self.serve(stream, server: server) { response in
-                guard case .chunk(var bytes) = response, !bytes.isEmpty else { return response }
-                bytes[bytes.count / 2] ^= 0x01
-                await evilServed.open()
-                return .chunk(bytes)
-            }
-        }
+        let (honest, evil) = try await Self.honestAndCorruptSources(serving: publisher.store)
         try await withRunningHost(honest) { honest in
             try await withRunningHost(evil) { evil in
                 _ = try await honest.listen(on: Multiaddr(parsing: "/ip4/127.0.0.47/tcp/0"))
@@ -113,6 +94,31 @@ import Testing
                 #expect(try client.store.blob(digest)?.count == expected)
             }
         }
+    }
+
+    /// Two hosts serving the archives of `store`: one honest, one that flips a bit in every
+    /// chunk. The honest one holds its chunks back until the corrupt one has sent one, so the
+    /// corrupt source is certainly asked (no race with a fast honest download).
+    static func honestAndCorruptSources(serving store: Store) async throws -> (honest: P2PHost, evil: P2PHost) {
+        let server = BlobServer(store: store)
+        let evilServed = Gate()
+        let honest = P2PHost(identity: Identity.generate(), configuration: RegistryTestNode.patientHost)
+        let evil = P2PHost(identity: Identity.generate(), configuration: RegistryTestNode.patientHost)
+        try await honest.handle(BlobProtocol.id) { stream in
+            try await Self.serve(stream, server: server) { response in
+                if case .chunk = response { await evilServed.wait(upTo: .seconds(30)) }
+                return response
+            }
+        }
+        try await evil.handle(BlobProtocol.id) { stream in
+            try await Self.serve(stream, server: server) { response in
+                guard case .chunk(var bytes) = response, !bytes.isEmpty else { return response }
+                bytes[bytes.count / 2] ^= 0x01
+                await evilServed.open()
+                return .chunk(bytes)
+            }
+        }
+        return (honest, evil)
     }
 
     /// Serves blob requests from `server`, passing each answer through `alter`.

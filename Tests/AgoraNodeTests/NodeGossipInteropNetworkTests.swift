@@ -45,7 +45,8 @@ struct NodeGossipInteropNetworkTests {
         try await eventually("the node cut the py peer off") {
             await node.node?.status().cutOff.contains { $0.peerID == pyPeer.base58 && $0.reason.contains("forged") } == true
         }
-        #expect(try node.store.lastLocalSeq() == 2, "only the node's own event and the py peer's valid one")
+        try await eventually("the node's log records the penalty") { try node.hasPenalised(pyPeer) }
+        #expect(try node.foreignEventCount() == 2, "only the node's own event and the py peer's valid one")
         await node.stop()
     }
 }

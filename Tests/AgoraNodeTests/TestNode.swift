@@ -75,6 +75,18 @@ final class TestNode: @unchecked Sendable {
 
     func has(_ event: Event) throws -> Bool { try store.event(id: event.id) != nil }
 
+    /// Log entries not signed by this node (its own feed holds its reputation events).
+    func foreignEventCount() throws -> Int {
+        try store.events(since: 0, limit: Store.maxPageSize).filter { $0.event.author != identity.publicKey }.count
+    }
+
+    /// Whether this node's own feed records a penalty of `peer`.
+    func hasPenalised(_ peer: PeerID) throws -> Bool {
+        try store.events(author: identity.publicKey).contains { event in
+            if case .peerPenalised(let penalty)? = try? event.decodedBody() { penalty.peer == peer.bytes } else { false }
+        }
+    }
+
     func peerStatus(_ peer: PeerID) async -> NodeStatus.Peer? {
         await node?.status().peers.first { $0.peerID == peer.base58 }
     }

@@ -21,21 +21,29 @@ import AgoraTestSupport
         return node.events + other.events
     }
 
-    @Test func foldsCountsAndDerivedScores() throws {
-        let scores = PeerScoreFold.fold(events: observations())
-        #expect(scores.map(\.peer) == [peerA, peerB])
-        let a = scores[0]
-        #expect(a.successes == 2)
-        #expect(a.timeouts == 1)
+    /// Each reporter's events make its own record: what `other` saw of peer A does not enter
+    /// `node`'s score of A.
+    @Test func foldsEachReportersCountsApart() throws {
+        let events = observations()
+        let node = events[0].author.bytes
+        let other = try #require(events.last?.author.bytes)
+        let scores = PeerScoreFold.fold(events: events)
+        #expect(scores.count == 3)
+        #expect(scores.map(\.key) == scores.map(\.key).sorted { $0.lexicographicallyPrecedes($1) })
+        let a = try #require(scores.first { $0.reporter == node && $0.peer == peerA })
+        #expect(a.successes == 2 && a.timeouts == 0)
         #expect(a.bytesServed == 4000)
         #expect(a.meanLatencyMicros == 300)
-        #expect(abs(a.successRate - 2.0 / 3.0) < 1e-9)
-        let b = scores[1]
+        #expect(a.successRate == 1)
+        let aSeenByOther = try #require(scores.first { $0.reporter == other && $0.peer == peerA })
+        #expect(aSeenByOther.successes == 0 && aSeenByOther.timeouts == 1)
+        let b = try #require(scores.first { $0.reporter == other && $0.peer == peerB })
         #expect(b.penalties == 1)
         #expect(b.digestMismatches == 1)
         #expect(b.meanLatencyMicros == nil)
-        #expect(b.score < a.score)
-        #expect(PeerScore(peer: peerA).score == 0.5)
+        #expect(b.score < aSeenByOther.score && aSeenByOther.score < a.score)
+        #expect(!scores.contains { $0.reporter == node && $0.peer == peerB })
+        #expect(PeerScore(peer: peerA, reporter: node).score == 0.5)
         for score in scores { #expect(try PeerScore(decoding: score.encoded()) == score) }
     }
 

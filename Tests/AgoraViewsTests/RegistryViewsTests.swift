@@ -99,7 +99,11 @@ import AgoraTestSupport
         #expect(scores.map(\.peer) == [[1, 2, 3], [9, 9]])
         #expect(scores[0].successes == 1 && scores[0].timeouts == 1)
         #expect(scores[1].penalties == 1 && scores[1].digestMismatches == 1)
-        #expect(try store.peerScore(of: [9, 9])?.score == scores[1].score)
+        #expect(Set(scores.map(\.reporter)).count == 1, "one observer reported both")
+        let observer = try PublicKey(bytes: scores[1].reporter)
+        #expect(try store.peerScore(of: [9, 9], reportedBy: observer)?.score == scores[1].score)
+        #expect(try store.peerScore(of: [9, 9], reportedBy: dave.key) == nil, "scores are per reporter")
+        #expect(try store.peerScores(reportedBy: observer) == scores)
     }
 
     @Test func searchFollowsTheCurrentRelease() throws {

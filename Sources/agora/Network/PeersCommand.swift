@@ -7,7 +7,7 @@ import AgoraWire
 import ArgumentParser
 import Foundation
 
-/// `agora peers`: the running daemon's connected peers (RTT, agent, protocols, sync lag);
+/// `agora peers`: the running daemon's connected peers (RTT, score, agent, protocols, sync lag);
 /// without a daemon, the peers the store remembers.
 struct PeersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,10 +32,12 @@ struct PeersCommand: ParsableCommand {
                     try JSONOutput.print(daemon.peers)
                     return
                 }
-                var table = Table("PEER", "RTT MS", "LAG", "AGENT", "SERVES")
+                var table = Table("PEER", "RTT MS", "SCORE", "LAG", "AGENT", "SERVES")
                 for peer in daemon.peers {
                     table.add(
-                        peer.peerID, peer.rttMillis.map { String(format: "%.2f", $0) } ?? "-", peer.syncLag.map { "\($0)" } ?? "-",
+                        peer.peerID, peer.rttMillis.map { String(format: "%.2f", $0) } ?? "-",
+                        peer.score.map { String(format: "%.2f", $0) + (peer.standing.map { $0 == .usable ? "" : " \($0.rawValue)" } ?? "") } ?? "-",
+                        peer.syncLag.map { "\($0)" } ?? "-",
                         peer.agent ?? "-", peer.protocols.filter { !$0.hasPrefix("/ipfs/") }.joined(separator: " "))
                 }
                 say(table.render())

@@ -85,9 +85,14 @@ struct InstallCommand: AsyncParsableCommand {
         let progress = DownloadProgress()
         defer { progress.finish() }
         let store = registry.store
+        // Observations are signed with the home's node key, into the daemon's feed (the store
+        // assigns each seq inside its write transaction), so they count for the daemon too.
+        let reporter = (try? KeyFiles.nodeKey(home: registry.home, create: false)).flatMap { $0 }.map(ReputationSigner.key) ?? .none
         do {
             return try await withWireTimeout(limit, operation: "install over the network") {
-                try await NetworkClient.with(store: store, peers: daemon + peers, connectTimeout: min(limit, .seconds(15)), logger: logger) { client in
+                try await NetworkClient.with(
+                    store: store, peers: daemon + peers, connectTimeout: min(limit, .seconds(15)), reporter: reporter, logger: logger
+                ) { client in
                     var needed = known
                     if needed == nil {
                         try await client.catchUp(within: min(limit, .seconds(30)))
