@@ -32,6 +32,7 @@ head -c 1048000 /dev/urandom > "$work/big/Sources/Big/blob.bin"
 "$agora" publish "$work/small" --scope bench --version 1.0.0 >/dev/null
 "$agora" publish "$work/big" --scope bench --version 1.0.0 >/dev/null
 
+: > "$work/serve.out"
 "$agora" serve --listen /ip4/127.0.0.1/tcp/0 --http 127.0.0.1:0 > "$work/serve.out" 2>"$work/serve.err" &
 server=$!
 for _ in $(seq 1 300); do grep -q '^http://' "$work/serve.out" && break; sleep 0.1; done
