@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # HTTP front door throughput and latency on loopback (wrk), and the time SwiftPM takes to
 # resolve a package from a node. Release build; one `agora serve --http` on 127.0.0.1.
-#   tools/bench-http.sh [seconds per wrk run, default 10] [connections, default 32]
+#   tools/bench-http.sh [seconds per wrk run, default 10] [connections, comma-separated, default 8,16,32]
+# wrk shares the cores with the server, so besides req/s and latency each run prints the
+# server's CPU time per request (from /proc), which other load on the machine disturbs less.
 # Needs wrk (Debian package) and curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
-connections="${2:-32}"
+connections="${2:-8,16,32}"
 command -v wrk >/dev/null || { echo "bench-http: needs wrk (apt-get install wrk)" >&2; exit 1; }
 scratch="${AGORA_SCRATCH_PATH:-.build}"   # another build folder keeps a running debug build's lock free
-swift build -c release --product agora --scratch-path "$scratch" >/dev/null
-agora="$PWD/$scratch/release/agora"
+agora="${AGORA_BIN:-}"   # an already built release `agora` skips the build
+if [ -z "$agora" ]; then
+  swift build -c release --product agora --scratch-path "$scratch" >/dev/null
+  agora="$PWD/$scratch/release/agora"
+fi
 work="$(mktemp -d)"
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -27,18 +32,28 @@ head -c 1048000 /dev/urandom > "$work/big/Sources/Big/blob.bin"
 "$agora" publish "$work/small" --scope bench --version 1.0.0 >/dev/null
 "$agora" publish "$work/big" --scope bench --version 1.0.0 >/dev/null
 
+: > "$work/serve.out"
 "$agora" serve --listen /ip4/127.0.0.1/tcp/0 --http 127.0.0.1:0 > "$work/serve.out" 2>"$work/serve.err" &
 server=$!
 for _ in $(seq 1 300); do grep -q '^http://' "$work/serve.out" && break; sleep 0.1; done
 url="$(grep -m1 '^http://' "$work/serve.out")"
 [ -n "$url" ] || { cat "$work/serve.err" >&2; exit 1; }
 size=$(curl -s "$url/bench/Big/1.0.0.zip" | wc -c)
-echo "node $url; archive $size bytes; wrk -t2 -c$connections -d${seconds}s; $(nproc) cores"
+echo "node $url; archive $size bytes; wrk -t2 -c{$connections} -d${seconds}s; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
+ticks=$(getconf CLK_TCK)
+server_cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 run() {
   echo "== $1"
-  wrk -t2 -c"$connections" -d"${seconds}s" --latency -H 'Accept: application/vnd.swift.registry.v1+json' "$url$2" \
-    | grep -E 'Requests/sec|Transfer/sec|^ +(50|90|99)%|Non-2xx'
+  for c in ${connections//,/ }; do
+    before=$(server_cpu)
+    out=$(wrk -t2 -c"$c" -d"${seconds}s" --latency -H 'Accept: application/vnd.swift.registry.v1+json' "$url$2")
+    after=$(server_cpu)
+    echo "$out" | awk -v c="$c" -v a="$before" -v b="$after" -v t="$ticks" '
+      /requests in/ { n = $1 } /Requests\/sec/ { rps = $2 } /Transfer\/sec/ { bw = $2 } /Non-2xx/ { bad = $NF }
+      /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
+      END { printf "c=%-3d %10s req/s %10s/s  p50 %8s  p99 %8s  server cpu %.1f us/req%s\n", c, rps, bw, p50, p99, (b - a) / t * 1e6 / n, bad ? "  non-2xx " bad : "" }'
+  done
 }
 run "release list   GET /bench/Small" /bench/Small
 run "metadata       GET /bench/Small/1.0.0" /bench/Small/1.0.0

@@ -24,10 +24,13 @@ public struct AgoraHTTPServer: Service {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws {
         let router = Router(context: AgoraRequestContext.self)
-        router.add(middleware: HTTPMetricsMiddleware())
+        let metrics = HTTPMetricsMiddleware<AgoraRequestContext>()
+        router.add(middleware: metrics)
         router.add(middleware: ProblemMiddleware())
-        RegistryRoutes(registry: registry, configuration: configuration).add(to: router)
+        let registryRoutes = RegistryRoutes(registry: registry, configuration: configuration)
+        registryRoutes.add(to: router)
         JSONAPIRoutes(registry: registry, node: node).add(to: router)
+        let responder = CachedReadResponder(routes: registryRoutes, metrics: metrics.counters, router: router.buildResponder())
         let server: HTTPServerBuilder
         if let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {
             let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
@@ -36,11 +39,13 @@ public struct AgoraHTTPServer: Service {
         } else {
             server = .http1()
         }
+        var requestLogger = logger
+        requestLogger.handler = DeferredMetadataLogHandler(base: logger.handler)
         application = Application(
-            router: router, server: server,
+            responder: responder, server: server,
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
-            logger: logger)
+            logger: requestLogger)
     }
 
     public func run() async throws {

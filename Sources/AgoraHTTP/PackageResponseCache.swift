@@ -73,6 +73,19 @@ final class PackageResponseCache: Sendable {
         }
     }
 
+    /// The kept response `variant` of the package when the store is still at `version`: the
+    /// path of a hot read, one lock and two lookups.
+    func hit(key: String, version: Int, variant: String) -> Response? {
+        state.withLock { state in
+            guard let index = state.entries.index(forKey: key), state.entries.values[index].checkedAt == version,
+                  let response = state.entries.values[index].responses[variant]
+            else { return nil }
+            state.clock += 1
+            state.entries.values[index].lastUse = state.clock
+            return response
+        }
+    }
+
     /// The response `variant` of the package as of `snapshot`, rendered once. A response
     /// rendered from an older snapshot than the entry's is returned but not kept.
     func response(

@@ -47,7 +47,7 @@ struct RegistryRoutes: Sendable {
         try APIVersion.check(request)
         let name = try PathName.strip(context.parameters.require("name"), suffix: ".json")
         let pageText = request.uri.queryParameters.get("page")
-        return try cached(request, scope: context.parameters.require("scope"), name: name, variant: "list?" + (pageText ?? "")) { info, base in
+        return try cached(request, scope: context.parameters.require("scope"), name: name, variant: Variant.list(page: pageText)) { info, base in
             try releaseList(info, base: base + "/" + info.package, pageText: pageText)
         }
     }
@@ -131,9 +131,9 @@ struct RegistryRoutes: Sendable {
             return try archive(request, context, version: String(versionText.dropLast(4)))
         }
         try APIVersion.check(request)
-        let version = try PathName.strip(versionText, suffix: ".json")
+        let version = PathName.strip(versionText, suffix: ".json")
         return try cached(
-            request, scope: context.parameters.require("scope"), name: context.parameters.require("name"), variant: "release/" + version
+            request, scope: context.parameters.require("scope"), name: context.parameters.require("name"), variant: Variant.release(version)
         ) { info, base in
             try releaseMetadata(info, base: base + "/" + info.package, release: find(version, in: info))
         }
@@ -169,9 +169,9 @@ struct RegistryRoutes: Sendable {
     }
 
     func archive(_ request: Request, _ context: AgoraRequestContext, version: String) throws -> Response {
-        try APIVersion.check(request, mediaType: "zip")
+        try APIVersion.check(request)
         return try cached(
-            request, scope: context.parameters.require("scope"), name: context.parameters.require("name"), variant: "zip/" + version
+            request, scope: context.parameters.require("scope"), name: context.parameters.require("name"), variant: Variant.archive(version)
         ) { info, _ in
             let release = try find(version, in: info)
             let bytes = try archiveBytes(release)
@@ -191,12 +191,12 @@ struct RegistryRoutes: Sendable {
     /// `Link` to every `Package@swift-X.swift` variant; a variant the release lacks redirects
     /// (303) to the plain manifest, as the spec says.
     func manifest(_ request: Request, _ context: AgoraRequestContext) throws -> Response {
-        try APIVersion.check(request, mediaType: "swift")
+        try APIVersion.check(request)
         let version = try context.parameters.require("version")
         let swiftVersion = request.uri.queryParameters.get("swift-version")
         return try cached(
             request, scope: context.parameters.require("scope"), name: context.parameters.require("name"),
-            variant: "manifest/" + version + "?" + (swiftVersion ?? "")
+            variant: Variant.manifest(version, swiftVersion: swiftVersion)
         ) { info, base in
             try manifestFile(info, base: base, release: find(version, in: info), swiftVersion: swiftVersion)
         }
@@ -364,14 +364,17 @@ struct RegistryRoutes: Sendable {
         render: (PackageInfo, String) throws -> Response
     ) throws -> Response {
         let package = try identity(scope, name)
-        let key = package.scope.lowercased() + "/" + package.name.lowercased()
         let storeVersion = registry.store.environment.lastCommittedTransaction
-        let snapshot = try responses.snapshot(key: key, version: storeVersion) { try registry.info(package) }
         let base = baseURL(request)
-        return try responses.response(key: key, variant: variant + " " + base, snapshot: snapshot) {
-            let response = try render(snapshot.info, base)
+        let variantKey = Variant.key(variant, base: base)
+        if let hit = responses.hit(key: package.key, version: storeVersion, variant: variantKey) { return hit }
+        let snapshot = try responses.snapshot(key: package.key, version: storeVersion) { try registry.info(package) }
+        return try responses.response(key: package.key, variant: variantKey, snapshot: snapshot) {
+            var response = try render(snapshot.info, base)
+            // Set here so a kept response leaves `ProblemMiddleware` and the fast path nothing to add.
+            response.headers[.contentVersion] = "1"
             let headerBytes = response.headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
-            return (response, (response.body.contentLength ?? 0) + headerBytes + variant.utf8.count + base.utf8.count)
+            return (response, (response.body.contentLength ?? 0) + headerBytes + variantKey.utf8.count)
         }
     }
 
@@ -399,8 +402,9 @@ struct RegistryRoutes: Sendable {
 
     /// Absolute URLs for `Link` and `Location`, built from the Host the client used.
     func baseURL(_ request: Request) -> String {
-        let host = request.head.authority.flatMap { $0.isEmpty || $0.contains(where: { " /<>\"".contains($0) }) ? nil : $0 }
-            ?? "\(configuration.host):\(configuration.port)"
+        let host = request.head.authority.flatMap { authority in
+            authority.isEmpty || authority.utf8.contains(where: { " /<>\"".utf8.contains($0) }) ? nil : authority
+        } ?? "\(configuration.host):\(configuration.port)"
         return (configuration.usesTLS ? "https://" : "http://") + host
     }
 
@@ -421,30 +425,8 @@ struct RegistryRoutes: Sendable {
 
 /// Path parts may carry the `.json` suffix the spec allows.
 enum PathName {
-    static func strip(_ text: String, suffix: String) throws -> String {
+    static func strip(_ text: String, suffix: String) -> String {
         text.hasSuffix(suffix) ? String(text.dropLast(suffix.count)) : text
-    }
-}
-
-/// The API version a client asks for in `Accept` (`application/vnd.swift.registry.v1+json`):
-/// none or 1 is served, another number is 415, a malformed one 400.
-enum APIVersion {
-    static func check(_ request: Request, mediaType: String = "json") throws {
-        guard let accept = request.headers[.accept] else { return }
-        for range in accept.split(separator: ",") {
-            let type = range.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-            let prefix = "application/vnd.swift.registry"
-            guard type.hasPrefix(prefix) else { continue }
-            var rest = type.dropFirst(prefix.count)
-            if rest.hasPrefix(".v") {
-                rest = rest.dropFirst(2)
-                let number = rest.prefix { $0.isNumber }
-                guard !number.isEmpty else { throw Problem(.badRequest, "invalid API version in Accept: \(type)") }
-                guard number == "1" else { throw Problem(.unsupportedMediaType, "unsupported API version \(number); this registry speaks version 1") }
-                rest = rest.dropFirst(number.count)
-            }
-            guard rest.isEmpty || rest.hasPrefix("+") else { throw Problem(.badRequest, "invalid media type in Accept: \(type)") }
-        }
     }
 }
 

@@ -83,12 +83,15 @@ import Testing
         try b.ok("verify")
 
         let peerA = String(addressA.split(separator: "/").last ?? "")
-        try await Self.waitUntil("B's status shows A caught up") {
+        try await Self.waitUntil("B's status shows A caught up and in its gossip mesh") {
             let status = try b.json("status") as? [String: Any]
             let sync = status?["sync"] as? [[String: Any]] ?? []
+            let gossip = status?["gossip"] as? [String: Any]
             return status?["daemon"] as? Bool == true
                 && sync.contains { $0["peer"] as? String == peerA && $0["lag"] as? Int == 0 && $0["connected"] as? Bool == true }
+                && gossip?["mesh_peers"] as? Int == 1 && (gossip?["topic"] as? String)?.isEmpty == false
         }
+        #expect(try b.ok("status").out.contains("gossip:"))
         try await Self.waitUntil("B's peers show A, what it serves, its round-trip time and score") {
             let peers = try b.json("peers") as? [[String: Any]] ?? []
             return peers.contains {
@@ -104,6 +107,7 @@ import Testing
         #expect(daemonA.process.terminationReason == .exit && daemonA.process.terminationStatus == 0)
         let status = try b.json("status") as? [String: Any]
         #expect(status?["daemon"] as? Bool == false)
+        #expect(status?["gossip"] == nil)
         #expect((status?["events"] as? Int ?? 0) >= 2)
     }
 }

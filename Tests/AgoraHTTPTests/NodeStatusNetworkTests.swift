@@ -78,6 +78,16 @@ import Testing
         #expect(samples["agora_http_requests_total{method=\"GET\",status=\"404\"}"] ?? 0 >= 1, "\(scrape.text)")
         #expect(samples["agora_bytes_served_total{protocol=\"http\"}"] ?? 0 > 0, "\(scrape.text)")
         #expect(samples["agora_bytes_served_total{protocol=\"/agora/sync/1.0.0\"}"] ?? 0 > 0, "\(scrape.text)")
+        // Reads answered from the response cache before routing count like routed ones.
+        let okLabel = "agora_http_requests_total{method=\"GET\",status=\"200\"}"
+        let bytesLabel = "agora_bytes_served_total{protocol=\"http\"}"
+        var listBytes = 0
+        for _ in 0..<3 {
+            listBytes += try await http.request("GET", "/acme/Greeter", headers: RegistryAPINetworkTests.accept).body.count
+        }
+        let after = Self.samples(try await metrics.request("GET", "/metrics").text)
+        #expect(after[okLabel].map { $0 - (samples[okLabel] ?? 0) } == 3, "\(after)")
+        #expect(after[bytesLabel].map { $0 - (samples[bytesLabel] ?? 0) } == Double(listBytes), "\(after)")
         // The endpoint listens where it was asked to, and nothing else is served there.
         #expect(try await metrics.request("GET", "/").status == 404)
 

@@ -50,4 +50,46 @@ import Testing
             #expect((yankedMetadata.json?["metadata"] as? [String: Any])?["agoraYanked"] as? Bool == true, "\(yankedMetadata)")
         }
     }
+
+    /// Reads answered from the cache before routing (the second and third of each request)
+    /// equal the router's answer (the first, made right after a store commit, which no kept
+    /// response survives unchecked): status, headers but `Date`, and body, for every shape of
+    /// registry read, for misses, and for requests the fast path must leave alone.
+    @Test func cachedReadsAnswerAsTheRouterDoes() async throws {
+        let archive = try Fixtures.zip(Fixtures.library(greeting: "one"))
+        try await TestNode.with { node in
+            let client = node.client
+            for version in ["1.0.0", "1.1.0"] {
+                #expect(try await RegistryAPINetworkTests.publish(client, "/acme/Greeter/" + version, archive: archive).status == 201)
+            }
+            let v1 = RegistryAPINetworkTests.accept
+            let v2 = ["Accept": "application/vnd.swift.registry.v2+json"]
+            let requests: [(method: String, path: String, headers: [String: String])] = [
+                ("GET", "/acme/Greeter", v1), ("GET", "/ACME/greeter", [:]), ("GET", "/acme/Greeter.json", v1),
+                ("GET", "/acme/Greeter?page=1", v1), ("GET", "/acme/Greeter?page=2", v1), ("GET", "/acme/Greeter?page=x", v1),
+                ("GET", "/acme/Greeter/1.0.0", v1), ("GET", "/acme/greeter/1.1.0.json", v1), ("HEAD", "/acme/Greeter/1.0.0", v1),
+                ("GET", "/acme/Greeter/9.9.9", v1), ("GET", "/acme/Greeter/1.0.0.zip", ["Accept": "application/vnd.swift.registry.v1+zip"]),
+                ("GET", "/acme/Greeter/1.0.0/Package.swift", [:]), ("GET", "/acme/Greeter/1.0.0/Package.swift?swift-version=5.9", [:]),
+                ("GET", "/acme/Greeter/1.0.0/Package.swift?swift-version=6.0", [:]), ("GET", "/acme/Greeter/1.0.0/package.swift", [:]),
+                ("GET", "/acme/Greeter/", v1), ("GET", "//acme/Greeter", v1), ("GET", "/acme/Greeter/1.0.0/", v1),
+                ("GET", "/-/api/v1/packages/acme/Greeter", [:]), ("GET", "/acme/Gree%74er", v1), ("GET", "/ac_me/Greeter", v1),
+                ("POST", "/acme/Greeter/1.0.0", v1),
+            ]
+            func answer(_ response: RawHTTP.Response) -> String {
+                "\(response.status) \(response.headers.filter { $0.key != "date" }.sorted { $0.key < $1.key }) \(response.body)"
+            }
+            for (index, request) in requests.enumerated() {
+                _ = try node.registry.store.putBlob(Array("commit \(index)".utf8))
+                let first = try await client.request(request.method, request.path, headers: request.headers)
+                for _ in 0..<2 {
+                    let again = try await client.request(request.method, request.path, headers: request.headers)
+                    #expect(answer(again) == answer(first), "\(request.method) \(request.path)")
+                }
+            }
+            // A client asking for another API version is refused even when the answer is kept.
+            for path in ["/acme/Greeter", "/acme/Greeter/1.0.0", "/acme/Greeter/1.0.0/Package.swift", "/acme/Greeter/1.0.0.zip"] {
+                #expect(try await client.request("GET", path, headers: v2).status == 415, "\(path)")
+            }
+        }
+    }
 }

@@ -37,9 +37,11 @@ struct StatusCommand: ParsableCommand {
         let archives: Int
         let storeBytes: UInt64
         let sync: [Sync]
+        /// The running daemon's gossip since it started; absent without one.
+        let gossip: NodeStatus.Gossip?
 
         enum CodingKeys: String, CodingKey {
-            case home, daemon, pid, peerID = "peer_id", mirror, events, feeds, archives, storeBytes = "store_bytes", sync
+            case home, daemon, pid, peerID = "peer_id", mirror, events, feeds, archives, storeBytes = "store_bytes", sync, gossip
         }
     }
 
@@ -64,7 +66,8 @@ struct StatusCommand: ParsableCommand {
             let size = (try? FileManager.default.attributesOfItem(atPath: home.storeURL.appendingPathComponent("data.mdb").path)[.size] as? NSNumber)?.uint64Value ?? 0
             let report = Report(
                 home: home.url.path, daemon: daemon != nil, pid: daemon?.pid, peerID: daemon?.peerID, mirror: daemon?.mirror,
-                events: try store.lastLocalSeq(), feeds: counts.feeds, archives: counts.archives, storeBytes: size, sync: sync)
+                events: try store.lastLocalSeq(), feeds: counts.feeds, archives: counts.archives, storeBytes: size, sync: sync,
+                gossip: daemon?.gossip)
             if options.json {
                 try JSONOutput.print(report)
                 return
@@ -79,6 +82,10 @@ struct StatusCommand: ParsableCommand {
             say("feeds:    \(report.feeds)")
             say("archives: \(report.archives)")
             say("store:    \(report.storeBytes) bytes")
+            if let gossip = report.gossip {
+                let counts = "\(gossip.delivered) delivered, \(gossip.duplicates) duplicates, \(gossip.rejected) rejected, \(gossip.ignored) ignored"
+                say("gossip:   \(gossip.topic): \(gossip.meshPeers) mesh peers; \(counts)")
+            }
             guard !sync.isEmpty else { return }
             var table = Table("PEER", "POSITION", "LATEST", "LAG", "CONNECTED")
             for row in sync {
