@@ -85,7 +85,9 @@ public final class BlobNodeProtocol: NodeProtocol {
                 failure = error
             }
         }
-        let found = await discoveredSources(of: digest, excluding: connected, context: context)
+        let discovered = await discoveredSources(of: digest, excluding: connected, context: context)
+        // Peers that connected meanwhile (still being dialled at the first round) are asked too.
+        let found = discovered + (await connectedSources(context)).filter { !connected.contains($0) && !discovered.contains($0) }
         guard !found.isEmpty else {
             guard !providerSources.isEmpty, case .noSources(_, let why) = failure else { throw failure }
             throw BlobError.noSources(digest, "\(why); the DHT named no other holder")

@@ -109,8 +109,9 @@ public actor DHTNodeProtocol: NodeProtocol {
 
     // MARK: Joining and maintenance
 
-    /// Bootstraps until some peer answered (the bootstrap peers may start later than we do),
-    /// backing off to once a minute; then maintains, and bootstraps again if the table empties.
+    /// Bootstraps until some peer answered or dialled us (the bootstrap peers may start later
+    /// than we do), backing off to once a minute; then maintains, and bootstraps again if the
+    /// table empties.
     private func joinAndMaintain(_ node: DHTNode, context: NodeContext) async {
         var backoff: Duration = .seconds(1)
         while !Task.isCancelled {
@@ -124,6 +125,9 @@ public actor DHTNodeProtocol: NodeProtocol {
                 backoff = .seconds(1)
                 joined = true
             } else {
+                // Peers that dialled us filled the table (the network's first node has nobody
+                // to bootstrap through): we are in.
+                joined = true
                 await node.maintain()
             }
             try? await Task.sleep(for: configuration.maintenanceInterval)
