@@ -116,7 +116,8 @@ public actor DHTNodeProtocol: NodeProtocol {
         var backoff: Duration = .seconds(1)
         while !Task.isCancelled {
             if await node.routingTableSize == 0 {
-                await node.bootstrap(Self.bootstrapPeers(context))
+                // A node that announces nothing (a command's client) fills its table by asking.
+                await node.bootstrap(Self.bootstrapPeers(context), fillTable: configuration.announces)
                 guard await node.routingTableSize > 0 else {
                     try? await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, configuration.maintenanceInterval)

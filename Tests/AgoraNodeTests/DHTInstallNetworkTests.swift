@@ -71,6 +71,9 @@ import Testing
             let needed = try second.registry.archivesNeeded(for: request)
             #expect(needed.map(\.digest) == [digest])
             #expect(await !client.node.host.connectedPeers.contains(publisher.peerID))
+            let dht = try #require(client.dht)
+            let named = await DHTArchiveProviders(dht: dht, store: second.store).providers(of: digest, limit: 4)
+            #expect(named.map(\.peerID) == [publisher.peerID], "the digest maps to the package, whose provider is the publisher")
             try await client.fetchAll(needed.map(\.digest))
             #expect(await client.node.host.connectedPeers.contains(publisher.peerID), "the DHT led to the publisher")
         }
