@@ -36,36 +36,15 @@ Diagnostics go to stderr.
 from __future__ import annotations
 
 import argparse
-import json
-import logging
-import os
-import sys
 from typing import Any
 
-import multiaddr
 import trio
 
-from libp2p import new_host
-from libp2p.crypto.ed25519 import create_new_key_pair as ed25519_key_pair
-from libp2p.crypto.x25519 import create_new_key_pair as x25519_key_pair
-from libp2p.custom_types import TProtocol
-from libp2p.kad_dht.kad_dht import DHTMode, KadDHT
+from harness import command_loop, connect, emit, key_pair, make_host, own_addr, run
+from libp2p.kad_dht.kad_dht import KadDHT, DHTMode
 from libp2p.peer.id import ID
-from libp2p.peer.peerinfo import PeerInfo, info_from_p2p_addr
 from libp2p.records.validator import Validator
-from libp2p.security.noise.transport import PROTOCOL_ID as NOISE, Transport as Noise
-from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX, Yamux
 from libp2p.tools.anyio_service import background_trio_service
-
-log = logging.getLogger("agora-kad-interop")
-
-
-def emit(obj: dict[str, Any]) -> None:
-    try:
-        sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
-        sys.stdout.flush()
-    except (BrokenPipeError, ValueError):
-        os._exit(0)
 
 
 class FeedHeadSelector(Validator):
@@ -83,33 +62,17 @@ class FeedHeadSelector(Validator):
 
 class Peer:
     def __init__(self, seed: int) -> None:
-        keys = ed25519_key_pair(seed.to_bytes(32, "little"))
-        self.listen = multiaddr.Multiaddr("/ip4/127.0.0.1/tcp/0")
-        self.host = new_host(
-            key_pair=keys,
-            sec_opt={NOISE: Noise(keys, noise_privkey=x25519_key_pair().private_key)},
-            muxer_opt={TProtocol(YAMUX): Yamux},
-            listen_addrs=[self.listen],
-        )
+        self.host, self.listen = make_host(key_pair(seed))
         self.dht = KadDHT(self.host, DHTMode.SERVER)
         self.dht.register_validator("agora-feed-head", FeedHeadSelector())
-
-    def own_addr(self) -> str:
-        addrs = [str(a) for a in self.host.get_addrs() if "/tcp/" in str(a)]
-        base = addrs[0] if addrs else str(self.listen)
-        suffix = f"/p2p/{self.host.get_id().to_base58()}"
-        return base if base.endswith(suffix) else base + suffix
 
     async def do(self, cmd: dict[str, Any]) -> dict[str, Any]:
         op = cmd.get("op")
         if op == "connect":
-            info = info_from_p2p_addr(multiaddr.Multiaddr(cmd["addr"]))
-            self.host.get_peerstore().add_addrs(info.peer_id, info.addrs, 3600)
-            with trio.fail_after(30):
-                await self.host.connect(info)
+            peer = await connect(self.host, cmd["addr"], 30)
             # py-libp2p enters only peers that open a kad stream to it; add this one.
-            await self.dht.add_peer(info.peer_id, skip_server_mode_check=True)
-            return {"peer_id": info.peer_id.to_base58()}
+            await self.dht.add_peer(peer, skip_server_mode_check=True)
+            return {"peer_id": peer.to_base58()}
         if op == "find_peer":
             with trio.fail_after(60):
                 info = await self.dht.find_peer(ID.from_base58(cmd["peer"]))
@@ -155,40 +118,11 @@ class Peer:
             return {"found": value is not None, "value_hex": value.hex() if value else None}
         raise ValueError(f"unknown op {op!r}")
 
-    async def commands(self) -> None:
-        stdin = trio.wrap_file(sys.stdin)
-        while True:
-            line = await stdin.readline()
-            if not line:
-                return
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                cmd = json.loads(line)
-            except json.JSONDecodeError as e:
-                emit({"event": "result", "ok": False, "error": f"bad json: {e}"})
-                continue
-            out: dict[str, Any] = {"event": "result", "op": cmd.get("op")}
-            if cmd.get("op") == "quit":
-                emit({**out, "ok": True})
-                return
-            try:
-                out.update(await self.do(cmd))
-                out["ok"] = True
-            except BaseException as e:  # trio.TooSlowError and friends
-                if isinstance(e, (KeyboardInterrupt, SystemExit)):
-                    raise
-                log.exception("command failed")
-                out["ok"] = False
-                out["error"] = f"{type(e).__name__}: {e}"
-            emit(out)
-
     async def main(self) -> None:
         async with self.host.run(listen_addrs=[self.listen]):
             async with background_trio_service(self.dht):
-                emit({"event": "ready", "peer_id": self.host.get_id().to_base58(), "addr": self.own_addr()})
-                await self.commands()
+                emit({"event": "ready", "peer_id": self.host.get_id().to_base58(), "addr": own_addr(self.host, self.listen)})
+                await command_loop(self.do)
 
 
 def main() -> None:
@@ -196,15 +130,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--log-level", default="ERROR")
     args = ap.parse_args()
-    logging.basicConfig(stream=sys.stderr, level=getattr(logging, args.log_level.upper()),
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        trio.run(Peer(args.seed).main)
-    except KeyboardInterrupt:
-        pass
-    sys.stdout.flush()
-    # py-libp2p leaves background tasks behind on shutdown; leave without waiting for them.
-    os._exit(0)
+    run(Peer(args.seed).main, args.log_level)
 
 
 if __name__ == "__main__":
