@@ -65,10 +65,13 @@ import Testing
         let addressX = try await daemonX.address()
         try await ServeReplicationNetworkTests.waitUntil("X has A's release") { try ServeReplicationNetworkTests.found(x, "dhtlib") }
         let peerA = String(addressA.split(separator: "/").last ?? "")
+        // `agora dht` on X's home joins through X's daemon (no --bootstrap).
         try await ServeReplicationNetworkTests.waitUntil("the DHT names A as the provider", within: .seconds(180)) {
-            let answer = try c.run("dht", "providers", "acme/dhtlib", "--bootstrap", addressX, "--json")
+            let answer = try x.run("dht", "providers", "acme/dhtlib", "--json")
             return answer.status == 0 && answer.out.contains(peerA)
         }
+        let none = try c.run("dht", "providers", "acme/dhtlib")
+        #expect(none.status == 3 && none.err.contains("no peer to ask"), "\(none.err)")
 
         let target = scratch.url.appendingPathComponent("c-packages")
         let installed = try c.ok("install", "acme/dhtlib@^2", "--bootstrap", addressX, "--to", target.path)
