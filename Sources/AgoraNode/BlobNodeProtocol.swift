@@ -87,10 +87,11 @@ public final class BlobNodeProtocol: NodeProtocol {
         }
         let discovered = await discoveredSources(of: digest, excluding: connected, context: context)
         // Peers that connected meanwhile (still being dialled at the first round) are asked too.
-        let found = discovered + (await connectedSources(context)).filter { !connected.contains($0) && !discovered.contains($0) }
+        let late = await connectedSources(context).filter { !connected.contains($0) && !discovered.contains($0) }
+        let found = Array((discovered + late).prefix(Self.maxSources))
         guard !found.isEmpty else {
             guard !providerSources.isEmpty, case .noSources(_, let why) = failure else { throw failure }
-            throw BlobError.noSources(digest, "\(why); the DHT named no other holder")
+            throw BlobError.noSources(digest, "\(why); no provider source (the DHT) named another holder")
         }
         return try await downloader.download(digest, from: found)
     }
