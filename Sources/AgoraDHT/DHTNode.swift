@@ -258,8 +258,10 @@ public actor DHTNode {
 
     /// Joins the network through `peers` (full multiaddrs with /p2p), looks up our own key to
     /// fill the near buckets, then refreshes the others. Returns how many peers the table holds.
+    /// - Parameter fillTable: false only enters the peers that answer, for a short-lived client
+    ///   whose lookups fill the table as it asks (a full refresh dials dozens of peers).
     @discardableResult
-    public func bootstrap(_ peers: [Multiaddr]) async -> Int {
+    public func bootstrap(_ peers: [Multiaddr], fillTable: Bool = true) async -> Int {
         await withTaskGroup(of: PeerID?.self) { group in
             for address in peers {
                 group.addTask { [host] in
@@ -271,6 +273,7 @@ public actor DHTNode {
                 if let peer { admit(peer) }
             }
         }
+        guard fillTable else { return table.count }
         _ = await lookup(host.peerID.bytes, type: .findNode)
         await refresh(force: true)
         return table.count

@@ -11,8 +11,9 @@ import Logging
 ///
 /// Who has an archive: a manifest request is the HAVE query (a holder answers with the
 /// manifest, anyone else with not-found), so a fetch asks every connected peer that speaks
-/// the protocol at once (at most `maxSources`, penalised peers left out), plus whatever the
-/// `providerSources` (the DHT) name. The downloader takes chunks from all that answered.
+/// the protocol at once (at most `maxSources`, penalised peers left out); when none of them
+/// can supply it, the peers the `providerSources` (the DHT) name. The downloader takes chunks
+/// from all that answered.
 public final class BlobNodeProtocol: NodeProtocol {
     public struct Statistics: Sendable, Equatable {
         /// Archives downloaded into the store (not counting those already held).
@@ -20,7 +21,7 @@ public final class BlobNodeProtocol: NodeProtocol {
         public var fetchFailures = 0
     }
 
-    /// Peers asked about one archive at most (connected and from provider sources together).
+    /// Peers asked about one archive at most, in each round (connected, then from provider sources).
     public static let maxSources = 16
     public let penalties = ArchivePenalties()
     let providerSources: [any ArchiveProviderSource]
@@ -47,17 +48,13 @@ public final class BlobNodeProtocol: NodeProtocol {
 
     /// Brings the archive `digest` into the store (at once when it is there already) from the
     /// peers that have it, each chunk and the whole checked; peers that served bad data are
-    /// penalised and the download carries on from the others.
+    /// penalised and the download carries on from the others. Connected peers are asked
+    /// first; the provider sources (the DHT) only when none of them could supply it.
     public func fetch(
         _ digest: BlobDigest, onProgress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) async throws -> BlobDownloadReport {
         let context = await attached.get()
         let held = try context.store.hasBlob(digest)
-        let sources = held ? [] : await providers(of: digest, context: context)
-        if !held, sources.isEmpty {
-            await counters.failed()
-            throw BlobError.noSources(digest, "no connected peer serves archives")
-        }
         let penalties = self.penalties
         let logger = context.logger
         let reputation = context.reputation
@@ -72,13 +69,35 @@ public final class BlobNodeProtocol: NodeProtocol {
             onProgress: onProgress,
             onSources: { tallies in Self.observe(tallies, digest: digest, reputation: reputation) })
         do {
-            let report = try await downloader.download(digest, from: sources)
+            let report = try await download(digest, with: downloader, held: held, context: context)
             if !held { await counters.fetched() }
             return report
         } catch {
             await counters.failed()
             throw error
         }
+    }
+
+    private func download(_ digest: BlobDigest, with downloader: BlobDownloader, held: Bool, context: NodeContext) async throws -> BlobDownloadReport {
+        if held { return try await downloader.download(digest, from: []) }
+        let connected = await connectedSources(context)
+        var failure = BlobError.noSources(digest, "no connected peer serves archives")
+        if !connected.isEmpty {
+            do {
+                return try await downloader.download(digest, from: connected)
+            } catch let error as BlobError {
+                failure = error
+            }
+        }
+        let discovered = await discoveredSources(of: digest, excluding: connected, context: context)
+        // Peers that connected meanwhile (still being dialled at the first round) are asked too.
+        let late = await connectedSources(context).filter { !connected.contains($0) && !discovered.contains($0) }
+        let found = Array((discovered + late).prefix(Self.maxSources))
+        guard !found.isEmpty else {
+            guard !providerSources.isEmpty, case .noSources(_, let why) = failure else { throw failure }
+            throw BlobError.noSources(digest, "\(why); no provider source (the DHT) named another holder")
+        }
+        return try await downloader.download(digest, from: found)
     }
 
     /// Interrupted downloads resume from here: beside the store, never inside it (compaction
@@ -100,19 +119,26 @@ public final class BlobNodeProtocol: NodeProtocol {
         }
     }
 
-    /// Connected peers that may serve blobs and the provider sources' answers, in the order
-    /// `PeerSelection` gives from this node's own reports and RTTs (cut-off peers left out,
-    /// avoided ones only when nobody else is there).
-    private func providers(of digest: BlobDigest, context: NodeContext) async -> [PeerID] {
+    /// Connected peers that may serve archives (a peer not yet identified is asked too: a
+    /// refusal costs one negotiation), penalised ones left out, in the order `PeerSelection`
+    /// gives from this node's own reports and RTTs (cut-off peers left out, avoided ones only
+    /// when nobody else is there).
+    private func connectedSources(_ context: NodeContext) async -> [PeerID] {
         var peers: [PeerID] = []
         for peer in await context.host.connectedPeers where !penalties.isPenalised(peer) && !peers.contains(peer) {
-            // A peer not yet identified is asked too: a refusal costs one negotiation.
             if let info = await context.host.peerInfo(peer), !info.protocols.contains(BlobProtocol.id) { continue }
             peers.append(peer)
         }
+        let ranked = context.reputation.rank(peers, store: context.store, rtts: await context.rtts.values)
+        return Array(ranked.prefix(Self.maxSources))
+    }
+
+    /// Peers the provider sources name for `digest`, dialled; those already asked are skipped.
+    private func discoveredSources(of digest: BlobDigest, excluding asked: [PeerID], context: NodeContext) async -> [PeerID] {
+        var peers: [PeerID] = []
         for source in providerSources where peers.count < Self.maxSources {
             for address in await source.providers(of: digest, limit: Self.maxSources - peers.count) {
-                guard let peer = address.peerID, peer != context.host.peerID, !peers.contains(peer),
+                guard let peer = address.peerID, peer != context.host.peerID, !peers.contains(peer), !asked.contains(peer),
                       !penalties.isPenalised(peer)
                 else { continue }
                 do {

@@ -25,11 +25,14 @@ public actor DHTNodeProtocol: NodeProtocol {
         /// Releases whose archive this node lacks, rechecked each pass (a mirror fetches them
         /// later); past this many the oldest are forgotten.
         public var maxPendingReleases: Int
+        /// False for a node that only asks (the short-lived client of `agora install`): it
+        /// holds nothing others should come back for once it has gone.
+        public var announces: Bool
 
         public init(
             dht: DHTConfiguration = .init(), mode: DHTConfiguration.Mode? = nil, recordStorePath: String? = nil,
             feedAuthor: Identity? = nil, maintenanceInterval: Duration = .seconds(60), concurrentAnnouncements: Int = 4,
-            maxPendingReleases: Int = 10_000
+            maxPendingReleases: Int = 10_000, announces: Bool = true
         ) {
             self.dht = dht
             self.mode = mode
@@ -38,6 +41,7 @@ public actor DHTNodeProtocol: NodeProtocol {
             self.maintenanceInterval = maintenanceInterval
             self.concurrentAnnouncements = concurrentAnnouncements
             self.maxPendingReleases = maxPendingReleases
+            self.announces = announces
         }
     }
 
@@ -95,6 +99,7 @@ public actor DHTNodeProtocol: NodeProtocol {
                 }
             }
             group.addTask { await self.joinAndMaintain(node, context: context) }
+            guard configuration.announces else { return }
             group.addTask { await self.announceHoldings(node, context: context) }
             if let author = configuration.feedAuthor {
                 group.addTask { await self.putFeedHeads(of: author, node: node, context: context) }
@@ -104,13 +109,15 @@ public actor DHTNodeProtocol: NodeProtocol {
 
     // MARK: Joining and maintenance
 
-    /// Bootstraps until some peer answered (the bootstrap peers may start later than we do),
-    /// backing off to once a minute; then maintains, and bootstraps again if the table empties.
+    /// Bootstraps until some peer answered or dialled us (the bootstrap peers may start later
+    /// than we do), backing off to once a minute; then maintains, and bootstraps again if the
+    /// table empties.
     private func joinAndMaintain(_ node: DHTNode, context: NodeContext) async {
         var backoff: Duration = .seconds(1)
         while !Task.isCancelled {
             if await node.routingTableSize == 0 {
-                await node.bootstrap(Self.bootstrapPeers(context))
+                // A node that announces nothing (a command's client) fills its table by asking.
+                await node.bootstrap(Self.bootstrapPeers(context), fillTable: configuration.announces)
                 guard await node.routingTableSize > 0 else {
                     try? await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, configuration.maintenanceInterval)
@@ -119,6 +126,9 @@ public actor DHTNodeProtocol: NodeProtocol {
                 backoff = .seconds(1)
                 joined = true
             } else {
+                // Peers that dialled us filled the table (the network's first node has nobody
+                // to bootstrap through): we are in.
+                joined = true
                 await node.maintain()
             }
             try? await Task.sleep(for: configuration.maintenanceInterval)
@@ -143,6 +153,18 @@ public actor DHTNodeProtocol: NodeProtocol {
         while !joined, !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(250))
         }
+    }
+
+    /// Waits (at most `limit`) until the routing table holds a peer, for queries that would
+    /// otherwise ask an empty table (a lookup fills it further); true when it does.
+    public func joined(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while !Task.isCancelled {
+            if let node, await node.routingTableSize > 0 { return true }
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 
     // MARK: Announcing
@@ -217,7 +239,10 @@ public actor DHTNodeProtocol: NodeProtocol {
         guard let node else { return [] }
         var found: [Provider] = []
         for peer in await node.findProviders(key, count: count + 1) where peer != node.host.peerID {
-            found.append(Provider(peer: peer, addresses: await node.addresses(of: peer)))
+            var addresses = await node.addresses(of: peer)
+            // A provider record may come without addresses (libp2p peers send them separately).
+            if addresses.isEmpty { addresses = await node.findPeer(peer) }
+            found.append(Provider(peer: peer, addresses: addresses))
         }
         return Array(found.prefix(count))
     }

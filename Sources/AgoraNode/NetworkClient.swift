@@ -1,5 +1,6 @@
 import AgoraBlob
 import AgoraCore
+import AgoraDHT
 import AgoraStore
 import AgoraSync
 import AgoraWire
@@ -9,7 +10,9 @@ import Logging
 /// A node that only dials, for a command that needs the network for a moment (`agora
 /// install`): a fresh libp2p identity (a daemon on the same home keeps its own, and the two
 /// never collide), no listening socket, the shared store. It dials the given peers and every
-/// peer the store remembers, syncs the log from them like any node and fetches archives.
+/// peer the store remembers, syncs the log from them like any node and fetches archives. A
+/// client-mode DHT node (nothing announced) finds what those peers lack: the holders of an
+/// archive (`fetchAll`) and of a package the log does not know yet (`discover`).
 public final class NetworkClient: Sendable {
     public enum Failure: Error, CustomStringConvertible, Equatable {
         case noPeers(tried: Int)
@@ -26,28 +29,39 @@ public final class NetworkClient: Sendable {
 
     public let node: AgoraNode
     public let blobs: BlobNodeProtocol
+    /// nil when made with `dht: false`.
+    public let dht: DHTNodeProtocol?
 
-    private init(node: AgoraNode, blobs: BlobNodeProtocol) {
+    private init(node: AgoraNode, blobs: BlobNodeProtocol, dht: DHTNodeProtocol?) {
         self.node = node
         self.blobs = blobs
+        self.dht = dht
     }
 
     /// Runs `body` with a started client; the client stops when `body` returns or throws, after
     /// writing what it observed about peers when `reporter` names a key.
     /// Fails with `Failure.noPeers` when no peer connects within `connectTimeout`. Stopping
     /// cancels what peers still have open here (their sync sessions) after a short grace.
+    /// - Parameter dht: joins the DHT (client mode) through the same peers, and asks it for
+    ///   archives no connected peer has.
     @discardableResult
     public static func with<T: Sendable>(
-        store: Store, peers: [Multiaddr], providerSources: [any ArchiveProviderSource] = [],
-        connectTimeout: Duration = .seconds(10), host: HostConfiguration = HostConfiguration(),
+        store: Store, peers: [Multiaddr], providerSources: [any ArchiveProviderSource] = [], dht: Bool = true,
+        dhtRequestTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(10), host: HostConfiguration = HostConfiguration(),
         reporter: ReputationSigner = .none, logger: Logger = Logger(label: "agora.client"), _ body: (NetworkClient) async throws -> T
     ) async throws -> T {
-        let blobs = BlobNodeProtocol(providerSources: providerSources)
+        let kad = dht
+            ? DHTNodeProtocol(configuration: .init(dht: DHTConfiguration(requestTimeout: dhtRequestTimeout), mode: .client, announces: false))
+            : nil
+        let sources = providerSources + (kad.map { [DHTArchiveProviders(dht: $0, store: store)] } ?? [])
+        let blobs = BlobNodeProtocol(providerSources: sources)
         var host = host
         host.shutdownGrace = .milliseconds(100)
         let configuration = NodeConfiguration(listen: [], bootstrap: peers, host: host, redialInterval: .seconds(2))
-        let node = try AgoraNode(identity: Identity.generate(), store: store, configuration: configuration, protocols: [blobs], reporter: reporter, logger: logger)
-        let client = NetworkClient(node: node, blobs: blobs)
+        let modules: [any NodeProtocol] = [blobs] + (kad.map { [$0] } ?? [])
+        let node = try AgoraNode(
+            identity: Identity.generate(), store: store, configuration: configuration, protocols: modules, reporter: reporter, logger: logger)
+        let client = NetworkClient(node: node, blobs: blobs, dht: kad)
         let running = Task { try await node.run() }
         defer { running.cancel() }
         do {
@@ -71,13 +85,38 @@ public final class NetworkClient: Sendable {
     }
 
     /// Waits until every connected peer that serves sync has been replicated up to its live
-    /// end, or `timeout` passes; true when caught up.
+    /// end, or `timeout` passes; true when caught up. False at once when every connected peer
+    /// has identified itself and none serves sync (a DHT-only peer). Peers in `required` (just
+    /// dialled, perhaps not identified yet) must be among those caught up.
     @discardableResult
-    public func catchUp(within timeout: Duration) async throws -> Bool {
-        try await waitFor(within: timeout) {
-            let peers = await node.status().peers.filter { $0.protocols.contains(SyncProtocol.id) }
-            return !peers.isEmpty && peers.allSatisfy { $0.live == true }
+    public func catchUp(within timeout: Duration, required: [PeerID] = []) async throws -> Bool {
+        var noSyncPeer = false
+        let caughtUp = try await waitFor(within: timeout) {
+            let peers = await node.status().peers
+            let serving = peers.filter { $0.protocols.contains(SyncProtocol.id) }
+            let live = Set(serving.filter { $0.live == true }.map(\.peerID))
+            guard required.allSatisfy({ live.contains($0.base58) }) else { return false }
+            noSyncPeer = !peers.isEmpty && serving.isEmpty && peers.allSatisfy { !$0.protocols.isEmpty }
+            return noSyncPeer || (!serving.isEmpty && live.count == serving.count)
         }
+        return caughtUp && !noSyncPeer
+    }
+
+    /// Finds the nodes that announced `scope/name` in the DHT and connects to them (at most
+    /// `limit`), so sync replicates their feeds; returns those connected (for `catchUp`'s
+    /// `required`). Empty when the DHT is off, could not be joined within `timeout`, or knows
+    /// no provider.
+    public func discover(scope: String, name: String, limit: Int = 4, within timeout: Duration = .seconds(30)) async -> [PeerID] {
+        guard let dht, await dht.joined(within: timeout) else { return [] }
+        var connected: [PeerID] = []
+        for provider in await dht.findProviders(scope: scope, name: name, count: limit) {
+            for address in provider.addresses {
+                guard (try? await node.host.connect(to: address.withPeerID(provider.peer))) != nil else { continue }
+                connected.append(provider.peer)
+                break
+            }
+        }
+        return connected
     }
 
     /// Fetches every archive in `digests`, `concurrency` at a time (each from several peers

@@ -48,4 +48,36 @@ import Testing
         #expect(nobody.status == 3)
         #expect(nobody.err.contains("no peer to ask"), "\(nobody.err)")
     }
+
+    /// X follows A, so it knows A's release, but holds no archive (not a mirror). C installs
+    /// with only `--bootstrap X`: the DHT names A as the package's provider (A, the network's
+    /// first node, announces once X joined it), and the archive comes from A.
+    @Test func installFollowsTheDHTToTheArchive() async throws {
+        let scratch = try Scratch()
+        let a = AgoraRunner(home: scratch.url.appendingPathComponent("a"))
+        let x = AgoraRunner(home: scratch.url.appendingPathComponent("x"))
+        let c = AgoraRunner(home: scratch.url.appendingPathComponent("c"))
+        for runner in [a, x, c] { try runner.ok("init") }
+        try a.ok("publish", try scratch.package("lib", name: "dhtlib", version: "2.0.0", files: ["Sources/lib.txt": "held by A"]).path)
+        let daemonA = try Daemon(a, ["--listen", "/ip4/127.0.0.63/tcp/0"])
+        let addressA = try await daemonA.address()
+        let daemonX = try Daemon(x, ["--listen", "/ip4/127.0.0.64/tcp/0", "--bootstrap", addressA])
+        let addressX = try await daemonX.address()
+        try await ServeReplicationNetworkTests.waitUntil("X has A's release") { try ServeReplicationNetworkTests.found(x, "dhtlib") }
+        let peerA = String(addressA.split(separator: "/").last ?? "")
+        // `agora dht` on X's home joins through X's daemon (no --bootstrap).
+        try await ServeReplicationNetworkTests.waitUntil("the DHT names A as the provider", within: .seconds(180)) {
+            let answer = try x.run("dht", "providers", "acme/dhtlib", "--json")
+            return answer.status == 0 && answer.out.contains(peerA)
+        }
+        let none = try c.run("dht", "providers", "acme/dhtlib")
+        #expect(none.status == 3 && none.err.contains("no peer to ask"), "\(none.err)")
+
+        let target = scratch.url.appendingPathComponent("c-packages")
+        let installed = try c.ok("install", "acme/dhtlib@^2", "--bootstrap", addressX, "--to", target.path)
+        #expect(installed.out.contains("1 archive fetched from peers"))
+        #expect(try String(contentsOf: target.appendingPathComponent("acme/dhtlib/Sources/lib.txt"), encoding: .utf8) == "held by A")
+        try await daemonX.stop(SIGTERM)
+        try await daemonA.stop(SIGTERM)
+    }
 }

@@ -16,16 +16,18 @@ final class RegistryTestNode: @unchecked Sendable {
     let node: TestNode
     private let latest = LockedBox(BlobNodeProtocol())
 
-    init(host: String, mirror: Bool = false) throws {
+    /// - Parameter dht: also runs the DHT module (server mode, announcing what it holds).
+    init(host: String, mirror: Bool = false, followPeers: Bool = true, dht: Bool = false) throws {
         let directory = try TemporaryDirectory()
         home = AgoraHome(url: directory.url.appendingPathComponent("home"))
         _ = try Registry.initialize(home: home)
         registry = try Registry(home: home)
-        node = TestNode(directory: directory, store: registry.store, host: host, mirror: mirror)
-        node.protocols = { [latest] in
+        let node = TestNode(directory: directory, store: registry.store, host: host, mirror: mirror, followPeers: followPeers)
+        self.node = node
+        node.protocols = { [latest, unowned node] in
             let blobs = BlobNodeProtocol()
             latest.set(blobs)
-            return [blobs]
+            return [blobs] + (dht ? [NodeDHTNetworkTests.dht(node)] : [])
         }
     }
 

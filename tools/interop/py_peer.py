@@ -25,39 +25,19 @@ Diagnostics go to stderr.
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import os
-import sys
-import time
 from typing import Any
 
 import multiaddr
 import trio
 
-from libp2p import new_host
-from libp2p.crypto.ed25519 import create_new_key_pair as ed25519_key_pair
+from harness import command_loop, connect, emit, key_pair, make_host, own_addr, run
 from libp2p.crypto.serialization import deserialize_public_key
-from libp2p.crypto.x25519 import create_new_key_pair as x25519_key_pair
-from libp2p.custom_types import TProtocol
 from libp2p.host.ping import PingService
 from libp2p.identity.identify.identify import ID as IDENTIFY_PROTOCOL
 from libp2p.identity.identify.pb.identify_pb2 import Identify
 from libp2p.peer.id import ID
-from libp2p.peer.peerinfo import info_from_p2p_addr
-from libp2p.security.noise.transport import PROTOCOL_ID as NOISE, Transport as Noise
-from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX, Yamux
 from libp2p.utils.varint import read_length_prefixed_protobuf
-
-log = logging.getLogger("agora-interop")
-
-
-def emit(obj: dict[str, Any]) -> None:
-    try:
-        sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
-        sys.stdout.flush()
-    except (BrokenPipeError, ValueError):
-        os._exit(0)
 
 
 def addr_text(raw: bytes) -> str:
@@ -69,20 +49,7 @@ def addr_text(raw: bytes) -> str:
 
 class Peer:
     def __init__(self, seed: int, port: int) -> None:
-        key_pair = ed25519_key_pair(seed.to_bytes(32, "little"))
-        self.listen = multiaddr.Multiaddr(f"/ip4/127.0.0.1/tcp/{port}")
-        self.host = new_host(
-            key_pair=key_pair,
-            sec_opt={NOISE: Noise(key_pair, noise_privkey=x25519_key_pair().private_key)},
-            muxer_opt={TProtocol(YAMUX): Yamux},
-            listen_addrs=[self.listen],
-        )
-
-    def own_addr(self) -> str:
-        addrs = [a for a in self.host.get_addrs() if "/tcp/" in str(a)]
-        base = str(addrs[0]) if addrs else str(self.listen)
-        suffix = f"/p2p/{self.host.get_id().to_base58()}"
-        return base if base.endswith(suffix) else base + suffix
+        self.host, self.listen = make_host(key_pair(seed), port)
 
     async def identify(self, peer: ID) -> dict[str, Any]:
         stream = await self.host.new_stream(peer, [IDENTIFY_PROTOCOL])
@@ -108,11 +75,8 @@ class Peer:
     async def do(self, cmd: dict[str, Any]) -> dict[str, Any]:
         op = cmd.get("op")
         if op == "connect":
-            info = info_from_p2p_addr(multiaddr.Multiaddr(cmd["addr"]))
-            self.host.get_peerstore().add_addrs(info.peer_id, info.addrs, 3600)
-            with trio.fail_after(float(cmd.get("timeout", 15))):
-                await self.host.connect(info)
-            return {"peer_id": info.peer_id.to_base58()}
+            peer = await connect(self.host, cmd["addr"], float(cmd.get("timeout", 15)))
+            return {"peer_id": peer.to_base58()}
         if op == "ping":
             peer = ID.from_base58(cmd["peer"])
             with trio.fail_after(float(cmd.get("timeout", 15))):
@@ -124,42 +88,11 @@ class Peer:
             return {"connected": [p.to_base58() for p in self.host.get_connected_peers()]}
         raise ValueError(f"unknown op {op!r}")
 
-    async def commands(self) -> None:
-        stdin = trio.wrap_file(sys.stdin)
-        while True:
-            line = await stdin.readline()
-            if not line:
-                return
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                cmd = json.loads(line)
-            except json.JSONDecodeError as e:
-                emit({"event": "result", "ok": False, "error": f"bad json: {e}"})
-                continue
-            out: dict[str, Any] = {"event": "result", "op": cmd.get("op"), "id": cmd.get("id")}
-            if cmd.get("op") == "quit":
-                emit({**out, "ok": True})
-                return
-            started = time.monotonic()
-            try:
-                out.update(await self.do(cmd))
-                out["ok"] = True
-            except BaseException as e:  # trio.TooSlowError is not an Exception subclass in all versions
-                if isinstance(e, (KeyboardInterrupt, SystemExit)):
-                    raise
-                log.exception("command failed")
-                out["ok"] = False
-                out["error"] = f"{type(e).__name__}: {e}"
-            out["elapsed_ms"] = round((time.monotonic() - started) * 1000, 1)
-            emit(out)
-
     async def main(self) -> None:
         async with self.host.run(listen_addrs=[self.listen]):
             emit({"event": "ready", "peer_id": self.host.get_id().to_base58(),
-                  "addr": self.own_addr(), "pid": os.getpid()})
-            await self.commands()
+                  "addr": own_addr(self.host, self.listen), "pid": os.getpid()})
+            await command_loop(self.do)
 
 
 def main() -> None:
@@ -168,15 +101,7 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
     ap.add_argument("--log-level", default="ERROR")
     args = ap.parse_args()
-    logging.basicConfig(stream=sys.stderr, level=getattr(logging, args.log_level.upper()),
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        trio.run(Peer(args.seed, args.port).main)
-    except KeyboardInterrupt:
-        pass
-    sys.stdout.flush()
-    # py-libp2p leaves background tasks behind on shutdown; leave without waiting for them.
-    os._exit(0)
+    run(Peer(args.seed, args.port).main, args.log_level)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,10 @@
 import AgoraCore
 import AgoraDHT
+import AgoraMigrations
+import AgoraNode
 import AgoraRegistry
+import AgoraStore
+import AgoraViews
 import AgoraWire
 import ArgumentParser
 import Foundation
@@ -12,9 +16,10 @@ struct DHTCommand: AsyncParsableCommand {
         subcommands: [FindPeer.self, Providers.self, Get.self]
     )
 
-    /// Joining the network: the CLI runs a client-mode DHT node for the duration of one query.
+    /// Joining the network: the CLI runs a client-mode DHT node for the duration of one query,
+    /// through `--bootstrap`, else through this home's running daemon and remembered peers.
     struct Join: ParsableArguments {
-        @Option(help: "A DHT peer's full multiaddr (…/p2p/<id>) to join through (repeatable).")
+        @Option(help: "A DHT peer's full multiaddr (…/p2p/<id>) to join through (repeatable; default: this home's daemon and the peers it met).")
         var bootstrap: [String] = []
 
         @Option(help: "Seconds one request to one peer may take.")
@@ -24,7 +29,6 @@ struct DHTCommand: AsyncParsableCommand {
         var json = false
 
         func validate() throws {
-            guard !bootstrap.isEmpty else { throw ValidationError("--bootstrap is required: this node keeps no known peers yet") }
             guard (1...600).contains(timeout) else { throw ValidationError("--timeout must be 1 … 600 seconds") }
             for text in bootstrap where (try? Multiaddr(parsing: text))?.peerID == nil {
                 throw ValidationError("--bootstrap \(text): need a multiaddr ending in /p2p/<peer id>")
@@ -33,16 +37,35 @@ struct DHTCommand: AsyncParsableCommand {
 
         /// Runs `body` with a DHT node that has joined through the bootstrap peers.
         func withNode(_ body: (DHTNode) async throws -> Void) async throws {
-            let peers = try bootstrap.map(NetworkCommand.parse)
+            let home = AgoraHome.fromEnvironment()
+            let daemon = NodeStatus.readLive(home: home.url)
+            let peers = bootstrap.isEmpty ? Self.homePeers(home, daemon: daemon) : try bootstrap.map(NetworkCommand.parse)
+            guard !peers.isEmpty else {
+                throw RegistryError("no peer to ask: pass --bootstrap <multiaddr>, or start `agora serve` on this home", code: .notFound)
+            }
             // One --timeout bounds dials as well as kad requests.
             let dial = try DialOptions.parse(["--timeout", "\(timeout)"])
-            try await NetworkCommand.withHost(dial) { host in
+            // The daemon uses the node key: a second connection with its peer ID would confuse peers.
+            try await NetworkCommand.withHost(dial, identity: daemon == nil ? nil : Identity.generate()) { host in
                 let node = try DHTNode(host: host, configuration: DHTConfiguration(mode: .client, requestTimeout: .seconds(timeout)))
-                guard await node.bootstrap(peers) > 0 else {
+                guard await node.bootstrap(peers, fillTable: false) > 0 else {
                     throw RegistryError("no bootstrap peer answered a DHT request", code: .notFound)
                 }
                 try await body(node)
             }
+        }
+
+        /// The running daemon's addresses and up to 32 peers the store remembers.
+        static func homePeers(_ home: AgoraHome, daemon: NodeStatus?) -> [Multiaddr] {
+            var peers = daemon?.listen.compactMap { try? Multiaddr(parsing: $0) } ?? []
+            guard let store = try? Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews()) else { return peers }
+            for known in ((try? store.knownPeers()) ?? []).prefix(32) {
+                guard let peer = try? PeerID(bytes: known.peer), !peers.contains(where: { $0.peerID == peer }),
+                      let address = known.addresses.lazy.compactMap({ try? Multiaddr(bytes: $0) }).first
+                else { continue }
+                peers.append(address.withPeerID(peer))
+            }
+            return peers
         }
     }
 

@@ -1,3 +1,4 @@
+import AgoraCore
 import AgoraWire
 import ArgumentParser
 import Foundation
@@ -46,14 +47,15 @@ enum NetworkCommand {
         }
     }
 
-    /// Runs `body` with a running host using the node's identity (or a throwaway one), then shuts it down.
-    static func withHost(_ dial: DialOptions, _ body: (P2PHost) async throws -> Void) async throws {
+    /// Runs `body` with a running host using `identity`, else the node's identity (or a
+    /// throwaway one), then shuts it down.
+    static func withHost(_ dial: DialOptions, identity: Identity? = nil, _ body: (P2PHost) async throws -> Void) async throws {
         var logger = Logger(label: "agora.cli")
         logger.logLevel = .error
         var configuration = HostConfiguration()
         configuration.dialTimeout = .seconds(Int64(dial.timeout))
         configuration.upgrade.timeout = .seconds(Int64(dial.timeout))
-        try await withRunningHost(P2PHost(identity: try NodeIdentity.existingOrEphemeral(), configuration: configuration, logger: logger), body)
+        try await withRunningHost(P2PHost(identity: try identity ?? NodeIdentity.existingOrEphemeral(), configuration: configuration, logger: logger), body)
     }
 
     static func milliseconds(_ duration: Duration) -> String {

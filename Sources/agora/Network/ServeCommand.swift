@@ -65,8 +65,11 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.host.limits.reservedForOutbound = min(configuration.host.limits.reservedForOutbound, maxConnections / 8)
             configuration.host.limits.maxConnectionsPerAddress = maxConnectionsPerAddress
             configuration.host.limits.maxPendingInboundPerAddress = min(maxConnectionsPerAddress, configuration.host.limits.maxPendingInbound)
+            let kad = try dht.module(home: home)
+            // A mirror asks the DHT for archives none of its connected peers holds.
+            let blobs = BlobNodeProtocol(providerSources: kad.map { [DHTArchiveProviders(dht: $0, store: store)] } ?? [])
             let node = try AgoraNode(
-                identity: identity, store: store, configuration: configuration, protocols: [BlobNodeProtocol()] + (try dht.protocols(home: home)), logger: logger
+                identity: identity, store: store, configuration: configuration, protocols: [blobs] + (kad.map { [$0] } ?? []), logger: logger
             ) { bound in
                 for address in bound { say("\(address)") }
                 fflush(nil)
@@ -100,10 +103,10 @@ struct ServeCommand: AsyncParsableCommand {
 enum DHTMode: String, ExpressibleByArgument, CaseIterable {
     case auto, server, client, off
 
-    func protocols(home: AgoraHome) throws -> [any NodeProtocol] {
+    func module(home: AgoraHome) throws -> DHTNodeProtocol? {
         let mode: DHTConfiguration.Mode?
         switch self {
-        case .off: return []
+        case .off: return nil
         case .auto: mode = nil
         case .server: mode = .server
         case .client: mode = .client
@@ -111,6 +114,6 @@ enum DHTMode: String, ExpressibleByArgument, CaseIterable {
         let configuration = DHTNodeProtocol.Configuration(
             mode: mode, recordStorePath: home.url.appendingPathComponent("dht-records").path,
             feedAuthor: try KeyFiles.publisherKey(home: home))
-        return [DHTNodeProtocol(configuration: configuration)]
+        return DHTNodeProtocol(configuration: configuration)
     }
 }

@@ -16,7 +16,8 @@ struct InstallCommand: AsyncParsableCommand {
             Picks the highest version matching the range (^1.2, ~1.2.3, >=1 <2, 1.x, exact) from the \
             scope's trusted key, checks each archive's SHA-256 against its signed release event and \
             unpacks it into DIR/<scope>/<name>. A package or archive this home lacks is fetched from \
-            the network: the running daemon's peers, every peer met before and --bootstrap.
+            the network: the running daemon's peers, every peer met before and --bootstrap, and the \
+            nodes the Kademlia DHT names as holders when none of those has it.
             """)
 
     @OptionGroup var options: HomeOptions
@@ -96,6 +97,16 @@ struct InstallCommand: AsyncParsableCommand {
                     var needed = known
                     if needed == nil {
                         try await client.catchUp(within: min(limit, .seconds(30)))
+                        do {
+                            needed = try registry.archivesNeeded(for: request)
+                        } catch let error as RegistryError where error.code == .notFound {
+                            needed = nil
+                        }
+                    }
+                    if needed == nil {
+                        // Nobody we reached knows the package: ask the DHT who holds it and sync from them.
+                        let found = await client.discover(scope: request.package.scope, name: request.package.name, within: min(limit, .seconds(30)))
+                        if !found.isEmpty { try await client.catchUp(within: min(limit, .seconds(30)), required: found) }
                         needed = try registry.archivesNeeded(for: request)
                     }
                     let archives = needed ?? []
