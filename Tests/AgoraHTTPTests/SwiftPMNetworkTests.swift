@@ -33,16 +33,19 @@ import Testing
             return root.url.appendingPathComponent(name)
         }
 
-        /// A package depending on `acme.Greeter` from 1.0.0, with `url` set as its registry.
-        func consumer(of url: String) async throws -> URL {
+        /// A package depending on `acme.Greeter` from 1.0.0 (or on `dependency`, whose product
+        /// lives in package `productPackage`), with `url` set as its registry.
+        func consumer(
+            of url: String, dependency: String = #".package(id: "acme.Greeter", from: "1.0.0")"#, productPackage: String = "acme.Greeter"
+        ) async throws -> URL {
             try root.write("Consumer/Package.swift", """
                 // swift-tools-version:5.9
                 import PackageDescription
 
                 let package = Package(
                     name: "Consumer",
-                    dependencies: [.package(id: "acme.Greeter", from: "1.0.0")],
-                    targets: [.executableTarget(name: "Consumer", dependencies: [.product(name: "Greeter", package: "acme.Greeter")])]
+                    dependencies: [\(dependency)],
+                    targets: [.executableTarget(name: "Consumer", dependencies: [.product(name: "Greeter", package: "\(productPackage)")])]
                 )
 
                 """)
@@ -106,23 +109,8 @@ import Testing
                  "--scratch-directory", paths.scratch] + paths.options,
                 in: library, environment: paths.environment)
             #expect(published.status == 0, "\(published)")
-            try paths.root.write("Consumer/Package.swift", """
-                // swift-tools-version:5.9
-                import PackageDescription
-
-                let package = Package(
-                    name: "Consumer",
-                    dependencies: [.package(url: "git@github.com:agora-example/Greeter.git", from: "1.0.0")],
-                    targets: [.executableTarget(name: "Consumer", dependencies: [.product(name: "Greeter", package: "Greeter")])]
-                )
-
-                """)
-            try paths.root.write("Consumer/Sources/Consumer/main.swift", "import Greeter\nprint(greeting())\n")
-            let consumer = paths.root.url.appendingPathComponent("Consumer")
-            let set = try await Subprocess.run(
-                Subprocess.swift, ["package-registry", "set", url, "--allow-insecure-http"] + paths.options,
-                in: consumer, environment: paths.environment)
-            #expect(set.status == 0, "\(set)")
+            let consumer = try await paths.consumer(
+                of: url, dependency: #".package(url: "git@github.com:agora-example/Greeter.git", from: "1.0.0")"#, productPackage: "Greeter")
             let resolved = try await Subprocess.run(
                 Subprocess.swift, ["package", "resolve", "--replace-scm-with-registry"] + paths.options,
                 in: consumer, environment: paths.environment, timeout: .seconds(300))
@@ -150,23 +138,7 @@ import Testing
             let body = try SignedReleaseNetworkTests.recorded(node.registry, "1.0.0")
             #expect(body.signatureFormat == "cms-1.0.0" && !body.archiveSignature.isEmpty && !body.metadataSignature.isEmpty)
 
-            try paths.root.write("Consumer/Package.swift", """
-                // swift-tools-version:5.9
-                import PackageDescription
-
-                let package = Package(
-                    name: "Consumer",
-                    dependencies: [.package(id: "acme.Greeter", from: "1.0.0")],
-                    targets: [.executableTarget(name: "Consumer", dependencies: [.product(name: "Greeter", package: "acme.Greeter")])]
-                )
-
-                """)
-            try paths.root.write("Consumer/Sources/Consumer/main.swift", "import Greeter\nprint(greeting())\n")
-            let consumer = paths.root.url.appendingPathComponent("Consumer")
-            let set = try await Subprocess.run(
-                Subprocess.swift, ["package-registry", "set", url, "--allow-insecure-http"] + paths.options,
-                in: consumer, environment: paths.environment)
-            #expect(set.status == 0, "\(set)")
+            let consumer = try await paths.consumer(of: url)
             let configuration = consumer.appendingPathComponent(".swiftpm/configuration/registries.json")
             var registries = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configuration)) as? [String: Any])
             registries["security"] = ["default": ["signing": [
