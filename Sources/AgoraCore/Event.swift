@@ -54,37 +54,36 @@ public struct Event: Sendable, Hashable {
     /// Structural and canonical checks only; call `verifySignature()` (or verify a chain head) to authenticate.
     public init(decoding bytes: [UInt8]) throws(EventError) {
         guard bytes.count <= Self.maxSize else { throw EventError.tooLarge(bytes.count) }
-        let reader: CanonicalReader
-        do { reader = try CanonicalReader(bytes[...]) } catch { throw EventError.malformed(error.reason) }
-        guard let last = reader.fields.last, last.tag == 15, last.wireType == 2, last.payload.count == 64 else {
-            throw EventError.malformed("missing 64-byte signature as the last field")
+        let envelope: EventEnvelope
+        do { envelope = try EventEnvelope(bytes) } catch { throw EventError.malformed(error.reason) }
+        guard envelope.format == Self.format else { throw EventError.unsupportedFormat(envelope.format) }
+        let authorBytes = envelope.author.map { Array(bytes[$0]) } ?? []
+        guard envelope.author == nil || authorBytes.count == 32 else {
+            throw EventError.malformed("field 2 must be 32 bytes, got \(authorBytes.count)")
         }
         do {
-            let format = try reader.uint(1)
-            guard format == Self.format else { throw EventError.unsupportedFormat(format) }
-            self.author = try PublicKey(bytes: reader.bytes(2, exactly: 32))
-            self.seq = try reader.uint(3)
-            guard seq >= 1 else { throw EventError.malformed("feed sequence must start at 1") }
-            let prev = try reader.bytes(4)
-            if seq == 1 {
-                guard prev.isEmpty else { throw EventError.malformed("first event of a feed has a previous ID") }
-                self.prev = nil
-            } else {
-                self.prev = try EventID(bytes: prev)
-            }
-            self.timestamp = try reader.uint(5)
-            self.kindCode = try reader.uint(6)
-            guard kindCode != 0 else { throw EventError.malformed("missing kind") }
-            self.body = try reader.bytes(7)
-        } catch let error as CanonicalDecodeError {
-            throw EventError.malformed(error.reason)
-        } catch let error as EventError {
-            throw error
+            self.author = try PublicKey(bytes: authorBytes)
         } catch {
-            throw EventError.malformed("\(error)")
+            throw EventError.malformed(error.reason)
         }
+        self.seq = envelope.seq
+        guard seq >= 1 else { throw EventError.malformed("feed sequence must start at 1") }
+        if seq == 1 {
+            guard envelope.prev == nil else { throw EventError.malformed("first event of a feed has a previous ID") }
+            self.prev = nil
+        } else {
+            do {
+                self.prev = try EventID(bytes: envelope.prev.map { Array(bytes[$0]) } ?? [])
+            } catch {
+                throw EventError.malformed(error.reason)
+            }
+        }
+        self.timestamp = envelope.timestamp
+        self.kindCode = envelope.kind
+        guard kindCode != 0 else { throw EventError.malformed("missing kind") }
+        self.body = envelope.body.map { Array(bytes[$0]) } ?? []
         self.bytes = bytes
-        self.signedLength = last.raw.startIndex
+        self.signedLength = envelope.signedLength
         self.id = EventID(hashing: bytes)
     }
 

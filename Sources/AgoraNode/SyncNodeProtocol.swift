@@ -73,16 +73,17 @@ public final class SyncNodeProtocol: NodeProtocol {
         logger[metadataKey: "peer"] = "\(peer)"
         while !Task.isCancelled, await context.host.connectedPeers.contains(peer) {
             do {
+                guard let role = try await awaitRole(peer, context: context) else { return }
                 let position = try context.store.syncPosition(of: peer.bytes)
                 let stream = try await context.host.newStream(to: peer, protocols: [SyncProtocol.id])
-                var machine = SyncClientMachine(position: position, configuration: context.configuration.sync)
-                logger.debug("following", metadata: ["from": "\(position)"])
+                var machine = SyncClientMachine(position: position, skim: role == .skim, configuration: context.configuration.sync)
+                logger.debug("following", metadata: ["from": "\(position)", "role": "\(role)"])
                 await sessions.started(peer, session: machine)
                 do {
                     try await SyncProtocol.follow(
                         stream, machine: &machine, source: source, sink: context.writer, untilCaughtUp: untilCaughtUp
-                    ) { machine in
-                        await self.sessions.update(peer, machine: machine)
+                    ) { machine, waiting in
+                        await self.sessions.update(peer, machine: machine, waiting: waiting)
                     }
                 } catch {
                     await stream.reset()
@@ -106,6 +107,16 @@ public final class SyncNodeProtocol: NodeProtocol {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+    }
+
+    /// Waits (polling) while another session leads the catch-up and moves (see `SyncSessions`);
+    /// nil when `peer` disconnects meanwhile.
+    private func awaitRole(_ peer: PeerID, context: NodeContext) async throws -> SyncSessions.Role? {
+        while await context.host.connectedPeers.contains(peer) {
+            if let role = await sessions.role(for: peer, takeoverAfter: context.configuration.sync.takeoverAfter) { return role }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
     }
 
     /// Cuts `peer` off: disconnected, and neither followed nor redialled for the ban's length.

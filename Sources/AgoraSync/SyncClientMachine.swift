@@ -6,6 +6,11 @@ import AgoraCore
 /// once per session compares signed feed heads (a net for anything the position missed, such
 /// as a peer whose store was replaced) and fetches the feeds where the peer is ahead, then
 /// waits on the peer for new events.
+///
+/// A session started with `skim` (the node already follows another peer's changes feed to the
+/// end) does not page through this peer's log: it learns the peer's newest local sequence,
+/// compares signed heads, fetches only the feeds where the peer is ahead and then moves its
+/// position to that sequence, so a second and third source ship only what the first lacked.
 public struct SyncClientMachine: Sendable {
     public struct Configuration: Sendable, Equatable {
         public var limits: SyncLimits
@@ -13,11 +18,18 @@ public struct SyncClientMachine: Sendable {
         public var pageSize: UInt64
         /// How long a caught-up client asks the server to hold a changes request.
         public var liveWaitMillis: UInt32
+        /// How long the peer whose changes feed the node follows may deliver nothing before
+        /// another peer takes over the catch-up (the shell's rule; a silent source cannot stall it).
+        public var takeoverAfter: Duration
 
-        public init(limits: SyncLimits = SyncLimits(), pageSize: UInt64 = 2048, liveWaitMillis: UInt32 = 10_000) {
+        public init(
+            limits: SyncLimits = SyncLimits(), pageSize: UInt64 = 2048, liveWaitMillis: UInt32 = 10_000,
+            takeoverAfter: Duration = .seconds(5)
+        ) {
             self.limits = limits
             self.pageSize = max(1, pageSize)
             self.liveWaitMillis = liveWaitMillis
+            self.takeoverAfter = takeoverAfter
         }
     }
 
@@ -59,17 +71,26 @@ public struct SyncClientMachine: Sendable {
     private var peerHeads: [PublicKey: UInt64] = [:]
     private var ranges: [(author: PublicKey, from: UInt64, to: UInt64)] = []
     private var headsCursor: PublicKey??
+    /// Skim mode until the first reply decides whether the lag is worth skipping.
+    private var skim: Bool
+    /// The peer's newest local sequence when the skim began: the position once heads are checked.
+    private var skipTo: UInt64?
+    /// Local sequences of the peer passed over by skimming (their events came from elsewhere).
+    public private(set) var skipped: UInt64 = 0
 
-    public init(position: UInt64, configuration: Configuration = Configuration()) {
+    public init(position: UInt64, skim: Bool = false, configuration: Configuration = Configuration()) {
         self.position = position
+        self.skim = skim
         self.configuration = configuration
     }
 
     /// Events the peer has that we have not replicated yet, by its own count.
     public var lag: UInt64 { peerLatest > position ? peerLatest - position : 0 }
 
+    /// Skimming asks for the empty range `(position, position]`: the reply carries only the
+    /// peer's newest local sequence.
     public mutating func start() -> [Action] {
-        [sendChanges(after: position, upTo: .max, wait: 0)]
+        [sendChanges(after: position, upTo: skim ? position : .max, wait: 0)]
     }
 
     public mutating func receive(_ frame: SyncResponseFrame) throws(SyncError) -> [Action] {
@@ -145,6 +166,15 @@ public struct SyncClientMachine: Sendable {
             position = max(position, answer.through)
             actions.append(.append(answer.events, position: answer.through))
         }
+        if skim {
+            skim = false
+            // A lag within one page costs less to fetch than a heads walk saves.
+            if lag > configuration.pageSize {
+                skipTo = peerLatest
+                headsCursor = .some(nil)
+                return actions + nextHeadsStep()
+            }
+        }
         actions += fill()
         return actions
     }
@@ -184,6 +214,16 @@ public struct SyncClientMachine: Sendable {
             return [.send(SyncRequestFrame(id: id, request: .heads(after: cursor)))]
         }
         headsChecked = true
+        // Every feed is now at least at the peer's heads, which were read after `skipTo`: every
+        // event of its log up to there is stored.
+        if let target = skipTo {
+            skipTo = nil
+            if target > position {
+                skipped += target - position
+                position = target
+                return [.append([], position: target)] + fill()
+            }
+        }
         return fill()
     }
 

@@ -31,34 +31,71 @@ public enum SyncProtocol {
 
     /// Runs a client session until the peer closes the stream, the stream fails or the task
     /// is cancelled (a caught-up client waits on the server for news). `progress` sees the
-    /// machine after every append and once each reply is fully handled. With `untilCaughtUp` it
+    /// machine when the session starts waiting for the peer (`waiting` true; the machine shows
+    /// live only once every append is committed) and when a reply arrives. With `untilCaughtUp` it
     /// returns instead of waiting once the heads are checked and nothing is left to fetch.
+    /// One append at a time runs while the next reply is read, decompressed and decoded, so the
+    /// writer and the network side work at once; appends still commit in the machine's order.
     public static func follow(
         _ stream: P2PStream, machine: inout SyncClientMachine, source: some SyncLogSource, sink: some SyncSink,
-        untilCaughtUp: Bool = false, progress: (SyncClientMachine) async -> Void
+        untilCaughtUp: Bool = false, progress: (SyncClientMachine, _ waiting: Bool) async -> Void
     ) async throws {
-        var actions = machine.start()
-        while true {
-            var index = 0
-            while index < actions.count {
-                switch actions[index] {
-                case .send(let frame):
-                    try await stream.writeLengthPrefixed(SyncCodec.encode(frame))
-                case .append(let events, let position):
-                    let report = try await sink.append(events, recording: position, for: stream.remotePeer)
-                    if let forged = report.forged { throw SyncError.forgedEvent(author: forged.author, seq: forged.seq) }
-                    await progress(machine)
-                case .compareHeads(let authors):
-                    actions += machine.compared(localSeqs: try source.headSeqs(of: authors))
+        var appending: Task<SyncAppendReport, any Error>?
+        /// Waits for the append in flight; a forged event in it ends the session.
+        func settle() async throws {
+            guard let running = appending else { return }
+            appending = nil
+            let report = try await running.value
+            if let forged = report.forged { throw SyncError.forgedEvent(author: forged.author, seq: forged.seq) }
+        }
+        do {
+            var actions = machine.start()
+            while true {
+                var index = 0
+                while index < actions.count {
+                    switch actions[index] {
+                    case .send(let frame):
+                        try await stream.writeLengthPrefixed(SyncCodec.encode(frame))
+                    case .append(let events, let position):
+                        try await settle()
+                        let peer = stream.remotePeer
+                        appending = Task {
+                            // A forged or failed batch resets the stream, so a read waiting on a
+                            // peer that sends nothing more ends at once.
+                            do {
+                                let report = try await sink.append(events, recording: position, for: peer)
+                                if report.forged != nil { await stream.reset() }
+                                return report
+                            } catch {
+                                await stream.reset()
+                                throw error
+                            }
+                        }
+                    case .compareHeads(let authors):
+                        try await settle()
+                        actions += machine.compared(localSeqs: try source.headSeqs(of: authors))
+                    }
+                    index += 1
                 }
-                index += 1
+                if untilCaughtUp, machine.headsChecked, machine.lag == 0 {
+                    try await settle()
+                    await progress(machine, false)
+                    return
+                }
+                // A caught-up session waits on the server: what it appended shows as committed now.
+                if machine.headsChecked, machine.lag == 0 { try await settle() }
+                await progress(machine, true)
+                guard let bytes = try await readFrame(stream, limits: machine.configuration.limits) else {
+                    try await settle()
+                    return
+                }
+                actions = try machine.receive(SyncCodec.decodeResponse(bytes, limits: machine.configuration.limits))
+                await progress(machine, false)
             }
-            // Every action of the last reply is done (appends committed): a caught-up state shows
-            // now, not only after the next news.
-            await progress(machine)
-            if untilCaughtUp, machine.headsChecked, machine.lag == 0 { return }
-            guard let bytes = try await readFrame(stream, limits: machine.configuration.limits) else { return }
-            actions = try machine.receive(SyncCodec.decodeResponse(bytes, limits: machine.configuration.limits))
+        } catch {
+            // What the batch in flight found (a forgery, a failed commit) is why the session ended.
+            try await settle()
+            throw error
         }
     }
 

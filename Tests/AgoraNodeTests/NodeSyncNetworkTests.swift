@@ -79,25 +79,32 @@ import Testing
         let evil = P2PHost(identity: Identity.generate())
         try await withRunningHost(evil) { evil in
             try await evil.handle(SyncProtocol.id) { stream in
-                guard let request = try await stream.readLengthPrefixed(maxLength: 1 << 20) else { return }
-                let id = try SyncCodec.decodeRequest(request, limits: SyncLimits()).id
-                switch attack {
-                case .forgedEvents:
-                    let forged = Self.forged(count: 3)
-                    try await stream.writeLengthPrefixed(SyncCodec.encode(SyncResponseFrame(
-                        id: id, response: .events(forged, through: 3, latest: 3))))
-                case .garbage:
-                    var generator = SeededGenerator(seed: 5)
-                    try await stream.writeLengthPrefixed((0..<500).map { _ in UInt8.random(in: 0...255, using: &generator) })
-                case .oversizedFrame:
-                    try await stream.write(Varint.encode(64 << 20) + [UInt8](repeating: 0, count: 4096))
-                case .forgedHeads:
-                    try await stream.writeLengthPrefixed(SyncCodec.encode(SyncResponseFrame(
-                        id: id, response: .events([], through: 0, latest: 0))))
-                    guard let heads = try await stream.readLengthPrefixed(maxLength: 1 << 20) else { return }
-                    let headsID = try SyncCodec.decodeRequest(heads, limits: SyncLimits()).id
-                    try await stream.writeLengthPrefixed(SyncCodec.encode(SyncResponseFrame(
-                        id: headsID, response: .heads(Self.forged(count: 2), more: false))))
+                // Answered by kind, so the attack lands whether the victim leads the catch-up
+                // with this peer (changes first) or skims it (an empty probe, then heads).
+                while let request = try await stream.readLengthPrefixed(maxLength: 1 << 20) {
+                    let frame = try SyncCodec.decodeRequest(request, limits: SyncLimits())
+                    switch (attack, frame.request) {
+                    case (.forgedEvents, .changes(let after, let upTo, _)) where after == upTo:
+                        try await stream.writeLengthPrefixed(SyncCodec.encode(SyncResponseFrame(
+                            id: frame.id, response: .events([], through: after, latest: 3))))
+                        continue
+                    case (.forgedEvents, _):
+                        try await stream.writeLengthPrefixed(SyncCodec.encode(SyncResponseFrame(
+                            id: frame.id, response: .events(Self.forged(count: 3), through: 3, latest: 3))))
+                    case (.garbage, _):
+                        var generator = SeededGenerator(seed: 5)
+                        try await stream.writeLengthPrefixed((0..<500).map { _ in UInt8.random(in: 0...255, using: &generator) })
+                    case (.oversizedFrame, _):
+                        try await stream.write(Varint.encode(64 << 20) + [UInt8](repeating: 0, count: 4096))
+                    case (.forgedHeads, .changes(let after, _, _)):
+                        try await stream.writeLengthPrefixed(SyncCodec.encode(SyncResponseFrame(
+                            id: frame.id, response: .events([], through: after, latest: 0))))
+                        continue
+                    case (.forgedHeads, _):
+                        try await stream.writeLengthPrefixed(SyncCodec.encode(SyncResponseFrame(
+                            id: frame.id, response: .heads(Self.forged(count: 2), more: false))))
+                    }
+                    break
                 }
                 _ = try await stream.readToEnd(maxLength: 1 << 20)
             }

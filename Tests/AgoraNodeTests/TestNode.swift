@@ -23,6 +23,9 @@ final class TestNode: @unchecked Sendable {
     private var task: Task<Void, any Error>?
     private(set) var addresses: [Multiaddr] = []
 
+    /// How long a catch-up leader may deliver nothing before another peer takes over.
+    var takeoverAfter: Duration = .seconds(5)
+
     /// Makes the node's extra protocol modules at each start (a restart gets fresh ones).
     var protocols: @Sendable () -> [any NodeProtocol] = { [] }
 
@@ -54,6 +57,7 @@ final class TestNode: @unchecked Sendable {
         configuration.host.limits.maxConnectionsPerAddress = 256
         configuration.host.limits.maxPendingInboundPerAddress = 64
         configuration.sync.liveWaitMillis = 2000
+        configuration.sync.takeoverAfter = takeoverAfter
         var logger = Logger(label: "test.node")
         logger.logLevel = .warning
         let (bound, continuation) = AsyncStream.makeStream(of: [Multiaddr].self)

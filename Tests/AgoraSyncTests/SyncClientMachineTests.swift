@@ -46,6 +46,39 @@ import Testing
         #expect(simulation.sent.contains { if case .range = $0 { true } else { false } })
     }
 
+    /// A skimming session (another peer already shipped most of the log) is sent only the
+    /// events the client lacks, whatever part of the server's log that is, and ends at the
+    /// server's newest local sequence; a lag within one page is fetched as a plain changes feed.
+    @Test(arguments: [
+        (seed: 11, feeds: 6, count: 2000, have: 1500, page: 64, start: 0),
+        (seed: 12, feeds: 3, count: 900, have: 900, page: 32, start: 100),
+        (seed: 13, feeds: 8, count: 3000, have: 0, page: 256, start: 0),
+        (seed: 14, feeds: 4, count: 600, have: 580, page: 2048, start: 550),
+    ])
+    func skimmingFetchesOnlyWhatTheClientLacks(seed: Int, feeds: Int, count: Int, have: Int, page: Int, start: Int) throws {
+        let events = SyncSimulation.log(seed: UInt64(seed), feeds: feeds, count: count)
+        let server = MemoryLog(events)
+        // What the other source delivered: a prefix of each feed (every event before `have` in log order).
+        let client = MemoryLog(Array(events.prefix(have)))
+        var limits = SyncLimits()
+        limits.maxHeadsPerPage = 2
+        var simulation = SyncSimulation(position: UInt64(start), skim: true, configuration: .init(limits: limits, pageSize: UInt64(page)))
+        try simulation.run(server: server, client: client)
+        #expect(Set(client.events.map(\.id)) == Set(events.map(\.id)))
+        #expect(simulation.machine.position == UInt64(count))
+        #expect(simulation.machine.headsChecked && simulation.machine.lag == 0)
+        #expect(simulation.appendedPositions == simulation.appendedPositions.sorted(), "positions only move forward")
+        if count - start > page {
+            #expect(simulation.eventsSent == count - have, "skimmed: only the missing events were sent")
+            #expect(simulation.machine.skipped == UInt64(count - start))
+            #expect(!simulation.sent.contains { if case .changes(_, let upTo, _) = $0 { upTo != UInt64(start) && upTo != .max } else { false } },
+                    "no pages of the changes feed")
+        } else {
+            #expect(simulation.machine.skipped == 0)
+            #expect(simulation.eventsSent <= count - start)
+        }
+    }
+
     @Test func aForgedHeadIsReported() throws {
         var feed = FeedBuilder(seed: 40)
         let genuine = feed.publish("acme", "lib", "1.0.0")

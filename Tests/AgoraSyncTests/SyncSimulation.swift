@@ -12,9 +12,11 @@ struct SyncSimulation {
     var maxOutstanding = 0
     var appendedPositions: [UInt64] = []
 
-    init(position: UInt64, configuration: SyncClientMachine.Configuration) {
-        machine = SyncClientMachine(position: position, configuration: configuration)
+    init(position: UInt64, skim: Bool = false, configuration: SyncClientMachine.Configuration) {
+        machine = SyncClientMachine(position: position, skim: skim, configuration: configuration)
     }
+    /// Events the server sent (duplicates included).
+    var eventsSent: Int { Int(machine.eventsReceived) }
 
     mutating func run(server: MemoryLog, client: MemoryLog, steps: Int = 100_000) throws {
         var queue: [SyncRequestFrame] = []
