@@ -48,7 +48,8 @@ public final class NetworkClient: Sendable {
     public static func with<T: Sendable>(
         store: Store, peers: [Multiaddr], providerSources: [any ArchiveProviderSource] = [], dht: Bool = true,
         dhtRequestTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(10), host: HostConfiguration = HostConfiguration(),
-        reporter: ReputationSigner = .none, logger: Logger = Logger(label: "agora.client"), _ body: (NetworkClient) async throws -> T
+        reporter: ReputationSigner = .none, reporterGuard: (any FeedSigningGuard)? = nil, logger: Logger = Logger(label: "agora.client"),
+        _ body: (NetworkClient) async throws -> T
     ) async throws -> T {
         let kad = dht
             ? DHTNodeProtocol(configuration: .init(dht: DHTConfiguration(requestTimeout: dhtRequestTimeout), mode: .client, announces: false))
@@ -60,7 +61,8 @@ public final class NetworkClient: Sendable {
         let configuration = NodeConfiguration(listen: [], bootstrap: peers, host: host, redialInterval: .seconds(2))
         let modules: [any NodeProtocol] = [blobs] + (kad.map { [$0] } ?? [])
         let node = try AgoraNode(
-            identity: Identity.generate(), store: store, configuration: configuration, protocols: modules, reporter: reporter, logger: logger)
+            identity: Identity.generate(), store: store, configuration: configuration, protocols: modules, reporter: reporter, reporterGuard: reporterGuard,
+            logger: logger)
         let client = NetworkClient(node: node, blobs: blobs, dht: kad)
         let running = Task { try await node.run() }
         defer { running.cancel() }

@@ -92,7 +92,8 @@ struct InstallCommand: AsyncParsableCommand {
         do {
             return try await withWireTimeout(limit, operation: "install over the network") {
                 try await NetworkClient.with(
-                    store: store, peers: daemon + peers, connectTimeout: min(limit, .seconds(15)), reporter: reporter, logger: logger
+                    store: store, peers: daemon + peers, connectTimeout: min(limit, .seconds(15)), reporter: reporter,
+                    reporterGuard: NodeFeedGuard(home: registry.home), logger: logger
                 ) { client in
                     var needed = known
                     if needed == nil {
