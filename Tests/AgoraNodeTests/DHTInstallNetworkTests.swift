@@ -20,6 +20,21 @@ import Testing
     /// feed, downloads the archive and installs it. A second home reaches only a node that
     /// replicated the log but holds no archive: the DHT-backed archive source maps the digest
     /// to its package, finds the publisher and fetches from it.
+    /// Peers that run without the DHT (`--dht off`) answer no kad request: the client's first
+    /// bootstrap round fails and identify shows no peer serves kad, so a lookup gives up at
+    /// once instead of waiting out its hour (the time limit fails a client that waits).
+    @Test(.timeLimit(.minutes(2))) func aClientWhosePeersRunWithoutTheDHTDoesNotWaitForIt() async throws {
+        let peer = try TestNode(host: "127.0.0.184")
+        try await peer.start()
+        let fresh = try RegistryTestNode(host: "127.0.0.185")
+        try await NetworkClient.with(store: fresh.store, peers: peer.addresses, host: RegistryTestNode.patientHost) { client in
+            #expect(await client.discover(scope: "acme", name: "widget", within: .seconds(3600)).isEmpty)
+            let dht = try #require(client.dht)
+            #expect(await !dht.joined(within: .seconds(3600)))
+        }
+        await peer.stop()
+    }
+
     @Test func installFromAStrangerFoundThroughTheDHT() async throws {
         let relays = try (0..<20).map { try TestNode(host: "127.0.0.\(160 + $0)", followPeers: false) }
         let modules = relays.map { NodeDHTNetworkTests.dht($0) }
