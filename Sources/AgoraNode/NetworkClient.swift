@@ -121,6 +121,24 @@ public final class NetworkClient: Sendable {
         return connected
     }
 
+    /// Resolves through the DHT what the peers reached do not know: while `unknown` names a
+    /// package the log lacks (the requested one, or a dependency published by a node nobody
+    /// reached replicates), finds its providers and syncs their feeds. Each package is looked
+    /// up once; returns when `unknown` names nothing (true), or names a package already looked
+    /// up or without providers, or after `maxLookups` (false).
+    public func discoverUntilKnown(
+        maxLookups: Int = 32, within timeout: Duration, unknown: () throws -> (scope: String, name: String)?
+    ) async throws -> Bool {
+        var asked: Set<String> = []
+        while let package = try unknown() {
+            guard asked.count < maxLookups, asked.insert("\(package.scope)/\(package.name)").inserted else { return false }
+            let found = await discover(scope: package.scope, name: package.name, within: timeout)
+            guard !found.isEmpty else { return false }
+            try await catchUp(within: timeout, required: found)
+        }
+        return true
+    }
+
     /// Fetches every archive in `digests`, `concurrency` at a time (each from several peers
     /// at once); the first failure cancels the rest and is rethrown.
     public func fetchAll(
