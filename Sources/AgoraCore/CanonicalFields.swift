@@ -100,7 +100,8 @@ public struct CanonicalReader: Sendable {
         self.fields = fields
     }
 
-    private static func varint(_ bytes: ArraySlice<UInt8>, _ index: inout Int) throws(CanonicalDecodeError) -> UInt64 {
+    static func varint<C: RandomAccessCollection<UInt8>>(_ bytes: C, _ index: inout Int) throws(CanonicalDecodeError) -> UInt64
+    where C.Index == Int {
         do {
             let (value, length) = try Varint.decode(bytes, at: index)
             index += length

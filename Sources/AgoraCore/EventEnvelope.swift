@@ -24,13 +24,13 @@ struct EventEnvelope {
             guard fields < maxFields else { throw CanonicalDecodeError("too many fields") }
             fields += 1
             let start = index
-            let key = try Self.varint(bytes, &index)
+            let key = try CanonicalReader.varint(bytes, &index)
             let tag = key >> 3
             guard tag > 0 else { throw CanonicalDecodeError("field tag 0") }
             switch key & 7 {
             case 0:
                 guard tag > lastTag else { throw CanonicalDecodeError("field \(tag) out of order or repeated") }
-                let value = try Self.varint(bytes, &index)
+                let value = try CanonicalReader.varint(bytes, &index)
                 guard value != 0 else { throw CanonicalDecodeError("field \(tag) holds a default value") }
                 switch tag {
                 case 1: format = value
@@ -43,7 +43,7 @@ struct EventEnvelope {
                 lastIsSignature = false
             case 2:
                 guard tag >= lastTag else { throw CanonicalDecodeError("field \(tag) out of order") }
-                let length = try Self.varint(bytes, &index)
+                let length = try CanonicalReader.varint(bytes, &index)
                 guard length > 0 else { throw CanonicalDecodeError("field \(tag) is empty") }
                 guard length <= UInt64(bytes.count - index) else { throw CanonicalDecodeError("field \(tag) is truncated") }
                 let range = index..<(index + Int(length))
@@ -70,15 +70,5 @@ struct EventEnvelope {
     private static func once(_ existing: Range<Int>?, _ range: Range<Int>, tag: UInt64) throws(CanonicalDecodeError) -> Range<Int> {
         guard existing == nil else { throw CanonicalDecodeError("field \(tag) is repeated") }
         return range
-    }
-
-    private static func varint(_ bytes: [UInt8], _ index: inout Int) throws(CanonicalDecodeError) -> UInt64 {
-        do {
-            let (value, length) = try Varint.decode(bytes, at: index)
-            index += length
-            return value
-        } catch {
-            throw CanonicalDecodeError("bad varint: \(error)")
-        }
     }
 }
