@@ -58,9 +58,12 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var peers: [Peer]
     public var cutOff: [CutOff]
     public var gossip: Gossip?
+    /// The archive cache's budget in bytes; nil when unbounded (a mirror).
+    public var archiveCacheBudget: UInt64?
 
     enum CodingKeys: String, CodingKey {
         case pid, peerID = "peer_id", listen, mirror, updated, peers, cutOff = "cut_off", gossip
+        case archiveCacheBudget = "archive_cache_budget"
     }
 
     public static func url(home: URL) -> URL { home.appendingPathComponent("node.status.json") }
