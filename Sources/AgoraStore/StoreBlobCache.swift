@@ -38,8 +38,21 @@ public struct ArchiveCacheUsage: Sendable, Equatable, Codable {
 final class BlobUseLog: Sendable {
     static let capacity = 16_384
     private let pending = Mutex<[BlobDigest: UInt64]>([:])
+    private let last = Mutex<UInt64>(0)
 
-    func note(_ digest: BlobDigest, at millis: UInt64) {
+    /// Milliseconds since 1970, strictly increasing within the process, so uses in one
+    /// process are totally ordered (two in one millisecond, or a clock stepped back, would
+    /// otherwise tie or invert).
+    func stamp() -> UInt64 {
+        let now = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        return last.withLock { last in
+            last = max(now, last + 1)
+            return last
+        }
+    }
+
+    func note(_ digest: BlobDigest) {
+        let millis = stamp()
         pending.withLock { uses in
             if uses[digest] != nil || uses.count < Self.capacity { uses[digest] = millis }
         }
@@ -54,11 +67,9 @@ final class BlobUseLog: Sendable {
 }
 
 extension Store {
-    static func nowMillis() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
-
     /// Marks `digest` as used now (in memory until `flushBlobUses`).
     public func noteBlobUse(_ digest: BlobDigest) {
-        blobUseLog.note(digest, at: Self.nowMillis())
+        blobUseLog.note(digest)
     }
 
     /// Writes the noted uses of blobs still present, in one transaction.

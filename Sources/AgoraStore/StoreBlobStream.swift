@@ -77,7 +77,7 @@ extension Store {
         }
         try environment.write { txn in
             if let pin { try self.pin(digest, holder: pin, in: txn) }
-            try txn.put(databases.blobUses, key: digest.bytes, value: BigEndian.bytes(Self.nowMillis()))
+            try txn.put(databases.blobUses, key: digest.bytes, value: BigEndian.bytes(blobUseLog.stamp()))
             _ = try txn.delete(databases.blobPending, key: digest.bytes)
             guard try !txn.contains(databases.blobs, key: digest.bytes) else { return }
             var header: [UInt8] = [Self.blobFormat]

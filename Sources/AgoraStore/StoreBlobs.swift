@@ -49,7 +49,7 @@ extension Store {
 
     func put(_ blob: PreparedBlob, in txn: WriteTransaction) throws {
         if let holder = blob.pin { try pin(blob.digest, holder: holder, in: txn) }
-        try txn.put(databases.blobUses, key: blob.digest.bytes, value: BigEndian.bytes(Self.nowMillis()))
+        try txn.put(databases.blobUses, key: blob.digest.bytes, value: BigEndian.bytes(blobUseLog.stamp()))
         guard try !txn.contains(databases.blobs, key: blob.digest.bytes) else { return }
         guard let chunks = blob.chunks else {
             throw StoreError.corrupt("blob \(blob.digest) was present when prepared and has vanished since")
