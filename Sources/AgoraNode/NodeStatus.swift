@@ -58,11 +58,13 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var peers: [Peer]
     public var cutOff: [CutOff]
     public var gossip: Gossip?
+    /// Why the node signs no reputation events now: its store lacks part of its own feed.
+    public var reputationHeld: String?
     /// The archive cache's budget in bytes; nil when unbounded (a mirror).
     public var archiveCacheBudget: UInt64?
 
     enum CodingKeys: String, CodingKey {
-        case pid, peerID = "peer_id", listen, mirror, updated, peers, cutOff = "cut_off", gossip
+        case pid, peerID = "peer_id", listen, mirror, updated, peers, cutOff = "cut_off", gossip, reputationHeld = "reputation_held"
         case archiveCacheBudget = "archive_cache_budget"
     }
 
