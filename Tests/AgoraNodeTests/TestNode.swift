@@ -27,6 +27,8 @@ final class TestNode: @unchecked Sendable {
 
     /// How long a catch-up leader may deliver nothing before another peer takes over.
     var takeoverAfter: Duration = .seconds(5)
+    /// The archive cache's budget at the next start (nil: unbounded).
+    var archiveCacheBytes: UInt64?
 
     /// Makes the node's extra protocol modules at each start (a restart gets fresh ones).
     var protocols: @Sendable () -> [any NodeProtocol] = { [] }
@@ -61,6 +63,8 @@ final class TestNode: @unchecked Sendable {
         configuration.host.limits.maxPendingInboundPerAddress = 64
         configuration.sync.liveWaitMillis = 2000
         configuration.sync.takeoverAfter = takeoverAfter
+        configuration.archiveCacheBytes = archiveCacheBytes
+        configuration.archiveCacheInterval = .milliseconds(100)
         var logger = Logger(label: "test.node")
         logger.logLevel = .warning
         let (bound, continuation) = AsyncStream.makeStream(of: [Multiaddr].self)
