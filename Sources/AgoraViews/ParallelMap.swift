@@ -11,7 +11,10 @@ enum ParallelMap {
 
     /// `transform` of each element, in input order. Deterministic: each output slot is
     /// written by exactly one call, whatever the threads' interleaving.
-    static func map<T: Sendable, U: Sendable>(_ input: [T], _ transform: @escaping @Sendable (T) -> U) -> [U] {
+    /// `minimumCount`: fewer elements run on the calling thread (lower it for a few large ones).
+    static func map<T: Sendable, U: Sendable>(
+        _ input: [T], minimumCount: Int = minimumCount, _ transform: @escaping @Sendable (T) -> U
+    ) -> [U] {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         guard input.count >= minimumCount, cores > 1 else { return input.map(transform) }
         // Several chunks per core, so a core slowed by other load does not hold up the rest.
