@@ -25,7 +25,7 @@ extension Store {
     public static let bulkRebuildLimit = 2_000_000
     /// Key and value bytes one bulk-load transaction writes at most: with full pages that is
     /// ~16k dirty pages, far inside LMDB's limit of 128k per transaction.
-    static let bulkTransactionBytes = 64 << 20
+    public static let bulkTransactionBytes = 64 << 20
 
     static let rebuildKey = Array("rebuild".utf8)
 
@@ -43,11 +43,13 @@ extension Store {
     /// takes over (its token replaces ours): this one stops, so a cleared-and-half-refolded
     /// state is never marked current by the rebuild that lost its clearing, and waits for the
     /// other to finish (up to `takeoverWait`; then it assumes the other died and rebuilds again).
+    /// `transactionBytes` bounds each bulk-load transaction.
     public func rebuildViews(
-        pageSize: Int = rebuildPageSize, bulkLimit: Int = bulkRebuildLimit, takeoverWait: Duration = .seconds(600)
+        pageSize: Int = rebuildPageSize, bulkLimit: Int = bulkRebuildLimit, transactionBytes: Int = bulkTransactionBytes,
+        takeoverWait: Duration = .seconds(600)
     ) throws {
         guard let views else { throw StoreError.noViewMaintainer }
-        while try !rebuildOnce(views, pageSize: pageSize, bulkLimit: bulkLimit) {
+        while try !rebuildOnce(views, pageSize: pageSize, bulkLimit: bulkLimit, transactionBytes: transactionBytes) {
             let clock = ContinuousClock()
             let deadline = clock.now + takeoverWait
             while clock.now < deadline, try storedViewVersion() != views.viewVersion {
@@ -63,14 +65,15 @@ extension Store {
     }
 
     /// One rebuild; false when another rebuild took over before it finished.
-    private func rebuildOnce(_ views: any ViewMaintainer, pageSize: Int, bulkLimit: Int) throws -> Bool {
+    private func rebuildOnce(_ views: any ViewMaintainer, pageSize: Int, bulkLimit: Int, transactionBytes: Int) throws -> Bool {
         let token = (0..<16).map { _ in UInt8.random(in: 0...255) }
         try environment.write { txn in
             try txn.delete(databases.meta, key: Self.viewsKey)
             for db in viewDatabases.all { try txn.clear(db) }
             try txn.put(databases.meta, key: Self.rebuildKey, value: token)
         }
-        guard var since = try bulkLoad(views, token: token, limit: bulkLimit, pageSize: pageSize) else { return false }
+        guard var since = try bulkLoad(views, token: token, limit: bulkLimit, pageSize: pageSize, transactionBytes: transactionBytes)
+        else { return false }
         while true {
             let outcome: (done: Bool, since: UInt64)? = try environment.write { txn in
                 guard try txn.get(databases.meta, key: Self.rebuildKey) == token else { return nil }
@@ -92,7 +95,7 @@ extension Store {
     /// Folds the first `limit` events of the log in memory and appends the result to the
     /// emptied view databases. Returns the local seq the views now cover (0 when the maintainer
     /// has no bulk fold), nil when another rebuild took over.
-    private func bulkLoad(_ views: any ViewMaintainer, token: [UInt8], limit: Int, pageSize: Int) throws -> UInt64? {
+    private func bulkLoad(_ views: any ViewMaintainer, token: [UInt8], limit: Int, pageSize: Int, transactionBytes: Int) throws -> UInt64? {
         var entries: [LogEntry] = []
         while entries.count < limit {
             let page = try read { txn in
@@ -108,7 +111,7 @@ extension Store {
             let committed = position
             let next: (table: Int, entry: Int)? = try environment.write { txn in
                 guard try txn.get(databases.meta, key: Self.rebuildKey) == token else { return nil }
-                return try Self.append(tables, from: committed, budget: Self.bulkTransactionBytes, in: txn)
+                return try Self.append(tables, from: committed, budget: max(1, transactionBytes), in: txn)
             }
             guard let next else { return nil }
             position = next
