@@ -98,9 +98,7 @@ extension Store {
     private func bulkLoad(_ views: any ViewMaintainer, token: [UInt8], limit: Int, pageSize: Int, transactionBytes: Int) throws -> UInt64? {
         var entries: [LogEntry] = []
         while entries.count < limit {
-            let page = try read { txn in
-                try databases.events(since: entries.last?.localSeq ?? 0, limit: min(max(1, pageSize), limit - entries.count), in: txn)
-            }
+            let page = try decodedPage(since: entries.last?.localSeq ?? 0, limit: min(max(1, pageSize), limit - entries.count))
             if page.isEmpty { break }
             entries += page
         }
@@ -109,7 +107,7 @@ extension Store {
         var position = (table: 0, entry: 0)
         while position.table < tables.count {
             let committed = position
-            let next: (table: Int, entry: Int)? = try environment.write { txn in
+            let next = try environment.write { txn -> (table: Int, entry: Int)? in
                 guard try txn.get(databases.meta, key: Self.rebuildKey) == token else { return nil }
                 return try Self.append(tables, from: committed, budget: max(1, transactionBytes), in: txn)
             }
@@ -117,6 +115,27 @@ extension Store {
             position = next
         }
         return last.localSeq
+    }
+
+    /// At most `limit` log entries above `since`, read in one snapshot and decoded on every core
+    /// (decoding re-derives each event's ID, a SHA-256 of its canonical bytes).
+    private func decodedPage(since: UInt64, limit: Int) throws -> [LogEntry] {
+        guard limit > 0, since < .max else { return [] }
+        let raw = try read { txn in
+            var out: [(localSeq: UInt64, bytes: [UInt8])] = []
+            try txn.forEach(databases.log, from: BigEndian.bytes(since + 1)) { entry in
+                guard let localSeq = BigEndian.uint64(entry.key), localSeq > since else {
+                    throw StoreError.corrupt("log key of \(entry.key.count) bytes")
+                }
+                out.append((localSeq, Array(entry.value)))
+                return out.count < limit
+            }
+            return out
+        }
+        let decoded = ParallelMap.map(raw) { entry in
+            Result { try entry.bytes.withUnsafeBytes { try StoreDatabases.decodeStored($0, localSeq: entry.localSeq) } }
+        }
+        return try zip(raw, decoded).map { LogEntry(localSeq: $0.localSeq, event: try $1.get()) }
     }
 
     /// Appends entries from `start` on until about `budget` bytes are written; returns where
@@ -128,7 +147,7 @@ extension Store {
         var written = 0
         while position.table < tables.count, written < budget {
             let table = tables[position.table]
-            let duplicates = table.database.spec.flags.contains(.duplicateSort)
+            let duplicates = table.database.spec.flags.contains(DatabaseFlags.duplicateSort)
             try table.arena.withUnsafeBytes { arena in
                 try txn.withCursor(table.database) { cursor in
                     var previousKey: UnsafeRawBufferPointer?
