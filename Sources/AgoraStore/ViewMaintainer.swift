@@ -17,7 +17,8 @@ public protocol ViewMaintainer: Sendable {
     var databaseSpecs: [DatabaseSpec] { get }
 
     /// `events` are the ones this transaction newly appended, in local order (duplicates and
-    /// rejected events are not passed). They are already readable through `store`; `views`
+    /// rejected events are not passed); while a rebuild runs, appends skip this and the
+    /// rebuild applies their events. They are already readable through `store`; `views`
     /// holds the databases of `databaseSpecs`, open.
     func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws
 
