@@ -103,7 +103,9 @@ extension Store {
             for position in positions { try record(position, in: txn) }
         }
         if let views {
-            try views.apply(plan.appended.map { events[$0] }, in: txn, store: databases, views: viewDatabases)
+            if try !viewsRebuilding(in: txn) {
+                try views.apply(plan.appended.map { events[$0] }, in: txn, store: databases, views: viewDatabases)
+            }
         } else if !plan.appended.isEmpty {
             try txn.delete(databases.meta, key: Self.viewsKey)
         }

@@ -20,24 +20,36 @@ public struct ViewComparison: Sendable {
 
 extension Store {
     public static let rebuildPageSize = 10_000
+    /// Events a rebuild folds in memory at most (`ViewMaintainer.bulkFold`); the log beyond
+    /// them is applied page by page, so memory stays bounded however long the log is.
+    public static let bulkRebuildLimit = 2_000_000
+    /// Key and value bytes one bulk-load transaction writes at most: with full pages that is
+    /// ~16k dirty pages, far inside LMDB's limit of 128k per transaction.
+    public static let bulkTransactionBytes = 64 << 20
 
     static let rebuildKey = Array("rebuild".utf8)
 
-    /// Empties the view databases and folds the whole log into them again, a page per write
-    /// transaction. The view version is recorded only at the end, so an interrupted rebuild
-    /// leaves the views marked stale and the next open redoes it.
+    /// Empties the view databases and folds the whole log into them again. The view version
+    /// is recorded only at the end, so an interrupted rebuild leaves the views marked stale and
+    /// the next open redoes it.
     ///
-    /// Other processes may append meanwhile. Their events are either folded by them (the views
-    /// are set folds, so meeting the event again in a later page changes nothing) or, if they
-    /// append without a maintainer, picked up here: the last page is read and folded in the
-    /// same write transaction that records the view version, so no event slips between the
-    /// final read and "views are current". A second rebuild starting meanwhile takes over (its
-    /// token replaces ours): this one stops, so a cleared-and-half-refolded state is never
-    /// marked current by the rebuild that lost its clearing, and waits for the other to finish
-    /// (up to `takeoverWait`; then it assumes the other died and rebuilds again).
-    public func rebuildViews(pageSize: Int = rebuildPageSize, takeoverWait: Duration = .seconds(600)) throws {
+    /// The first `bulkLimit` events are folded in memory (`ViewMaintainer.bulkFold`) and
+    /// written in key order with `MDB_APPEND`, several transactions each bounded in bytes; the
+    /// rest of the log is applied page by page through `apply`. While the rebuild marker is set
+    /// other appenders leave the views alone (`viewsRebuilding`), so every event after the
+    /// bulk part reaches the views through this loop exactly once: the last page is read and
+    /// folded in the same write transaction that records the view version, so no event slips
+    /// between the final read and "views are current". A second rebuild starting meanwhile
+    /// takes over (its token replaces ours): this one stops, so a cleared-and-half-refolded
+    /// state is never marked current by the rebuild that lost its clearing, and waits for the
+    /// other to finish (up to `takeoverWait`; then it assumes the other died and rebuilds again).
+    /// `transactionBytes` bounds each bulk-load transaction.
+    public func rebuildViews(
+        pageSize: Int = rebuildPageSize, bulkLimit: Int = bulkRebuildLimit, transactionBytes: Int = bulkTransactionBytes,
+        takeoverWait: Duration = .seconds(600)
+    ) throws {
         guard let views else { throw StoreError.noViewMaintainer }
-        while try !rebuildOnce(views, pageSize: pageSize) {
+        while try !rebuildOnce(views, pageSize: pageSize, bulkLimit: bulkLimit, transactionBytes: transactionBytes) {
             let clock = ContinuousClock()
             let deadline = clock.now + takeoverWait
             while clock.now < deadline, try storedViewVersion() != views.viewVersion {
@@ -47,15 +59,21 @@ extension Store {
         }
     }
 
+    /// Whether a rebuild is under way (or was interrupted): appends then leave the views to it.
+    func viewsRebuilding(in txn: some ReadableTransaction) throws -> Bool {
+        try txn.contains(databases.meta, key: Self.rebuildKey)
+    }
+
     /// One rebuild; false when another rebuild took over before it finished.
-    private func rebuildOnce(_ views: any ViewMaintainer, pageSize: Int) throws -> Bool {
+    private func rebuildOnce(_ views: any ViewMaintainer, pageSize: Int, bulkLimit: Int, transactionBytes: Int) throws -> Bool {
         let token = (0..<16).map { _ in UInt8.random(in: 0...255) }
         try environment.write { txn in
             try txn.delete(databases.meta, key: Self.viewsKey)
             for db in viewDatabases.all { try txn.clear(db) }
             try txn.put(databases.meta, key: Self.rebuildKey, value: token)
         }
-        var since: UInt64 = 0
+        guard var since = try bulkLoad(views, token: token, limit: bulkLimit, pageSize: pageSize, transactionBytes: transactionBytes)
+        else { return false }
         while true {
             let outcome: (done: Bool, since: UInt64)? = try environment.write { txn in
                 guard try txn.get(databases.meta, key: Self.rebuildKey) == token else { return nil }
@@ -72,6 +90,91 @@ extension Store {
             if outcome.done { return true }
             since = outcome.since
         }
+    }
+
+    /// Folds the first `limit` events of the log in memory and appends the result to the
+    /// emptied view databases. Returns the local seq the views now cover (0 when the maintainer
+    /// has no bulk fold), nil when another rebuild took over.
+    private func bulkLoad(_ views: any ViewMaintainer, token: [UInt8], limit: Int, pageSize: Int, transactionBytes: Int) throws -> UInt64? {
+        var entries: [LogEntry] = []
+        while entries.count < limit {
+            let page = try decodedPage(since: entries.last?.localSeq ?? 0, limit: min(max(1, pageSize), limit - entries.count))
+            if page.isEmpty { break }
+            entries += page
+        }
+        guard let last = entries.last, let tables = try views.bulkFold(entries.map(\.event), store: databases, views: viewDatabases) else { return 0 }
+        entries = []
+        var position = (table: 0, entry: 0)
+        while position.table < tables.count {
+            let committed = position
+            let next = try environment.write { txn -> (table: Int, entry: Int)? in
+                guard try txn.get(databases.meta, key: Self.rebuildKey) == token else { return nil }
+                return try Self.append(tables, from: committed, budget: max(1, transactionBytes), in: txn)
+            }
+            guard let next else { return nil }
+            position = next
+        }
+        return last.localSeq
+    }
+
+    /// At most `limit` log entries above `since`, read in one snapshot and decoded on every core
+    /// (decoding re-derives each event's ID, a SHA-256 of its canonical bytes).
+    private func decodedPage(since: UInt64, limit: Int) throws -> [LogEntry] {
+        guard limit > 0, since < .max else { return [] }
+        let raw = try read { txn in
+            var out: [(localSeq: UInt64, bytes: [UInt8])] = []
+            try txn.forEach(databases.log, from: BigEndian.bytes(since + 1)) { entry in
+                guard let localSeq = BigEndian.uint64(entry.key), localSeq > since else {
+                    throw StoreError.corrupt("log key of \(entry.key.count) bytes")
+                }
+                out.append((localSeq, Array(entry.value)))
+                return out.count < limit
+            }
+            return out
+        }
+        let decoded = ParallelMap.map(raw) { entry in
+            Result { try entry.bytes.withUnsafeBytes { try StoreDatabases.decodeStored($0, localSeq: entry.localSeq) } }
+        }
+        return try zip(raw, decoded).map { LogEntry(localSeq: $0.localSeq, event: try $1.get()) }
+    }
+
+    /// Appends entries from `start` on until about `budget` bytes are written; returns where
+    /// the next transaction continues.
+    private static func append(
+        _ tables: [SortedEntries], from start: (table: Int, entry: Int), budget: Int, in txn: WriteTransaction
+    ) throws -> (table: Int, entry: Int) {
+        var position = start
+        var written = 0
+        while position.table < tables.count, written < budget {
+            let table = tables[position.table]
+            let duplicates = table.database.spec.flags.contains(DatabaseFlags.duplicateSort)
+            try table.arena.withUnsafeBytes { arena in
+                try txn.withCursor(table.database) { cursor in
+                    var previousKey: UnsafeRawBufferPointer?
+                    while position.entry < table.entries.count, written < budget {
+                        let entry = table.entries[position.entry]
+                        let keyEnd = entry.start + Int(entry.keyCount)
+                        let key = UnsafeRawBufferPointer(rebasing: arena[entry.start..<keyEnd])
+                        let value = UnsafeRawBufferPointer(rebasing: arena[keyEnd..<(keyEnd + Int(entry.valueCount))])
+                        // A key's further values append as duplicates; across a transaction
+                        // boundary APPENDDUP finds the key by search and still checks the order.
+                        let sameKey = duplicates && (previousKey.map { $0.elementsEqual(key) }
+                            ?? (position.entry > 0 && Self.key(of: table, position.entry - 1, arena).elementsEqual(key)))
+                        try cursor.put(key: key, value: value, flags: sameKey ? .appendDuplicate : .append)
+                        previousKey = key
+                        written += table.bytes(entry) + 16
+                        position.entry += 1
+                    }
+                }
+            }
+            if position.entry == table.entries.count { position = (position.table + 1, 0) }
+        }
+        return position
+    }
+
+    private static func key(of table: SortedEntries, _ index: Int, _ arena: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let entry = table.entries[index]
+        return UnsafeRawBufferPointer(rebasing: arena[entry.start..<(entry.start + Int(entry.keyCount))])
     }
 
     /// The audit of the views: replays the log into a scratch store in a temporary directory

@@ -17,9 +17,20 @@ public protocol ViewMaintainer: Sendable {
     var databaseSpecs: [DatabaseSpec] { get }
 
     /// `events` are the ones this transaction newly appended, in local order (duplicates and
-    /// rejected events are not passed). They are already readable through `store`; `views`
+    /// rejected events are not passed); while a rebuild runs, appends skip this and the
+    /// rebuild applies their events. They are already readable through `store`; `views`
     /// holds the databases of `databaseSpecs`, open.
     func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws
+
+    /// The view databases' whole content for `events` (a prefix of the log, in local order)
+    /// folded into empty views, or nil when the maintainer has no bulk fold (the rebuild then
+    /// applies the log page by page). Must equal what `apply` leaves for the same events, byte
+    /// for byte; runs outside any transaction, so it may use every core.
+    func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]?
+}
+
+extension ViewMaintainer {
+    public func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]? { nil }
 }
 
 /// The open databases of a maintainer's `databaseSpecs`, in spec order.

@@ -68,6 +68,21 @@ struct IndexChanges {
         }
     }
 
+    /// Every pair added, netted and sorted, for a bulk load into empty databases (removals
+    /// have nothing to remove there and are dropped). The databases are sorted on every core.
+    func sortedEntries() -> [SortedEntries] {
+        let tables = Array(zip(databases, pending))
+        return ParallelMap.map(tables, minimumCount: 2) { db, batch in
+            let entries = batch.arena.withUnsafeBytes { arena in
+                Self.net(batch.changes, arena).compactMap { change in
+                    change.delta > 0
+                        ? SortedEntries.Entry(start: change.start, keyCount: change.keyCount, valueCount: change.valueCount) : nil
+                }
+            }
+            return SortedEntries(database: db, arena: batch.arena, entries: entries)
+        }
+    }
+
     /// Sums the deltas of each (key, value) pair, dropping pairs that come to zero. Sorted by
     /// key, then value.
     private static func net(_ changes: [Change], _ arena: UnsafeRawBufferPointer) -> [Change] {

@@ -67,6 +67,10 @@ public struct RegistryViews: ViewMaintainer {
         try batch.refoldDirty()
     }
 
+    public func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]? {
+        RegistryBulkFold.fold(events, databases: try RegistryDatabases(store: store, views: views))
+    }
+
     /// The package key an event's scope and name make, or nil when the views ignore it.
     static func packageKey(scope: String, name: String) -> PackageKey? {
         guard scope.utf8.count + name.utf8.count < maxPackageKeyLength, Self.scope(scope) != nil,

@@ -265,8 +265,7 @@ struct ViewBatch {
         if let package, let state = try txn.withValue(databases.releases, key: Array(PackageKey(scope: package.scope, name: package.name).description.utf8), { bytes in
             try Self.decode("package record", bytes) { (bytes) throws(ViewDecodeError) in try PackageState(decoding: bytes) }
         }) {
-            for release in state.releases { ownKeys.formUnion([release.author, release.principal]) }
-            for claimant in state.claimants { ownKeys.insert(claimant.principal) }
+            ownKeys = Self.ownKeys(state)
         }
         if let popularity = PackagePopularity.fold(totals: totals, ownKeys: ownKeys) {
             try txn.put(databases.popularity, key: docKey, value: popularity.encoded())
@@ -317,6 +316,12 @@ struct ViewBatch {
               try rotations(ofAuthorsOf: [event]).isEmpty
         else { return nil }
         let principal = try principals(of: [event.author])[event.author] ?? event.author
+        return Self.firstReleaseState(key, event, release, principal: principal)
+    }
+
+    /// What `PackageFold` makes of a package whose whole event set is one release (and no
+    /// transfer of its scope, no rotation in its author's feed): that release, one claimant.
+    static func firstReleaseState(_ key: PackageKey, _ event: Event, _ release: ReleasePublished, principal: PublicKey) -> PackageState {
         let only = PackageRelease(
             principal: principal, version: release.version, author: event.author, seq: event.seq, event: event.id,
             archiveDigest: release.archiveDigest, archiveSize: release.archiveSize, manifest: release.manifest,
@@ -324,6 +329,15 @@ struct ViewBatch {
         return PackageState(
             key: key, displayScope: release.scope, displayName: release.name, releases: [only],
             claimants: [Claimant(principal: principal, firstRelease: event.id)], contested: false)
+    }
+
+    /// The keys whose retrieval reports a package's popularity leaves out: its release authors
+    /// and principals and its claimants' principals.
+    static func ownKeys(_ state: PackageState) -> Set<PublicKey> {
+        var keys = Set<PublicKey>()
+        for release in state.releases { keys.formUnion([release.author, release.principal]) }
+        for claimant in state.claimants { keys.insert(claimant.principal) }
+        return keys
     }
 
     private mutating func refold(scope: String) throws {

@@ -19,7 +19,12 @@ struct SearchIndexWriter {
     init(txn: WriteTransaction, databases: RegistryDatabases) {
         self.txn = txn
         self.databases = databases
-        changes = IndexChanges([databases.docs, databases.names, databases.typos, databases.postings])
+        changes = Self.changes(databases)
+    }
+
+    /// Empty changes over the search databases, in the order `record` writes them.
+    static func changes(_ databases: RegistryDatabases) -> IndexChanges {
+        IndexChanges([databases.docs, databases.names, databases.typos, databases.postings])
     }
 
     /// Makes `document` the package's entry (nil: no entry). Unchanged documents write nothing.
@@ -60,8 +65,13 @@ struct SearchIndexWriter {
         record(document, delta: -1)
     }
 
-    /// Adds or removes every (database, key, value) a document puts in the index.
     private mutating func record(_ document: SearchDocument, delta: Int32) {
+        Self.record(document, delta: delta, into: &changes)
+    }
+
+    /// Adds or removes every (database, key, value) a document puts in the index; `changes`
+    /// holds docs, names, typos and postings in that order (`changes(_:)`).
+    static func record(_ document: SearchDocument, delta: Int32, into changes: inout IndexChanges) {
         var entry = BigEndian.bytes(document.docID)
         let docKey = entry
         changes.record(Self.docs, key: docKey, value: document.summary.encoded(), delta: delta)

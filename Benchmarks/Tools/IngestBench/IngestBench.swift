@@ -45,7 +45,7 @@ enum IngestBench {
             try ReleaseEvents.append(events, to: store, batchSize: 1_000, verification: .chain)
             let append = clock.now - start
             print("append with views: \(rate(events.count, append)) events/s wall (\(append)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second, \(Int(Double(events.count) / (threadCPUSeconds() - writer))) per writer-thread CPU second")
-            print("data.mdb after the load: \(try fileSize(folder) / 1_000_000) MB")
+            print("data.mdb after the load: \(try fileSize(folder) / 1_000_000) MB, \(try pagesInUse(store) / 1_000_000) MB of pages in use")
 
             start = clock.now
             cpu = cpuSeconds()
@@ -53,6 +53,7 @@ enum IngestBench {
             try store.rebuildViews(pageSize: pageSize)
             let rebuild = clock.now - start
             print("rebuild views:     \(rate(events.count, rebuild)) events/s wall (\(rebuild)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second, \(Int(Double(events.count) / (threadCPUSeconds() - writer))) per writer-thread CPU second")
+            print("after the rebuild: \(try pagesInUse(store) / 1_000_000) MB of pages in use")
         }
         let report = try Store.compact(directory: folder)
         print("data.mdb: \(report.bytesBefore / 1_000_000) MB after the rebuild, \(report.bytesAfter / 1_000_000) MB compacted")
@@ -63,6 +64,17 @@ enum IngestBench {
         for (name, stat) in statistics.sorted(by: { $0.stat.bytes > $1.stat.bytes }) where stat.entries > 0 {
             print("  \(name): \(stat.entries) entries, \(stat.leafPages) leaf + \(stat.branchPages) branch + \(stat.overflowPages) overflow pages, \(stat.bytes / 1_000) kB")
         }
+    }
+
+    /// Bytes of the pages the store's databases hold (leaf, branch and overflow), free pages not counted.
+    static func pagesInUse(_ store: Store) throws -> Int {
+        let databases = store.databases
+        let all = [databases.meta, databases.log, databases.eventIndex, databases.feeds, databases.feedEntries] + store.viewDatabases.all
+        let pages = try store.read { txn in try all.reduce(0) { sum, db in
+            let stat = try txn.statistics(db)
+            return sum + stat.leafPages + stat.branchPages + stat.overflowPages
+        } }
+        return pages * 4096
     }
 
     static func fileSize(_ folder: URL) throws -> UInt64 {

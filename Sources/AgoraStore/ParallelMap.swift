@@ -2,16 +2,19 @@ import Dispatch
 import Foundation
 
 /// Runs a pure transform over an array on every core: the writer thread holds the only write
-/// transaction, but what a re-fold derives from a package's state alone (record bytes, search
+/// transaction, but decoding the log for a rebuild, and what a re-fold derives from a package's state alone (record bytes, search
 /// document) needs no transaction, and on a 2-core node the second core is otherwise idle
 /// while one writer applies a batch.
-enum ParallelMap {
+public enum ParallelMap {
     /// Below this many elements the threads cost more than they save.
-    static let minimumCount = 64
+    public static let minimumCount = 64
 
     /// `transform` of each element, in input order. Deterministic: each output slot is
     /// written by exactly one call, whatever the threads' interleaving.
-    static func map<T: Sendable, U: Sendable>(_ input: [T], _ transform: @escaping @Sendable (T) -> U) -> [U] {
+    /// `minimumCount`: fewer elements run on the calling thread (lower it for a few large ones).
+    public static func map<T: Sendable, U: Sendable>(
+        _ input: [T], minimumCount: Int = minimumCount, _ transform: @escaping @Sendable (T) -> U
+    ) -> [U] {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         guard input.count >= minimumCount, cores > 1 else { return input.map(transform) }
         // Several chunks per core, so a core slowed by other load does not hold up the rest.

@@ -1,0 +1,205 @@
+import AgoraCore
+import AgoraStore
+
+/// The registry views of a prefix of the log, folded in memory for a rebuild into empty
+/// databases (`ViewMaintainer.bulkFold`).
+///
+/// `RegistryViews.apply` keeps each view a function of the event set, re-folding whatever an
+/// event touches from the sets stored so far; here every set is complete from the start, so
+/// each package, scope and popularity record is folded exactly once, with the same pure folds,
+/// from the same sets. Packages fold on every core; nothing is read back from the store.
+struct RegistryBulkFold {
+    private static let releases = 0, packageEvents = 1, principals = 2, scopes = 3, scores = 4, authorIndex = 5
+    private static let scopeEvents = 6, scopeAuthors = 7, rotations = 8, peerEvents = 9, retrievalCounts = 10, popularity = 11
+
+    private let events: [Event]
+    private var bookkeeping: IndexChanges
+    /// Indices into `events`, per set.
+    private var packageEvents: [PackageKey: [Int]] = [:]
+    private var transfers: [String: [Int]] = [:]
+    private var rotations: [PublicKey: [Int]] = [:]
+    /// Per scope, each author's lowest-seq release into it: (seq, index).
+    private var firstReleases: [String: [PublicKey: (seq: UInt64, index: Int)]] = [:]
+    private var scoreRecords: [[UInt8]: PeerScore] = [:]
+    private var retrievalSlots: [[UInt8]: UInt64] = [:]
+
+    private init(events: [Event], databases: RegistryDatabases) {
+        self.events = events
+        bookkeeping = IndexChanges([
+            databases.releases, databases.packageEvents, databases.principals, databases.scopes, databases.scores,
+            databases.authorIndex, databases.scopeEvents, databases.scopeAuthors, databases.rotations, databases.peerEvents,
+            databases.retrievalCounts, databases.popularity,
+        ])
+    }
+
+    /// Every registry view database's content for `events`, sorted for `MDB_APPEND`.
+    static func fold(_ events: [Event], databases: RegistryDatabases) -> [SortedEntries] {
+        var fold = RegistryBulkFold(events: events, databases: databases)
+        let bodies = ParallelMap.map(events) { try? $0.decodedBody() }
+        for (index, body) in bodies.enumerated() {
+            if let body { fold.record(index, body) }
+        }
+        return fold.finish(bodies: bodies, databases: databases)
+    }
+
+    // MARK: Sets
+
+    private mutating func record(_ index: Int, _ body: EventBody) {
+        let event = events[index]
+        switch body {
+        case .releasePublished(let release):
+            guard let key = RegistryViews.packageKey(scope: release.scope, name: release.name) else { return }
+            recordPackageEvent(index, key)
+            let seq = firstReleases[key.scope]?[event.author]?.seq
+            if seq.map({ event.seq < $0 }) ?? true { firstReleases[key.scope, default: [:]][event.author] = (event.seq, index) }
+        case .releaseYanked(let yank):
+            guard let key = RegistryViews.packageKey(scope: yank.scope, name: yank.name) else { return }
+            recordPackageEvent(index, key)
+        case .scopeTransferred(let transfer):
+            guard let scope = RegistryViews.scope(transfer.scope) else { return }
+            bookkeeping.add(Self.scopeEvents, key: scope.utf8, value: event.id.bytes)
+            let marker = "\(scope)/".utf8
+            bookkeeping.add(Self.authorIndex, key: event.author.bytes, value: marker)
+            bookkeeping.add(Self.authorIndex, key: transfer.newOwner.bytes, value: marker)
+            transfers[scope, default: []].append(index)
+        case .keyRotated:
+            bookkeeping.add(Self.rotations, key: event.author.bytes, value: event.id.bytes)
+            rotations[event.author, default: []].append(index)
+        case .retrievalObserved, .peerPenalised:
+            guard let peer = PeerScoreFold.peer(of: body), !peer.isEmpty, peer.count <= PeerScore.maxPeerLength else { return }
+            let empty = PeerScore(peer: peer, reporter: event.author.bytes)
+            bookkeeping.add(Self.peerEvents, key: empty.key, value: event.id.bytes)
+            scoreRecords[empty.key, default: empty].apply(body)
+        case .retrievalsCounted(let summary):
+            for entry in summary.counts {
+                guard let key = PackageKey(entry.package), RegistryViews.packageKey(scope: key.scope, name: key.name) != nil else { continue }
+                var slot = BigEndian.bytes(SearchDocument.docID(for: key))
+                slot.append(contentsOf: event.author.bytes)
+                BigEndian.append(summary.period, to: &slot)
+                let count = min(entry.count, PackagePopularity.capPerPeriod)
+                if let stored = retrievalSlots[slot], stored >= count { continue }
+                retrievalSlots[slot] = count
+            }
+        case .equivocationReported, .unknown:
+            return
+        }
+    }
+
+    private mutating func recordPackageEvent(_ index: Int, _ key: PackageKey) {
+        let event = events[index]
+        let description = key.description
+        bookkeeping.add(Self.packageEvents, key: description.utf8, value: event.id.bytes)
+        bookkeeping.add(Self.authorIndex, key: event.author.bytes, value: description.utf8)
+        packageEvents[key, default: []].append(index)
+    }
+
+    // MARK: Folds
+
+    private consuming func finish(bodies: [EventBody?], databases: RegistryDatabases) -> [SortedEntries] {
+        let roots = principalRoots()
+        for (key, root) in roots { bookkeeping.add(Self.principals, key: key.bytes, value: root.bytes) }
+        for (scope, authors) in firstReleases {
+            for (author, first) in authors {
+                var key = Array(scope.utf8)
+                key.append(0)
+                key.append(contentsOf: author.bytes)
+                var value = BigEndian.bytes(first.seq)
+                value.append(contentsOf: events[first.index].id.bytes)
+                bookkeeping.add(Self.scopeAuthors, key: key, value: value)
+            }
+        }
+        for (key, score) in scoreRecords { bookkeeping.add(Self.scores, key: key, value: score.encoded()) }
+
+        let states = foldPackages(bodies: bodies, roots: roots)
+        var search = SearchIndexWriter.changes(databases)
+        // A document ID two packages hash to belongs to the smaller key, as `SearchIndexWriter`
+        // decides; packages come sorted, so the first one met keeps it.
+        var owners: [UInt64: PackageState] = [:]
+        for folded in states {
+            guard let folded else { continue }
+            bookkeeping.add(Self.releases, key: folded.state.key.description.utf8, value: folded.record)
+            guard let document = folded.document, owners[document.docID] == nil else { continue }
+            owners[document.docID] = folded.state
+            SearchIndexWriter.record(document, delta: 1, into: &search)
+        }
+        foldScopes(roots: roots)
+        foldPopularity(owners: owners)
+        return bookkeeping.sortedEntries() + search.sortedEntries()
+    }
+
+    /// Each rotated-to key's root, as `ViewBatch.refoldPrincipals` stores them.
+    private func principalRoots() -> [PublicKey: PublicKey] {
+        let map = PrincipalMap(events: rotations.values.flatMap { $0.map { events[$0] } })
+        var roots: [PublicKey: PublicKey] = [:]
+        for key in map.predecessor.keys { roots[key] = map.principal(of: key) }
+        return roots
+    }
+
+    /// The rotations in the feeds of the authors of `indices`' events.
+    private func rotationEvents(ofAuthorsOf indices: [Int]) -> [Event] {
+        Set(indices.map { events[$0].author }).flatMap { (rotations[$0] ?? []).map { events[$0] } }
+    }
+
+    /// Every package's state, record and document, in key-byte order; on every core.
+    private func foldPackages(bodies: [EventBody?], roots: [PublicKey: PublicKey]) -> [(state: PackageState, record: [UInt8], document: SearchDocument?)?] {
+        let packages = packageEvents.map { (bytes: Array($0.key.description.utf8), key: $0.key, indices: $0.value) }
+            .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+        return ParallelMap.map(packages) { [events, transfers, rotations] package in
+            let state: PackageState?
+            let only = package.indices.count == 1 ? package.indices[0] : nil
+            if let only, case .releasePublished(let release)? = bodies[only], transfers[package.key.scope] == nil,
+               rotations[events[only].author] == nil {
+                state = ViewBatch.firstReleaseState(package.key, events[only], release, principal: roots[events[only].author] ?? events[only].author)
+            } else {
+                let indices = package.indices + (transfers[package.key.scope] ?? [])
+                let folded = indices.map { events[$0] } + rotationEvents(ofAuthorsOf: indices)
+                state = PackageFold.fold(package: package.key, events: folded) { roots[$0] ?? $0 }
+            }
+            return state.map { (state: $0, record: $0.encoded(), document: SearchDocument(state: $0)) }
+        }
+    }
+
+    /// Every scope with a release or a transfer, folded from each author's first release into
+    /// it and its transfers, as `ViewBatch.refold(scope:)` does.
+    private mutating func foldScopes(roots: [PublicKey: PublicKey]) {
+        for scope in Set(firstReleases.keys).union(transfers.keys) {
+            let indices = (firstReleases[scope]?.values.map(\.index) ?? []) + (transfers[scope] ?? [])
+            let folded = indices.map { events[$0] } + rotationEvents(ofAuthorsOf: indices)
+            let state = ScopeFold.fold(scope: scope, events: folded) { roots[$0] ?? $0 }
+            guard !(state.claimants.isEmpty && state.transfers.isEmpty) else { continue }
+            bookkeeping.add(Self.scopes, key: scope.utf8, value: state.encoded())
+        }
+    }
+
+    /// The retrieval counts and each counted document's popularity, as
+    /// `ViewBatch.refoldPopularity` folds them: reporters in key order, the package's own keys
+    /// left out.
+    private mutating func foldPopularity(owners: [UInt64: PackageState]) {
+        let slots = retrievalSlots.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        var start = 0
+        while start < slots.count {
+            let docKey = slots[start].key.prefix(8)
+            var end = start
+            var totals: [(reporter: PublicKey, total: UInt64)] = []
+            while end < slots.count, slots[end].key.prefix(8) == docKey {
+                let (slot, count) = slots[end]
+                bookkeeping.add(Self.retrievalCounts, key: slot, value: BigEndian.bytes(count))
+                if let reporter = try? PublicKey(bytes: Array(slot[8..<40])) {
+                    if let last = totals.last, last.reporter == reporter {
+                        let sum = last.total.addingReportingOverflow(count)
+                        totals[totals.count - 1].total = sum.overflow ? .max : sum.partialValue
+                    } else {
+                        totals.append((reporter, count))
+                    }
+                }
+                end += 1
+            }
+            var docID: UInt64 = 0
+            for byte in docKey { docID = docID << 8 | UInt64(byte) }
+            if let popularity = PackagePopularity.fold(totals: totals, ownKeys: owners[docID].map(ViewBatch.ownKeys) ?? []) {
+                bookkeeping.add(Self.popularity, key: docKey, value: popularity.encoded())
+            }
+            start = end
+        }
+    }
+}
