@@ -19,20 +19,18 @@ extension SearchEngine {
         }
     }
 
-    /// Documents holding every query word; for several words, also documents holding some of
-    /// them, found through the rarer words only (`partialScanLimit`); when nothing holds a rare
-    /// word or all of them, documents holding any. The best by text and popularity are kept
+    /// Documents holding every query word; for several words, also documents holding the
+    /// rarest of them but not all (`partialMatches`); when none holds every word, documents
+    /// holding any. The best by text and popularity are kept
     /// (`popularityScanLimit` of them are read for popularity).
     static func collectTokens(_ query: String, _ index: some SearchIndex, _ filters: SearchFilters, _ candidates: inout Candidates) throws {
         let tokens = Tokenizer.queryTokens(query)
         guard !tokens.isEmpty else { return }
         let lists = try tokens.map { try postings(ofAny: QueryWords.variants(of: $0), index) }
         let matches = withPostings(lists[...], []) { postings in
-            var matches = intersect(postings).map { WordMatch(docID: $0.docID, words: postings.count, weight: $0.score) }
+            let matches = intersect(postings).map { WordMatch(docID: $0.docID, words: postings.count, weight: $0.score) }
             guard postings.count > 1 else { return matches }
-            let partial = partialMatches(postings)
-            matches += partial.isEmpty && matches.isEmpty ? union(postings) : partial
-            return matches
+            return matches.isEmpty ? union(postings) : matches + partialMatches(postings)
         }
         // Filters may reject most matches: then every match is a candidate.
         if filters.keyword != nil || filters.author != nil {
@@ -124,20 +122,17 @@ extension SearchEngine {
         return out
     }
 
-    /// Documents holding some but not all of the words, found through the rarest lists whose
-    /// sizes add up to at most `partialScanLimit`; each is scored against every list.
+    /// Documents holding the rarest word but not every word, each scored against every list;
+    /// none when the rarest word is in more than `partialScanLimit` documents. A document may
+    /// miss only words more common than one it holds: "client" or "library" is what a summary
+    /// leaves out, while one holding only the commoner word ("parser" for "date parsing") is
+    /// about something else.
     static func partialMatches(_ lists: [SearchPostings]) -> [WordMatch] {
-        var seeds: [UInt64] = []
-        for list in lists.sorted(by: { $0.count < $1.count }) {
-            guard seeds.count + list.count <= partialScanLimit else { break }
-            for position in 0..<list.count { seeds.append(list.docID(at: position)) }
-        }
-        seeds.sort()
+        guard let rarest = lists.min(by: { $0.count < $1.count }), rarest.count <= partialScanLimit else { return [] }
         var positions = [Int](repeating: 0, count: lists.count)
         var out: [WordMatch] = []
-        var last: UInt64?
-        for docID in seeds where docID != last {
-            last = docID
+        for seed in 0..<rarest.count {
+            let docID = rarest.docID(at: seed)
             var match = WordMatch(docID: docID, words: 0, weight: 0)
             for (number, list) in lists.enumerated() {
                 let position = list.seek(docID, from: positions[number])
@@ -151,8 +146,7 @@ extension SearchEngine {
         return out
     }
 
-    /// Every document in any list, for a query whose words no document holds together and
-    /// none of which is rare.
+    /// Every document in any list, for a query whose words no document holds together.
     static func union(_ lists: [SearchPostings]) -> [WordMatch] {
         var found: [UInt64: (words: Int, weight: Int)] = [:]
         for list in lists {

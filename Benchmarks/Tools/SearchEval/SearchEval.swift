@@ -38,9 +38,8 @@ enum SearchEval {
         let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: RegistryViews())
         let releases = ReleaseEvents.sign(corpus.records, feeds: 5, keySeed: 40, scope: PyPIMetadata.scope)
         try ReleaseEvents.append(releases, to: store, batchSize: 5_000, verification: .chain)
-        let summaries = try RetrievalSummaries.events(for: corpus.records, scope: PyPIMetadata.scope, reporters: 5, keySeed: 90)
-        try ReleaseEvents.append(summaries, to: store, batchSize: 10, verification: .chain)
-        print("corpus: \(corpus.records.count) packages from \(corpus.source); \(summaries.count) retrieval summaries from 5 reporters")
+        let summaries = try ReleaseEvents.appendPopularity(for: corpus.records, to: store)
+        print("corpus: \(corpus.records.count) packages from \(corpus.source); \(summaries) retrieval summaries from 5 reporters")
 
         var results: [String: (first: Int, top5: Int, total: Int, micros: [Double])] = [:]
         let clock = ContinuousClock()
