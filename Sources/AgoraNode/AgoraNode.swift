@@ -31,9 +31,12 @@ public final class AgoraNode: Service {
     /// - Parameter onListening: called once with the bound addresses (with /p2p) before
     ///   peers are dialled.
     /// - Parameter reporter: the key that signs the node's reputation events.
+    /// - Parameter reporterGuard: keeps the reporter from signing into a store that lacks
+    ///   part of its feed (see `FeedSigningGuard`).
     public init(
         identity: Identity, store: Store, configuration: NodeConfiguration, protocols: [any NodeProtocol] = [],
-        reporter: ReputationSigner = .nodeKey, logger: Logger = Logger(label: "agora.node"), onListening: @escaping @Sendable ([Multiaddr]) -> Void = { _ in }
+        reporter: ReputationSigner = .nodeKey, reporterGuard: (any FeedSigningGuard)? = nil, logger: Logger = Logger(label: "agora.node"),
+        onListening: @escaping @Sendable ([Multiaddr]) -> Void = { _ in }
     ) throws {
         self.host = P2PHost(identity: identity, configuration: configuration.host, logger: logger)
         self.store = store
@@ -41,7 +44,8 @@ public final class AgoraNode: Service {
         self.log = LogWatcher(latest: try store.lastLocalSeq())
         self.writer = EventWriter(store: store, watcher: log)
         self.reputation = Reputation(
-            reporter: reporter.key(node: identity), writer: writer, flushInterval: configuration.reputationFlushInterval)
+            reporter: reporter.key(node: identity), signingGuard: reporterGuard, writer: writer,
+            flushInterval: configuration.reputationFlushInterval)
         let sync = SyncNodeProtocol(reputation: reputation)
         self.sync = sync
         self.gossip = GossipNodeProtocol(host: host, writer: writer, sync: sync, configuration: configuration, logger: logger)
@@ -246,7 +250,7 @@ public final class AgoraNode: Service {
             pid: getpid(), peerID: host.peerID.base58, listen: await host.listenAddresses.map { "\($0.withPeerID(host.peerID))" },
             mirror: configuration.mirror, updated: Date(), peers: peers,
             cutOff: await sync.sessions.cutOff.map { NodeStatus.CutOff(peerID: $0.peer.base58, reason: $0.reason) },
-            gossip: await gossip.status())
+            gossip: await gossip.status(), reputationHeld: reputation.held?.description)
     }
 
     static func milliseconds(_ duration: Duration) -> Double {

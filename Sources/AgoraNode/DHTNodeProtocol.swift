@@ -55,6 +55,8 @@ public actor DHTNodeProtocol: NodeProtocol {
     /// The running DHT; nil before `run` and after it ended.
     public private(set) var node: DHTNode?
     private var joined = false
+    /// Bootstrap rounds that ended with an empty table since the node last joined.
+    private var failedRounds = 0
 
     public init(configuration: Configuration = .init()) {
         self.configuration = configuration
@@ -119,11 +121,13 @@ public actor DHTNodeProtocol: NodeProtocol {
                 // A node that announces nothing (a command's client) fills its table by asking.
                 await node.bootstrap(Self.bootstrapPeers(context), fillTable: configuration.announces)
                 guard await node.routingTableSize > 0 else {
+                    failedRounds += 1
                     try? await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, configuration.maintenanceInterval)
                     continue
                 }
                 backoff = .seconds(1)
+                failedRounds = 0
                 joined = true
             } else {
                 // Peers that dialled us filled the table (the network's first node has nobody
@@ -156,13 +160,25 @@ public actor DHTNodeProtocol: NodeProtocol {
     }
 
     /// Waits (at most `limit`) until the routing table holds a peer, for queries that would
-    /// otherwise ask an empty table (a lookup fills it further); true when it does.
+    /// otherwise ask an empty table (a lookup fills it further); true when it does. Gives up
+    /// early when a bootstrap round failed and no connected peer serves kad (its peers run
+    /// without the DHT): `agora install` then falls back at once instead of after the limit.
     public func joined(within limit: Duration) async -> Bool {
         let deadline = ContinuousClock.now + limit
         while !Task.isCancelled {
             if let node, await node.routingTableSize > 0 { return true }
             guard ContinuousClock.now < deadline else { return false }
+            if let node, failedRounds > 0, await !Self.mayServeKad(node.host) { return false }
             try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    /// Whether some connected peer serves kad or has not said yet (identify still running).
+    private static func mayServeKad(_ host: P2PHost) async -> Bool {
+        for peer in await host.connectedPeers {
+            guard let info = await host.peerInfo(peer) else { return true }
+            if info.protocols.contains(DHTNode.protocolID) { return true }
         }
         return false
     }

@@ -48,7 +48,8 @@ public final class NetworkClient: Sendable {
     public static func with<T: Sendable>(
         store: Store, peers: [Multiaddr], providerSources: [any ArchiveProviderSource] = [], dht: Bool = true,
         dhtRequestTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(10), host: HostConfiguration = HostConfiguration(),
-        reporter: ReputationSigner = .none, logger: Logger = Logger(label: "agora.client"), _ body: (NetworkClient) async throws -> T
+        reporter: ReputationSigner = .none, reporterGuard: (any FeedSigningGuard)? = nil, logger: Logger = Logger(label: "agora.client"),
+        _ body: (NetworkClient) async throws -> T
     ) async throws -> T {
         let kad = dht
             ? DHTNodeProtocol(configuration: .init(dht: DHTConfiguration(requestTimeout: dhtRequestTimeout), mode: .client, announces: false))
@@ -60,7 +61,8 @@ public final class NetworkClient: Sendable {
         let configuration = NodeConfiguration(listen: [], bootstrap: peers, host: host, redialInterval: .seconds(2))
         let modules: [any NodeProtocol] = [blobs] + (kad.map { [$0] } ?? [])
         let node = try AgoraNode(
-            identity: Identity.generate(), store: store, configuration: configuration, protocols: modules, reporter: reporter, logger: logger)
+            identity: Identity.generate(), store: store, configuration: configuration, protocols: modules, reporter: reporter, reporterGuard: reporterGuard,
+            logger: logger)
         let client = NetworkClient(node: node, blobs: blobs, dht: kad)
         let running = Task { try await node.run() }
         defer { running.cancel() }
@@ -117,6 +119,24 @@ public final class NetworkClient: Sendable {
             }
         }
         return connected
+    }
+
+    /// Resolves through the DHT what the peers reached do not know: while `unknown` names a
+    /// package the log lacks (the requested one, or a dependency published by a node nobody
+    /// reached replicates), finds its providers and syncs their feeds. Each package is looked
+    /// up once; returns when `unknown` names nothing (true), or names a package already looked
+    /// up or without providers, or after `maxLookups` (false).
+    public func discoverUntilKnown(
+        maxLookups: Int = 32, within timeout: Duration, unknown: () throws -> (scope: String, name: String)?
+    ) async throws -> Bool {
+        var asked: Set<String> = []
+        while let package = try unknown() {
+            guard asked.count < maxLookups, asked.insert("\(package.scope)/\(package.name)").inserted else { return false }
+            let found = await discover(scope: package.scope, name: package.name, within: timeout)
+            guard !found.isEmpty else { return false }
+            try await catchUp(within: timeout, required: found)
+        }
+        return true
     }
 
     /// Fetches every archive in `digests`, `concurrency` at a time (each from several peers

@@ -58,9 +58,11 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var peers: [Peer]
     public var cutOff: [CutOff]
     public var gossip: Gossip?
+    /// Why the node signs no reputation events now: its store lacks part of its own feed.
+    public var reputationHeld: String?
 
     enum CodingKeys: String, CodingKey {
-        case pid, peerID = "peer_id", listen, mirror, updated, peers, cutOff = "cut_off", gossip
+        case pid, peerID = "peer_id", listen, mirror, updated, peers, cutOff = "cut_off", gossip, reputationHeld = "reputation_held"
     }
 
     public static func url(home: URL) -> URL { home.appendingPathComponent("node.status.json") }

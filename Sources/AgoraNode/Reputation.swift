@@ -19,19 +19,27 @@ import Synchronization
 /// written and every peer ranks as unknown.
 public final class Reputation: Sendable {
     public let reporter: Identity?
+    let signingGuard: (any FeedSigningGuard)?
     let writer: EventWriter
     let flushInterval: Duration
     private let buffer: Mutex<ReputationBuffer>
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
+    /// Why the last flush was refused by `signingGuard` (nil after a write), so a refusal is
+    /// logged once per spell and shown in the node's status.
+    private let refusal = Mutex<FeedSigningRefused?>(nil)
     /// Forks already reported in this run, so one fork met again and again is reported once.
     private let reported = Mutex<Set<[UInt8]>>([])
     static let maxReportedForks = 4096
     static let written = Counter(label: "agora_reputation_events_total", dimensions: [("outcome", "written")])
     static let dropped = Counter(label: "agora_reputation_events_total", dimensions: [("outcome", "dropped")])
 
-    init(reporter: Identity?, writer: EventWriter, flushInterval: Duration = .seconds(2), limits: ReputationBuffer.Limits = .init()) {
+    init(
+        reporter: Identity?, signingGuard: (any FeedSigningGuard)? = nil, writer: EventWriter, flushInterval: Duration = .seconds(2),
+        limits: ReputationBuffer.Limits = .init()
+    ) {
         self.reporter = reporter
+        self.signingGuard = signingGuard
         self.writer = writer
         self.flushInterval = flushInterval
         self.buffer = Mutex(ReputationBuffer(limits: limits))
@@ -76,6 +84,9 @@ public final class Reputation: Sendable {
         if urgent { wake.yield() }
     }
 
+    /// Why observations are not being signed (the store lacks part of the reporter's feed).
+    public var held: FeedSigningRefused? { refusal.withLock { $0 } }
+
     /// What this node's own reports say about `peer`; nil without a reporter or a report.
     public func score(of peer: PeerID, store: Store) -> PeerScore? {
         guard let reporter else { return nil }
@@ -113,13 +124,21 @@ public final class Reputation: Sendable {
         guard !bodies.isEmpty else { return }
         let timestamp = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
         do {
-            let newest = try await writer.perform { store in
-                try store.appendSigned(bodies, by: reporter, timestamp: timestamp)
+            let newest = try await writer.perform { [signingGuard] store in
+                try store.appendSigned(bodies, by: reporter, timestamp: timestamp, signingGuard: signingGuard)
                 return try store.lastLocalSeq()
             }
             // Gossip announces what the writer did not receive from a peer: these, too.
             await writer.watcher.advance(to: newest)
             Self.written.increment(by: bodies.count)
+            if refusal.withLock({ $0.take() }) != nil {
+                logger.notice("the store holds this node's feed again: reputation events are recorded")
+            }
+        } catch let refused as FeedSigningRefused {
+            // Sync restores the feed from peers; until then observations cannot be signed.
+            Self.dropped.increment(by: bodies.count)
+            if refusal.withLock({ held in defer { held = refused }; return held }) == nil { logger.warning("\(refused)") }
+            return
         } catch {
             logger.warning("cannot record \(bodies.count) reputation events: \(error)")
             return

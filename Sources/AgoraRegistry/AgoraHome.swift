@@ -27,6 +27,8 @@ public struct AgoraHome: Sendable, Equatable {
     public var nodeKeyURL: URL { url.appendingPathComponent("node.key") }
     /// The head of the publisher key's feed as last committed (see `FeedHeadRecord`).
     public var feedHeadURL: URL { url.appendingPathComponent("feed.head") }
+    /// The head of the node key's feed (its reputation events) as last committed.
+    public var nodeHeadURL: URL { url.appendingPathComponent("node.head") }
 
     public func retiredIdentityURL(of key: PublicKey) -> URL {
         url.appendingPathComponent("identity.\(key.short).retired")

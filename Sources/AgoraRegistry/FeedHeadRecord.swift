@@ -34,22 +34,39 @@ struct FeedHeadRecord: Equatable {
 
     /// nil when the home has no record (a home from before records existed).
     static func read(home: AgoraHome) throws -> FeedHeadRecord? {
-        let url = home.feedHeadURL
+        try read(at: home.feedHeadURL, repair: "see `agora keys --adopt-store-head`")
+    }
+
+    /// `repair` ends the error for a malformed file: what the operator can do about it.
+    static func read(at url: URL, repair: String) throws -> FeedHeadRecord? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         let data = try Data(contentsOf: url, options: .uncached)
         let lines = String(decoding: data.prefix(512), as: UTF8.self).split(separator: "\n").map(String.init)
         guard data.count <= 512, lines.count == 4, lines[0] == header,
               let key = PublicKey(hex: lines[1]), let seq = UInt64(lines[2])
-        else { throw RegistryError("\(url.path) is malformed; see `agora keys --adopt-store-head`", code: .integrity) }
+        else { throw RegistryError("\(url.path) is malformed; \(repair)", code: .integrity) }
         let id = lines[3] == "-" ? nil : EventID(hex: lines[3])
         guard (seq == 0) == (id == nil), lines[3] == "-" || id != nil else {
-            throw RegistryError("\(url.path) is malformed; see `agora keys --adopt-store-head`", code: .integrity)
+            throw RegistryError("\(url.path) is malformed; \(repair)", code: .integrity)
         }
         return FeedHeadRecord(key: key, seq: seq, id: id)
     }
 
     func write(home: AgoraHome) throws {
-        try HomeFiles.write(fileContents, to: home.feedHeadURL, placement: .replace)
+        try write(to: home.feedHeadURL)
+    }
+
+    func write(to url: URL) throws {
+        try HomeFiles.write(fileContents, to: url, placement: .replace)
+    }
+
+    /// Whether a store whose feed of this key ends at `storeHead` holds the recorded head
+    /// (`entry` reads the store's event ID at a seq). A store ahead of the record is fine: a
+    /// kill between a commit and the record's write leaves it so.
+    func isHeld(storeHead: FeedHead?, entry: (UInt64) throws -> EventID?) rethrows -> Bool {
+        guard seq > 0 else { return true }
+        guard let storeHead, storeHead.seq >= seq else { return false }
+        return try entry(seq) == id
     }
 }
 
@@ -85,8 +102,7 @@ extension Registry {
                     + "if this store holds the whole feed of \(key.short).",
                 code: .integrity)
         }
-        guard record.seq > 0 else { return stored }
-        guard let stored, stored.seq >= record.seq, try store.events(author: key, from: record.seq, to: record.seq).first?.id == record.id else {
+        guard try record.isHeld(storeHead: stored, entry: { try store.events(author: key, from: $0, to: $0).first?.id }) else {
             throw RegistryError(
                 "this store lacks the feed of key \(key.short) up to seq \(record.seq) (event \(record.id?.hex.prefix(16) ?? "-")), "
                     + "which this node signed: the store was wiped, replaced or restored from an older copy. Signing now "

@@ -86,7 +86,9 @@ extension Registry {
             }
         } catch {
             if let refusal { throw refusal }
-            throw RegistryError("cannot resolve \(request.package): \(error)", code: .notFound)
+            var unknown: PackageIdentity?
+            if case .missingPackage(let package, _) = error { unknown = package }
+            throw RegistryError("cannot resolve \(request.package): \(error)", code: .notFound, unknownPackage: unknown)
         }
 
         var plan: [InstallStep] = []

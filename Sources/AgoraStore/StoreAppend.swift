@@ -56,10 +56,16 @@ extension Store {
     /// Signs `bodies` as the next events of `identity`'s feed and appends them, reading the
     /// feed's head inside the write transaction: LMDB has one writer across processes, so two
     /// processes signing with one key (a daemon and an install beside it) never take one seq.
+    /// `signingGuard` is asked first, in the transaction, and told the new head after commit.
     @discardableResult
-    public func appendSigned(_ bodies: [EventBody], by identity: Identity, timestamp: UInt64) throws -> [Event] {
-        try environment.write { txn in
+    public func appendSigned(
+        _ bodies: [EventBody], by identity: Identity, timestamp: UInt64, signingGuard: (any FeedSigningGuard)? = nil
+    ) throws -> [Event] {
+        let events = try environment.write { txn in
             var head = try databases.head(of: identity.publicKey, in: txn)
+            try signingGuard?.check(key: identity.publicKey, storeHead: head) { seq in
+                try databases.feedEntry(author: identity.publicKey, seq: seq, in: txn)
+            }
             var events: [Event] = []
             events.reserveCapacity(bodies.count)
             for body in bodies {
@@ -75,6 +81,10 @@ extension Store {
             }
             return events
         }
+        if let signingGuard, let last = events.last {
+            try signingGuard.committed(key: identity.publicKey, head: FeedHead(seq: last.seq, id: last.id))
+        }
+        return events
     }
 
     private func append(
@@ -199,9 +209,7 @@ struct AppendPlan {
         if let run = planned[author], seq >= run.first {
             return events[run.indices[Int(seq - run.first)]].id
         }
-        var key = author.bytes
-        BigEndian.append(seq, to: &key)
-        guard let id = try txn.withValue(databases.feedEntries, key: key, { try? EventID(bytes: Array($0.prefix(32))) }), let id else {
+        guard let id = try databases.feedEntry(author: author, seq: seq, in: txn) else {
             throw StoreError.corrupt("feed \(author.short) has head beyond seq \(seq) but no entry for it")
         }
         return id

@@ -97,6 +97,13 @@ extension StoreDatabases {
         return event
     }
 
+    /// The ID of the event the store holds at `seq` of `author`'s feed.
+    func feedEntry(author: PublicKey, seq: UInt64, in txn: some ReadableTransaction) throws -> EventID? {
+        var key = author.bytes
+        BigEndian.append(seq, to: &key)
+        return try txn.withValue(feedEntries, key: key) { try? EventID(bytes: Array($0.prefix(32))) } ?? nil
+    }
+
     public func head(of author: PublicKey, in txn: some ReadableTransaction) throws -> FeedHead? {
         try txn.withValue(feeds, key: author.bytes) { bytes in try Self.decodeHead(bytes, author: author) }
     }

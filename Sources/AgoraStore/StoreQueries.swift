@@ -72,9 +72,7 @@ extension Store {
                 do { conflicting = try Event(decoding: Array(entry.value)) } catch {
                     throw StoreError.corrupt("evidence event does not decode: \(error)")
                 }
-                var feedKey = conflicting.author.bytes
-                BigEndian.append(seq, to: &feedKey)
-                guard let accepted = try txn.withValue(databases.feedEntries, key: feedKey, { try? EventID(bytes: Array($0.prefix(32))) }) ?? nil else {
+                guard let accepted = try databases.feedEntry(author: conflicting.author, seq: seq, in: txn) else {
                     throw StoreError.corrupt("evidence at \(conflicting.author.short) seq \(seq) has no accepted event")
                 }
                 out.append(Equivocation(author: conflicting.author, seq: seq, accepted: accepted, conflicting: conflicting))

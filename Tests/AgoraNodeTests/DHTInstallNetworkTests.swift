@@ -20,6 +20,21 @@ import Testing
     /// feed, downloads the archive and installs it. A second home reaches only a node that
     /// replicated the log but holds no archive: the DHT-backed archive source maps the digest
     /// to its package, finds the publisher and fetches from it.
+    /// Peers that run without the DHT (`--dht off`) answer no kad request: the client's first
+    /// bootstrap round fails and identify shows no peer serves kad, so a lookup gives up at
+    /// once instead of waiting out its hour (the time limit fails a client that waits).
+    @Test(.timeLimit(.minutes(2))) func aClientWhosePeersRunWithoutTheDHTDoesNotWaitForIt() async throws {
+        let peer = try TestNode(host: "127.0.0.184")
+        try await peer.start()
+        let fresh = try RegistryTestNode(host: "127.0.0.185")
+        try await NetworkClient.with(store: fresh.store, peers: peer.addresses, host: RegistryTestNode.patientHost) { client in
+            #expect(await client.discover(scope: "acme", name: "widget", within: .seconds(3600)).isEmpty)
+            let dht = try #require(client.dht)
+            #expect(await !dht.joined(within: .seconds(3600)))
+        }
+        await peer.stop()
+    }
+
     @Test func installFromAStrangerFoundThroughTheDHT() async throws {
         let relays = try (0..<20).map { try TestNode(host: "127.0.0.\(160 + $0)", followPeers: false) }
         let modules = relays.map { NodeDHTNetworkTests.dht($0) }
@@ -79,6 +94,41 @@ import Testing
         }
         try Self.expectInstalled(request, on: second, payload: payload)
 
+        // 3. The installer reaches only the publisher of a package whose dependency (widget)
+        // that node never replicated: the dependency, too, is found through the DHT.
+        let dependent = try RegistryTestNode(host: "127.0.0.186", followPeers: false, dht: true)
+        let gadget = try dependent.publish("tools", "gadget", "1.0.0", size: 50_000, seed: 23, dependencies: ["acme/widget": "^2.0"])
+        try await dependent.start(bootstrap: relays[0].addresses)
+        try await eventually("the dependent package's publisher has joined the DHT", within: .seconds(180)) {
+            await modules[13].findProviders(scope: "tools", name: "gadget").map(\.peer) == [dependent.peerID]
+        }
+        let third = try RegistryTestNode(host: "127.0.0.187")
+        let both = try PackageRequest(parsing: "tools/gadget@1.0.0")
+        try await NetworkClient.with(
+            store: third.store, peers: dependent.addresses, dhtRequestTimeout: .seconds(30), host: RegistryTestNode.patientHost
+        ) { client in
+            try await client.catchUp(within: .seconds(60))
+            #expect(try dependent.store.packageState(PackageKey(scope: "acme", name: "widget")) == nil)
+            let unknown = try #require(throws: RegistryError.self) { try third.registry.archivesNeeded(for: both) }
+            #expect(unknown.unknownPackage == (try PackageIdentity(parsing: "acme/widget")))
+            let known = try await client.discoverUntilKnown(within: .seconds(60)) {
+                do {
+                    _ = try third.registry.archivesNeeded(for: both)
+                    return nil
+                } catch let error as RegistryError {
+                    return error.unknownPackage.map { ($0.scope, $0.name) }
+                }
+            }
+            #expect(known)
+            let needed = try third.registry.archivesNeeded(for: both)
+            #expect(Set(needed.map(\.digest)) == [digest, gadget])
+            try await client.fetchAll(needed.map(\.digest))
+        }
+        let target = third.directory.url.appendingPathComponent("installed", isDirectory: true)
+        #expect(Set(try third.registry.install(both, into: target).installed.map(\.package)) == ["tools/gadget", "acme/widget"])
+        #expect(try Data(contentsOf: target.appendingPathComponent("acme/widget/payload.bin")) == payload)
+
+        await dependent.stop()
         await follower.stop()
         await publisher.stop()
         for relay in relays.reversed() { await relay.stop() }

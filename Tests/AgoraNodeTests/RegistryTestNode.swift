@@ -44,10 +44,13 @@ final class RegistryTestNode: @unchecked Sendable {
     /// Publishes `scope/name@version` whose one file holds `size` seeded random bytes (so the
     /// archive does not compress); returns the archive's digest.
     @discardableResult
-    func publish(_ scope: String, _ name: String, _ version: String, size: Int = 4096, seed: UInt64 = 1) throws -> BlobDigest {
+    func publish(
+        _ scope: String, _ name: String, _ version: String, size: Int = 4096, seed: UInt64 = 1, dependencies: [String: String] = [:]
+    ) throws -> BlobDigest {
         let folder = directory.url.appendingPathComponent("src-\(name)-\(version)", isDirectory: true)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let manifest = Manifest(scope: scope, name: name, version: version, description: "test package \(name)", keywords: ["test"])
+        var manifest = Manifest(scope: scope, name: name, version: version, description: "test package \(name)", keywords: ["test"])
+        manifest.dependencies = dependencies
         try Data(manifest.canonicalJSON()).write(to: folder.appendingPathComponent(Manifest.fileName))
         var generator = SplitMix64(seed: seed)
         let bytes = (0..<size).map { _ in UInt8(truncatingIfNeeded: generator.next()) }

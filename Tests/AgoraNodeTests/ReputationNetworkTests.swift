@@ -96,6 +96,54 @@ import Testing
         await a.stop()
     }
 
+    /// A node whose store is wiped keeps its key and `node.head`: it signs no observation
+    /// until sync brings its feed back from a peer, then continues the feed where it was, so
+    /// the peer holding the old feed sees no fork.
+    @Test func aWipedNodeWaitsForItsFeedBeforeSigningAgain() async throws {
+        let records = try TemporaryDirectory()
+        let nodeGuard = NodeFeedGuard(home: AgoraHome(url: records.url))
+        let key = Identity.generate()
+        let suspect = PeerID(identity: Identity.generate())
+        let before = try TestNode(host: "127.0.0.68", identity: key)
+        before.reporterGuard = nodeGuard
+        let peer = try TestNode(host: "127.0.0.69")
+        try await peer.start()
+        try await before.start(bootstrap: peer.addresses)
+        for round in 0..<3 {
+            try #require(before.node).reputation.penalise(suspect, reason: "round \(round)")
+            try await eventually("the peer holds observation \(round + 1)") {
+                try peer.store.head(of: key.publicKey)?.seq ?? 0 > UInt64(round)
+            }
+        }
+        await before.stop()
+        let signed = try #require(try peer.store.head(of: key.publicKey))
+
+        // The same key and record over an empty store, alone: nothing may be signed.
+        let wiped = try TestNode(host: "127.0.0.68", identity: key)
+        wiped.reporterGuard = nodeGuard
+        try await wiped.start()
+        let node = try #require(wiped.node)
+        node.reputation.penalise(suspect, reason: "after the wipe")
+        try await eventually("the node holds its observations") { node.reputation.held != nil }
+        #expect(node.reputation.held?.recordedSeq == signed.seq)
+        #expect(await node.status().reputationHeld != nil)
+        #expect(try wiped.store.head(of: key.publicKey) == nil)
+        await wiped.stop()
+
+        // With the peer, sync restores the feed and signing continues it.
+        try await wiped.start(bootstrap: peer.addresses)
+        try await eventually("the feed is back") { try wiped.store.head(of: key.publicKey) == signed }
+        try #require(wiped.node).reputation.penalise(suspect, reason: "after the feed is back")
+        try await eventually("the peer holds the next observation") {
+            try peer.store.head(of: key.publicKey)?.seq == signed.seq + 1
+        }
+        #expect(try peer.store.events(author: key.publicKey, from: signed.seq + 1).first?.prev == signed.id)
+        #expect(try peer.store.equivocations(of: key.publicKey).isEmpty)
+        #expect(wiped.node?.reputation.held == nil)
+        await wiped.stop()
+        await peer.stop()
+    }
+
     static func reports(in store: Store) throws -> [EquivocationReport.Proof] {
         try store.events(since: 0, limit: Store.maxPageSize).compactMap { entry in
             guard case .equivocationReported(let report)? = try? entry.event.decodedBody() else { return nil }

@@ -15,7 +15,9 @@ import Testing
 final class TestNode: @unchecked Sendable {
     let directory: TemporaryDirectory
     let store: Store
-    let identity = Identity.generate()
+    let identity: Identity
+    /// Guards the node key's feed (see `NodeFeedGuard`); nil signs whatever the store holds.
+    var reporterGuard: (any FeedSigningGuard)?
     let host: String
     let mirror: Bool
     let followPeers: Bool
@@ -27,16 +29,17 @@ final class TestNode: @unchecked Sendable {
     var protocols: @Sendable () -> [any NodeProtocol] = { [] }
 
     /// - Parameter followPeers: false leaves sync to gossip's gap requests (see `NodeConfiguration`).
-    convenience init(host: String, mirror: Bool = false, followPeers: Bool = true) throws {
+    convenience init(host: String, mirror: Bool = false, followPeers: Bool = true, identity: Identity = .generate()) throws {
         let directory = try TemporaryDirectory()
         try self.init(
             directory: directory, store: Store(home: directory.url, migrations: AgoraMigrations.all, views: RegistryViews()),
-            host: host, mirror: mirror, followPeers: followPeers)
+            host: host, mirror: mirror, followPeers: followPeers, identity: identity)
     }
 
-    init(directory: TemporaryDirectory, store: Store, host: String, mirror: Bool, followPeers: Bool = true) {
+    init(directory: TemporaryDirectory, store: Store, host: String, mirror: Bool, followPeers: Bool = true, identity: Identity = .generate()) {
         self.directory = directory
         self.store = store
+        self.identity = identity
         self.host = host
         self.mirror = mirror
         self.followPeers = followPeers
@@ -57,7 +60,9 @@ final class TestNode: @unchecked Sendable {
         var logger = Logger(label: "test.node")
         logger.logLevel = .warning
         let (bound, continuation) = AsyncStream.makeStream(of: [Multiaddr].self)
-        let node = try AgoraNode(identity: identity, store: store, configuration: configuration, protocols: self.protocols() + protocols, logger: logger) { addresses in
+        let node = try AgoraNode(identity: identity, store: store, configuration: configuration, protocols: self.protocols() + protocols,
+            reporterGuard: reporterGuard, logger: logger
+        ) { addresses in
             continuation.yield(addresses)
             continuation.finish()
         }

@@ -69,7 +69,8 @@ struct ServeCommand: AsyncParsableCommand {
             // A mirror asks the DHT for archives none of its connected peers holds.
             let blobs = BlobNodeProtocol(providerSources: kad.map { [DHTArchiveProviders(dht: $0, store: store)] } ?? [])
             let node = try AgoraNode(
-                identity: identity, store: store, configuration: configuration, protocols: [blobs] + (kad.map { [$0] } ?? []), logger: logger
+                identity: identity, store: store, configuration: configuration, protocols: [blobs] + (kad.map { [$0] } ?? []),
+                reporterGuard: NodeFeedGuard(home: home), logger: logger
             ) { bound in
                 for address in bound { say("\(address)") }
                 fflush(nil)

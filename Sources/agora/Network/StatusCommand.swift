@@ -39,9 +39,11 @@ struct StatusCommand: ParsableCommand {
         let sync: [Sync]
         /// The running daemon's gossip since it started; absent without one.
         let gossip: NodeStatus.Gossip?
+        let reputationHeld: String?
 
         enum CodingKeys: String, CodingKey {
             case home, daemon, pid, peerID = "peer_id", mirror, events, feeds, archives, storeBytes = "store_bytes", sync, gossip
+            case reputationHeld = "reputation_held"
         }
     }
 
@@ -67,7 +69,7 @@ struct StatusCommand: ParsableCommand {
             let report = Report(
                 home: home.url.path, daemon: daemon != nil, pid: daemon?.pid, peerID: daemon?.peerID, mirror: daemon?.mirror,
                 events: try store.lastLocalSeq(), feeds: counts.feeds, archives: counts.archives, storeBytes: size, sync: sync,
-                gossip: daemon?.gossip)
+                gossip: daemon?.gossip, reputationHeld: daemon?.reputationHeld)
             if options.json {
                 try JSONOutput.print(report)
                 return
@@ -86,6 +88,7 @@ struct StatusCommand: ParsableCommand {
                 let counts = "\(gossip.delivered) delivered, \(gossip.duplicates) duplicates, \(gossip.rejected) rejected, \(gossip.ignored) ignored"
                 say("gossip:   \(gossip.topic): \(gossip.meshPeers) mesh peers; \(counts)")
             }
+            if let held = report.reputationHeld { say("reputation: held: \(held)") }
             guard !sync.isEmpty else { return }
             var table = Table("PEER", "POSITION", "LATEST", "LAG", "CONNECTED")
             for row in sync {

@@ -92,21 +92,17 @@ struct InstallCommand: AsyncParsableCommand {
         do {
             return try await withWireTimeout(limit, operation: "install over the network") {
                 try await NetworkClient.with(
-                    store: store, peers: daemon + peers, connectTimeout: min(limit, .seconds(15)), reporter: reporter, logger: logger
+                    store: store, peers: daemon + peers, connectTimeout: min(limit, .seconds(15)), reporter: reporter,
+                    reporterGuard: NodeFeedGuard(home: registry.home), logger: logger
                 ) { client in
                     var needed = known
                     if needed == nil {
                         try await client.catchUp(within: min(limit, .seconds(30)))
-                        do {
-                            needed = try registry.archivesNeeded(for: request)
-                        } catch let error as RegistryError where error.code == .notFound {
-                            needed = nil
+                        // What nobody we reached knows (the package or a dependency): ask the DHT
+                        // who holds it and sync from them.
+                        _ = try await client.discoverUntilKnown(within: min(limit, .seconds(30))) {
+                            try Self.unknownPackage(needed: request, registry: registry)
                         }
-                    }
-                    if needed == nil {
-                        // Nobody we reached knows the package: ask the DHT who holds it and sync from them.
-                        let found = await client.discover(scope: request.package.scope, name: request.package.name, within: min(limit, .seconds(30)))
-                        if !found.isEmpty { try await client.catchUp(within: min(limit, .seconds(30)), required: found) }
                         needed = try registry.archivesNeeded(for: request)
                     }
                     let archives = needed ?? []
@@ -125,6 +121,16 @@ struct InstallCommand: AsyncParsableCommand {
             throw RegistryError("\(request.package): \(error.description); pass --timeout for more time", code: .notFound)
         } catch let error as NetworkClient.Failure {
             throw RegistryError("cannot fetch \(request.package): \(error)", code: .notFound)
+        }
+    }
+
+    /// The package the log lacks for resolving `request`; nil when it resolves or fails otherwise.
+    static func unknownPackage(needed request: PackageRequest, registry: Registry) throws -> (scope: String, name: String)? {
+        do {
+            _ = try registry.archivesNeeded(for: request)
+            return nil
+        } catch let error as RegistryError where error.code == .notFound {
+            return error.unknownPackage.map { ($0.scope, $0.name) }
         }
     }
 
