@@ -37,9 +37,7 @@ extension SearchEngine {
             for match in matches { candidates.add(match.docID, .token, match.score(of: tokens.count), nil) }
             return
         }
-        var pool = smallest(popularityScanLimit, of: matches) { lhs, rhs in
-            lhs.words != rhs.words ? lhs.words > rhs.words : lhs.weight != rhs.weight ? lhs.weight > rhs.weight : lhs.docID < rhs.docID
-        }
+        var pool = bestByText(popularityScanLimit, of: matches, queryWords: tokens.count)
         pool.sort { $0.docID < $1.docID }
         let popularity = try index.popularities(of: pool.map(\.docID))
         let ranked = pool.indices.map { (position: $0, rank: pool[$0].score(of: tokens.count) + popularityWeight * (popularity[$0]?.score ?? 0)) }
@@ -50,6 +48,36 @@ extension SearchEngine {
             let match = pool[entry.position]
             candidates.add(match.docID, .token, match.score(of: tokens.count), nil, popularity: .some(popularity[entry.position]))
         }
+    }
+
+    /// The `count` matches with the most words, then the most weight, by one counting pass
+    /// (a generic query matches tens of thousands of documents, too many to sort or insert
+    /// into a sorted buffer); ties at the cut keep the earliest in `matches`.
+    static func bestByText(_ count: Int, of matches: [WordMatch], queryWords: Int) -> [WordMatch] {
+        guard matches.count > count else { return matches }
+        let weights = 1_024
+        func key(_ match: WordMatch) -> Int { min(match.words, queryWords) * weights + min(match.weight, weights - 1) }
+        var histogram = [Int](repeating: 0, count: (queryWords + 1) * weights)
+        for match in matches { histogram[key(match)] += 1 }
+        var threshold = histogram.count - 1
+        var above = 0
+        while threshold > 0, above + histogram[threshold] < count {
+            above += histogram[threshold]
+            threshold -= 1
+        }
+        var atThreshold = count - above
+        var out: [WordMatch] = []
+        out.reserveCapacity(count)
+        for match in matches {
+            let matchKey = key(match)
+            if matchKey > threshold {
+                out.append(match)
+            } else if matchKey == threshold, atThreshold > 0 {
+                out.append(match)
+                atThreshold -= 1
+            }
+        }
+        return out
     }
 
     /// The postings of any of `words`, merged into one list in the stored layout; a document
