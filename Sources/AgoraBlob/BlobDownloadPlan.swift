@@ -27,6 +27,9 @@ public struct BlobDownloadPlan: Sendable {
         chunks = (0..<manifest.chunkCount).map { have.contains($0) ? .done : .missing }
     }
 
+    /// Whether chunk `index` is still to be fetched (missing or in flight).
+    public func needs(_ index: Int) -> Bool { chunks[index] != .done }
+
     public var isComplete: Bool { chunks.allSatisfy { $0 == .done } }
     public var remaining: Int { chunks.filter { $0 != .done }.count }
 

@@ -137,13 +137,14 @@ public actor BlobDownloader {
         let file = try FileHandle(forUpdating: url)
         defer { try? file.close() }
         let have = try resumable(file, manifest: manifest)
-        let box = PlanBox(BlobDownloadPlan(manifest: manifest, have: have))
+        let box = PlanBox(BlobDownloadPlan(manifest: manifest, have: have), file: file)
+        try await box.hashContiguous()
         let total = manifest.chunkCount
         onProgress(have.count, total)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for peer in sources {
                 for _ in 0..<options.streamsPerPeer {
-                    group.addTask { await self.worker(peer, digest: digest, plan: box, file: file, total: total) }
+                    group.addTask { await self.worker(peer, digest: digest, plan: box, total: total) }
                 }
             }
             try await group.waitForAll()
@@ -156,13 +157,19 @@ public actor BlobDownloader {
             }
             throw BlobError.noSources(digest, why)
         }
-        try file.synchronize()
-        try file.seek(toOffset: 0)
-        let bytes = [UInt8](try file.read(upToCount: manifest.size) ?? Data())
-        guard bytes.count == manifest.size, Array(SHA256.hash(data: bytes)) == digest.bytes else {
+        guard try await box.finalDigest() == digest.bytes else {
             return Outcome(plan: plan, resumed: have.count, verified: false)
         }
-        try store.putBlob(bytes)
+        // Into the store a batch of chunks at a time, hashed again on the way (the store
+        // refuses anything that does not hash to the digest); visible only once whole.
+        do {
+            try store.putBlob(digest: digest, size: manifest.size) { offset, count in
+                try file.seek(toOffset: UInt64(offset))
+                return [UInt8](try file.read(upToCount: count) ?? Data())
+            }
+        } catch StoreError.blobDigestMismatch {
+            return Outcome(plan: plan, resumed: have.count, verified: false)
+        }
         try? FileManager.default.removeItem(at: url)
         return Outcome(plan: plan, resumed: have.count, verified: true)
     }
@@ -180,7 +187,7 @@ public actor BlobDownloader {
     }
 
     /// One stream to `peer`, fetching chunks until the plan has none left for it.
-    private nonisolated func worker(_ peer: PeerID, digest: BlobDigest, plan: PlanBox, file: FileHandle, total: Int) async {
+    private nonisolated func worker(_ peer: PeerID, digest: BlobDigest, plan: PlanBox, total: Int) async {
         guard let session = try? await BlobSession(host: host, peer: peer, timeout: options.requestTimeout) else {
             await tally(peer) { $0.failures += 1 }
             await plan.failedToConnect(peer)
@@ -209,8 +216,7 @@ public actor BlobDownloader {
                 tally.bytes += bytes.count
                 tally.latency += latency
             }
-            let offset = plan.manifest.range(of: index).lowerBound
-            await plan.write(bytes, at: offset, to: file)
+            await plan.write(bytes, chunk: index)
             let remaining = await plan.plan.remaining
             onProgress(total - remaining, total)
         }
@@ -230,14 +236,25 @@ extension BlobDownloader {
     }
 }
 
-/// The plan shared by the workers of one download, plus its file writes (one at a time).
+/// The plan shared by the workers of one download, plus its file writes (one at a time) and
+/// the whole's SHA-256, computed as the chunks arrive: the in-order prefix is hashed whenever
+/// it grows (a chunk that arrives early waits in the file until its predecessors are in), so
+/// the digest is known when the last chunk lands, without reading the archive back whole.
 private actor PlanBox {
     var plan: BlobDownloadPlan
     nonisolated let manifest: BlobManifest
+    private let file: FileHandle
+    private var hasher = SHA256()
+    /// Chunks 0..<hashed are in the hasher.
+    private var hashed = 0
+    private var written: Set<Int> = []
+    private var failure: (any Error)?
 
-    init(_ plan: BlobDownloadPlan) {
+    init(_ plan: BlobDownloadPlan, file: FileHandle) {
         self.plan = plan
         self.manifest = plan.manifest
+        self.file = file
+        written = Set((0..<plan.manifest.chunkCount).filter { !plan.needs($0) })
     }
 
     func next(for peer: PeerID) -> Int? { plan.next(for: peer) }
@@ -251,13 +268,40 @@ private actor PlanBox {
         plan.failed(-1, from: peer)
     }
 
-    func write(_ bytes: [UInt8], at offset: Int, to file: FileHandle) {
+    func write(_ bytes: [UInt8], chunk index: Int) {
         do {
-            try file.seek(toOffset: UInt64(offset))
+            try file.seek(toOffset: UInt64(manifest.range(of: index).lowerBound))
             try file.write(contentsOf: bytes)
+            written.insert(index)
+            if index == hashed {
+                hasher.update(data: bytes)
+                hashed += 1
+            }
+            try hashContiguous()
         } catch {
-            // The final hash check catches a chunk that did not reach the file.
+            failure = failure ?? error
         }
+    }
+
+    /// Hashes the written chunks that now follow the hashed prefix, reading them back.
+    func hashContiguous() throws {
+        while hashed < manifest.chunkCount, written.contains(hashed) {
+            let range = manifest.range(of: hashed)
+            try file.seek(toOffset: UInt64(range.lowerBound))
+            guard let bytes = try file.read(upToCount: range.count), bytes.count == range.count else {
+                throw CocoaError(.fileReadCorruptFile)
+            }
+            hasher.update(data: bytes)
+            hashed += 1
+        }
+    }
+
+    /// The SHA-256 of the whole, once every chunk is in; rethrows a failed file write.
+    func finalDigest() throws -> [UInt8] {
+        if let failure { throw failure }
+        try hashContiguous()
+        guard hashed == manifest.chunkCount else { throw CocoaError(.fileReadCorruptFile) }
+        return Array(hasher.finalize())
     }
 }
 

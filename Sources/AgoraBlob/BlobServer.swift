@@ -41,6 +41,8 @@ public actor BlobServer {
         guard let manifest = try manifest(request.digest) else { return .notFound }
         switch request.kind {
         case .manifest:
+            // A download asks each source for the manifest once: that is the archive's use.
+            store.noteBlobUse(request.digest)
             return .manifest(manifest)
         case .chunk:
             guard request.index >= 0, request.index < manifest.chunkCount else { return .badRequest }

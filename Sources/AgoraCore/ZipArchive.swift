@@ -14,11 +14,16 @@ public struct ZipEntry: Sendable, Hashable {
 }
 
 /// Bounds applied both when writing and when reading, so anything we can publish we can also read back.
+/// Sizes: a 100 MiB package fits (issue 8 asks for one) with room for the zip's own records;
+/// extraction holds an archive and its contents in memory, so the defaults stay far below
+/// the blob layer's 512 MiB ceiling (`StoreLimits.maxBlobSize`, `BlobProtocol.maxBlobSize`).
+/// Zip bombs are refused by the declared sizes (per file, in total) and the ratio, all checked
+/// before anything is inflated.
 public struct ZipLimits: Sendable, Hashable {
-    public var maxArchiveSize = 64 * 1024 * 1024
+    public var maxArchiveSize = 128 * 1024 * 1024
     public var maxEntries = 10_000
-    public var maxEntrySize = 32 * 1024 * 1024
-    public var maxTotalSize = 64 * 1024 * 1024
+    public var maxEntrySize = 64 * 1024 * 1024
+    public var maxTotalSize = 128 * 1024 * 1024
     public var maxPathLength = 1024
     /// Deflated contents may expand at most this many times the archive's size, once they
     /// exceed `ratioExemptSize`: zip bombs rely on ratios near deflate's 1032:1, source code

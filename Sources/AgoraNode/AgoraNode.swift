@@ -250,7 +250,8 @@ public final class AgoraNode: Service {
             pid: getpid(), peerID: host.peerID.base58, listen: await host.listenAddresses.map { "\($0.withPeerID(host.peerID))" },
             mirror: configuration.mirror, updated: Date(), peers: peers,
             cutOff: await sync.sessions.cutOff.map { NodeStatus.CutOff(peerID: $0.peer.base58, reason: $0.reason) },
-            gossip: await gossip.status(), reputationHeld: reputation.held?.description)
+            gossip: await gossip.status(), reputationHeld: reputation.held?.description,
+            archiveCacheBudget: configuration.archiveCacheBudget)
     }
 
     static func milliseconds(_ duration: Duration) -> Double {

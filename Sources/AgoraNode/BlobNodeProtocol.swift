@@ -42,7 +42,27 @@ public final class BlobNodeProtocol: NodeProtocol {
         if context.configuration.mirror {
             await ArchiveMirror(blobs: self, context: context, concurrency: mirrorConcurrency).run()
         } else {
-            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            while !Task.isCancelled {
+                Self.keepCacheWithinBudget(context)
+                try? await Task.sleep(for: context.configuration.archiveCacheBudget == nil ? .seconds(3600) : context.configuration.archiveCacheInterval)
+            }
+        }
+    }
+
+    /// Writes the uses noted since the last pass and, with a budget, evicts the least
+    /// recently used unpinned archives past it (see `Store.evictBlobs`).
+    static func keepCacheWithinBudget(_ context: NodeContext) {
+        do {
+            guard let budget = context.configuration.archiveCacheBudget else {
+                try context.store.flushBlobUses()
+                return
+            }
+            let evicted = try context.store.evictBlobs(toFit: budget)
+            if !evicted.isEmpty {
+                context.logger.info("archive cache: evicted \(evicted.count) archive(s) to stay within \(budget) bytes")
+            }
+        } catch {
+            context.logger.warning("archive cache: \(error)")
         }
     }
 
@@ -70,7 +90,10 @@ public final class BlobNodeProtocol: NodeProtocol {
             onSources: { tallies in Self.observe(tallies, digest: digest, reputation: reputation) })
         do {
             let report = try await download(digest, with: downloader, held: held, context: context)
-            if !held { await counters.fetched() }
+            if !held {
+                await counters.fetched()
+                Self.keepCacheWithinBudget(context)
+            }
             return report
         } catch {
             await counters.failed()

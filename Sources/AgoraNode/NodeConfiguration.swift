@@ -27,6 +27,11 @@ public struct NodeConfiguration: Sendable {
     public var statusInterval: Duration
     /// How often pending reputation observations are signed and written (penalties at once).
     public var reputationFlushInterval: Duration
+    /// The archive cache's budget in bytes: past it, the least recently used archives nobody
+    /// pinned are deleted (checked every `archiveCacheInterval` and after each fetch). Nil
+    /// keeps everything; a mirror always does.
+    public var archiveCacheBytes: UInt64?
+    public var archiveCacheInterval: Duration
 
     public init(
         listen: [Multiaddr] = [], bootstrap: [Multiaddr] = [], mirror: Bool = false, host: HostConfiguration = HostConfiguration(),
@@ -34,7 +39,7 @@ public struct NodeConfiguration: Sendable {
         gossip: GossipServiceConfiguration = GossipServiceConfiguration(), gossipTopic: String = "agora/events/1",
         storePollInterval: Duration = .milliseconds(200),
         redialInterval: Duration = .seconds(5), statusFile: URL? = nil, statusInterval: Duration = .seconds(1),
-        reputationFlushInterval: Duration = .seconds(2)
+        reputationFlushInterval: Duration = .seconds(2), archiveCacheBytes: UInt64? = nil, archiveCacheInterval: Duration = .seconds(10)
     ) {
         self.listen = listen
         self.bootstrap = bootstrap
@@ -49,5 +54,10 @@ public struct NodeConfiguration: Sendable {
         self.statusFile = statusFile
         self.statusInterval = statusInterval
         self.reputationFlushInterval = reputationFlushInterval
+        self.archiveCacheBytes = archiveCacheBytes
+        self.archiveCacheInterval = archiveCacheInterval
     }
+
+    /// The budget the cache keeps to: none on a mirror.
+    public var archiveCacheBudget: UInt64? { mirror ? nil : archiveCacheBytes }
 }

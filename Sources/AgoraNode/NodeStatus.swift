@@ -60,9 +60,12 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var gossip: Gossip?
     /// Why the node signs no reputation events now: its store lacks part of its own feed.
     public var reputationHeld: String?
+    /// The archive cache's budget in bytes; nil when unbounded (a mirror).
+    public var archiveCacheBudget: UInt64?
 
     enum CodingKeys: String, CodingKey {
         case pid, peerID = "peer_id", listen, mirror, updated, peers, cutOff = "cut_off", gossip, reputationHeld = "reputation_held"
+        case archiveCacheBudget = "archive_cache_budget"
     }
 
     public static func url(home: URL) -> URL { home.appendingPathComponent("node.status.json") }

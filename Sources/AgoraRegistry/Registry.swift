@@ -88,7 +88,8 @@ public final class Registry: Sendable {
         } catch {
             throw RegistryError("cannot sign the event: \(error)")
         }
-        let outcome = try store.append([event], verification: .none, storing: blobs)
+        // Own archives are pinned with the release: the cache never evicts them.
+        let outcome = try store.append([event], verification: .none, storing: blobs.map { $0.pinned(by: .published) })
         guard case .appended = outcome.first else {
             throw RegistryError("the store refused our own event: \(String(describing: outcome.first))", code: .storage)
         }

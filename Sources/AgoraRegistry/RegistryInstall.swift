@@ -38,13 +38,21 @@ extension Registry {
         } catch {
             throw RegistryError("cannot create \(directory.path): \(FileErrorReason.of(error))", code: .storage)
         }
+        let holder = BlobPinHolder.installFolder(directory)
+        try pinArchives(of: plan, holder: holder)
         let installed = try Lockfile.withLock(in: directory) {
-            try InstallFolder(directory: directory).install(plan.map { item in
+            let installed = try InstallFolder(directory: directory).install(plan.map { item in
                 InstallFolder.Item(package: item.package, version: item.version, release: item.release) {
                     try self.verifiedArchive(of: item.release, package: item.package, version: item.version)
                 }
             })
+            // The folder's pins become exactly its lockfile's archives (a kill before this
+            // leaves a superset, which the next install into the folder narrows).
+            let digests = try Lockfile.read(in: directory).packages.compactMap { BlobDigest(hex: $0.digest) }
+            try store.setBlobPins(digests, holder: holder, replacing: true)
+            return installed
         }
+        try? store.flushBlobUses()
         try withWriterLock {
             for (scope, key) in trusted where try store.pinnedKey(for: scope) == nil {
                 try store.pin(key, for: scope)
@@ -101,6 +109,22 @@ extension Registry {
         return (plan, trusted)
     }
 
+    /// Pins the archives `request` resolves to for the install folder `directory`, before they
+    /// are fetched: the daemon's archive cache must not evict one between fetch and install.
+    /// (`install` narrows the folder's pins to its lockfile's archives afterwards.)
+    public func pinArchives(for request: PackageRequest, into directory: URL) throws {
+        try pinArchives(of: resolve(request).plan, holder: .installFolder(directory))
+    }
+
+    private func pinArchives(of plan: [InstallStep], holder: BlobPinHolder) throws {
+        let digests = plan.compactMap { BlobDigest(bytes: $0.release.archiveDigest) }
+        do {
+            try store.setBlobPins(digests, holder: holder, replacing: false)
+        } catch {
+            throw RegistryError("cannot pin the archives of \(holder.label): \(error)", code: .storage)
+        }
+    }
+
     /// The archives `request` needs that the local store lacks: what a network install fetches.
     /// Throws like `install` when the package is unknown or cannot be resolved.
     public func archivesNeeded(for request: PackageRequest) throws -> [NeededArchive] {
@@ -136,6 +160,7 @@ extension Registry {
                 "refusing to install \(package) \(version): archive sha256 \(actual) differs from the signed sha256 \(expected)",
                 code: .integrity)
         }
+        store.noteBlobUse(digest)
         return archive
     }
 

@@ -28,6 +28,7 @@ public final class Store: Sendable {
     public let migrations: [MigrationStep]
     public let limits: StoreLimits
     public let migration: MigrationReport
+    let blobUseLog = BlobUseLog()
 
     /// The store inside an Agora home: `$AGORA_HOME/store`.
     public convenience init(

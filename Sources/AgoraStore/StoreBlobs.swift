@@ -48,6 +48,8 @@ extension Store {
     }
 
     func put(_ blob: PreparedBlob, in txn: WriteTransaction) throws {
+        if let holder = blob.pin { try pin(blob.digest, holder: holder, in: txn) }
+        try txn.put(databases.blobUses, key: blob.digest.bytes, value: BigEndian.bytes(blobUseLog.stamp()))
         guard try !txn.contains(databases.blobs, key: blob.digest.bytes) else { return }
         guard let chunks = blob.chunks else {
             throw StoreError.corrupt("blob \(blob.digest) was present when prepared and has vanished since")
@@ -176,4 +178,12 @@ public struct PreparedBlob: Sendable {
     public let size: Int
     let chunkSize: Int
     let chunks: [[UInt8]]?
+    /// Written with the blob, in its transaction (a publish pins its own archive).
+    public var pin: BlobPinHolder?
+
+    public func pinned(by holder: BlobPinHolder) -> PreparedBlob {
+        var copy = self
+        copy.pin = holder
+        return copy
+    }
 }

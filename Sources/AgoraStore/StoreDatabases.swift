@@ -23,8 +23,17 @@ public struct StoreDatabases: Sendable {
     public static let blobChunksSpec = DatabaseSpec("blobChunks")
     /// Lowercased scope → pinned publisher key. Local trust, never replicated, not a view.
     public static let pinsSpec = DatabaseSpec("pins")
+    /// Blob SHA-256 → last use (ms since 1970, u64 BE): the archive cache's LRU order. Local.
+    public static let blobUsesSpec = DatabaseSpec("blobUses")
+    /// Pin holder (16 bytes) + blob SHA-256 → the holder's label (an install folder's path):
+    /// archives the cache never evicts. Local.
+    public static let blobPinsSpec = DatabaseSpec("blobPins")
+    /// Blob SHA-256 → writer pid (u32 BE) + size (u64 BE) while a streamed blob's chunks are
+    /// being written in several transactions; the header is written last.
+    public static let blobPendingSpec = DatabaseSpec("blobPending")
 
     public let meta, log, eventIndex, feeds, feedEntries, evidence, blobs, blobChunks, pins: Database
+    public let blobUses, blobPins, blobPending: Database
 
     init(opening txn: some ReadableTransaction) throws {
         func open(_ spec: DatabaseSpec) throws -> Database {
@@ -42,6 +51,9 @@ public struct StoreDatabases: Sendable {
         blobs = try open(Self.blobsSpec)
         blobChunks = try open(Self.blobChunksSpec)
         pins = try open(Self.pinsSpec)
+        blobUses = try open(Self.blobUsesSpec)
+        blobPins = try open(Self.blobPinsSpec)
+        blobPending = try open(Self.blobPendingSpec)
     }
 }
 

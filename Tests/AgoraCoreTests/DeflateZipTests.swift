@@ -97,6 +97,28 @@ enum RawDeflate {
         #expect(try ZipReader.read(bomb, limits: limits).first?.data.count == zeros.count)
     }
 
+    /// The default limits take a 100 MiB package (stored, four 25 MiB files) both ways.
+    @Test func aHundredMebibytePackageFitsTheDefaultLimits() throws {
+        let piece = 25 * 1024 * 1024
+        let entries = (0..<4).map { ZipEntry(path: "big/part\($0).bin", data: [UInt8](repeating: UInt8($0 + 1), count: piece)) }
+        let archive = try ZipWriter.write(entries)
+        #expect(archive.count > 100 * 1024 * 1024)
+        let read = try ZipReader.read(archive)
+        #expect(read.map(\.path) == entries.map(\.path))
+        #expect(read.map(\.data) == entries.map(\.data))
+    }
+
+    /// Declared sizes past the total are refused before anything is read or inflated, however
+    /// small the archive: what a bomb made of stored entries that lie about their size gets.
+    @Test func declaredContentsPastTheTotalAreRefusedUninflated() {
+        let limits = ZipLimits()
+        let each = UInt32(limits.maxEntrySize)
+        let items = (0..<3).map { RawZip.Item(name: "p/\($0)", data: [0], method: 8, stored: RawDeflate.compress([0]), declaredSize: each) }
+        #expect(Self.error(RawZip.build(items)) == .totalTooLarge(limit: limits.maxTotalSize))
+        let one = [RawZip.Item(name: "p/big", data: [0], method: 8, stored: RawDeflate.compress([0]), declaredSize: each + 1)]
+        #expect(Self.error(RawZip.build(one)) == .entryTooLarge(path: "p/big", size: Int(each) + 1, limit: limits.maxEntrySize))
+    }
+
     @Test func refusesStreamsThatDisagreeWithTheirDeclaredSize() {
         var rng = SeededGenerator(seed: 3)
         let data = Self.text(&rng, bytes: 10_000)

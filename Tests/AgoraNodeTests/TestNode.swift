@@ -25,6 +25,9 @@ final class TestNode: @unchecked Sendable {
     private var task: Task<Void, any Error>?
     private(set) var addresses: [Multiaddr] = []
 
+    /// The archive cache's budget at the next start (nil: unbounded).
+    var archiveCacheBytes: UInt64?
+
     /// Makes the node's extra protocol modules at each start (a restart gets fresh ones).
     var protocols: @Sendable () -> [any NodeProtocol] = { [] }
 
@@ -57,6 +60,8 @@ final class TestNode: @unchecked Sendable {
         configuration.host.limits.maxConnectionsPerAddress = 256
         configuration.host.limits.maxPendingInboundPerAddress = 64
         configuration.sync.liveWaitMillis = 2000
+        configuration.archiveCacheBytes = archiveCacheBytes
+        configuration.archiveCacheInterval = .milliseconds(100)
         var logger = Logger(label: "test.node")
         logger.logLevel = .warning
         let (bound, continuation) = AsyncStream.makeStream(of: [Multiaddr].self)

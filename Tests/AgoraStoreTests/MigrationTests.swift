@@ -54,9 +54,29 @@ import Testing
             }
         }
         let upgraded = try openStore(directory)
-        #expect(upgraded.migration == MigrationReport(from: 2, to: 3))
+        #expect(upgraded.migration == MigrationReport(from: 2, to: Self.current))
         #expect(try upgraded.read { txn in try txn.openDatabase(fuzzy) } == nil)
         #expect(try upgraded.environment.write { txn in try txn.dropDatabase(fuzzy) } == false)
+    }
+
+    /// Layout 4 adds the archive cache's databases to a store of layout 3, keeping its blobs.
+    @Test func layoutFourAddsTheCacheDatabases() throws {
+        let directory = try TemporaryDirectory()
+        let names = ["blobUses", "blobPins", "blobPending"]
+        let digest: BlobDigest
+        do {
+            let store = try openStore(directory)
+            digest = try store.putBlob(Array("archive".utf8))
+            try store.environment.write { txn in
+                for name in names { #expect(try txn.dropDatabase(DatabaseSpec(name))) }
+                try txn.put(try txn.createDatabase(StoreDatabases.metaSpec), key: Migrator.layoutKey, value: BigEndian.bytes(UInt32(3)))
+            }
+        }
+        let upgraded = try openStore(directory)
+        #expect(upgraded.migration == MigrationReport(from: 3, to: 4))
+        for name in names { #expect(try upgraded.read { txn in try txn.openDatabase(DatabaseSpec(name)) } != nil) }
+        #expect(try upgraded.blob(digest) == Array("archive".utf8))
+        #expect(try upgraded.archiveCacheUsage().archives == 1)
     }
 
     @Test func newerStoreIsRefusedNamingBothVersions() throws {

@@ -25,6 +25,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Keep a full copy: every feed and every archive.")
     var mirror = false
 
+    @Option(help: "Archive cache budget without --mirror, e.g. 512MiB or 2GiB (default: config.json's archive_cache_bytes, else 1GiB); least recently used unpinned archives past it are deleted.")
+    var cacheBudget: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -44,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard maxConnectionsPerAddress >= 1 else { throw ValidationError("--max-connections-per-address must be at least 1") }
+        if let cacheBudget, (ByteSize.parse(cacheBudget) ?? .max) > HomeConfig.maxArchiveCacheBytes {
+            throw ValidationError("--cache-budget \(cacheBudget): a size up to 1PiB (bytes, or e.g. 512MiB, 2GiB)")
+        }
     }
 
     func run() async throws {
@@ -61,6 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
             let store = try registry?.store ?? Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews())
             var configuration = NodeConfiguration(
                 listen: addresses, bootstrap: bootstrapAddresses, mirror: mirror, statusFile: NodeStatus.url(home: home.url))
+            configuration.archiveCacheBytes = try cacheBudget.flatMap(ByteSize.parse) ?? HomeConfig.load(home: home).archiveCacheBudget
             configuration.host.limits.maxConnections = maxConnections
             configuration.host.limits.reservedForOutbound = min(configuration.host.limits.reservedForOutbound, maxConnections / 8)
             configuration.host.limits.maxConnectionsPerAddress = maxConnectionsPerAddress

@@ -40,10 +40,26 @@ struct StatusCommand: ParsableCommand {
         /// The running daemon's gossip since it started; absent without one.
         let gossip: NodeStatus.Gossip?
         let reputationHeld: String?
+        let cache: Cache
+
+        /// The archive cache: what it holds and the budget `agora serve` keeps it to (the
+        /// running daemon's; without one, the home's config; absent when unbounded: a mirror).
+        struct Cache: Encodable {
+            let usage: ArchiveCacheUsage
+            let budget: UInt64?
+
+            func encode(to encoder: any Encoder) throws {
+                try usage.encode(to: encoder)
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(budget, forKey: .budget)
+            }
+
+            enum CodingKeys: String, CodingKey { case budget }
+        }
 
         enum CodingKeys: String, CodingKey {
             case home, daemon, pid, peerID = "peer_id", mirror, events, feeds, archives, storeBytes = "store_bytes", sync, gossip
-            case reputationHeld = "reputation_held"
+            case reputationHeld = "reputation_held", cache
         }
     }
 
@@ -66,10 +82,12 @@ struct StatusCommand: ParsableCommand {
                 sync.append(.init(peer: name, position: position.localSeq, latest: nil, lag: nil, connected: false))
             }
             let size = (try? FileManager.default.attributesOfItem(atPath: home.storeURL.appendingPathComponent("data.mdb").path)[.size] as? NSNumber)?.uint64Value ?? 0
+            let budget = try daemon.map { $0.archiveCacheBudget } ?? HomeConfig.load(home: home).archiveCacheBudget
             let report = Report(
                 home: home.url.path, daemon: daemon != nil, pid: daemon?.pid, peerID: daemon?.peerID, mirror: daemon?.mirror,
                 events: try store.lastLocalSeq(), feeds: counts.feeds, archives: counts.archives, storeBytes: size, sync: sync,
-                gossip: daemon?.gossip, reputationHeld: daemon?.reputationHeld)
+                gossip: daemon?.gossip, reputationHeld: daemon?.reputationHeld,
+                cache: .init(usage: try store.archiveCacheUsage(), budget: budget))
             if options.json {
                 try JSONOutput.print(report)
                 return
@@ -84,6 +102,9 @@ struct StatusCommand: ParsableCommand {
             say("feeds:    \(report.feeds)")
             say("archives: \(report.archives)")
             say("store:    \(report.storeBytes) bytes")
+            let cache = report.cache
+            let shownBudget = cache.budget.map { "\($0)" } ?? "unbounded"
+            say("cache:    \(cache.usage.bytes) of \(shownBudget) bytes in \(cache.usage.archives) archives; pinned \(cache.usage.pinnedArchives) (\(cache.usage.pinnedBytes) bytes)")
             if let gossip = report.gossip {
                 let counts = "\(gossip.delivered) delivered, \(gossip.duplicates) duplicates, \(gossip.rejected) rejected, \(gossip.ignored) ignored"
                 say("gossip:   \(gossip.topic): \(gossip.meshPeers) mesh peers; \(counts)")

@@ -46,17 +46,21 @@ struct InstallCommand: AsyncParsableCommand {
             let clock = ContinuousClock()
             let start = clock.now
             let registry = try options.openRegistry()
+            let folder = URL(fileURLWithPath: directory, isDirectory: true)
             let needed: [NeededArchive]?
             do {
+                // Pinned before anything is read or fetched, so a daemon's archive cache cannot
+                // evict one of them before `install` has unpacked it.
+                try registry.pinArchives(for: parsed, into: folder)
                 needed = try registry.archivesNeeded(for: parsed)
             } catch let error as RegistryError where error.code == .notFound {
                 needed = nil
             }
             var fetched = 0
             if needed != [] {
-                fetched = try await fetch(parsed, known: needed, registry: registry, peers: peers)
+                fetched = try await fetch(parsed, known: needed, registry: registry, peers: peers, folder: folder)
             }
-            let result = try registry.install(parsed, into: URL(fileURLWithPath: directory, isDirectory: true))
+            let result = try registry.install(parsed, into: folder)
             let elapsed = clock.now - start
             if options.json {
                 try JSONOutput.print(result)
@@ -75,7 +79,7 @@ struct InstallCommand: AsyncParsableCommand {
     /// Joins the network as a client for the duration (see docs/DESIGN-NOTES.md, "Install
     /// over the network"): syncs the log when the package is unknown here, then fetches the
     /// missing archives, four at a time. Returns how many archives were fetched.
-    private func fetch(_ request: PackageRequest, known: [NeededArchive]?, registry: Registry, peers: [Multiaddr]) async throws -> Int {
+    private func fetch(_ request: PackageRequest, known: [NeededArchive]?, registry: Registry, peers: [Multiaddr], folder: URL) async throws -> Int {
         let daemon = NodeStatus.readLive(home: registry.home.url)?.listen.compactMap { try? Multiaddr(parsing: $0) } ?? []
         let logger = {
             var logger = Logger(label: "agora.install")
@@ -105,6 +109,7 @@ struct InstallCommand: AsyncParsableCommand {
                         }
                         needed = try registry.archivesNeeded(for: request)
                     }
+                    if known == nil { try registry.pinArchives(for: request, into: folder) }
                     let archives = needed ?? []
                     let labels = Dictionary(archives.map { ($0.digest, "\($0.package) \($0.version)") }) { first, _ in first }
                     do {
