@@ -183,6 +183,7 @@ extension SearchEngine {
                 found[list.docID(at: position), default: (0, 0)].weight += Int(list.weight(at: position))
             }
         }
-        return found.map { WordMatch(docID: $0.key, words: $0.value.words, weight: $0.value.weight) }
+        // In ID order like the other match lists, so the selection's ties do not follow hashing.
+        return found.map { WordMatch(docID: $0.key, words: $0.value.words, weight: $0.value.weight) }.sorted { $0.docID < $1.docID }
     }
 }
