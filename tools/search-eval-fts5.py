@@ -41,7 +41,7 @@ def main():
             rows.append((name, name.replace("-", " ") + " " + name.replace("-", ""), fields[3]))
     db.executemany("INSERT INTO pkg(name, words, summary) VALUES (?, ?, ?)", rows)
 
-    results = {"misspelling": [], "task": []}
+    results = {}
     latencies = []
     with open(args.eval, encoding="utf-8") as handle:
         for line in handle:
@@ -56,7 +56,7 @@ def main():
                 "SELECT name FROM pkg WHERE pkg MATCH ? ORDER BY bm25(pkg, 10.0, 10.0, 1.0) LIMIT 5", (match,))] if terms else []
             latencies.append(time.perf_counter() - start)
             wanted = accepted[:1] if kind == "misspelling" else accepted
-            results[kind].append((hits[:1] and hits[0] in wanted, any(h in wanted for h in hits[:5])))
+            results.setdefault(kind, []).append((hits[:1] and hits[0] in wanted, any(h in wanted for h in hits[:5])))
 
     for kind, outcomes in results.items():
         first = sum(1 for f, _ in outcomes if f)

@@ -88,6 +88,17 @@ public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
         }
     }
 
+    /// One cursor for the whole walk: LMDB looks within the cursor's current page first, so
+    /// ascending IDs mostly skip the descent from the root.
+    public func popularities(of docIDs: [UInt64]) throws -> [PackagePopularity?] {
+        try txn.withCursor(databases.popularity) { cursor in
+            try docIDs.map { docID in
+                guard let entry = try cursor.find(BigEndian.bytes(docID)) else { return nil }
+                return try ViewBatch.decode("popularity", entry.value) { (bytes) throws(ViewDecodeError) in try PackagePopularity(decoding: bytes) }
+            }
+        }
+    }
+
     /// The 8-byte document IDs under `key` in a DUPFIXED database, ascending.
     private func docIDs(in db: Database, key: String) throws -> [UInt64] {
         guard let key = SearchIndexWriter.indexKey(key) else { return [] }

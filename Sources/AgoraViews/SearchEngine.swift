@@ -3,15 +3,18 @@ import AgoraStore
 /// Which rule matched a result, so a front end can say why it is there.
 public enum SearchTier: Int, Sendable, Hashable, Comparable, CustomStringConvertible {
     case exactName = 0
-    case namePrefix = 1
-    case typo = 2
-    case token = 3
+    /// The words of a multi-word query joined (`fast api` → fastapi), or one typo from that.
+    case joinedWords = 1
+    case namePrefix = 2
+    case typo = 3
+    case token = 4
 
     public static func < (lhs: SearchTier, rhs: SearchTier) -> Bool { lhs.rawValue < rhs.rawValue }
 
     public var description: String {
         switch self {
         case .exactName: "exact name"
+        case .joinedWords: "words joined"
         case .namePrefix: "name prefix"
         case .typo: "name within one typo"
         case .token: "words"
@@ -80,8 +83,9 @@ public struct SearchHit: Sendable, Hashable {
     public var rank: Double { score + SearchEngine.popularityWeight * (popularity?.score ?? 0) }
 }
 
-/// Ranked search over any SearchIndex: exact names first, then name prefixes, names within one
-/// typo and weighted word matches, each scored for relevance and blended with popularity.
+/// Ranked search over any SearchIndex: an exact name first, then names of joined words, name
+/// prefixes, names within one typo and weighted word matches, each scored for relevance and
+/// blended with popularity.
 /// Pure: the same index and query always give the same list.
 public enum SearchEngine {
     /// Prefix matches scanned; bounds work for one-letter queries.
@@ -100,6 +104,18 @@ public enum SearchEngine {
     /// Queries longer than this are cut; nobody types a longer package name or sentence.
     public static let maxQueryLength = 256
 
+    /// Relevance of a name equal to a multi-word query's words joined: above a typical word
+    /// match (a name word and a summary word score ~55), below what a package used through
+    /// several reporters adds, so between an unused `http-client` and the used packages the
+    /// words describe (requests, httpx), use decides.
+    public static let joinedWordsScore = 60.0
+    /// Documents read for partial word matches: the words' lists are taken rarest first while
+    /// their total stays under this, so a common word never adds work.
+    public static let partialScanLimit = 2_048
+    /// Word matches whose popularity is read before the best are kept; beyond this the best by
+    /// text alone are kept first.
+    public static let popularityScanLimit = 2_048
+
     public static func search(query rawQuery: String, filters: SearchFilters = SearchFilters(), index: some SearchIndex) throws -> [SearchHit] {
         let query = String(rawQuery.prefix(maxQueryLength))
         let words = query.split(whereSeparator: { $0.isWhitespace }).map(String.init)
@@ -113,26 +129,31 @@ public enum SearchEngine {
         }
         let name = Tokenizer.normaliseName(nameQuery)
 
-        // Exact names; a multi-word query also tries its words joined with `-` and joined
-        // outright ("scikit learn" → scikit-learn, "fast api" → fastapi).
-        let joined = words.count > 1 ? Tokenizer.normaliseName(words.joined()) : nil
-        var exact: [SearchSummary] = []
-        for candidate in [name] + (joined.map { [$0] } ?? []) {
-            for docID in try index.documents(named: candidate) where !exact.contains(where: { $0.docID == docID }) {
+        var candidates = Candidates()
+        if words.count == 1 {
+            // What the user typed is a name: that package comes first whatever else matches.
+            var exact: [SearchSummary] = []
+            for docID in try index.documents(named: name) {
                 if let summary = try index.summary(of: docID), scope.map({ summary.package.scope == $0 }) ?? true { exact.append(summary) }
             }
-        }
-        var candidates = Candidates()
-        for summary in exact.sorted(by: { $0.package < $1.package }) {
-            candidates.add(summary.docID, .exactName, 1_000_000, nil)
-        }
-        if words.count == 1 {
+            for summary in exact.sorted(by: { $0.package < $1.package }) {
+                candidates.add(summary.docID, .exactName, 1_000_000, nil)
+            }
             try collectPrefix(name, index, &candidates)
-            try collectTypos(name, index, scope, &candidates)
-        } else if words.count == 2, let joined {
-            // A typo in a two-word name: one edit from the words joined either way.
-            try collectTypos(name, index, scope, &candidates)
-            try collectTypos(joined, index, scope, &candidates)
+            try collectTypos(name, index, scope, .typo, 240, &candidates)
+        } else {
+            // Several words joined with `-` or outright may be a name ("scikit learn", "fast api"),
+            // or one typo from one when there are two words; ranked with popularity, not first by rule.
+            let joined = Tokenizer.normaliseName(words.joined())
+            for candidate in [name, joined] {
+                for docID in try index.documents(named: candidate) {
+                    candidates.add(docID, .joinedWords, joinedWordsScore, nil)
+                }
+            }
+            if words.count == 2 {
+                try collectTypos(name, index, scope, .joinedWords, joinedWordsScore - 10, &candidates)
+                try collectTypos(joined, index, scope, .joinedWords, joinedWordsScore - 10, &candidates)
+            }
         }
         if scope == nil { try collectTokens(query, index, filters, &candidates) }
         return try candidates.hits(index, filters: filters, scope: scope)
@@ -153,9 +174,11 @@ public enum SearchEngine {
         }
     }
 
-    /// Names one edit away: a transposition (the commonest slip) scores 240, a substitution
-    /// 235, an insertion or deletion 230.
-    private static func collectTypos(_ name: String, _ index: some SearchIndex, _ scope: String?, _ candidates: inout Candidates) throws {
+    /// Names one edit away: a transposition (the commonest slip) scores `best`, a substitution
+    /// 5 less, an insertion or deletion 10 less (240 / 235 / 230 for a one-word query).
+    private static func collectTypos(
+        _ name: String, _ index: some SearchIndex, _ scope: String?, _ tier: SearchTier, _ best: Double, _ candidates: inout Candidates
+    ) throws {
         var found: [UInt64: String] = [:]
         for prefix in TypoKeys.scans(for: name) {
             for entry in try index.typoEntries(prefix: prefix, limit: typoScanLimit) where found[entry.docID] == nil {
@@ -175,8 +198,8 @@ public enum SearchEngine {
             return lhs.docID < rhs.docID
         }
         for match in matches {
-            let relevance = 240 - (match.edit == .transposition ? 0 : 5) - 5 * Double(match.lengthChange)
-            candidates.add(match.docID, .typo, relevance, match.edit)
+            let relevance = best - (match.edit == .transposition ? 0 : 5) - 5 * Double(match.lengthChange)
+            candidates.add(match.docID, tier, relevance, match.edit)
         }
     }
 
@@ -205,24 +228,6 @@ public enum SearchEngine {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Documents containing every query word, scored by the sum of their posting weights;
-    /// when no document has them all, documents with any of them, more words first. The sum
-    /// maps into 0..<200, below every name hit.
-    private static func collectTokens(_ query: String, _ index: some SearchIndex, _ filters: SearchFilters, _ candidates: inout Candidates) throws {
-        let tokens = Tokenizer.queryTokens(query)
-        guard !tokens.isEmpty else { return }
-        var scored = try withAllPostings(tokens[...], index, []) { lists in intersect(lists) }
-        if scored.isEmpty && tokens.count > 1 {
-            scored = try withAllPostings(tokens[...], index, []) { lists in union(lists) }
-        }
-        // Filters may reject most matches: then every match is a candidate.
-        let restrictive = filters.keyword != nil || filters.author != nil
-        let best = smallest(restrictive ? scored.count : max(tokenCandidates, filters.limit * 4), of: scored) { $0.score != $1.score ? $0.score > $1.score : $0.docID < $1.docID }
-        for entry in best {
-            candidates.add(entry.docID, .token, 200 * Double(entry.score) / Double(entry.score + 64), nil)
-        }
-    }
-
     /// The `count` first items in `order`, sorted, by one pass over `items` keeping them in a
     /// sorted buffer: O(n) comparisons against its last entry while `count` is small.
     static func smallest<T>(_ count: Int, of items: [T], by order: (T, T) -> Bool) -> [T] {
@@ -243,50 +248,9 @@ public enum SearchEngine {
         return kept
     }
 
-    private static func withAllPostings<R>(
-        _ tokens: ArraySlice<String>, _ index: some SearchIndex, _ lists: [SearchPostings], _ body: ([SearchPostings]) throws -> R
-    ) throws -> R {
-        guard let token = tokens.first else { return try body(lists) }
-        return try index.withPostings(for: token) { postings in
-            try withAllPostings(tokens.dropFirst(), index, lists + [postings], body)
-        }
-    }
-
-    /// Walks the shortest list and seeks into the others, so the cost follows the rarest word.
-    static func intersect(_ lists: [SearchPostings]) -> [(docID: UInt64, score: Int)] {
-        let ordered = lists.sorted { $0.count < $1.count }
-        guard let shortest = ordered.first, shortest.count > 0 else { return [] }
-        var positions = [Int](repeating: 0, count: ordered.count)
-        var out: [(docID: UInt64, score: Int)] = []
-        candidates: for index in 0..<shortest.count {
-            let docID = shortest.docID(at: index)
-            var score = Int(shortest.weight(at: index))
-            for other in 1..<ordered.count {
-                let position = ordered[other].seek(docID, from: positions[other])
-                positions[other] = position
-                guard position < ordered[other].count else { break candidates }
-                guard ordered[other].docID(at: position) == docID else { continue candidates }
-                score += Int(ordered[other].weight(at: position))
-            }
-            out.append((docID, score))
-        }
-        return out
-    }
-
-    /// Every document in any list; each matched word is worth more than any weight sum.
-    static func union(_ lists: [SearchPostings]) -> [(docID: UInt64, score: Int)] {
-        var scores: [UInt64: Int] = [:]
-        for list in lists {
-            for index in 0..<list.count {
-                scores[list.docID(at: index), default: 0] += 1024 + Int(list.weight(at: index))
-            }
-        }
-        return scores.map { ($0.key, $0.value) }
-    }
-
     /// Every candidate of a query with its best relevance, in the order found (exact, prefix,
     /// typo, words), ranked once popularity is known.
-    private struct Candidates {
+    struct Candidates {
         struct Entry {
             var docID: UInt64
             var tier: SearchTier
@@ -295,23 +259,31 @@ public enum SearchEngine {
             /// Position in finding order: the tie-break, which keeps each tier's own order.
             var position: Int
             var popularity: PackagePopularity?
+            /// Word matches arrive with their popularity already read.
+            var popularityRead: Bool
         }
 
         var entries: [Entry] = []
         var positions: [UInt64: Int] = [:]
 
         /// A document found again by a later tier keeps its first (better) tier.
-        mutating func add(_ docID: UInt64, _ tier: SearchTier, _ score: Double, _ edit: EditDistance.Edit?) {
+        mutating func add(
+            _ docID: UInt64, _ tier: SearchTier, _ score: Double, _ edit: EditDistance.Edit?, popularity: PackagePopularity?? = nil
+        ) {
             guard positions[docID] == nil else { return }
             positions[docID] = entries.count
-            entries.append(Entry(docID: docID, tier: tier, score: score, edit: edit, position: entries.count))
+            entries.append(Entry(
+                docID: docID, tier: tier, score: score, edit: edit, position: entries.count, popularity: popularity ?? nil,
+                popularityRead: popularity != nil))
         }
 
         /// Reads popularity for every candidate, orders them by `filters.sort`, and reads
         /// summaries in that order until the page is full.
         func hits(_ index: some SearchIndex, filters: SearchFilters, scope: String?) throws -> [SearchHit] {
             var ranked = entries
-            for position in ranked.indices { ranked[position].popularity = try index.popularity(of: ranked[position].docID) }
+            for position in ranked.indices where !ranked[position].popularityRead {
+                ranked[position].popularity = try index.popularity(of: ranked[position].docID)
+            }
             func rank(_ entry: Entry) -> Double {
                 entry.tier == .exactName ? .infinity : entry.score + popularityWeight * (entry.popularity?.score ?? 0)
             }

@@ -23,9 +23,16 @@ public protocol SearchIndex {
     func scopeAndName(of docID: UInt64) throws -> (scope: String, name: String)?
     /// How much the document's package is used; nil when nobody reported it.
     func popularity(of docID: UInt64) throws -> PackagePopularity?
+    /// `popularity(of:)` for each of `docIDs` (ascending), in that order: word matches read
+    /// hundreds, and a store can walk them with one cursor.
+    func popularities(of docIDs: [UInt64]) throws -> [PackagePopularity?]
 }
 
 extension SearchIndex {
+    public func popularities(of docIDs: [UInt64]) throws -> [PackagePopularity?] {
+        try docIDs.map { try popularity(of: $0) }
+    }
+
     public func scopeAndName(of docID: UInt64) throws -> (scope: String, name: String)? {
         try summary(of: docID).map { ($0.package.scope, $0.name) }
     }

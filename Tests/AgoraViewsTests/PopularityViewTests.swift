@@ -44,6 +44,11 @@ import AgoraTestSupport
             #expect(popularity[0] == PackagePopularity(reporters: 2, milliScore: Self.milli([50, 1])))
             #expect(popularity[1] == PackagePopularity(reporters: 2, milliScore: Self.milli([7, 9 + PackagePopularity.capPerPeriod])))
             #expect(popularity[2] == PackagePopularity(reporters: 1, milliScore: Self.milli([3])))
+            // The one-cursor walk answers like single reads, absent documents included.
+            let docIDs = (["acme/tool", "bobs/widget", "ghost/pkg", "nobody/none"].map { SearchDocument.docID(for: PackageKey($0)!) } + [0, .max]).sorted()
+            let walked = try store.withSearchIndex { index in try index.popularities(of: docIDs) }
+            let single = try store.withSearchIndex { index in try docIDs.map { try index.popularity(of: $0) } }
+            #expect(walked == single && walked.compactMap { $0 }.count == 3)
             let snapshot = try RegistryViewsTestSupport.snapshot(store)
             if let reference {
                 for (name, bytes) in reference { #expect(snapshot[name] == bytes, "view \(name) differs for seed \(seed)") }

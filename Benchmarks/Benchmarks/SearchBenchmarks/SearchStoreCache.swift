@@ -39,6 +39,7 @@ enum SearchStoreCache {
         do {
             let registry = try Registry(home: AgoraHome(url: scratch))
             try ReleaseEvents.append(events, to: registry.store, batchSize: 5_000, verification: .chain)
+            try ReleaseEvents.appendPopularity(for: corpus.records, to: registry.store)
         }
         try Data().write(to: scratch.appendingPathComponent(completeMarker))
         ScratchFolder.remove(home)

@@ -45,6 +45,15 @@ public enum ReleaseEvents {
             }
         }
     }
+
+    /// Appends retrieval summaries made from the records' download ranks (`RetrievalSummaries`,
+    /// five reporter keys), so search ranks with realistic popularity; returns how many.
+    @discardableResult
+    public static func appendPopularity(for records: [PyPIRecord], to store: Store) throws -> Int {
+        let summaries = try RetrievalSummaries.events(for: records, scope: PyPIMetadata.scope, reporters: 5, keySeed: 90)
+        try append(summaries, to: store, batchSize: 10, verification: .chain)
+        return summaries.count
+    }
 }
 
 /// Per-feed results of the parallel signing.

@@ -6,7 +6,8 @@ import BenchmarkSupport
 import Foundation
 
 /// Fills `$AGORA_HOME` (created with `agora init` semantics if missing) with the 100,000
-/// package corpus as signed release events, so `agora search` can be timed as a whole process.
+/// package corpus as signed release events and retrieval summaries from its download ranks, so
+/// `agora search` can be timed as a whole process.
 @main
 enum LoadPyPI {
     static func main() throws {
@@ -18,6 +19,7 @@ enum LoadPyPI {
         _ = try Registry.initialize(home: home)
         let registry = try Registry(home: home)
         try ReleaseEvents.append(events, to: registry.store, batchSize: 5_000, verification: .chain)
-        print("loaded \(events.count) packages from \(corpus.source) into \(home.url.path) in \(clock.now - start)")
+        try ReleaseEvents.appendPopularity(for: corpus.records, to: registry.store)
+        print("loaded \(events.count) packages (with retrieval summaries from their download ranks) from \(corpus.source) into \(home.url.path) in \(clock.now - start)")
     }
 }

@@ -1,0 +1,189 @@
+/// Word matches: documents holding the query's words (or their forms, `QueryWords`), ranked by
+/// the words' posting weights blended with popularity.
+extension SearchEngine {
+    /// A document and how well it holds the query's words.
+    struct WordMatch {
+        var docID: UInt64
+        /// Query words found (a word counts once, whichever of its forms matched).
+        var words: Int
+        /// Sum of the found words' posting weights.
+        var weight: Int
+
+        /// 0..<200, below every name hit. A document missing some words keeps the share of the
+        /// score it has, halved, so among equally used packages one holding every word wins,
+        /// while a used package missing a word a one-line summary rarely says ("client",
+        /// "library") still beats an unused one holding them all.
+        func score(of queryWords: Int) -> Double {
+            let full = 200 * Double(weight) / Double(weight + 64)
+            return words >= queryWords ? full : full * Double(words) / Double(queryWords) / 2
+        }
+    }
+
+    /// Documents holding every query word; for several words, also documents holding the
+    /// rarest of them but not all (`partialMatches`); when none holds every word, documents
+    /// holding any. The best by text and popularity are kept
+    /// (`popularityScanLimit` of them are read for popularity).
+    static func collectTokens(_ query: String, _ index: some SearchIndex, _ filters: SearchFilters, _ candidates: inout Candidates) throws {
+        let tokens = Tokenizer.queryTokens(query)
+        guard !tokens.isEmpty else { return }
+        let lists = try tokens.map { try postings(ofAny: QueryWords.variants(of: $0), index) }
+        let matches = withPostings(lists[...], []) { postings in
+            let matches = intersect(postings).map { WordMatch(docID: $0.docID, words: postings.count, weight: $0.score) }
+            guard postings.count > 1 else { return matches }
+            return matches.isEmpty ? union(postings) : matches + partialMatches(postings)
+        }
+        // Filters may reject most matches: then every match is a candidate.
+        if filters.keyword != nil || filters.author != nil {
+            for match in matches { candidates.add(match.docID, .token, match.score(of: tokens.count), nil) }
+            return
+        }
+        var pool = bestByText(popularityScanLimit, of: matches, queryWords: tokens.count)
+        pool.sort { $0.docID < $1.docID }
+        let popularity = try index.popularities(of: pool.map(\.docID))
+        let ranked = pool.indices.map { (position: $0, rank: pool[$0].score(of: tokens.count) + popularityWeight * (popularity[$0]?.score ?? 0)) }
+        let best = smallest(max(tokenCandidates, filters.limit * 4), of: ranked) { lhs, rhs in
+            lhs.rank != rhs.rank ? lhs.rank > rhs.rank : pool[lhs.position].docID < pool[rhs.position].docID
+        }
+        for entry in best {
+            let match = pool[entry.position]
+            candidates.add(match.docID, .token, match.score(of: tokens.count), nil, popularity: .some(popularity[entry.position]))
+        }
+    }
+
+    /// The `count` matches with the most words, then the most weight, by one counting pass
+    /// (a generic query matches tens of thousands of documents, too many to sort or insert
+    /// into a sorted buffer); ties at the cut keep the earliest in `matches`.
+    static func bestByText(_ count: Int, of matches: [WordMatch], queryWords: Int) -> [WordMatch] {
+        guard matches.count > count else { return matches }
+        let weights = 1_024
+        func key(_ match: WordMatch) -> Int { min(match.words, queryWords) * weights + min(match.weight, weights - 1) }
+        var histogram = [Int](repeating: 0, count: (queryWords + 1) * weights)
+        for match in matches { histogram[key(match)] += 1 }
+        var threshold = histogram.count - 1
+        var above = 0
+        while threshold > 0, above + histogram[threshold] < count {
+            above += histogram[threshold]
+            threshold -= 1
+        }
+        var atThreshold = count - above
+        var out: [WordMatch] = []
+        out.reserveCapacity(count)
+        for match in matches {
+            let matchKey = key(match)
+            if matchKey > threshold {
+                out.append(match)
+            } else if matchKey == threshold, atThreshold > 0 {
+                out.append(match)
+                atThreshold -= 1
+            }
+        }
+        return out
+    }
+
+    /// The postings of any of `words`, merged into one list in the stored layout; a document
+    /// under several of them keeps its largest weight.
+    static func postings(ofAny words: [String], _ index: some SearchIndex) throws -> [UInt8] {
+        var merged: [UInt8] = []
+        for word in words {
+            try index.withPostings(for: word) { list in
+                guard list.count > 0 else { return }
+                merged = merged.isEmpty ? Array(list.bytes) : merge(merged, list)
+            }
+        }
+        return merged
+    }
+
+    /// Two ID-sorted posting lists as one, by a single merge pass.
+    private static func merge(_ first: [UInt8], _ second: SearchPostings) -> [UInt8] {
+        first.withUnsafeBytes { bytes in
+            let first = SearchPostings(bytes)
+            var out: [UInt8] = []
+            out.reserveCapacity((first.count + second.count) * SearchPostings.entrySize)
+            var (left, right) = (0, 0)
+            func append(_ list: SearchPostings, _ position: Int, weight: UInt8) {
+                let start = position * SearchPostings.entrySize
+                out.append(contentsOf: list.bytes[start..<(start + 8)])
+                out.append(weight)
+            }
+            while left < first.count || right < second.count {
+                let leftID = left < first.count ? first.docID(at: left) : .max
+                let rightID = right < second.count ? second.docID(at: right) : .max
+                if right >= second.count || (left < first.count && leftID < rightID) {
+                    append(first, left, weight: first.weight(at: left))
+                    left += 1
+                } else if left >= first.count || rightID < leftID {
+                    append(second, right, weight: second.weight(at: right))
+                    right += 1
+                } else {
+                    append(first, left, weight: max(first.weight(at: left), second.weight(at: right)))
+                    left += 1
+                    right += 1
+                }
+            }
+            return out
+        }
+    }
+
+    private static func withPostings<R>(_ lists: ArraySlice<[UInt8]>, _ done: [SearchPostings], _ body: ([SearchPostings]) -> R) -> R {
+        guard let list = lists.first else { return body(done) }
+        return list.withUnsafeBytes { withPostings(lists.dropFirst(), done + [SearchPostings($0)], body) }
+    }
+
+    /// Walks the shortest list and seeks into the others, so the cost follows the rarest word.
+    static func intersect(_ lists: [SearchPostings]) -> [(docID: UInt64, score: Int)] {
+        let ordered = lists.sorted { $0.count < $1.count }
+        guard let shortest = ordered.first, shortest.count > 0 else { return [] }
+        var positions = [Int](repeating: 0, count: ordered.count)
+        var out: [(docID: UInt64, score: Int)] = []
+        candidates: for index in 0..<shortest.count {
+            let docID = shortest.docID(at: index)
+            var score = Int(shortest.weight(at: index))
+            for other in 1..<ordered.count {
+                let position = ordered[other].seek(docID, from: positions[other])
+                positions[other] = position
+                guard position < ordered[other].count else { break candidates }
+                guard ordered[other].docID(at: position) == docID else { continue candidates }
+                score += Int(ordered[other].weight(at: position))
+            }
+            out.append((docID, score))
+        }
+        return out
+    }
+
+    /// Documents holding the rarest word but not every word, each scored against every list;
+    /// none when the rarest word is in more than `partialScanLimit` documents. A document may
+    /// miss only words more common than one it holds: "client" or "library" is what a summary
+    /// leaves out, while one holding only the commoner word ("parser" for "date parsing") is
+    /// about something else.
+    static func partialMatches(_ lists: [SearchPostings]) -> [WordMatch] {
+        guard let rarest = lists.min(by: { $0.count < $1.count }), rarest.count <= partialScanLimit else { return [] }
+        var positions = [Int](repeating: 0, count: lists.count)
+        var out: [WordMatch] = []
+        for seed in 0..<rarest.count {
+            let docID = rarest.docID(at: seed)
+            var match = WordMatch(docID: docID, words: 0, weight: 0)
+            for (number, list) in lists.enumerated() {
+                let position = list.seek(docID, from: positions[number])
+                positions[number] = position
+                guard position < list.count, list.docID(at: position) == docID else { continue }
+                match.words += 1
+                match.weight += Int(list.weight(at: position))
+            }
+            if match.words < lists.count { out.append(match) }
+        }
+        return out
+    }
+
+    /// Every document in any list, for a query whose words no document holds together.
+    static func union(_ lists: [SearchPostings]) -> [WordMatch] {
+        var found: [UInt64: (words: Int, weight: Int)] = [:]
+        for list in lists {
+            for position in 0..<list.count {
+                found[list.docID(at: position), default: (0, 0)].words += 1
+                found[list.docID(at: position), default: (0, 0)].weight += Int(list.weight(at: position))
+            }
+        }
+        // In ID order like the other match lists, so the selection's ties do not follow hashing.
+        return found.map { WordMatch(docID: $0.key, words: $0.value.words, weight: $0.value.weight) }.sorted { $0.docID < $1.docID }
+    }
+}
