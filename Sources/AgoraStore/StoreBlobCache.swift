@@ -91,10 +91,10 @@ extension Store {
         try environment.write { txn in
             var old: [[UInt8]] = []
             if replacing {
-            try txn.forEach(databases.blobPins, prefix: holder.bytes) { entry in
-                old.append(Array(entry.key))
-                return true
-            }
+                try txn.forEach(databases.blobPins, prefix: holder.bytes) { entry in
+                    old.append(Array(entry.key))
+                    return true
+                }
             }
             for key in old { _ = try txn.delete(databases.blobPins, key: key) }
             for digest in digests { try pin(digest, holder: holder, in: txn) }
