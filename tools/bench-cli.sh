@@ -10,9 +10,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/tools/install-deps.sh"
 
 cd "$root/Benchmarks"
-swift build -c release --product agora >/dev/null
-swift build -c release --product LoadPyPI >/dev/null
-bin="$(swift build -c release --show-bin-path)"
+swift build -c release --static-swift-stdlib --product agora >/dev/null
+swift build -c release --static-swift-stdlib --product LoadPyPI >/dev/null
+bin="$(swift build -c release --static-swift-stdlib --show-bin-path)"
 
 home="$(mktemp -d "${TMPDIR:-/tmp}/agora-bench-cli-XXXXXX")"
 trap 'rm -rf "$home"' EXIT

@@ -13,7 +13,7 @@ command -v wrk >/dev/null || { echo "bench-http: needs wrk (apt-get install wrk)
 scratch="${AGORA_SCRATCH_PATH:-.build}"   # another build folder keeps a running debug build's lock free
 agora="${AGORA_BIN:-}"   # an already built release `agora` skips the build
 if [ -z "$agora" ]; then
-  swift build -c release --product agora --scratch-path "$scratch" >/dev/null
+  swift build -c release --static-swift-stdlib --product agora --scratch-path "$scratch" >/dev/null
   agora="$PWD/$scratch/release/agora"
 fi
 work="$(mktemp -d)"

@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 if [ -z "$bin" ]; then
-    swift build -c release --product agora >&2
+    swift build -c release --static-swift-stdlib --product agora >&2
     bin=.build/release/agora
 fi
 work="$(mktemp -d)"

@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 echo "Building agora (release; the first build takes a few minutes)..." >&2
-swift build -c release --product agora 2>&1 | grep -E 'error|warning: |Compiling agora|Build complete' >&2 || true
-AGORA="$(swift build -c release --show-bin-path)/agora"
+swift build -c release --static-swift-stdlib --product agora 2>&1 | grep -E 'error|warning: |Compiling agora|Build complete' >&2 || true
+AGORA="$(swift build -c release --static-swift-stdlib --show-bin-path)/agora"
 [ -x "$AGORA" ] || { echo "build failed" >&2; exit 1; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/agora-demo.XXXXXX")"

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n 12000
-swift build -c release --product agora >&2
+swift build -c release --static-swift-stdlib --product agora >&2
 swift build -c release --package-path Benchmarks --product agora-load >&2
 home="$(mktemp -d)"
 out="$(mktemp)"
