@@ -18,6 +18,8 @@ public final class EventWriter: SyncSink {
     private let queue = DispatchQueue(label: "agora.node.writer")
     /// Written and read only on `queue`; the mutex just makes that checkable.
     private let network = Mutex(NetworkAppends())
+    /// Written on `queue` in each commit's turn; read by sync's serving side (any thread).
+    private let peerEchoes = Mutex(PeerEchoes())
     /// Forks found while appending what peers sent: the second event signed for a taken
     /// position, and the ID of the one this store holds. Bounded (newest kept).
     let forks: AsyncStream<(conflicting: Event, accepted: EventID)>
@@ -33,7 +35,7 @@ public final class EventWriter: SyncSink {
     /// same commit (the store records it only if no event was rejected).
     public func append(_ events: [Event], recording position: UInt64?, for peer: PeerID) async throws -> SyncAppendReport {
         let positions = position.flatMap { SyncPosition(peer: peer.bytes, localSeq: $0) }.map { [$0] } ?? []
-        let outcomes = try await appendFromNetwork(events, recording: positions)
+        let outcomes = try await appendFromNetwork(events, recording: positions, from: peer)
         var report = SyncAppendReport()
         for (event, outcome) in zip(events, outcomes) {
             switch outcome {
@@ -56,14 +58,17 @@ public final class EventWriter: SyncSink {
     static let duplicates = Counter(label: "agora_events_in_total", dimensions: [("outcome", "duplicate")])
     static let rejected = Counter(label: "agora_events_in_total", dimensions: [("outcome", "rejected")])
 
-    /// Appends events a peer sent (sync or gossip) and marks their local sequences as not ours
-    /// to announce, in the same queue turn as the commit.
-    func appendFromNetwork(_ events: [Event], recording positions: [SyncPosition] = []) async throws -> [AppendOutcome] {
+    /// Appends events `peer` sent (sync or gossip) and marks their local sequences as not ours
+    /// to announce and as the peer's echoes, in the same queue turn as the commit.
+    func appendFromNetwork(_ events: [Event], recording positions: [SyncPosition] = [], from peer: PeerID) async throws -> [AppendOutcome] {
         let outcomes = try await perform { store in
             let outcomes = try store.append(events, verification: .chain, recording: positions)
-            self.network.withLock { appends in
-                for case .appended(let localSeq) in outcomes { appends.record(localSeq) }
+            var appended: [UInt64] = []
+            for case .appended(let localSeq) in outcomes { appended.append(localSeq) }
+            self.network.withLock { network in
+                for localSeq in appended { network.record(localSeq) }
             }
+            self.peerEchoes.withLock { $0.record(appended, from: peer) }
             return outcomes
         }
         var newest: UInt64 = 0
@@ -94,6 +99,17 @@ public final class EventWriter: SyncSink {
     /// been recorded by then.
     func localAppends(after: UInt64, through: UInt64) async throws -> [ClosedRange<UInt64>] {
         try await perform { _ in self.network.withLock { $0.take(after: after, through: through) } }
+    }
+
+    /// The local sequences in (after, upTo] appended from what `peer` sent: sync leaves them
+    /// out of the changes it serves that peer (see `PeerEchoes`).
+    func echoes(of peer: PeerID, after: UInt64, upTo: UInt64) -> [ClosedRange<UInt64>] {
+        peerEchoes.withLock { $0.echoes(of: peer, after: after, upTo: upTo) }
+    }
+
+    /// Forgets what `peer` sent, when it disconnects.
+    func forgetEchoes(of peer: PeerID) {
+        peerEchoes.withLock { $0.forget(peer) }
     }
 
     /// Runs `body` on the writer's queue: for the node's other small writes (known peers).

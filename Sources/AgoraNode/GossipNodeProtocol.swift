@@ -117,7 +117,7 @@ final class GossipAdmission: Sendable {
         }
         let outcome: AppendOutcome?
         do {
-            outcome = try await writer.appendFromNetwork([event]).first
+            outcome = try await writer.appendFromNetwork([event], from: peer).first
         } catch {
             return .ignore
         }

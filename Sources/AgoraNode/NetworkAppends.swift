@@ -3,6 +3,7 @@
 /// on the same store wrote — so a mirror catching up from sync never floods gossip. Only the
 /// writer's queue touches it: a reader that classifies on that queue sees every range of every
 /// commit the writer made, because recording happens in the commit's own queue turn.
+/// `PeerEchoes` keeps one per peer: what that peer sent.
 struct NetworkAppends {
     /// Disjoint, ascending, non-adjacent.
     private var ranges: [ClosedRange<UInt64>] = []
@@ -35,8 +36,23 @@ struct NetworkAppends {
             if next > through { break }
         }
         if next <= through { local.append(next...through) }
-        ranges.removeAll { $0.upperBound <= through }
-        if let first = ranges.first, first.lowerBound <= through { ranges[0] = (through + 1)...first.upperBound }
+        forget(through: through, keeping: .max)
         return local
     }
+
+    /// The recorded ranges that reach into (after, upTo], clipped to it.
+    func ranges(after: UInt64, upTo: UInt64) -> [ClosedRange<UInt64>] {
+        guard after < upTo else { return [] }
+        let start = ranges.firstIndex { $0.upperBound > after } ?? ranges.endIndex
+        return ranges[start...].prefix { $0.lowerBound <= upTo }.map { max($0.lowerBound, after + 1)...min($0.upperBound, upTo) }
+    }
+
+    /// Forgets every range up to `through`, and the oldest ranges beyond `maxRanges`.
+    mutating func forget(through: UInt64, keeping maxRanges: Int) {
+        ranges.removeAll { $0.upperBound <= through }
+        if let first = ranges.first, first.lowerBound <= through { ranges[0] = (through + 1)...first.upperBound }
+        if ranges.count > maxRanges { ranges.removeFirst(ranges.count - maxRanges) }
+    }
+
+    var isEmpty: Bool { ranges.isEmpty }
 }

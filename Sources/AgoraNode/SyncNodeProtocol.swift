@@ -35,8 +35,12 @@ public final class SyncNodeProtocol: NodeProtocol {
         let source = StoreLogSource(store: context.store)
         let limits = context.configuration.sync.limits
         let log = context.log
+        let writer = context.writer
         try await context.host.handle(SyncProtocol.id) { stream in
-            try await SyncProtocol.serve(stream, source: source, watcher: log, limits: limits)
+            // A peer is not sent back what it sent us (see `PeerEchoes`).
+            let peer = stream.remotePeer
+            let served = StoreLogSource(store: source.store) { after, upTo in writer.echoes(of: peer, after: after, upTo: upTo) }
+            try await SyncProtocol.serve(stream, source: served, watcher: log, limits: limits)
         }
         await withDiscardingTaskGroup { outer in
             outer.addTask {
@@ -46,11 +50,16 @@ public final class SyncNodeProtocol: NodeProtocol {
                     }
                 }
             }
-            guard context.configuration.followPeers else { return }
             await withDiscardingTaskGroup { group in
                 for await event in context.peerEvents {
-                    guard case .identified(let info) = event, info.protocols.contains(SyncProtocol.id) else { continue }
-                    self.start(info.peer, untilCaughtUp: false, in: &group, context: context, source: source)
+                    switch event {
+                    case .disconnected(let peer):
+                        writer.forgetEchoes(of: peer)
+                    case .identified(let info) where context.configuration.followPeers && info.protocols.contains(SyncProtocol.id):
+                        self.start(info.peer, untilCaughtUp: false, in: &group, context: context, source: source)
+                    default:
+                        continue
+                    }
                 }
             }
         }

@@ -3,33 +3,47 @@ import AgoraCore
 /// Bounded reads that serve replication, each one consistent snapshot.
 extension Store {
     /// Log entries with local sequence in `(after, upTo]`, at most `maxEvents` and, past the
-    /// first, about `maxBytes`; `through` is the highest local sequence covered (the last
-    /// entry sent, or `min(upTo, latest)` when all were sent) and `latest` the log's end.
+    /// first, about `maxBytes`; `through` is the highest local sequence covered (sent or
+    /// skipped, or `min(upTo, latest)` when all were) and `latest` the log's end. `skipping`
+    /// is asked inside the read snapshot for local sequences to leave out (the requester's
+    /// own appends, which it holds); the cursor jumps over each, reading none of it.
     public func changes(
-        after: UInt64, upTo: UInt64, maxEvents: Int, maxBytes: Int
+        after: UInt64, upTo: UInt64, maxEvents: Int, maxBytes: Int, skipping: () -> [ClosedRange<UInt64>] = { [] }
     ) throws -> (events: [Event], through: UInt64, latest: UInt64) {
         try read { txn in
-            let latest = try txn.withCursor(databases.log) { cursor in try cursor.last().flatMap { BigEndian.uint64($0.key) } ?? 0 }
-            guard after < upTo, after < latest else { return ([], min(upTo, max(after, latest)), latest) }
-            var events: [Event] = []
-            var bytes = 0
-            var last = after
-            var complete = true
-            try txn.forEach(databases.log, from: BigEndian.bytes(after + 1)) { entry in
-                guard let localSeq = BigEndian.uint64(entry.key), localSeq > after else {
-                    throw StoreError.corrupt("log key of \(entry.key.count) bytes")
+            try txn.withCursor(databases.log) { cursor in
+                let latest = try cursor.last().flatMap { BigEndian.uint64($0.key) } ?? 0
+                guard after < upTo, after < latest else { return ([], min(upTo, max(after, latest)), latest) }
+                let skips = skipping().filter { $0.upperBound > after && $0.lowerBound <= upTo }.sorted { $0.lowerBound < $1.lowerBound }
+                var nextSkip = 0
+                var events: [Event] = []
+                var bytes = 0
+                /// Every local seq up to here was sent or skipped.
+                var covered = after
+                var entry = try cursor.seek(BigEndian.bytes(after + 1))
+                while let current = entry {
+                    guard let localSeq = BigEndian.uint64(current.key), localSeq > covered else {
+                        throw StoreError.corrupt("log key of \(current.key.count) bytes")
+                    }
+                    guard localSeq <= upTo else { break }
+                    while nextSkip < skips.count, skips[nextSkip].upperBound < localSeq { nextSkip += 1 }
+                    if nextSkip < skips.count, skips[nextSkip].contains(localSeq) {
+                        let end = skips[nextSkip].upperBound
+                        covered = min(end, upTo)
+                        guard end < upTo, end < UInt64.max else { break }
+                        entry = try cursor.seek(BigEndian.bytes(end + 1))
+                        continue
+                    }
+                    guard events.count < maxEvents, events.isEmpty || bytes + current.value.count <= maxBytes else {
+                        return (events, localSeq - 1, latest)
+                    }
+                    events.append(try StoreDatabases.decodeStored(current.value, localSeq: localSeq))
+                    bytes += current.value.count
+                    covered = localSeq
+                    entry = try cursor.next()
                 }
-                guard localSeq <= upTo else { return false }
-                guard events.count < maxEvents, events.isEmpty || bytes + entry.value.count <= maxBytes else {
-                    complete = false
-                    return false
-                }
-                events.append(try StoreDatabases.decodeStored(entry.value, localSeq: localSeq))
-                bytes += entry.value.count
-                last = localSeq
-                return true
+                return (events, min(upTo, latest), latest)
             }
-            return (events, complete ? min(upTo, latest) : last, latest)
         }
     }
 

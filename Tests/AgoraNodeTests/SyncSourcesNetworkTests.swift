@@ -55,8 +55,50 @@ import Testing
         for source in sources {
             #expect(try mirror.store.syncPosition(of: source.peerID.bytes) == source.store.lastLocalSeq(), "skimmed to the peer's end")
         }
+        // The sources follow the mirror too: the one that shipped the log is not sent it back.
+        try await eventually("every source is live with the mirror") {
+            var live = 0
+            for source in sources where await source.peerStatus(mirror.peerID)?.live == true { live += 1 }
+            return live == 3
+        }
+        var echoed: [UInt64] = []
+        for source in sources { echoed.append(await source.peerStatus(mirror.peerID)?.eventsReceived ?? 0) }
+        #expect(echoed.min() ?? .max < 1250, "sent back to each source: \(echoed)")
         await mirror.stop()
         for source in sources { await source.stop() }
+    }
+
+    /// A source that follows the mirror it feeds is not sent back what it sent (only the
+    /// mirror's own few events), yet its position passes over them; restarted with the same
+    /// key and an empty store, it is sent everything again.
+    @Test func aSourceIsNotSentBackWhatItSent() async throws {
+        let events = Self.releases(count: 5000, feeds: 5, seed: 150)
+        let identity = Identity.generate()
+        let source = try TestNode(host: "127.0.0.151", identity: identity)
+        for chunk in stride(from: 0, to: events.count, by: 1000) {
+            _ = try source.store.append(Array(events[chunk..<(chunk + 1000)]), verification: .chain)
+        }
+        try await source.start()
+        let mirror = try TestNode(host: "127.0.0.152", mirror: true)
+        try await mirror.start(bootstrap: source.addresses)
+        try await eventually("the mirror has every feed", within: .seconds(120)) { try Self.holdsEveryFeed(mirror, events) }
+        try await eventually("the source has followed the mirror to its end", within: .seconds(120)) {
+            let status = await source.peerStatus(mirror.peerID)
+            return try status?.live == true && source.store.syncPosition(of: mirror.peerID.bytes) + 10 >= mirror.store.lastLocalSeq()
+        }
+        let sentBack = await source.peerStatus(mirror.peerID)?.eventsReceived ?? 0
+        let sentForth = await mirror.peerStatus(source.peerID)?.eventsReceived ?? 0
+        #expect(sentForth >= 5000)
+        #expect(sentBack < 1250, "the mirror sent back \(sentBack) of the \(sentForth) it was sent")
+        await source.stop()
+
+        let restarted = try TestNode(host: "127.0.0.153", identity: identity)
+        try await restarted.start(bootstrap: mirror.addresses)
+        try await eventually("the source restarted empty has every feed again", within: .seconds(120)) {
+            try Self.holdsEveryFeed(restarted, events)
+        }
+        await restarted.stop()
+        await mirror.stop()
     }
 
     /// The first source answers nothing after the mirror's first request; another peer that

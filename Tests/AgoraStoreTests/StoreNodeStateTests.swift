@@ -59,4 +59,43 @@ import Testing
         #expect(heads.events == [events[19]] && !heads.more)
         #expect(try store.headEvents(after: feed.key, maxCount: 10, maxBytes: 1 << 20).events.isEmpty)
     }
+
+    /// `changes` leaving out ranges (a requester's own appends): over seeded windows, limits and
+    /// skip lists, it returns exactly the entries of `(after, through]` that are not skipped,
+    /// in order, stops only at a bound, and never covers an entry it neither sent nor skipped.
+    @Test func changesSkipTheGivenRanges() throws {
+        let folder = try TemporaryDirectory()
+        let store = try openStore(folder)
+        var feed = FeedBuilder(seed: 5)
+        let events = (0..<120).map { feed.publish("acme", "p\($0)", "1.0.0") }
+        _ = try store.append(events, verification: .chain)
+        var random = SeededGenerator(seed: 8)
+        for _ in 0..<400 {
+            var skips: [ClosedRange<UInt64>] = []
+            var next = UInt64.random(in: 0...10, using: &random)
+            while next < 130, skips.count < 8 {
+                let start = next + UInt64.random(in: 1...15, using: &random)
+                let end = start + UInt64.random(in: 0...20, using: &random)
+                skips.append(start...end)
+                next = end + 1
+            }
+            skips.shuffle(using: &random)
+            let after = UInt64.random(in: 0...125, using: &random)
+            let upTo = Bool.random(using: &random) ? UInt64.max : after + UInt64.random(in: 0...60, using: &random)
+            let maxEvents = Int.random(in: 1...40, using: &random)
+            let maxBytes = Bool.random(using: &random) ? 1 << 20 : Int.random(in: 1...4000, using: &random)
+            let reply = try store.changes(after: after, upTo: upTo, maxEvents: maxEvents, maxBytes: maxBytes) { skips }
+            let skipped = { (seq: UInt64) in skips.contains { $0.contains(seq) } }
+            let reachable = min(upTo, 120)
+            #expect(reply.latest == 120)
+            #expect(reply.through >= after && reply.through <= max(after, reachable))
+            let covered = after < reply.through ? Array((after + 1)...reply.through) : []
+            let expected = covered.filter { !skipped($0) }.map { events[Int($0) - 1] }
+            #expect(reply.events == expected, "after \(after), up to \(upTo), skipping \(skips)")
+            if reply.through < reachable {
+                #expect(!reply.events.isEmpty, "cut short only by a bound")
+                #expect(!skipped(reply.through + 1), "the next entry is one it would send")
+            }
+        }
+    }
 }

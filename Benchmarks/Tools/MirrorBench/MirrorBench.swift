@@ -8,18 +8,23 @@ import BenchmarkSupport
 import Foundation
 import Logging
 
-/// Mirror catch-up over real loopback connections: `MirrorBench [events] [runs]` loads
+/// Mirror catch-up over real loopback connections: `MirrorBench [events] [runs] [all|views|log]` loads
 /// `events` signed releases (10 feeds) into three source nodes' stores, then, `runs` times
 /// each, starts a fresh mirror node bootstrapped from one source or from all three and times
 /// it from start until its log holds every event: with the registry views maintained (what
 /// `agora serve` does) and with the log alone (the sync path without the views' cost).
-/// Prints events/s per run and the median, min and max.
+/// Prints events/s per run and the median, min and max. The third argument picks the
+/// configurations (`log` alone is what a profile of the sync path wants).
 @main
 enum MirrorBench {
     static func main() async throws {
         let arguments = CommandLine.arguments
         let count = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
         let runs = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
+        let mode = arguments.count > 3 ? arguments[3] : "all"
+        let configurations = [(1, true), (3, true), (1, false), (3, false)].filter { _, views in
+            mode == "all" || (mode == "views") == views
+        }
         var logger = Logger(label: "mirror-bench")
         logger.logLevel = .error
         let clock = ContinuousClock()
@@ -41,7 +46,7 @@ enum MirrorBench {
         }
         print("loaded 3 source stores")
 
-        for (sourceCount, views) in [(1, true), (3, true), (1, false), (3, false)] {
+        for (sourceCount, views) in configurations {
             let label = "\(sourceCount) source(s), \(views ? "with views" : "log only")"
             var rates: [Double] = []
             for run in 1...runs {
@@ -49,17 +54,24 @@ enum MirrorBench {
                 defer { ScratchFolder.remove(folder) }
                 let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: views ? RegistryViews() : nil)
                 let began = clock.now
-                let (_, task, _) = try await launch(
+                let (mirror, task, _) = try await launch(
                     store: store, host: "127.0.0.70", bootstrap: sources.prefix(sourceCount).map(\.address), logger: logger)
                 while try store.lastLocalSeq() < UInt64(count) {
                     try await Task.sleep(for: .milliseconds(5))
                 }
                 let elapsed = clock.now - began
+                // Sources follow the mirror too: what they were sent back during the catch-up.
+                var sentBack: [UInt64] = []
+                for source in sources.prefix(sourceCount) {
+                    let status = await source.node.status().peers.first { $0.peerID == mirror.peerID.base58 }
+                    sentBack.append(status?.eventsReceived ?? 0)
+                }
                 task.cancel()
                 _ = try? await task.value
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 rates.append(Double(count) / seconds)
-                print("\(label), run \(run): " + String(format: "%d events in %.2f s = %.0f events/s", count, seconds, rates.last!))
+                print("\(label), run \(run): " + String(format: "%d events in %.2f s = %.0f events/s", count, seconds, rates.last!)
+                    + ", sent back to the sources \(sentBack)")
             }
             let sorted = rates.sorted()
             print("\(label): " + String(format: "median %.0f events/s (min %.0f, max %.0f, %d runs)",
