@@ -37,7 +37,7 @@ public final class EventWriter: SyncSink {
         let positions = position.flatMap { SyncPosition(peer: peer.bytes, localSeq: $0) }.map { [$0] } ?? []
         let outcomes = try await appendFromNetwork(events, recording: positions, from: peer)
         var report = SyncAppendReport()
-        for (event, outcome) in zip(events, outcomes) {
+        for (index, outcome) in outcomes.enumerated() {
             switch outcome {
             case .appended:
                 report.appended += 1
@@ -46,7 +46,7 @@ public final class EventWriter: SyncSink {
             case .equivocation:
                 report.rejected += 1
             case .rejected(.badSignature):
-                if report.forged == nil { report.forged = (event.author, event.seq) }
+                if report.forged == nil { report.forged = (events[index].author, events[index].seq) }
             case .rejected:
                 report.rejected += 1
             }
@@ -73,7 +73,7 @@ public final class EventWriter: SyncSink {
         }
         var newest: UInt64 = 0
         var counts = (appended: 0, duplicates: 0, rejected: 0)
-        for (event, outcome) in zip(events, outcomes) {
+        for (index, outcome) in outcomes.enumerated() {
             switch outcome {
             case .appended(let localSeq):
                 newest = max(newest, localSeq)
@@ -82,7 +82,7 @@ public final class EventWriter: SyncSink {
                 counts.duplicates += 1
             case .equivocation(let accepted):
                 counts.rejected += 1
-                forkQueue.yield((event, accepted))
+                forkQueue.yield((events[index], accepted))
             case .rejected:
                 counts.rejected += 1
             }
