@@ -8,15 +8,23 @@ import AgoraStore
 /// document's index entries recorded and sorted (`search`). `ViewBatch` checks those
 /// assumptions in the transaction and folds the package itself wherever one fails, taking the
 /// unused documents' entries out of `search` again, so the views never depend on whether or
-/// when a batch was prepared.
-struct PreparedBatch: Sendable {
-    struct FirstRelease: Sendable {
+/// when a batch was prepared. Classes, so handing them around copies no fields.
+final class PreparedBatch: Sendable {
+    final class FirstRelease: Sendable {
         let event: EventID
         let state: PackageState
         let record: [UInt8]
         let document: SearchDocument?
         /// The document's index entries, each added once to `search`.
         let entries: DocumentEntries?
+
+        init(event: EventID, state: PackageState, record: [UInt8], document: SearchDocument?, entries: DocumentEntries?) {
+            self.event = event
+            self.state = state
+            self.record = record
+            self.document = document
+            self.entries = entries
+        }
     }
 
     private struct Entry: Sendable {

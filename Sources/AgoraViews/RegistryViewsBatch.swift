@@ -196,16 +196,15 @@ struct ViewBatch {
     /// of those events their authors' rotations retired (`KeyRevocations`).
     private mutating func rotations(ofAuthorsOf events: [Event]) throws -> [Event] {
         var out: [Event] = []
-        for author in Set(events.map(\.author)) {
-            if let cached = rotationCache[author] {
-                out += cached
-                continue
-            }
-            let rotations = try eventIDs(in: databases.rotations, key: author.bytes).map { try load($0) }
-            rotationCache[author] = rotations
-            out += rotations
-        }
+        for author in Set(events.map(\.author)) { out += try rotations(of: author) }
         return out
+    }
+
+    private mutating func rotations(of author: PublicKey) throws -> [Event] {
+        if let cached = rotationCache[author] { return cached }
+        let rotations = try eventIDs(in: databases.rotations, key: author.bytes).map { try load($0) }
+        rotationCache[author] = rotations
+        return rotations
     }
 
     /// Keys a fold may ask the principal of: authors and transfer recipients.
@@ -357,7 +356,7 @@ struct ViewBatch {
               let release = batchReleases[ids[0]], let event = batchEvents[ids[0]],
               try !txn.contains(databases.packageEvents, key: packageBytes),
               try !scopeHasTransfers(key.scope),
-              try rotations(ofAuthorsOf: [event]).isEmpty
+              try rotations(of: event.author).isEmpty
         else { return nil }
         let principal = try principal(of: event.author)
         if principal == event.author, let first = prepared?.firstRelease(of: event.id) { return .prepared(first) }
