@@ -241,25 +241,28 @@ struct ViewBatch {
         // Folding reads the transaction, so it runs here; what follows from each state alone
         // (its record bytes and search document) is derived on every core, then written here,
         // unless the batch was prepared with it.
-        var derived: [(record: [UInt8], document: SearchDocument?, entries: DocumentEntries?)?] = []
-        derived.reserveCapacity(packages.count)
+        var folded: [Folded] = []
+        folded.reserveCapacity(packages.count)
         var unprepared: [(index: Int, state: PackageState)] = []
         for package in packages {
-            switch try fold(package: package.key, bytes: package.bytes) {
-            case .prepared(let first):
-                usedPrepared.insert(first.event)
-                derived.append((first.record, first.document, first.entries))
-            case .folded(let state):
-                if let state { unprepared.append((derived.count, state)) }
-                derived.append(nil)
+            let result = try fold(package: package.key, bytes: package.bytes)
+            switch result {
+            case .prepared(let first): usedPrepared.insert(first.event)
+            case .folded(let state?): unprepared.append((folded.count, state))
+            case .folded(nil): break
             }
+            folded.append(result)
         }
-        let computed = ParallelMap.map(unprepared) { item in
-            (record: item.state.encoded(), document: SearchDocument(state: item.state), entries: DocumentEntries?.none)
-        }
+        let computed = ParallelMap.map(unprepared) { item in (record: item.state.encoded(), document: SearchDocument(state: item.state)) }
+        var derived: [Int: (record: [UInt8], document: SearchDocument?)] = [:]
         for (item, result) in zip(unprepared, computed) { derived[item.index] = result }
-        for (package, result) in zip(packages, derived) {
-            try write(package: package.key, bytes: package.bytes, record: result?.record, document: result?.document, prepared: result?.entries)
+        for (index, package) in packages.enumerated() {
+            if case .prepared(let first) = folded[index] {
+                try write(package: package.key, bytes: package.bytes, record: first.record, document: first.document, prepared: first.entries)
+            } else {
+                let result = derived[index]
+                try write(package: package.key, bytes: package.bytes, record: result?.record, document: result?.document, prepared: nil)
+            }
         }
         for first in prepared?.documented ?? [] where !usedPrepared.contains(first.event) {
             if let entries = first.entries { search.withdraw(entries) }

@@ -55,6 +55,8 @@ public enum ReleaseEvents {
             }
             try requireAppended(store.append(current, verification: verification))
             group.wait()
+            // The appended batch is freed off the writer's thread too.
+            DispatchQueue.global().async { _ = current }
         }
     }
 
