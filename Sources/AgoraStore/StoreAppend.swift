@@ -39,7 +39,23 @@ public enum AppendOutcome: Sendable, Hashable {
     case rejected(AppendRejection)
 }
 
+/// A batch with the views' transaction-free share of the work done (`Store.prepareAppend`).
+public struct PreparedAppend: Sendable {
+    public let events: [Event]
+    let views: (any Sendable)?
+}
+
 extension Store {
+    /// Does the views' work on `events` that needs no transaction (decoding; records and search
+    /// documents of packages the batch may be first to publish, and their index entries,
+    /// sorted). For a caller with batches queued: prepare the next batch off the writer's thread
+    /// while the writer commits this one. Preparing costs more CPU in all than applying in the
+    /// transaction (the entries are sorted twice, and stale preparations are redone), so a plain
+    /// `append` does not prepare.
+    public func prepareAppend(_ events: [Event]) -> PreparedAppend {
+        PreparedAppend(events: events, views: views?.prepare(events, store: databases, views: viewDatabases))
+    }
+
     /// Appends a batch in one write transaction and runs the view maintainer on the events
     /// it newly appended. Outcomes are in input order. Events of one author must come in
     /// feed order; a later event before its predecessor is rejected as a gap. `blobs` are
@@ -50,7 +66,18 @@ extension Store {
     public func append(
         _ events: [Event], verification: Verification, storing blobs: [PreparedBlob] = [], recording positions: [SyncPosition] = []
     ) throws -> [AppendOutcome] {
-        try environment.write { txn in try append(events, verification: verification, storing: blobs, recording: positions, in: txn) }
+        try environment.write { txn in
+            try append(events, verification: verification, storing: blobs, recording: positions, prepared: nil, in: txn)
+        }
+    }
+
+    /// `append` of a prepared batch.
+    public func append(
+        _ prepared: PreparedAppend, verification: Verification, storing blobs: [PreparedBlob] = [], recording positions: [SyncPosition] = []
+    ) throws -> [AppendOutcome] {
+        try environment.write { txn in
+            try append(prepared.events, verification: verification, storing: blobs, recording: positions, prepared: prepared.views, in: txn)
+        }
     }
 
     /// Signs `bodies` as the next events of `identity`'s feed and appends them, reading the
@@ -75,7 +102,7 @@ extension Store {
                 events.append(event)
                 head = FeedHead(seq: seq, id: event.id)
             }
-            let outcomes = try append(events, verification: .none, storing: [], recording: [], in: txn)
+            let outcomes = try append(events, verification: .none, storing: [], recording: [], prepared: nil, in: txn)
             guard outcomes.allSatisfy({ if case .appended = $0 { true } else { false } }) else {
                 throw StoreError.corrupt("own feed \(identity.publicKey.short) refused its next event")
             }
@@ -89,7 +116,7 @@ extension Store {
 
     private func append(
         _ events: [Event], verification: Verification, storing blobs: [PreparedBlob], recording positions: [SyncPosition],
-        in txn: WriteTransaction
+        prepared: (any Sendable)?, in txn: WriteTransaction
     ) throws -> [AppendOutcome] {
         for blob in blobs { try put(blob, in: txn) }
         var plan = try AppendPlan(events: events, verification: verification, databases: databases, txn: txn)
@@ -104,7 +131,7 @@ extension Store {
         }
         if let views {
             if try !viewsRebuilding(in: txn) {
-                try views.apply(plan.appended.map { events[$0] }, in: txn, store: databases, views: viewDatabases)
+                try views.apply(plan.appended.map { events[$0] }, prepared: prepared, in: txn, store: databases, views: viewDatabases)
             }
         } else if !plan.appended.isEmpty {
             try txn.delete(databases.meta, key: Self.viewsKey)

@@ -22,6 +22,17 @@ public protocol ViewMaintainer: Sendable {
     /// holds the databases of `databaseSpecs`, open.
     func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws
 
+    /// The part of applying a batch that needs no transaction (decoding, and what each event
+    /// makes on assumptions `apply` checks later), done before the write transaction opens —
+    /// on every core, or while the writer commits the batch before (`Store.prepareAppend`).
+    /// Nil: nothing to prepare.
+    func prepare(_ events: [Event], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)?
+
+    /// `apply` with what `prepare` made of a batch holding `events` (and perhaps others). It
+    /// must leave exactly what `apply` leaves: a prepared result whose assumptions no longer
+    /// hold in the transaction is recomputed, never trusted.
+    func apply(_ events: [Event], prepared: (any Sendable)?, in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws
+
     /// The view databases' whole content for `events` (a prefix of the log, in local order)
     /// folded into empty views, or nil when the maintainer has no bulk fold (the rebuild then
     /// applies the log page by page). Must equal what `apply` leaves for the same events, byte
@@ -30,6 +41,14 @@ public protocol ViewMaintainer: Sendable {
 }
 
 extension ViewMaintainer {
+    public func prepare(_ events: [Event], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)? { nil }
+
+    public func apply(
+        _ events: [Event], prepared: (any Sendable)?, in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases
+    ) throws {
+        try apply(events, in: txn, store: store, views: views)
+    }
+
     public func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]? { nil }
 }
 

@@ -25,6 +25,8 @@ struct IndexChanges {
     private struct Pending {
         var arena: [UInt8] = []
         var changes: [Change] = []
+        /// `changes[..<sorted]` are sorted and netted already (`presort`).
+        var sorted = 0
     }
 
     private var pending: [Pending]
@@ -63,8 +65,21 @@ struct IndexChanges {
             let batch = pending[index]
             pending[index] = Pending()
             try batch.arena.withUnsafeBytes { arena in
-                try Self.write(Self.net(batch.changes, arena), arena, to: db, txn)
+                try Self.write(Self.net(batch.changes, arena, sorted: batch.sorted), arena, to: db, txn)
             }
+        }
+    }
+
+    /// Sorts and nets what was recorded so far, each database on its own core, so that `write`
+    /// sorts only what is recorded after and merges the two: a prepared batch does the bulk of
+    /// its sorting outside the write transaction.
+    mutating func presort() {
+        let sorted = ParallelMap.map(pending, minimumCount: 2) { batch in
+            batch.arena.withUnsafeBytes { arena in Self.net(batch.changes, arena, sorted: batch.sorted) }
+        }
+        for index in pending.indices {
+            pending[index].changes = sorted[index]
+            pending[index].sorted = sorted[index].count
         }
     }
 
@@ -74,7 +89,7 @@ struct IndexChanges {
         let tables = Array(zip(databases, pending))
         return ParallelMap.map(tables, minimumCount: 2) { db, batch in
             let entries = batch.arena.withUnsafeBytes { arena in
-                Self.net(batch.changes, arena).compactMap { change in
+                Self.net(batch.changes, arena, sorted: batch.sorted).compactMap { change in
                     change.delta > 0
                         ? SortedEntries.Entry(start: change.start, keyCount: change.keyCount, valueCount: change.valueCount) : nil
                 }
@@ -84,10 +99,28 @@ struct IndexChanges {
     }
 
     /// Sums the deltas of each (key, value) pair, dropping pairs that come to zero. Sorted by
-    /// key, then value.
-    private static func net(_ changes: [Change], _ arena: UnsafeRawBufferPointer) -> [Change] {
-        var sorted = changes
-        sorted.sort { compare(arena, $0, $1) < 0 }
+    /// key, then value. `changes[..<presorted]` are sorted already: only the rest is sorted,
+    /// then merged with them.
+    private static func net(_ changes: [Change], _ arena: UnsafeRawBufferPointer, sorted presorted: Int = 0) -> [Change] {
+        var tail = Array(changes[presorted...])
+        tail.sort { compare(arena, $0, $1) < 0 }
+        var sorted: [Change]
+        if presorted == 0 {
+            sorted = tail
+        } else {
+            sorted = []
+            sorted.reserveCapacity(changes.count)
+            var (left, right) = (0, 0)
+            while left < presorted || right < tail.count {
+                if right == tail.count || (left < presorted && compare(arena, changes[left], tail[right]) <= 0) {
+                    sorted.append(changes[left])
+                    left += 1
+                } else {
+                    sorted.append(tail[right])
+                    right += 1
+                }
+            }
+        }
         var out: [Change] = []
         out.reserveCapacity(sorted.count)
         for change in sorted {

@@ -32,12 +32,24 @@ public struct RegistryViews: ViewMaintainer {
         self.newPackageFastPath = newPackageFastPath
     }
 
+    public func prepare(_ events: [Event], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)? {
+        (try? RegistryDatabases(store: store, views: views)).map { PreparedBatch(events, databases: $0) }
+    }
+
     public func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws {
+        try apply(events, prepared: nil, in: txn, store: store, views: views)
+    }
+
+    public func apply(
+        _ events: [Event], prepared: (any Sendable)?, in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases
+    ) throws {
         let databases = try RegistryDatabases(store: store, views: views)
-        var batch = ViewBatch(txn: txn, databases: databases, newPackageFastPath: newPackageFastPath)
+        let prepared = prepared as? PreparedBatch
+        var batch = ViewBatch(txn: txn, databases: databases, newPackageFastPath: newPackageFastPath, prepared: prepared)
         var rotationAuthors: [PublicKey] = []
-        // Decoding is pure, so it runs on every core before the batch's sequential part.
-        let bodies = ParallelMap.map(events) { try? $0.decodedBody() }
+        // Decoding is pure, so it runs on every core before the batch's sequential part (or
+        // before the transaction, when the batch was prepared).
+        let bodies = prepared.map { prepared in events.map { prepared.body(of: $0) } } ?? ParallelMap.map(events) { try? $0.decodedBody() }
         for (event, body) in zip(events, bodies) {
             batch.remember(event)
             guard let body else { continue }
@@ -45,7 +57,7 @@ public struct RegistryViews: ViewMaintainer {
             case .releasePublished(let release):
                 guard let key = Self.packageKey(scope: release.scope, name: release.name) else { continue }
                 try batch.recordPackageEvent(event, package: key, release: release)
-                try batch.recordFirstRelease(event, scope: key.scope)
+                batch.recordFirstRelease(event, scope: key.scope)
             case .releaseYanked(let yank):
                 guard let key = Self.packageKey(scope: yank.scope, name: yank.name) else { continue }
                 try batch.recordPackageEvent(event, package: key, release: nil)

@@ -14,6 +14,7 @@ struct ViewBatch {
     /// Scopes whose every package must be re-folded (a transfer, or a rotation of a party to one).
     private var wholeScopes = Set<String>()
     private var principalCache: [PublicKey: PublicKey] = [:]
+    private var transferredScopes: [String: Bool] = [:]
     /// Each author's rotations, read once per batch (after the batch recorded its own).
     private var rotationCache: [PublicKey: [Event]] = [:]
     /// The package-event and author-index entries of this batch, written sorted at the end.
@@ -23,18 +24,27 @@ struct ViewBatch {
     /// The bodies of this batch's releases, decoded once.
     private var batchReleases: [EventID: ReleasePublished] = [:]
     private let newPackageFastPath: Bool
+    /// What was made of this batch before the transaction, if it was prepared.
+    private let prepared: PreparedBatch?
+    /// The prepared first releases this batch used; the others' entries are withdrawn.
+    private var usedPrepared = Set<EventID>()
     /// This batch's author-index entries per author, for a rotation in the same batch.
     private var batchAuthorTargets: [PublicKey: [String]] = [:]
     private var search: SearchIndexWriter
     /// Documents whose retrieval counts or package keys changed in this batch.
     private var dirtyPopularity = Set<UInt64>()
 
-    init(txn: WriteTransaction, databases: RegistryDatabases, newPackageFastPath: Bool) {
+    /// Each (scope, author)'s lowest (seq, event ID) among this batch's releases, keyed as in
+    /// `scopeAuthors`: compared with the stored one once per pair when the batch ends.
+    private var batchFirstReleases: [[UInt8]: [UInt8]] = [:]
+
+    init(txn: WriteTransaction, databases: RegistryDatabases, newPackageFastPath: Bool, prepared: PreparedBatch? = nil) {
         self.txn = txn
         self.databases = databases
         self.newPackageFastPath = newPackageFastPath
+        self.prepared = prepared
         bookkeeping = IndexChanges([databases.packageEvents, databases.authorIndex])
-        search = SearchIndexWriter(txn: txn, databases: databases)
+        search = SearchIndexWriter(txn: txn, databases: databases, prepared: prepared?.search)
     }
 
     mutating func remember(_ event: Event) {
@@ -56,17 +66,25 @@ struct ViewBatch {
 
     /// Keeps the author's lowest-seq release into the scope: the only one of its releases a
     /// scope fold can pick, so the scope re-folds from one event per author.
-    mutating func recordFirstRelease(_ event: Event, scope: String) throws {
+    mutating func recordFirstRelease(_ event: Event, scope: String) {
         var key = Array(scope.utf8)
         key.append(0)
         key.append(contentsOf: event.author.bytes)
         var value = BigEndian.bytes(event.seq)
         value.append(contentsOf: event.id.bytes)
-        let existing = try txn.get(databases.scopeAuthors, key: key)
-        if existing.map({ value.lexicographicallyPrecedes($0) }) ?? true {
+        if batchFirstReleases[key].map({ value.lexicographicallyPrecedes($0) }) ?? true { batchFirstReleases[key] = value }
+    }
+
+    /// Stores each (scope, author)'s first release of the batch where it precedes the stored one.
+    private mutating func writeFirstReleases() throws {
+        for (key, value) in batchFirstReleases.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            let existing = try txn.get(databases.scopeAuthors, key: key)
+            guard existing.map({ value.lexicographicallyPrecedes($0) }) ?? true else { continue }
             try txn.put(databases.scopeAuthors, key: key, value: value)
-            dirtyScopes.insert(scope)
+            guard let separator = key.firstIndex(of: 0) else { continue }
+            dirtyScopes.insert(String(decoding: key[..<separator], as: UTF8.self))
         }
+        batchFirstReleases = [:]
     }
 
     mutating func recordTransfer(_ event: Event, scope: String, newOwner: PublicKey) throws {
@@ -163,32 +181,30 @@ struct ViewBatch {
     /// The principal of each key, read once per batch.
     private mutating func principals(of keys: some Sequence<PublicKey>) throws -> [PublicKey: PublicKey] {
         var out: [PublicKey: PublicKey] = [:]
-        for key in keys where out[key] == nil {
-            if let cached = principalCache[key] {
-                out[key] = cached
-                continue
-            }
-            let root = try txn.withValue(databases.principals, key: key.bytes) { try Self.publicKey($0) } ?? key
-            principalCache[key] = root
-            out[key] = root
-        }
+        for key in keys where out[key] == nil { out[key] = try principal(of: key) }
         return out
+    }
+
+    private mutating func principal(of key: PublicKey) throws -> PublicKey {
+        if let cached = principalCache[key] { return cached }
+        let root = try txn.withValue(databases.principals, key: key.bytes) { try Self.publicKey($0) } ?? key
+        principalCache[key] = root
+        return root
     }
 
     /// The rotations in the feeds of `events`' authors, which the folds need to tell which
     /// of those events their authors' rotations retired (`KeyRevocations`).
     private mutating func rotations(ofAuthorsOf events: [Event]) throws -> [Event] {
         var out: [Event] = []
-        for author in Set(events.map(\.author)) {
-            if let cached = rotationCache[author] {
-                out += cached
-                continue
-            }
-            let rotations = try eventIDs(in: databases.rotations, key: author.bytes).map { try load($0) }
-            rotationCache[author] = rotations
-            out += rotations
-        }
+        for author in Set(events.map(\.author)) { out += try rotations(of: author) }
         return out
+    }
+
+    private mutating func rotations(of author: PublicKey) throws -> [Event] {
+        if let cached = rotationCache[author] { return cached }
+        let rotations = try eventIDs(in: databases.rotations, key: author.bytes).map { try load($0) }
+        rotationCache[author] = rotations
+        return rotations
     }
 
     /// Keys a fold may ask the principal of: authors and transfer recipients.
@@ -203,6 +219,7 @@ struct ViewBatch {
     // MARK: Re-folding
 
     mutating func refoldDirty() throws {
+        try writeFirstReleases()
         for scope in wholeScopes.sorted() {
             dirtyScopes.insert(scope)
             let prefix = Array("\(scope)/".utf8)
@@ -222,15 +239,33 @@ struct ViewBatch {
         let packages = dirtyPackages.map { (bytes: Array($0.description.utf8), key: $0) }
             .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
         // Folding reads the transaction, so it runs here; what follows from each state alone
-        // (its record bytes and search document) is derived on every core, then written here.
-        var states: [PackageState?] = []
-        states.reserveCapacity(packages.count)
-        for package in packages { states.append(try fold(package: package.key, bytes: package.bytes)) }
-        let derived = ParallelMap.map(states) { state in
-            state.map { (record: $0.encoded(), document: SearchDocument(state: $0)) }
+        // (its record bytes and search document) is derived on every core, then written here,
+        // unless the batch was prepared with it.
+        var folded: [Folded] = []
+        folded.reserveCapacity(packages.count)
+        var unprepared: [(index: Int, state: PackageState)] = []
+        for package in packages {
+            let result = try fold(package: package.key, bytes: package.bytes)
+            switch result {
+            case .prepared(let first): usedPrepared.insert(first.event)
+            case .folded(let state?): unprepared.append((folded.count, state))
+            case .folded(nil): break
+            }
+            folded.append(result)
         }
-        for (package, result) in zip(packages, derived) {
-            try write(package: package.key, bytes: package.bytes, record: result?.record, document: result?.document)
+        let computed = ParallelMap.map(unprepared) { item in (record: item.state.encoded(), document: SearchDocument(state: item.state)) }
+        var derived: [Int: (record: [UInt8], document: SearchDocument?)] = [:]
+        for (item, result) in zip(unprepared, computed) { derived[item.index] = result }
+        for (index, package) in packages.enumerated() {
+            if case .prepared(let first) = folded[index] {
+                try write(package: package.key, bytes: package.bytes, record: first.record, document: first.document, prepared: first.entries)
+            } else {
+                let result = derived[index]
+                try write(package: package.key, bytes: package.bytes, record: result?.record, document: result?.document, prepared: nil)
+            }
+        }
+        for first in prepared?.documented ?? [] where !usedPrepared.contains(first.event) {
+            if let entries = first.entries { search.withdraw(entries) }
         }
         try bookkeeping.write(txn)
         try search.finish()
@@ -274,8 +309,15 @@ struct ViewBatch {
         }
     }
 
-    /// The package's state folded from its whole event set (nil: no release left).
-    private mutating func fold(package key: PackageKey, bytes packageBytes: [UInt8]) throws -> PackageState? {
+    /// A package's new state: prepared before the transaction with its record and document, or
+    /// folded here (nil: no release left).
+    private enum Folded {
+        case prepared(PreparedBatch.FirstRelease)
+        case folded(PackageState?)
+    }
+
+    /// The package's state folded from its whole event set.
+    private mutating func fold(package key: PackageKey, bytes packageBytes: [UInt8]) throws -> Folded {
         if let fresh = try newPackageState(key, packageBytes) {
             return fresh
         } else {
@@ -288,18 +330,21 @@ struct ViewBatch {
             var events = try ids.map { try load($0) }
             events += try rotations(ofAuthorsOf: events)
             let principals = try principals(of: Self.keysMentioned(by: events))
-            return PackageFold.fold(package: key, events: events) { principals[$0] ?? $0 }
+            return .folded(PackageFold.fold(package: key, events: events) { principals[$0] ?? $0 })
         }
     }
 
-    /// Stores a re-folded package: its record (nil: none left) and its search document.
-    private mutating func write(package key: PackageKey, bytes packageBytes: [UInt8], record: [UInt8]?, document: SearchDocument?) throws {
+    /// Stores a re-folded package: its record (nil: none left) and its search document
+    /// (`prepared`: its entries, which the search changes hold already).
+    private mutating func write(
+        package key: PackageKey, bytes packageBytes: [UInt8], record: [UInt8]?, document: SearchDocument?, prepared: DocumentEntries?
+    ) throws {
         if let record {
             try txn.put(databases.releases, key: packageBytes, value: record)
         } else {
             try txn.delete(databases.releases, key: packageBytes)
         }
-        try search.replace(package: key, with: document)
+        try search.replace(package: key, with: document, prepared: prepared)
         dirtyPopularity.insert(document?.docID ?? SearchDocument.docID(for: key))
     }
 
@@ -307,16 +352,27 @@ struct ViewBatch {
     /// events, no transfer of its scope, no rotation in its author's feed. For that set
     /// `PackageFold` makes one release and one independent claimant; this builds the same state
     /// without reading back the sets or decoding the event again (most events of a catch-up or a
-    /// rebuild are such first releases). Nil when the package needs the general fold.
-    private mutating func newPackageState(_ key: PackageKey, _ packageBytes: [UInt8]) throws -> PackageState? {
+    /// rebuild are such first releases). The prepared state when the batch has one for the
+    /// same principal. Nil when the package needs the general fold.
+    private mutating func newPackageState(_ key: PackageKey, _ packageBytes: [UInt8]) throws -> Folded? {
         guard newPackageFastPath, let ids = batchPackageEvents[key], ids.count == 1,
               let release = batchReleases[ids[0]], let event = batchEvents[ids[0]],
               try !txn.contains(databases.packageEvents, key: packageBytes),
-              try !txn.contains(databases.scopeEvents, key: Array(key.scope.utf8)),
-              try rotations(ofAuthorsOf: [event]).isEmpty
+              try !scopeHasTransfers(key.scope),
+              try rotations(of: event.author).isEmpty
         else { return nil }
-        let principal = try principals(of: [event.author])[event.author] ?? event.author
-        return Self.firstReleaseState(key, event, release, principal: principal)
+        let principal = try principal(of: event.author)
+        if principal == event.author, let first = prepared?.firstRelease(of: event.id) { return .prepared(first) }
+        return .folded(Self.firstReleaseState(key, event, release, principal: principal))
+    }
+
+    /// Whether the scope's transfer set is non-empty, read once per batch (after the batch
+    /// recorded its own transfers).
+    private mutating func scopeHasTransfers(_ scope: String) throws -> Bool {
+        if let known = transferredScopes[scope] { return known }
+        let known = try txn.contains(databases.scopeEvents, key: Array(scope.utf8))
+        transferredScopes[scope] = known
+        return known
     }
 
     /// What `PackageFold` makes of a package whose whole event set is one release (and no

@@ -16,10 +16,12 @@ struct SearchIndexWriter {
     /// store's until the changes are written.
     private var written: [UInt64: SearchSummary?] = [:]
 
-    init(txn: WriteTransaction, databases: RegistryDatabases) {
+    /// `prepared`: changes recorded before the transaction (`PreparedBatch.search`), which
+    /// `replace(package:with:prepared:)` and `withdraw` then keep or take out again.
+    init(txn: WriteTransaction, databases: RegistryDatabases, prepared: IndexChanges? = nil) {
         self.txn = txn
         self.databases = databases
-        changes = Self.changes(databases)
+        changes = prepared ?? Self.changes(databases)
     }
 
     /// Empty changes over the search databases, in the order `record` writes them.
@@ -28,20 +30,32 @@ struct SearchIndexWriter {
     }
 
     /// Makes `document` the package's entry (nil: no entry). Unchanged documents write nothing.
+    /// `prepared`: the document's entries, which the changes this writer started from hold
+    /// already; they are taken out again where the document is not added.
     ///
     /// Document IDs are 64-bit hashes, so someone could publish two names that share one. The
     /// smaller package key then keeps the ID and the other goes unindexed: a rule that gives
     /// the same index in any order, and never refuses an append over it.
-    mutating func replace(package key: PackageKey, with document: SearchDocument?) throws {
+    mutating func replace(package key: PackageKey, with document: SearchDocument?, prepared: DocumentEntries? = nil) throws {
         let docID = document?.docID ?? SearchDocument.docID(for: key)
+        var added = false
+        defer { if let prepared, !added { withdraw(prepared) } }
         let old = try summary(of: docID)
         if old == document?.summary { return }
         if let old {
             if old.package != key && (document == nil || old.package < key) { return }
             remove(SearchDocument(summary: old))
         }
-        if let document { add(document) }
+        if let document {
+            if prepared == nil { add(document) }
+            added = true
+        }
         written.updateValue(document?.summary, forKey: docID)
+    }
+
+    /// Takes out prepared entries of a document that is not added.
+    mutating func withdraw(_ prepared: DocumentEntries) {
+        prepared.replay(into: &changes, delta: -1)
     }
 
     /// Writes the batch's changes; call once, after the last `replace`.
@@ -71,7 +85,7 @@ struct SearchIndexWriter {
 
     /// Adds or removes every (database, key, value) a document puts in the index; `changes`
     /// holds docs, names, typos and postings in that order (`changes(_:)`).
-    static func record(_ document: SearchDocument, delta: Int32, into changes: inout IndexChanges) {
+    static func record(_ document: SearchDocument, delta: Int32, into changes: inout some IndexEntrySink) {
         var entry = BigEndian.bytes(document.docID)
         let docKey = entry
         changes.record(Self.docs, key: docKey, value: document.summary.encoded(), delta: delta)
@@ -94,5 +108,49 @@ struct SearchIndexWriter {
 
     private static func indexable(_ bytes: String.UTF8View) -> Bool {
         !bytes.isEmpty && bytes.count <= maxKeyLength
+    }
+}
+
+/// Where `SearchIndexWriter.record` puts a document's entries.
+protocol IndexEntrySink {
+    mutating func record(_ database: Int, key: some Collection<UInt8>, value: some Collection<UInt8>, delta: Int32)
+}
+
+extension IndexChanges: IndexEntrySink {}
+
+/// One document's index entries, encoded before the write transaction (`PreparedBatch`), so
+/// the transaction neither encodes the summary nor builds typo keys and postings.
+struct DocumentEntries: IndexEntrySink, Sendable {
+    private struct Entry: Sendable {
+        var database: Int
+        var keyCount: Int
+        var valueCount: Int
+        var delta: Int32
+    }
+
+    private var bytes: [UInt8] = []
+    private var entries: [Entry] = []
+
+    init(_ document: SearchDocument) {
+        SearchIndexWriter.record(document, delta: 1, into: &self)
+    }
+
+    mutating func record(_ database: Int, key: some Collection<UInt8>, value: some Collection<UInt8>, delta: Int32) {
+        bytes.append(contentsOf: key)
+        bytes.append(contentsOf: value)
+        entries.append(Entry(database: database, keyCount: key.count, valueCount: value.count, delta: delta))
+    }
+
+    /// Records the entries into `changes`, each with its delta times `sign`.
+    func replay(into changes: inout IndexChanges, delta sign: Int32) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            for entry in entries {
+                let valueStart = offset + entry.keyCount
+                let end = valueStart + entry.valueCount
+                changes.record(entry.database, key: raw[offset..<valueStart], value: raw[valueStart..<end], delta: entry.delta * sign)
+                offset = end
+            }
+        }
     }
 }

@@ -36,13 +36,33 @@ public enum ReleaseEvents {
             archiveDigest: EventID(hashing: Array(record.name.utf8)).bytes, archiveSize: 1))
     }
 
-    /// Appends in batches of `batchSize`, one transaction each; fails unless every event is new and appended.
-    public static func append(_ events: [Event], to store: Store, batchSize: Int, verification: Verification) throws {
-        for start in stride(from: 0, to: events.count, by: batchSize) {
-            let outcomes = try store.append(Array(events[start..<min(events.count, start + batchSize)]), verification: verification)
-            if let refused = outcomes.first(where: { if case .appended = $0 { false } else { true } }) {
-                throw BenchmarkSetupError("append refused an event: \(refused)")
+    /// Appends in batches of `batchSize`, one transaction each; fails unless every event is new
+    /// and appended. `pipelined`: each next batch is prepared (`Store.prepareAppend`) on another
+    /// thread while the writer appends the current one, as a node catching up can.
+    public static func append(_ events: [Event], to store: Store, batchSize: Int, verification: Verification, pipelined: Bool = false) throws {
+        let batches = stride(from: 0, to: events.count, by: batchSize).map { Array(events[$0..<min(events.count, $0 + batchSize)]) }
+        guard pipelined else {
+            for batch in batches { try requireAppended(store.append(batch, verification: verification)) }
+            return
+        }
+        let next = PreparedSlot()
+        if let first = batches.first { next.set(store.prepareAppend(first)) }
+        for index in batches.indices {
+            guard let current = next.take() else { break }
+            let group = DispatchGroup()
+            if index + 1 < batches.count {
+                DispatchQueue.global().async(group: group) { next.set(store.prepareAppend(batches[index + 1])) }
             }
+            try requireAppended(store.append(current, verification: verification))
+            group.wait()
+            // The appended batch is freed off the writer's thread too.
+            DispatchQueue.global().async { _ = current }
+        }
+    }
+
+    private static func requireAppended(_ outcomes: [AppendOutcome]) throws {
+        if let refused = outcomes.first(where: { if case .appended = $0 { false } else { true } }) {
+            throw BenchmarkSetupError("append refused an event: \(refused)")
         }
     }
 
@@ -53,6 +73,23 @@ public enum ReleaseEvents {
         let summaries = try RetrievalSummaries.events(for: records, scope: PyPIMetadata.scope, reporters: 5, keySeed: 90)
         try append(summaries, to: store, batchSize: 10, verification: .chain)
         return summaries.count
+    }
+}
+
+/// The batch prepared ahead of the writer.
+private final class PreparedSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var prepared: PreparedAppend?
+
+    func set(_ batch: PreparedAppend) {
+        lock.withLock { prepared = batch }
+    }
+
+    func take() -> PreparedAppend? {
+        lock.withLock {
+            defer { prepared = nil }
+            return prepared
+        }
     }
 }
 

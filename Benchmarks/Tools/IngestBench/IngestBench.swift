@@ -6,10 +6,12 @@ import BenchmarkSupport
 import Foundation
 
 /// Ingest at scale, outside the benchmark plugin (1M events is too slow for its iterations):
-/// `IngestBench <count> [folder] [--pypi] [--page=N]` signs `count` releases (10 feeds, one scope each;
+/// `IngestBench <count> [folder] [--pypi] [--page=N] [--pipelined] [--log-only]` signs `count` releases (10 feeds, one scope each;
 /// generated packages, or with `--pypi` the first `count` of the PyPI sample at `AGORA_PYPI_TSV`
 /// or `../shared/data/pypi-100k.tsv`, generated when there is none: the first line says which),
-/// appends them 1,000 per transaction with chain verification and the registry views, then
+/// appends them 1,000 per transaction with chain verification and the registry views (with
+/// `--pipelined` each next batch prepared on another thread meanwhile, `Store.prepareAppend`; with
+/// `--log-only` no views, and nothing after the load), then
 /// rebuilds the views (N events per transaction, `Store.rebuildPageSize` by default), and prints events/s for both (wall clock, and per CPU second of this process, which the
 /// machine's other load does not inflate), the store's size after the load and after
 /// `Store.compact`, and each database's pages after it. The store is left in `folder` when one
@@ -38,14 +40,17 @@ enum IngestBench {
         print("signed \(events.count) events in \(clock.now - start)")
 
         do {
-            let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: RegistryViews())
+            let logOnly = flags.contains("--log-only")
+            let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: logOnly ? nil : RegistryViews())
             start = clock.now
             var cpu = cpuSeconds()
             var writer = threadCPUSeconds()
-            try ReleaseEvents.append(events, to: store, batchSize: 1_000, verification: .chain)
+            let pipelined = flags.contains("--pipelined")
+            try ReleaseEvents.append(events, to: store, batchSize: 1_000, verification: .chain, pipelined: pipelined)
             let append = clock.now - start
-            print("append with views: \(rate(events.count, append)) events/s wall (\(append)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second, \(Int(Double(events.count) / (threadCPUSeconds() - writer))) per writer-thread CPU second")
+            print("append \(logOnly ? "log only" : "with views")\(pipelined ? " (pipelined)" : ""): \(rate(events.count, append)) events/s wall (\(append)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second, \(Int(Double(events.count) / (threadCPUSeconds() - writer))) per writer-thread CPU second")
             print("data.mdb after the load: \(try fileSize(folder) / 1_000_000) MB, \(try pagesInUse(store) / 1_000_000) MB of pages in use")
+            if logOnly { return }
 
             start = clock.now
             cpu = cpuSeconds()
