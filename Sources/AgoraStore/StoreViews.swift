@@ -133,7 +133,7 @@ extension Store {
             return out
         }
         let decoded = ParallelMap.map(raw) { entry in
-            Result { try entry.bytes.withUnsafeBytes { try StoreDatabases.decodeStored($0, localSeq: entry.localSeq) } }
+            Result { try StoreDatabases.decodeStored(entry.bytes, localSeq: entry.localSeq) }
         }
         return try zip(raw, decoded).map { LogEntry(localSeq: $0.localSeq, event: try $1.get()) }
     }

@@ -117,11 +117,12 @@ struct RegistryBulkFold {
         let packages = foldPackages(bodies: bodies, roots: roots)
         // A document ID two packages hash to belongs to the smaller key, as `SearchIndexWriter`
         // decides; packages come sorted, so the first one met keeps it.
-        var owners: [UInt64: PackageState] = [:]
+        // Positions in `packages`, read in place: copying states and documents costs more than the loop.
+        var owners: [UInt64: Int] = [:]
         var indexed = [Bool](repeating: false, count: packages.count)
-        for (position, package) in packages.enumerated() {
-            guard let folded = package.folded, let document = folded.document, owners[document.docID] == nil else { continue }
-            owners[document.docID] = folded.state
+        for position in packages.indices {
+            guard let docID = packages[position].folded?.document?.docID, owners[docID] == nil else { continue }
+            owners[docID] = position
             indexed[position] = true
         }
         var search = SearchIndexWriter.changes(databases)
@@ -130,7 +131,7 @@ struct RegistryBulkFold {
             search.append(searchChanges)
         }
         foldScopes(roots: roots)
-        foldPopularity(owners: owners)
+        foldPopularity { docID in owners[docID].flatMap { packages[$0].folded.map { ViewBatch.ownKeys($0.state) } } ?? [] }
         return bookkeeping.sortedEntries() + search.sortedEntries()
     }
 
@@ -185,14 +186,16 @@ struct RegistryBulkFold {
             var changes = Self.bookkeeping(databases)
             var search = SearchIndexWriter.changes(databases)
             for position in range {
-                let package = packages[position]
-                for index in package.indices {
-                    changes.add(Self.packageEvents, key: package.key, value: events[index].id.bytes)
-                    changes.add(Self.authorIndex, key: events[index].author.bytes, value: package.key)
+                let key = packages[position].key
+                for index in packages[position].indices {
+                    changes.add(Self.packageEvents, key: key, value: events[index].id.bytes)
+                    changes.add(Self.authorIndex, key: events[index].author.bytes, value: key)
                 }
-                guard let folded = package.folded else { continue }
-                changes.add(Self.releases, key: package.key, value: folded.record)
-                if indexed[position], let document = folded.document { SearchIndexWriter.record(document, delta: 1, into: &search) }
+                guard let record = packages[position].folded?.record else { continue }
+                changes.add(Self.releases, key: key, value: record)
+                if indexed[position], let document = packages[position].folded?.document {
+                    SearchIndexWriter.record(document, delta: 1, into: &search)
+                }
             }
             return (changes, search)
         }
@@ -213,7 +216,7 @@ struct RegistryBulkFold {
     /// The retrieval counts and each counted document's popularity, as
     /// `ViewBatch.refoldPopularity` folds them: reporters in key order, the package's own keys
     /// left out.
-    private mutating func foldPopularity(owners: [UInt64: PackageState]) {
+    private mutating func foldPopularity(ownKeys: (UInt64) -> Set<PublicKey>) {
         let slots = retrievalSlots.sorted { $0.key.lexicographicallyPrecedes($1.key) }
         var start = 0
         while start < slots.count {
@@ -235,7 +238,7 @@ struct RegistryBulkFold {
             }
             var docID: UInt64 = 0
             for byte in docKey { docID = docID << 8 | UInt64(byte) }
-            if let popularity = PackagePopularity.fold(totals: totals, ownKeys: owners[docID].map(ViewBatch.ownKeys) ?? []) {
+            if let popularity = PackagePopularity.fold(totals: totals, ownKeys: ownKeys(docID)) {
                 bookkeeping.add(Self.popularity, key: docKey, value: popularity.encoded())
             }
             start = end
