@@ -24,21 +24,27 @@ public struct CanonicalWriter: Sendable {
         guard !value.isEmpty else { return }
         key(tag, wireType: 2)
         Varint.encode(UInt64(value.count), into: &bytes)
-        bytes.append(contentsOf: value)
+        append(value)
     }
 
     public mutating func string(_ tag: UInt64, _ value: String) {
-        bytes(tag, Array(value.utf8))
+        bytes(tag, value.utf8)
     }
 
     /// Repeated length-delimited values share one tag; order is the caller's and is kept.
     public mutating func repeated(_ tag: UInt64, _ values: [String]) {
         for value in values {
             key(tag, wireType: 2, allowRepeat: true)
-            let utf8 = Array(value.utf8)
-            Varint.encode(UInt64(utf8.count), into: &bytes)
-            bytes.append(contentsOf: utf8)
+            Varint.encode(UInt64(value.utf8.count), into: &bytes)
+            append(value.utf8)
         }
+    }
+
+    /// Copies contiguous values (arrays, slices, native strings' UTF-8) in one call: from
+    /// another module this generic method is not specialised, and the fallback appends byte by
+    /// byte through the collection's witnesses.
+    private mutating func append(_ value: some Collection<UInt8>) {
+        if value.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil { bytes.append(contentsOf: value) }
     }
 
     private mutating func key(_ tag: UInt64, wireType: UInt64, allowRepeat: Bool = false) {

@@ -128,8 +128,12 @@ extension StoreDatabases {
     }
 
     static func decodeStored(_ bytes: UnsafeRawBufferPointer, localSeq: UInt64) throws -> Event {
+        try decodeStored(Array(bytes), localSeq: localSeq)
+    }
+
+    static func decodeStored(_ bytes: [UInt8], localSeq: UInt64) throws -> Event {
         do {
-            return try Event(decoding: Array(bytes))
+            return try Event(decoding: bytes)
         } catch {
             throw StoreError.corrupt("event at local seq \(localSeq) does not decode: \(error)")
         }

@@ -96,14 +96,16 @@ extension Store {
     /// emptied view databases. Returns the local seq the views now cover (0 when the maintainer
     /// has no bulk fold), nil when another rebuild took over.
     private func bulkLoad(_ views: any ViewMaintainer, token: [UInt8], limit: Int, pageSize: Int, transactionBytes: Int) throws -> UInt64? {
-        var entries: [LogEntry] = []
-        while entries.count < limit {
-            let page = try decodedPage(since: entries.last?.localSeq ?? 0, limit: min(max(1, pageSize), limit - entries.count))
-            if page.isEmpty { break }
-            entries += page
+        var events: [Event] = []
+        var last: UInt64?
+        while events.count < limit {
+            let page = try decodedPage(since: last ?? 0, limit: min(max(1, pageSize), limit - events.count))
+            guard let pageLast = page.last else { break }
+            events += page.events
+            last = pageLast
         }
-        guard let last = entries.last, let tables = try views.bulkFold(entries.map(\.event), store: databases, views: viewDatabases) else { return 0 }
-        entries = []
+        guard let last, let tables = try views.bulkFold(events, store: databases, views: viewDatabases) else { return 0 }
+        events = []
         var position = (table: 0, entry: 0)
         while position.table < tables.count {
             let committed = position
@@ -114,13 +116,14 @@ extension Store {
             guard let next else { return nil }
             position = next
         }
-        return last.localSeq
+        return last
     }
 
     /// At most `limit` log entries above `since`, read in one snapshot and decoded on every core
-    /// (decoding re-derives each event's ID, a SHA-256 of its canonical bytes).
-    private func decodedPage(since: UInt64, limit: Int) throws -> [LogEntry] {
-        guard limit > 0, since < .max else { return [] }
+    /// (decoding re-derives each event's ID, a SHA-256 of its canonical bytes), and the local
+    /// seq of the last.
+    private func decodedPage(since: UInt64, limit: Int) throws -> (events: [Event], last: UInt64?) {
+        guard limit > 0, since < .max else { return ([], nil) }
         let raw = try read { txn in
             var out: [(localSeq: UInt64, bytes: [UInt8])] = []
             try txn.forEach(databases.log, from: BigEndian.bytes(since + 1)) { entry in
@@ -133,9 +136,9 @@ extension Store {
             return out
         }
         let decoded = ParallelMap.map(raw) { entry in
-            Result { try entry.bytes.withUnsafeBytes { try StoreDatabases.decodeStored($0, localSeq: entry.localSeq) } }
+            Result { try StoreDatabases.decodeStored(entry.bytes, localSeq: entry.localSeq) }
         }
-        return try zip(raw, decoded).map { LogEntry(localSeq: $0.localSeq, event: try $1.get()) }
+        return (try decoded.map { try $0.get() }, raw.last?.localSeq)
     }
 
     /// Appends entries from `start` on until about `budget` bytes are written; returns where

@@ -12,7 +12,7 @@ import Foundation
 /// sort the largest single cost of a batch).
 struct IndexChanges {
     /// Key bytes at `arena[start...]`, the value's right after them.
-    private struct Change {
+    struct Change {
         /// The key's first 8 bytes, big-endian, zero-padded: most comparisons end here.
         var prefix: UInt64
         var start: Int
@@ -48,15 +48,30 @@ struct IndexChanges {
     /// Adds (`delta` 1) or removes (−1) one pair.
     mutating func record(_ database: Int, key: some Collection<UInt8>, value: some Collection<UInt8>, delta: Int32) {
         let start = pending[database].arena.count
-        var prefix: UInt64 = 0
-        var shift: UInt64 = 56
-        for byte in key.prefix(8) {
-            prefix |= UInt64(byte) << shift
-            shift &-= 8
-        }
         pending[database].arena.append(contentsOf: key)
+        let keyEnd = pending[database].arena.count
         pending[database].arena.append(contentsOf: value)
-        pending[database].changes.append(Change(prefix: prefix, start: start, keyCount: Int32(key.count), valueCount: Int32(value.count), delta: delta))
+        // Read back from the arena: contiguous, where `key` may be a lazy view.
+        let prefix = pending[database].arena.withUnsafeBytes { arena in
+            if keyEnd - start >= 8 { return UInt64(bigEndian: arena.loadUnaligned(fromByteOffset: start, as: UInt64.self)) }
+            var prefix: UInt64 = 0
+            for index in start..<keyEnd { prefix |= UInt64(arena[index]) << (56 - 8 * UInt64(index - start)) }
+            return prefix
+        }
+        pending[database].changes.append(Change(
+            prefix: prefix, start: start, keyCount: Int32(keyEnd - start), valueCount: Int32(pending[database].arena.count - keyEnd), delta: delta))
+    }
+
+    /// Takes over `other`'s changes, recorded over the same databases (e.g. on another core).
+    mutating func append(_ other: IndexChanges) {
+        for index in pending.indices where !other.pending[index].changes.isEmpty {
+            let shift = pending[index].arena.count
+            pending[index].arena.append(contentsOf: other.pending[index].arena)
+            for var change in other.pending[index].changes {
+                change.start += shift
+                pending[index].changes.append(change)
+            }
+        }
     }
 
     /// Writes every change and forgets them.
@@ -103,7 +118,7 @@ struct IndexChanges {
     /// then merged with them.
     private static func net(_ changes: [Change], _ arena: UnsafeRawBufferPointer, sorted presorted: Int = 0) -> [Change] {
         var tail = Array(changes[presorted...])
-        tail.sort { compare(arena, $0, $1) < 0 }
+        ChangeOrder.sort(&tail, arena)
         var sorted: [Change]
         if presorted == 0 {
             sorted = tail
@@ -144,7 +159,7 @@ struct IndexChanges {
     }
 
     /// By key, then value, in byte order as LMDB compares keys: negative, zero or positive.
-    private static func compare(_ arena: UnsafeRawBufferPointer, _ lhs: Change, _ rhs: Change) -> Int {
+    static func compare(_ arena: UnsafeRawBufferPointer, _ lhs: Change, _ rhs: Change) -> Int {
         // Zero padding keeps prefix order consistent with key order when the prefixes differ.
         if lhs.prefix != rhs.prefix { return lhs.prefix < rhs.prefix ? -1 : 1 }
         let byKey = compare(key(arena, lhs), key(arena, rhs))

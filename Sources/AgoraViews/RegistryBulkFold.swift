@@ -1,4 +1,5 @@
 import AgoraCore
+import Foundation
 import AgoraStore
 
 /// The registry views of a prefix of the log, folded in memory for a rebuild into empty
@@ -23,13 +24,19 @@ struct RegistryBulkFold {
     private var scoreRecords: [[UInt8]: PeerScore] = [:]
     private var retrievalSlots: [[UInt8]: UInt64] = [:]
 
-    private init(events: [Event], databases: RegistryDatabases) {
-        self.events = events
-        bookkeeping = IndexChanges([
+    /// Empty changes over every registry database but the search index's, in the order of the
+    /// constants above.
+    private static func bookkeeping(_ databases: RegistryDatabases) -> IndexChanges {
+        IndexChanges([
             databases.releases, databases.packageEvents, databases.principals, databases.scopes, databases.scores,
             databases.authorIndex, databases.scopeEvents, databases.scopeAuthors, databases.rotations, databases.peerEvents,
             databases.retrievalCounts, databases.popularity,
         ])
+    }
+
+    private init(events: [Event], databases: RegistryDatabases) {
+        self.events = events
+        bookkeeping = Self.bookkeeping(databases)
     }
 
     /// Every registry view database's content for `events`, sorted for `MDB_APPEND`.
@@ -85,11 +92,8 @@ struct RegistryBulkFold {
         }
     }
 
+    /// The package's index entries are recorded with its fold (`recordPackages`), on every core.
     private mutating func recordPackageEvent(_ index: Int, _ key: PackageKey) {
-        let event = events[index]
-        let description = key.description
-        bookkeeping.add(Self.packageEvents, key: description.utf8, value: event.id.bytes)
-        bookkeeping.add(Self.authorIndex, key: event.author.bytes, value: description.utf8)
         packageEvents[key, default: []].append(index)
     }
 
@@ -110,20 +114,24 @@ struct RegistryBulkFold {
         }
         for (key, score) in scoreRecords { bookkeeping.add(Self.scores, key: key, value: score.encoded()) }
 
-        let states = foldPackages(bodies: bodies, roots: roots)
-        var search = SearchIndexWriter.changes(databases)
+        let packages = foldPackages(bodies: bodies, roots: roots)
         // A document ID two packages hash to belongs to the smaller key, as `SearchIndexWriter`
         // decides; packages come sorted, so the first one met keeps it.
-        var owners: [UInt64: PackageState] = [:]
-        for folded in states {
-            guard let folded else { continue }
-            bookkeeping.add(Self.releases, key: folded.state.key.description.utf8, value: folded.record)
-            guard let document = folded.document, owners[document.docID] == nil else { continue }
-            owners[document.docID] = folded.state
-            SearchIndexWriter.record(document, delta: 1, into: &search)
+        // Positions in `packages`, read in place: copying states and documents costs more than the loop.
+        var owners: [UInt64: Int] = [:]
+        var indexed = [Bool](repeating: false, count: packages.count)
+        for position in packages.indices {
+            guard let docID = packages[position].folded?.document?.docID, owners[docID] == nil else { continue }
+            owners[docID] = position
+            indexed[position] = true
+        }
+        var search = SearchIndexWriter.changes(databases)
+        for (packageChanges, searchChanges) in recordPackages(packages, indexed: indexed, databases: databases) {
+            bookkeeping.append(packageChanges)
+            search.append(searchChanges)
         }
         foldScopes(roots: roots)
-        foldPopularity(owners: owners)
+        foldPopularity { docID in owners[docID].flatMap { packages[$0].folded.map { ViewBatch.ownKeys($0.state) } } ?? [] }
         return bookkeeping.sortedEntries() + search.sortedEntries()
     }
 
@@ -140,8 +148,15 @@ struct RegistryBulkFold {
         Set(indices.map { events[$0].author }).flatMap { (rotations[$0] ?? []).map { events[$0] } }
     }
 
+    /// A package's key bytes, the indices of its events and what it folds to.
+    private struct FoldedPackage: Sendable {
+        var key: [UInt8]
+        var indices: [Int]
+        var folded: (state: PackageState, record: [UInt8], document: SearchDocument?)?
+    }
+
     /// Every package's state, record and document, in key-byte order; on every core.
-    private func foldPackages(bodies: [EventBody?], roots: [PublicKey: PublicKey]) -> [(state: PackageState, record: [UInt8], document: SearchDocument?)?] {
+    private func foldPackages(bodies: [EventBody?], roots: [PublicKey: PublicKey]) -> [FoldedPackage] {
         let packages = packageEvents.map { (bytes: Array($0.key.description.utf8), key: $0.key, indices: $0.value) }
             .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
         return ParallelMap.map(packages) { [events, transfers, rotations] package in
@@ -155,7 +170,34 @@ struct RegistryBulkFold {
                 let folded = indices.map { events[$0] } + rotationEvents(ofAuthorsOf: indices)
                 state = PackageFold.fold(package: package.key, events: folded) { roots[$0] ?? $0 }
             }
-            return state.map { (state: $0, record: $0.encoded(), document: SearchDocument(state: $0)) }
+            return FoldedPackage(
+                key: package.bytes, indices: package.indices,
+                folded: state.map { (state: $0, record: $0.encoded(), document: SearchDocument(state: $0)) })
+        }
+    }
+
+    /// Each package's entries in `releases`, `packageEvents`, `authorIndex` and, where
+    /// `indexed`, the search index, recorded on every core in contiguous chunks of packages.
+    private func recordPackages(_ packages: [FoldedPackage], indexed: [Bool], databases: RegistryDatabases) -> [(IndexChanges, IndexChanges)] {
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let chunks = min(packages.count, cores * 4)
+        let ranges = (0..<chunks).map { (packages.count * $0 / chunks)..<(packages.count * ($0 + 1) / chunks) }
+        return ParallelMap.map(ranges, minimumCount: 2) { [events] range in
+            var changes = Self.bookkeeping(databases)
+            var search = SearchIndexWriter.changes(databases)
+            for position in range {
+                let key = packages[position].key
+                for index in packages[position].indices {
+                    changes.add(Self.packageEvents, key: key, value: events[index].id.bytes)
+                    changes.add(Self.authorIndex, key: events[index].author.bytes, value: key)
+                }
+                guard let record = packages[position].folded?.record else { continue }
+                changes.add(Self.releases, key: key, value: record)
+                if indexed[position], let document = packages[position].folded?.document {
+                    SearchIndexWriter.record(document, delta: 1, into: &search)
+                }
+            }
+            return (changes, search)
         }
     }
 
@@ -174,7 +216,7 @@ struct RegistryBulkFold {
     /// The retrieval counts and each counted document's popularity, as
     /// `ViewBatch.refoldPopularity` folds them: reporters in key order, the package's own keys
     /// left out.
-    private mutating func foldPopularity(owners: [UInt64: PackageState]) {
+    private mutating func foldPopularity(ownKeys: (UInt64) -> Set<PublicKey>) {
         let slots = retrievalSlots.sorted { $0.key.lexicographicallyPrecedes($1.key) }
         var start = 0
         while start < slots.count {
@@ -196,7 +238,7 @@ struct RegistryBulkFold {
             }
             var docID: UInt64 = 0
             for byte in docKey { docID = docID << 8 | UInt64(byte) }
-            if let popularity = PackagePopularity.fold(totals: totals, ownKeys: owners[docID].map(ViewBatch.ownKeys) ?? []) {
+            if let popularity = PackagePopularity.fold(totals: totals, ownKeys: ownKeys(docID)) {
                 bookkeeping.add(Self.popularity, key: docKey, value: popularity.encoded())
             }
             start = end
