@@ -28,7 +28,7 @@ extension SearchEngine {
         guard !tokens.isEmpty else { return }
         let lists = try tokens.map { try postings(ofAny: QueryWords.variants(of: $0), index) }
         let matches = withPostings(lists[...], []) { postings in
-            let matches = intersect(postings).map { WordMatch(docID: $0.docID, words: postings.count, weight: $0.score) }
+            let matches = intersect(postings)
             guard postings.count > 1 else { return matches }
             return matches.isEmpty ? union(postings) : matches + partialMatches(postings)
         }
@@ -87,40 +87,42 @@ extension SearchEngine {
         for word in words {
             try index.withPostings(for: word) { list in
                 guard list.count > 0 else { return }
-                merged = merged.isEmpty ? Array(list.bytes) : merge(merged, list)
+                merged = merged.isEmpty ? list.copied() : merge(merged, list)
             }
         }
         return merged
     }
 
-    /// Two ID-sorted posting lists as one, by a single merge pass.
+    /// Two ID-sorted posting lists as one, by a single merge pass into a buffer of their
+    /// combined size (a common word's forms hold tens of thousands of entries).
     private static func merge(_ first: [UInt8], _ second: SearchPostings) -> [UInt8] {
-        first.withUnsafeBytes { bytes in
+        let size = SearchPostings.entrySize
+        return first.withUnsafeBytes { bytes in
             let first = SearchPostings(bytes)
-            var out: [UInt8] = []
-            out.reserveCapacity((first.count + second.count) * SearchPostings.entrySize)
-            var (left, right) = (0, 0)
-            func append(_ list: SearchPostings, _ position: Int, weight: UInt8) {
-                let start = position * SearchPostings.entrySize
-                out.append(contentsOf: list.bytes[start..<(start + 8)])
-                out.append(weight)
-            }
-            while left < first.count || right < second.count {
-                let leftID = left < first.count ? first.docID(at: left) : .max
-                let rightID = right < second.count ? second.docID(at: right) : .max
-                if right >= second.count || (left < first.count && leftID < rightID) {
-                    append(first, left, weight: first.weight(at: left))
-                    left += 1
-                } else if left >= first.count || rightID < leftID {
-                    append(second, right, weight: second.weight(at: right))
-                    right += 1
-                } else {
-                    append(first, left, weight: max(first.weight(at: left), second.weight(at: right)))
-                    left += 1
-                    right += 1
+            return [UInt8](unsafeUninitializedCapacity: (first.count + second.count) * size) { buffer, written in
+                let out = UnsafeMutableRawBufferPointer(buffer)
+                var (left, right) = (0, 0)
+                func append(_ list: SearchPostings, _ position: Int, weight: UInt8) {
+                    out.baseAddress!.advanced(by: written).copyMemory(from: list.bytes.baseAddress!.advanced(by: position * size), byteCount: 8)
+                    out[written + 8] = weight
+                    written += size
+                }
+                while left < first.count || right < second.count {
+                    let leftID = left < first.count ? first.docID(at: left) : .max
+                    let rightID = right < second.count ? second.docID(at: right) : .max
+                    if right >= second.count || (left < first.count && leftID < rightID) {
+                        append(first, left, weight: first.weight(at: left))
+                        left += 1
+                    } else if left >= first.count || rightID < leftID {
+                        append(second, right, weight: second.weight(at: right))
+                        right += 1
+                    } else {
+                        append(first, left, weight: max(first.weight(at: left), second.weight(at: right)))
+                        left += 1
+                        right += 1
+                    }
                 }
             }
-            return out
         }
     }
 
@@ -130,11 +132,12 @@ extension SearchEngine {
     }
 
     /// Walks the shortest list and seeks into the others, so the cost follows the rarest word.
-    static func intersect(_ lists: [SearchPostings]) -> [(docID: UInt64, score: Int)] {
+    static func intersect(_ lists: [SearchPostings]) -> [WordMatch] {
         let ordered = lists.sorted { $0.count < $1.count }
         guard let shortest = ordered.first, shortest.count > 0 else { return [] }
         var positions = [Int](repeating: 0, count: ordered.count)
-        var out: [(docID: UInt64, score: Int)] = []
+        var out: [WordMatch] = []
+        out.reserveCapacity(shortest.count)
         candidates: for index in 0..<shortest.count {
             let docID = shortest.docID(at: index)
             var score = Int(shortest.weight(at: index))
@@ -145,7 +148,7 @@ extension SearchEngine {
                 guard ordered[other].docID(at: position) == docID else { continue candidates }
                 score += Int(ordered[other].weight(at: position))
             }
-            out.append((docID, score))
+            out.append(WordMatch(docID: docID, words: lists.count, weight: score))
         }
         return out
     }
@@ -174,16 +177,27 @@ extension SearchEngine {
         return out
     }
 
-    /// Every document in any list, for a query whose words no document holds together.
+    /// Every document in any list, for a query whose words no document holds together: one
+    /// merge of the ID-sorted lists, so the matches come out in ID order without hashing.
     static func union(_ lists: [SearchPostings]) -> [WordMatch] {
-        var found: [UInt64: (words: Int, weight: Int)] = [:]
-        for list in lists {
-            for position in 0..<list.count {
-                found[list.docID(at: position), default: (0, 0)].words += 1
-                found[list.docID(at: position), default: (0, 0)].weight += Int(list.weight(at: position))
+        var positions = [Int](repeating: 0, count: lists.count)
+        var out: [WordMatch] = []
+        out.reserveCapacity(lists.map(\.count).max() ?? 0)
+        while true {
+            var next = UInt64.max
+            var any = false
+            for (number, list) in lists.enumerated() where positions[number] < list.count {
+                next = min(next, list.docID(at: positions[number]))
+                any = true
             }
+            guard any else { return out }
+            var match = WordMatch(docID: next, words: 0, weight: 0)
+            for (number, list) in lists.enumerated() where positions[number] < list.count && list.docID(at: positions[number]) == next {
+                match.words += 1
+                match.weight += Int(list.weight(at: positions[number]))
+                positions[number] += 1
+            }
+            out.append(match)
         }
-        // In ID order like the other match lists, so the selection's ties do not follow hashing.
-        return found.map { WordMatch(docID: $0.key, words: $0.value.words, weight: $0.value.weight) }.sorted { $0.docID < $1.docID }
     }
 }

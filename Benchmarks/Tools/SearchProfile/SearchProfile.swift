@@ -129,6 +129,16 @@ enum SearchProfile {
             format: "%@ (%d queries): CPU per query (least of rounds) p50 %.0f  p90 %.0f  p99 %.0f  max %.0f µs; wall p50 %.0f  p99 %.0f µs",
             kind, profile.queries.count, percentile(cpu, 0.5), percentile(cpu, 0.9), percentile(cpu, 0.99), cpu.last ?? 0,
             percentile(wall, 0.5), percentile(wall, 0.99)))
+        let reads = profile.queries.compactMap { try? IndexReads.count($0, store: store) }
+        func spread(_ name: String, _ value: (IndexReads) -> Int) -> String {
+            let sorted = reads.map(value).sorted()
+            let mean = Double(sorted.reduce(0, +)) / Double(max(sorted.count, 1))
+            return String(format: "%@ mean %.0f p99 %d max %d", name, mean, sorted[min(sorted.count - 1, sorted.count * 99 / 100)], sorted.last ?? 0)
+        }
+        print("  reads per query: " + [
+            spread("index reads", \.total), spread("popularity", \.popularity), spread("posting entries", \.postingEntries),
+            spread("typo entries", \.typoEntries),
+        ].joined(separator: "; "))
         let order = profile.cpu.indices.sorted { profile.cpu[$0] > profile.cpu[$1] }
         for position in order.prefix(slowest) {
             let reads = (try? IndexReads.count(profile.queries[position], store: store))?.description ?? "?"
@@ -148,6 +158,9 @@ final class IndexReads: CustomStringConvertible {
     var summaries = 0
     var scopeNames = 0
     var popularity = 0
+
+    /// Gets, cursor steps and postings lookups together.
+    var total: Int { names + prefixEntries + typoEntries + postingLists + summaries + scopeNames + popularity }
 
     var description: String {
         "names \(names), prefix entries \(prefixEntries), typo scans \(typoScans) entries \(typoEntries), "
@@ -177,11 +190,12 @@ final class IndexReads: CustomStringConvertible {
             return out
         }
 
-        func typoEntries(prefix: [UInt8], limit: Int) throws -> [(key: [UInt8], docID: UInt64)] {
-            let out = try base.typoEntries(prefix: prefix, limit: limit)
+        func forEachTypoEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
             reads.typoScans += 1
-            reads.typoEntries += out.count
-            return out
+            try base.forEachTypoEntry(prefix: prefix, limit: limit) { key, docID in
+                reads.typoEntries += 1
+                try body(key, docID)
+            }
         }
 
         func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) throws -> R {
