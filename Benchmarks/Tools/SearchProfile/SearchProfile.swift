@@ -15,8 +15,10 @@ import Foundation
 ///
 ///     swift build -c release --product SearchProfile
 ///     AGORA_PYPI_TSV=/work/shared/data/pypi-100k.tsv .build/release/SearchProfile \
-///       [--store DIR] [--rounds 5] [--slowest 8] [--dump FILE]
+///       [--store DIR] [--rounds 5] [--slowest 8] [--set KIND] [--dump FILE]
 ///
+/// Instructions per query, which the machine's load does not change: run one `--set` under
+/// `perf stat -e instructions:u` with two round counts and divide the difference.
 /// `--store DIR` keeps the loaded store there and reuses it on the next run (the index
 /// layout must not have changed in between).
 @main
@@ -40,6 +42,7 @@ enum SearchProfile {
         ]
         for (kind, queries) in try evalQueries() { sets.append((kind, queries)) }
 
+        if let only = option("--set") { sets = sets.filter { $0.kind == only } }
         var dump = ""
         for set in sets {
             let profile = try measure(set.queries, rounds: rounds, store: store)
