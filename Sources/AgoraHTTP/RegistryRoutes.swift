@@ -397,6 +397,8 @@ struct RegistryRoutes: Sendable {
         guard let digest = BlobDigest(hex: release.digest), let blob = try registry.store.blob(digest) else {
             throw Problem(.notFound, "this node does not hold the archive of \(release.version) (sha256 \(release.digest)) yet")
         }
+        // The node's cache pass writes the use; evicting what clients fetch would defeat it.
+        registry.store.noteBlobUse(digest)
         return blob
     }
 

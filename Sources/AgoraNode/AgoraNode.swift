@@ -207,7 +207,7 @@ public final class AgoraNode: Service {
         let sync = self.sync
         let host = self.host
         await reputation.run(store: store, cutOff: { peer, score in
-            await sync.ban(peer, reason: "reputation \(score.score) after \(score.penalties) penalties", host: host, penalise: false)
+            await sync.ban(peer, reason: "reputation \(score.score(at: Reputation.now())) after \(score.penalties) penalties", host: host, penalise: false)
         }, logger: logger)
     }
 
@@ -235,6 +235,7 @@ public final class AgoraNode: Service {
         let progress = await sync.sessions.progress
         let rtt = await rtts.values
         var peers: [NodeStatus.Peer] = []
+        let now = Reputation.now()
         for peer in await host.connectedPeers {
             let info = await host.peerInfo(peer)
             let sync = progress[peer]
@@ -244,7 +245,7 @@ public final class AgoraNode: Service {
                 protocols: info?.protocols ?? [], rttMillis: rtt[peer].map(Self.milliseconds), syncPosition: sync?.position,
                 syncLatest: sync?.peerLatest, syncLag: sync.map { $0.peerLatest > $0.position ? $0.peerLatest - $0.position : 0 },
                 eventsReceived: sync?.received, live: sync?.live, lastError: sync?.lastError,
-                score: reputation.reporter == nil ? nil : score?.score ?? 0.5, standing: PeerStanding(score)))
+                score: reputation.reporter == nil ? nil : score?.score(at: now) ?? 0.5, standing: PeerStanding(score, now: now)))
         }
         return NodeStatus(
             pid: getpid(), peerID: host.peerID.base58, listen: await host.listenAddresses.map { "\($0.withPeerID(host.peerID))" },

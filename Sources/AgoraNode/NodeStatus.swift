@@ -17,7 +17,7 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         public var eventsReceived: UInt64?
         public var live: Bool?
         public var lastError: String?
-        /// `PeerScore.score` from this node's own reports (0.5: nothing reported yet).
+        /// `PeerScore.score(at:)` now, from this node's own reports (0.5: nothing reported yet).
         public var score: Double?
         public var standing: PeerStanding?
 

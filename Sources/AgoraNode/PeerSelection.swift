@@ -1,8 +1,9 @@
 import AgoraViews
 import AgoraWire
 
-/// How a node treats a peer, from its own reports about it (`PeerScore.score`, 0.5 with no
-/// history). Pure, so the rules are tested without sockets; the thresholds are in
+/// How a node treats a peer at a moment, from its own reports about it (`PeerScore.score(at:)`,
+/// 0.5 with no history; old reports weigh less, so standings recover with time). Pure, so the
+/// rules are tested without sockets; the thresholds are in
 /// docs/DESIGN-NOTES.md ("Reputation").
 public enum PeerStanding: String, Sendable, Codable {
     /// Asked first, in score then RTT order.
@@ -16,15 +17,16 @@ public enum PeerStanding: String, Sendable, Codable {
     public static let avoidBelow = 0.25
     public static let cutOffBelow = 0.1
 
-    public init(_ score: PeerScore?) {
+    /// `now`: milliseconds since 1970.
+    public init(_ score: PeerScore?, now: UInt64) {
         guard let score else {
             self = .usable
             return
         }
-        let proven = score.penalties > 0 || score.digestMismatches > 0
-        if proven, score.score < Self.cutOffBelow {
+        let value = score.score(at: now)
+        if score.proven, value < Self.cutOffBelow {
             self = .cutOff
-        } else if score.score < Self.avoidBelow {
+        } else if value < Self.avoidBelow {
             self = .avoided
         } else {
             self = .usable
@@ -48,14 +50,14 @@ public enum PeerSelection {
     /// Usable peers by score (in tenths, so noise in the fourth decimal does not beat a
     /// faster peer), then RTT (measured before unmeasured), then peer ID for a stable order;
     /// avoided peers only when no usable one is left; cut-off peers never.
-    public static func rank(_ candidates: [Candidate]) -> [PeerID] {
-        let usable = candidates.filter { PeerStanding($0.score) == .usable }
-        let chosen = usable.isEmpty ? candidates.filter { PeerStanding($0.score) == .avoided } : usable
-        return chosen.sorted(by: precedes).map(\.peer)
+    public static func rank(_ candidates: [Candidate], now: UInt64) -> [PeerID] {
+        let usable = candidates.filter { PeerStanding($0.score, now: now) == .usable }
+        let chosen = usable.isEmpty ? candidates.filter { PeerStanding($0.score, now: now) == .avoided } : usable
+        return chosen.sorted { precedes($0, $1, now: now) }.map(\.peer)
     }
 
-    static func precedes(_ a: Candidate, _ b: Candidate) -> Bool {
-        let (sa, sb) = (bucket(a.score), bucket(b.score))
+    static func precedes(_ a: Candidate, _ b: Candidate, now: UInt64) -> Bool {
+        let (sa, sb) = (bucket(a.score, now: now), bucket(b.score, now: now))
         if sa != sb { return sa > sb }
         switch (a.rtt, b.rtt) {
         case let (x?, y?) where x != y: return x < y
@@ -65,7 +67,7 @@ public enum PeerSelection {
         }
     }
 
-    private static func bucket(_ score: PeerScore?) -> Int {
-        Int(((score?.score ?? 0.5) * 10).rounded(.down))
+    private static func bucket(_ score: PeerScore?, now: UInt64) -> Int {
+        Int(((score?.score(at: now) ?? 0.5) * 10).rounded(.down))
     }
 }

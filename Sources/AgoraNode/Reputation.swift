@@ -95,7 +95,8 @@ public final class Reputation: Sendable {
 
     /// `peers` in the order to ask them (see `PeerSelection.rank`).
     func rank(_ peers: [PeerID], store: Store, rtts: [PeerID: Duration]) -> [PeerID] {
-        PeerSelection.rank(peers.map { PeerSelection.Candidate(peer: $0, score: score(of: $0, store: store), rtt: rtts[$0]) })
+        PeerSelection.rank(
+            peers.map { PeerSelection.Candidate(peer: $0, score: score(of: $0, store: store), rtt: rtts[$0]) }, now: Self.now())
     }
 
     /// Writes what is pending every `flushInterval` (sooner after a penalty) until cancelled,
@@ -118,11 +119,17 @@ public final class Reputation: Sendable {
         await flush(reporter: reporter, store: store, cutOff: cutOff, logger: logger)
     }
 
+    /// The wall clock in milliseconds since 1970: event timestamps, and the moment scores are
+    /// weighed at.
+    static func now() -> UInt64 {
+        UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+    }
+
     /// Writes the pending observations in one transaction, then cuts off whom they condemn.
     func flush(reporter: Identity, store: Store, cutOff: @Sendable (PeerID, PeerScore) async -> Void, logger: Logger) async {
         let bodies = buffer.withLock { $0.take() }
         guard !bodies.isEmpty else { return }
-        let timestamp = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        let timestamp = Self.now()
         do {
             let newest = try await writer.perform { [signingGuard] store in
                 try store.appendSigned(bodies, by: reporter, timestamp: timestamp, signingGuard: signingGuard)
@@ -152,7 +159,8 @@ public final class Reputation: Sendable {
             }
         }
         for bytes in peers {
-            guard let peer = try? PeerID(bytes: bytes), let score = score(of: peer, store: store), PeerStanding(score) == .cutOff else { continue }
+            guard let peer = try? PeerID(bytes: bytes), let score = score(of: peer, store: store),
+                  PeerStanding(score, now: timestamp) == .cutOff else { continue }
             await cutOff(peer, score)
         }
     }

@@ -158,6 +158,19 @@ extension Store {
         return entries
     }
 
+    static let mirrorKey = Array("cache/mirror".utf8)
+
+    /// Records whether the daemon serving this store keeps every archive (a mirror), so an
+    /// `install` run while no daemon is up does not evict a mirror's archives to a cache budget.
+    public func recordServedAsMirror(_ mirror: Bool) throws {
+        try environment.write { txn in try txn.put(databases.meta, key: Self.mirrorKey, value: [mirror ? 1 : 0]) }
+    }
+
+    /// Whether the last daemon on this store was a mirror (false when none recorded it).
+    public func servedAsMirror() throws -> Bool {
+        try read { txn in try txn.get(databases.meta, key: Self.mirrorKey) } == [1]
+    }
+
     /// Deletes the least recently used unpinned blobs until the blobs' total size is at most
     /// `budget` (or nothing unpinned is left), in one write transaction, so a kill leaves
     /// either all of them or none (header, chunks and use record of each go together). A

@@ -17,10 +17,11 @@ public struct FeedBuilder {
 
     public var key: PublicKey { identity.publicKey }
 
+    /// `timestamp` (milliseconds) defaults to the seq, which keeps generated feeds reproducible.
     @discardableResult
-    public mutating func append(_ body: EventBody) -> Event {
-        let event = try! Event.sign(
-            by: identity, seq: UInt64(events.count + 1), prev: events.last?.id, timestamp: UInt64(events.count + 1), body: body)
+    public mutating func append(_ body: EventBody, timestamp: UInt64? = nil) -> Event {
+        let seq = UInt64(events.count + 1)
+        let event = try! Event.sign(by: identity, seq: seq, prev: events.last?.id, timestamp: timestamp ?? seq, body: body)
         events.append(event)
         return event
     }

@@ -69,7 +69,7 @@ struct RegistryBulkFold {
             guard let peer = PeerScoreFold.peer(of: body), !peer.isEmpty, peer.count <= PeerScore.maxPeerLength else { return }
             let empty = PeerScore(peer: peer, reporter: event.author.bytes)
             bookkeeping.add(Self.peerEvents, key: empty.key, value: event.id.bytes)
-            scoreRecords[empty.key, default: empty].apply(body)
+            scoreRecords[empty.key, default: empty].apply(body, at: event.timestamp)
         case .retrievalsCounted(let summary):
             for entry in summary.counts {
                 guard let key = PackageKey(entry.package), RegistryViews.packageKey(scope: key.scope, name: key.name) != nil else { continue }

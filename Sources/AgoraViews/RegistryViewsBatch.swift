@@ -88,7 +88,7 @@ struct ViewBatch {
         var score = try txn.withValue(databases.scores, key: empty.key) { bytes in
             try Self.decode("peer score", bytes) { (bytes) throws(ViewDecodeError) in try PeerScore(decoding: bytes) }
         } ?? empty
-        score.apply(body)
+        score.apply(body, at: event.timestamp)
         try txn.put(databases.scores, key: empty.key, value: score.encoded())
     }
 

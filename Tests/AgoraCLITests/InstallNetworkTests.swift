@@ -49,6 +49,29 @@ import Testing
         #expect(nobody.err.contains("no peer to ask"), "\(nobody.err)")
     }
 
+    /// With no daemon up, `install` keeps the home's archive cache within the configured
+    /// budget: an archive no install folder holds any more goes, the installed one stays.
+    @Test func installWithoutADaemonKeepsTheCacheWithinItsBudget() async throws {
+        let scratch = try Scratch()
+        let a = AgoraRunner(home: scratch.url.appendingPathComponent("a"))
+        let c = AgoraRunner(home: scratch.url.appendingPathComponent("c"))
+        for runner in [a, c] { try runner.ok("init") }
+        try a.ok("publish", try scratch.package("one", name: "cachelib", version: "1.0.0", files: ["Sources/lib.txt": "one"]).path)
+        try a.ok("publish", try scratch.package("two", name: "cachelib", version: "1.1.0", files: ["Sources/lib.txt": "two"]).path)
+        let daemonA = try Daemon(a, ["--listen", "/ip4/127.0.0.65/tcp/0"])
+        let addressA = try await daemonA.address()
+        try Data("{\"archive_cache_bytes\": 1}".utf8).write(to: c.home.appendingPathComponent("config.json"))
+        let folder = scratch.url.appendingPathComponent("c-packages").path
+        try c.ok("install", "acme/cachelib@1.0.0", "--bootstrap", addressA, "--to", folder)
+        #expect(try CacheStatusTests.cache(c)["archives"] as? Int == 1, "the installed archive is pinned: over budget, kept")
+        try c.ok("install", "acme/cachelib@1.1.0", "--bootstrap", addressA, "--to", folder)
+        let cache = try CacheStatusTests.cache(c)
+        #expect(cache["archives"] as? Int == 1, "1.0.0's archive, which no folder holds any more, was evicted")
+        #expect(cache["pinned_archives"] as? Int == 1)
+        #expect(try String(contentsOf: URL(fileURLWithPath: folder).appendingPathComponent("acme/cachelib/Sources/lib.txt"), encoding: .utf8) == "two")
+        try await daemonA.stop(SIGTERM)
+    }
+
     /// X follows A, so it knows A's release, but holds no archive (not a mirror). C installs
     /// with only `--bootstrap X`: the DHT names A as the package's provider (A, the network's
     /// first node, announces once X joined it), and the archive comes from A.

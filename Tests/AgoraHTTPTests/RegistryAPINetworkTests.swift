@@ -1,6 +1,7 @@
 import AgoraCore
 import AgoraHTTP
 import AgoraRegistry
+import AgoraStore
 import Foundation
 import Testing
 
@@ -55,9 +56,19 @@ import Testing
             let published = try #require(parser.date(from: publishedAt), "\(publishedAt)")
             #expect(abs(published.timeIntervalSinceNow) < 3600)
 
+            // A download counts as a use of the archive, so the node's cache keeps what clients fetch.
+            let digest = try #require(BlobDigest(hex: Fixtures.sha256(archive)))
+            let store = node.registry.store
+            func lastUse() throws -> UInt64 {
+                try store.flushBlobUses()
+                return try store.read { txn in try txn.get(store.databases.blobUses, key: digest.bytes).flatMap { BigEndian.uint64($0) } } ?? 0
+            }
+            let usedBefore = try lastUse()
+
             // The archive comes back byte for byte: SwiftPM's checksum holds on every node.
             let zip = try await client.request("GET", "/acme/Greeter/1.0.0.zip", headers: ["Accept": "application/vnd.swift.registry.v1+zip"])
             #expect(zip.status == 200)
+            #expect(try lastUse() > usedBefore)
             #expect(zip.body == archive)
             #expect(zip.headers["content-type"] == "application/zip")
             #expect(zip.headers["content-length"] == "\(archive.count)")

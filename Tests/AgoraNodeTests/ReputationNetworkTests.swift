@@ -53,9 +53,10 @@ import Testing
                 let evilScore = try #require(try home.store.peerScore(of: evil.peerID.bytes, reportedBy: reporter.publicKey))
                 let honestScore = try #require(try home.store.peerScore(of: honest.peerID.bytes, reportedBy: reporter.publicKey))
                 #expect(evilScore.penalties >= 1 && evilScore.digestMismatches >= 1)
-                #expect(evilScore.score < PeerStanding.cutOffBelow)
+                let now = UInt64(Date().timeIntervalSince1970 * 1000)
+                #expect(evilScore.score(at: now) < PeerStanding.cutOffBelow)
                 #expect(honestScore.successes >= 1 && honestScore.bytesServed >= UInt64(1 << 20))
-                #expect(honestScore.score > 0.5)
+                #expect(honestScore.score(at: now) > 0.5)
 
                 try await NetworkClient.with(
                     store: home.store, peers: sources, host: RegistryTestNode.patientHost, reporter: .key(reporter)

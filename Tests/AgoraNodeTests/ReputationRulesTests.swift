@@ -54,8 +54,8 @@ import Testing
             let candidates = Self.peers.shuffled(using: &rng).prefix(count).map { peer in
                 PeerSelection.Candidate(peer: peer, score: Self.randomScore(peer, using: &rng), rtt: Self.randomRTT(using: &rng))
             }
-            let ranked = PeerSelection.rank(candidates)
-            let standing = Dictionary(uniqueKeysWithValues: candidates.map { ($0.peer, PeerStanding($0.score)) })
+            let ranked = PeerSelection.rank(candidates, now: Self.now)
+            let standing = Dictionary(uniqueKeysWithValues: candidates.map { ($0.peer, PeerStanding($0.score, now: Self.now)) })
             #expect(!ranked.contains { standing[$0] == .cutOff })
             let anyUsable = candidates.contains { standing[$0.peer] == .usable }
             let expected = Set(candidates.filter { standing[$0.peer] == (anyUsable ? .usable : .avoided) }.map(\.peer))
@@ -63,36 +63,77 @@ import Testing
             let byPeer = Dictionary(uniqueKeysWithValues: candidates.map { ($0.peer, $0) })
             for (a, b) in zip(ranked, ranked.dropFirst()) {
                 let (x, y) = (byPeer[a]!, byPeer[b]!)
-                let (tx, ty) = (Int((x.score?.score ?? 0.5) * 10), Int((y.score?.score ?? 0.5) * 10))
+                let (tx, ty) = (Int((x.score?.score(at: Self.now) ?? 0.5) * 10), Int((y.score?.score(at: Self.now) ?? 0.5) * 10))
                 #expect(tx >= ty)
                 if tx == ty, let ry = y.rtt { #expect(x.rtt.map { $0 <= ry } ?? false) }
             }
         }
     }
 
+    /// A moment some days into 2026, in milliseconds.
+    static let now: UInt64 = 1_780_000_000_000
+
+    /// A score from observations made at `time`: `successes` successes, `timeouts` timeouts,
+    /// `mismatches` bad digests and `penalties` penalties.
+    static func record(
+        _ peer: [UInt8], successes: Int = 0, timeouts: Int = 0, mismatches: Int = 0, penalties: Int = 0, at time: UInt64 = now
+    ) -> PeerScore {
+        var score = PeerScore(peer: peer, reporter: [UInt8](repeating: 1, count: 32))
+        func observe(_ outcome: RetrievalObserved.Outcome, _ count: Int) {
+            for _ in 0..<count {
+                score.apply(.retrievalObserved(RetrievalObserved(peer: peer, digest: [], outcome: outcome, bytes: 1, latencyMicros: 1)), at: time)
+            }
+        }
+        observe(.success, successes)
+        observe(.timeout, timeouts)
+        observe(.digestMismatch, mismatches)
+        for _ in 0..<penalties { score.apply(.peerPenalised(PeerPenalised(peer: peer, reason: "x", evidence: [])), at: time) }
+        return score
+    }
+
     @Test func standingThresholds() {
-        let key = Identity.generate().publicKey.bytes
-        var fresh = PeerScore(peer: [1], reporter: key)
-        #expect(PeerStanding(nil) == .usable && PeerStanding(fresh) == .usable)
-        fresh.timeouts = 9
-        #expect(PeerStanding(fresh) == .avoided, "slow or absent, but never proven bad: avoided, not cut off")
-        var liar = PeerScore(peer: [2], reporter: key)
-        liar.digestMismatches = 1
-        liar.penalties = 1
-        #expect(PeerStanding(liar) == .cutOff)
-        liar.successes = 200
-        #expect(PeerStanding(liar) == .avoided, "a long good record keeps it connected, but behind others")
-        liar.digestMismatches = 0
-        #expect(PeerStanding(liar) == .usable, "one penalty halves a good record")
+        let peer: [UInt8] = [1]
+        #expect(PeerStanding(nil, now: Self.now) == .usable && PeerStanding(PeerScore(peer: peer, reporter: [1]), now: Self.now) == .usable)
+        #expect(PeerStanding(Self.record(peer, timeouts: 9), now: Self.now) == .avoided,
+                "slow or absent, but never proven bad: avoided, not cut off")
+        #expect(PeerStanding(Self.record(peer, mismatches: 1, penalties: 1), now: Self.now) == .cutOff)
+        #expect(PeerStanding(Self.record(peer, successes: 200, mismatches: 1, penalties: 1), now: Self.now) == .avoided,
+                "a long good record keeps it connected, but behind others")
+        #expect(PeerStanding(Self.record(peer, successes: 200, penalties: 1), now: Self.now) == .usable, "one penalty halves a good record")
+    }
+
+    /// Standing recovers as reports age: a peer caught sending one corrupt chunk is cut off for
+    /// a few hours, avoided for the rest of the day, usable after; a slow peer is avoided only
+    /// while its timeouts are recent. Standings only ever improve as time passes.
+    @Test func standingRecoversWithTime() {
+        let hour: UInt64 = 3_600_000
+        let liar = Self.record([2], mismatches: 1, penalties: 1)
+        let slow = Self.record([3], timeouts: 9)
+        let periodEnd = (Self.now / PeerScore.periodMillis + 1) * PeerScore.periodMillis
+        let rank: [PeerStanding: Int] = [.cutOff: 0, .avoided: 1, .usable: 2]
+        var previous = (liar: PeerStanding.cutOff, slow: PeerStanding.avoided)
+        var seen: Set<PeerStanding> = []
+        for hours in 0...72 as ClosedRange<UInt64> {
+            let at = periodEnd + hours * hour
+            let standing = (liar: PeerStanding(liar, now: at), slow: PeerStanding(slow, now: at))
+            #expect(rank[standing.liar]! >= rank[previous.liar]! && rank[standing.slow]! >= rank[previous.slow]!)
+            #expect(standing.slow != .cutOff, "timeouts never cut a peer off")
+            seen.insert(standing.liar)
+            previous = standing
+        }
+        #expect(seen == [.cutOff, .avoided, .usable])
+        #expect(PeerStanding(liar, now: periodEnd + hour) == .cutOff)
+        #expect(PeerStanding(liar, now: periodEnd + 8 * hour) == .avoided)
+        #expect(PeerStanding(liar, now: periodEnd + 24 * hour) == .usable)
+        #expect(PeerStanding(slow, now: periodEnd + 48 * hour) == .usable)
     }
 
     static func randomScore(_ peer: PeerID, using rng: inout SeededGenerator) -> PeerScore? {
         guard Bool.random(using: &rng) else { return nil }
-        var score = PeerScore(peer: peer.bytes, reporter: [UInt8](repeating: 1, count: 32))
-        score.successes = UInt64.random(in: 0...20, using: &rng)
-        score.timeouts = UInt64.random(in: 0...10, using: &rng)
-        score.penalties = Int.random(in: 0..<4, using: &rng) == 0 ? 1 : 0
-        return score
+        return record(
+            peer.bytes, successes: Int.random(in: 0...20, using: &rng), timeouts: Int.random(in: 0...10, using: &rng),
+            penalties: Int.random(in: 0..<4, using: &rng) == 0 ? 1 : 0,
+            at: now - UInt64.random(in: 0...(3 * 24 * 3_600_000), using: &rng))
     }
 
     static func randomRTT(using rng: inout SeededGenerator) -> Duration? {

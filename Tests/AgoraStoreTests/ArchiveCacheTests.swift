@@ -113,7 +113,7 @@ struct ArchiveCacheTests {
     @Test func streamedWriteKilledAtEachStepRecovers() throws {
         var generator = SeededGenerator(seed: 4)
         let bytes = (0..<(1_300 << 10)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let digest = BlobDigest(hashing: bytes.withUnsafeBytes { $0 })
+        let digest = bytes.withUnsafeBytes { BlobDigest(hashing: $0) }
         struct Killed: Error {}
         // 1.3 MiB in batches of 512 KiB: the marker, three batches, the commit.
         for stopAfter in 0..<5 {
@@ -146,14 +146,14 @@ struct ArchiveCacheTests {
         let directory = try TemporaryDirectory()
         let store = try openStore(directory, views: nil)
         let bytes = [UInt8](repeating: 7, count: 600 << 10)
-        let wrong = BlobDigest(hashing: [UInt8](repeating: 8, count: 600 << 10).withUnsafeBytes { $0 })
+        let wrong = [UInt8](repeating: 8, count: 600 << 10).withUnsafeBytes { BlobDigest(hashing: $0) }
         #expect(throws: StoreError.self) {
             try store.putBlob(digest: wrong, size: bytes.count) { offset, count in Array(bytes[offset..<(offset + count)]) }
         }
         #expect(try store.chunkCount(of: wrong) == 0)
         #expect(try !store.hasBlob(wrong))
         struct Killed: Error {}
-        let digest = BlobDigest(hashing: bytes.withUnsafeBytes { $0 })
+        let digest = bytes.withUnsafeBytes { BlobDigest(hashing: $0) }
         _ = try? store.putBlob(digest: digest, size: bytes.count, batchBytes: 256 << 10, onStep: { if $0 == .batchWritten { throw Killed() } }) {
             offset, count in Array(bytes[offset..<(offset + count)])
         }

@@ -101,7 +101,7 @@ import AgoraTestSupport
         #expect(scores[1].penalties == 1 && scores[1].digestMismatches == 1)
         #expect(Set(scores.map(\.reporter)).count == 1, "one observer reported both")
         let observer = try PublicKey(bytes: scores[1].reporter)
-        #expect(try store.peerScore(of: [9, 9], reportedBy: observer)?.score == scores[1].score)
+        #expect(try store.peerScore(of: [9, 9], reportedBy: observer)?.score(at: 0) == scores[1].score(at: 0))
         #expect(try store.peerScore(of: [9, 9], reportedBy: dave.key) == nil, "scores are per reporter")
         #expect(try store.peerScores(reportedBy: observer) == scores)
     }

@@ -68,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
             var configuration = NodeConfiguration(
                 listen: addresses, bootstrap: bootstrapAddresses, mirror: mirror, statusFile: NodeStatus.url(home: home.url))
             configuration.archiveCacheBytes = try cacheBudget.flatMap(ByteSize.parse) ?? HomeConfig.load(home: home).archiveCacheBudget
+            try store.recordServedAsMirror(mirror)
             configuration.host.limits.maxConnections = maxConnections
             configuration.host.limits.reservedForOutbound = min(configuration.host.limits.reservedForOutbound, maxConnections / 8)
             configuration.host.limits.maxConnectionsPerAddress = maxConnectionsPerAddress

@@ -61,6 +61,12 @@ struct InstallCommand: AsyncParsableCommand {
                 fetched = try await fetch(parsed, known: needed, registry: registry, peers: peers, folder: folder)
             }
             let result = try registry.install(parsed, into: folder)
+            // With no daemon up, nothing else keeps the archive cache within its budget; what this
+            // folder now holds is pinned, so only archives nobody holds can go.
+            if fetched > 0, NodeStatus.readLive(home: registry.home.url) == nil,
+               let budget = try StatusCommand.cacheBudget(store: registry.store, home: registry.home) {
+                try registry.store.evictBlobs(toFit: budget)
+            }
             let elapsed = clock.now - start
             if options.json {
                 try JSONOutput.print(result)
