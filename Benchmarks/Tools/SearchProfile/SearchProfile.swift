@@ -16,9 +16,7 @@ import Foundation
 ///     swift build -c release --product SearchProfile
 ///     AGORA_PYPI_TSV=/work/shared/data/pypi-100k.tsv .build/release/SearchProfile \
 ///       [--store DIR] [--rounds 5] [--slowest 8] [--set KIND] [--dump FILE]
-///
-/// Instructions per query, which the machine's load does not change: run one `--set` under
-/// `perf stat -e instructions:u` with two round counts and divide the difference.
+/// `--set KIND` measures one kind only (exact, one-typo, two-words, eval-misspelling, eval-task).
 /// `--store DIR` keeps the loaded store there and reuses it on the next run (the index
 /// layout must not have changed in between).
 @main
