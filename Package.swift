@@ -48,7 +48,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "AgoraViews", dependencies: ["AgoraCore", "AgoraStore"]),
+        .target(name: "AgoraViews", dependencies: ["AgoraCore", "AgoraStore", .product(name: "Crypto", package: "swift-crypto")]),
         /// Test and benchmark helpers (seeded feeds, the PyPI sample reader); never linked into `agora`.
         .target(name: "AgoraTestSupport", dependencies: ["AgoraCore", "AgoraStore", "AgoraViews", "AgoraDHT", "AgoraGossip"]),
         .target(

@@ -83,6 +83,17 @@ let package = Package(
             ],
             path: "Tools/SearchEval"
         ),
+        /// Per-query CPU time and index reads of search, slowest queries by kind (`perf` companion).
+        .executableTarget(
+            name: "SearchProfile",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
+                .product(name: "AgoraRegistry", package: "Agora"),
+            ],
+            path: "Tools/SearchProfile"
+        ),
         /// Append and rebuild at 100k and 1M events, for `perf` and store-size measurements.
         .executableTarget(
             name: "IngestBench",
@@ -179,6 +190,7 @@ let package = Package(
                 .product(name: "AgoraCore", package: "Agora"),
                 .product(name: "AgoraTestSupport", package: "Agora"),
                 .product(name: "AgoraStore", package: "Agora"),
+                .product(name: "AgoraViews", package: "Agora"),
             ],
             path: "Support/BenchmarkSupport"
         ),

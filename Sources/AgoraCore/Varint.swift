@@ -32,6 +32,8 @@ public enum Varint {
     }
 
     /// Decodes a varint starting at `offset`, returning the value and the number of bytes used.
+    /// Inlinable so a caller's collection type is specialised (record readers call it per field).
+    @inlinable
     public static func decode<C: RandomAccessCollection>(_ bytes: C, at offset: C.Index) throws(DecodeError) -> (value: UInt64, length: Int)
     where C.Element == UInt8 {
         var result: UInt64 = 0

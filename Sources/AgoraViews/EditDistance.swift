@@ -57,18 +57,26 @@ public enum EditDistance {
         singleEdit(Array(query.unicodeScalars), Array(candidate.unicodeScalars))
     }
 
-    static func singleEdit<T: Equatable>(_ a: [T], _ b: [T]) -> Edit? {
+    /// Over any random-access sequences with integer indices: scalar arrays, or the bytes of two ASCII
+    /// names straight from the index, without building strings.
+    static func singleEdit<A: RandomAccessCollection, B: RandomAccessCollection>(_ a: A, _ b: B) -> Edit?
+    where A.Index == Int, B.Index == Int, A.Element == B.Element, A.Element: Equatable {
         switch b.count - a.count {
         case 0:
-            var differences: [Int] = []
-            for index in a.indices where a[index] != b[index] {
-                differences.append(index)
-                if differences.count > 2 { return nil }
+            // The first two differing positions; a third means more than one edit.
+            var first = -1
+            var second = -1
+            for index in 0..<a.count where a[a.startIndex + index] != b[b.startIndex + index] {
+                if first < 0 {
+                    first = index
+                } else if second < 0 {
+                    second = index
+                } else {
+                    return nil
+                }
             }
-            if differences.count == 1 { return .substitution }
-            if differences.count == 2, differences[1] == differences[0] + 1,
-                a[differences[0]] == b[differences[1]], a[differences[1]] == b[differences[0]]
-            {
+            if first >= 0, second < 0 { return .substitution }
+            if second == first + 1, a[a.startIndex + first] == b[b.startIndex + second], a[a.startIndex + second] == b[b.startIndex + first] {
                 return .transposition
             }
             return nil
@@ -81,10 +89,11 @@ public enum EditDistance {
         }
     }
 
-    private static func isOneDeletion<T: Equatable>(longer: [T], shorter: [T]) -> Bool {
+    private static func isOneDeletion<A: RandomAccessCollection, B: RandomAccessCollection>(longer: A, shorter: B) -> Bool
+    where A.Index == Int, B.Index == Int, A.Element == B.Element, A.Element: Equatable {
         var i = 0
-        while i < shorter.count, longer[i] == shorter[i] { i += 1 }
-        while i < shorter.count, longer[i + 1] == shorter[i] { i += 1 }
+        while i < shorter.count, longer[longer.startIndex + i] == shorter[shorter.startIndex + i] { i += 1 }
+        while i < shorter.count, longer[longer.startIndex + i + 1] == shorter[shorter.startIndex + i] { i += 1 }
         return i == shorter.count
     }
 }

@@ -17,28 +17,33 @@ public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
     }
 
     public func documents(namePrefix prefix: String, limit: Int) throws -> [(name: String, docID: UInt64)] {
-        try entries(in: databases.names, prefix: Array(prefix.utf8), limit: limit).map { (String(decoding: $0.key, as: UTF8.self), $0.docID) }
+        var out: [(name: String, docID: UInt64)] = []
+        // A name of up to 15 bytes is held inside the String: no allocation per entry.
+        try forEachEntry(in: databases.names, prefix: Array(prefix.utf8), limit: limit) { out.append((String(decoding: $0, as: UTF8.self), $1)) }
+        return out
     }
 
-    public func typoEntries(prefix: [UInt8], limit: Int) throws -> [(key: [UInt8], docID: UInt64)] {
-        try entries(in: databases.typos, prefix: prefix, limit: limit)
+    public func forEachTypoEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
+        try forEachEntry(in: databases.typos, prefix: prefix, limit: limit, body)
     }
 
-    /// Up to `limit` (key, document ID) entries of a DUPFIXED database of document IDs whose key
-    /// starts with `prefix`, in order.
-    private func entries(in db: Database, prefix: [UInt8], limit: Int) throws -> [(key: [UInt8], docID: UInt64)] {
-        guard limit > 0, prefix.count <= SearchIndexWriter.maxKeyLength else { return [] }
-        return try txn.withCursor(db) { cursor in
-            var out: [(key: [UInt8], docID: UInt64)] = []
+    /// Calls `body` with up to `limit` (key, document ID) entries of a DUPFIXED database of
+    /// document IDs whose key starts with `prefix`, in order; the key points into the map.
+    private func forEachEntry(
+        in db: Database, prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void
+    ) throws {
+        guard limit > 0, prefix.count <= SearchIndexWriter.maxKeyLength else { return }
+        try txn.withCursor(db) { cursor in
+            var read = 0
             var entry = try prefix.isEmpty ? cursor.first() : cursor.seek(prefix)
-            while let current = entry, out.count < limit, current.key.starts(with: prefix) {
+            while let current = entry, read < limit, current.key.starts(with: prefix) {
                 guard let docID = BigEndian.uint64(current.value), current.value.count == 8 else {
                     throw StoreError.corrupt("\(db.name) holds a value of \(current.value.count) bytes")
                 }
-                out.append((Array(current.key), docID))
+                try body(current.key, docID)
+                read += 1
                 entry = try cursor.next()
             }
-            return out
         }
     }
 
@@ -57,11 +62,15 @@ public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
                     throw StoreError.corrupt("postings of \(token) hold a run of \(run.count) bytes")
                 }
                 runs += 1
-                if runs == 1, try cursor.duplicateCount() * SearchPostings.entrySize == run.count {
-                    result = try body(SearchPostings(run))
-                    return false
+                if runs == 1 {
+                    let total = try cursor.duplicateCount() * SearchPostings.entrySize
+                    if total == run.count {
+                        result = try body(SearchPostings(run))
+                        return false
+                    }
+                    copied.reserveCapacity(total)
                 }
-                copied.append(contentsOf: run)
+                run.withMemoryRebound(to: UInt8.self) { copied.append(contentsOf: $0) }
                 return true
             }
             if let result { return result }
@@ -71,20 +80,26 @@ public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
     }
 
     public func summary(of docID: UInt64) throws -> SearchSummary? {
-        try txn.withValue(databases.docs, key: BigEndian.bytes(docID)) { bytes in
-            try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary(decoding: bytes) }
+        try withDocumentKey(docID) { key in
+            try txn.withValue(databases.docs, key: key) { bytes in
+                try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary.decode(bytes) }
+            }
         }
     }
 
     public func scopeAndName(of docID: UInt64) throws -> (scope: String, name: String)? {
-        try txn.withValue(databases.docs, key: BigEndian.bytes(docID)) { bytes in
-            try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary.scopeAndName(decoding: bytes) }
+        try withDocumentKey(docID) { key in
+            try txn.withValue(databases.docs, key: key) { bytes in
+                try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary.scopeAndName(decoding: bytes) }
+            }
         }
     }
 
     public func popularity(of docID: UInt64) throws -> PackagePopularity? {
-        try txn.withValue(databases.popularity, key: BigEndian.bytes(docID)) { bytes in
-            try ViewBatch.decode("popularity", bytes) { (bytes) throws(ViewDecodeError) in try PackagePopularity(decoding: bytes) }
+        try withDocumentKey(docID) { key in
+            try txn.withValue(databases.popularity, key: key) { bytes in
+                try ViewBatch.decode("popularity", bytes) { (bytes) throws(ViewDecodeError) in try PackagePopularity(decoding: bytes) }
+            }
         }
     }
 
@@ -93,10 +108,16 @@ public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
     public func popularities(of docIDs: [UInt64]) throws -> [PackagePopularity?] {
         try txn.withCursor(databases.popularity) { cursor in
             try docIDs.map { docID in
-                guard let entry = try cursor.find(BigEndian.bytes(docID)) else { return nil }
+                guard let entry = try withDocumentKey(docID, { try cursor.find($0) }) else { return nil }
                 return try ViewBatch.decode("popularity", entry.value) { (bytes) throws(ViewDecodeError) in try PackagePopularity(decoding: bytes) }
             }
         }
+    }
+
+    /// A document ID as its 8-byte big-endian key, on the stack: lookups by ID are the engine's
+    /// most frequent read (thousands per query), so none allocates.
+    private func withDocumentKey<R>(_ docID: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeBytes(of: docID.bigEndian, body)
     }
 
     /// The 8-byte document IDs under `key` in a DUPFIXED database, ascending.

@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraStore
+import Crypto
 
 /// What a search result shows without touching the package record; stored per document ID.
 public struct SearchSummary: Sendable, Hashable {
@@ -91,6 +92,93 @@ public struct SearchSummary: Sendable, Hashable {
 }
 
 extension SearchSummary {
+    /// `init(decoding:)` for a stored summary: the byte-level reading below when it applies,
+    /// else the definition, which also says what is wrong with a bad record.
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws(ViewDecodeError) -> SearchSummary {
+        if let summary = SearchSummary(canonical: bytes) { return summary }
+        return try SearchSummary(decoding: bytes)
+    }
+
+    /// A summary laid out as `encoded()` writes it, read in one walk over the bytes without the
+    /// generic field list (a search decodes one per result, and the list, its copies and the
+    /// set of known tags cost more than the fields). Anything unusual — a field unknown,
+    /// repeated, out of order or of the wrong type, a multi-byte tag, a value the definition
+    /// checks and refuses — gives nil, so the definition decides; a seeded test holds the two
+    /// equal on every record this accepts.
+    init?(canonical bytes: UnsafeRawBufferPointer) {
+        guard bytes.count <= Self.maxEncodedSize else { return nil }
+        var fields = (docID: UInt64(0), yanked: UInt64(0), contested: UInt64(0), published: UInt64(0))
+        var texts = [String](repeating: "", count: 7)
+        var publisher: PublicKey?
+        var lists: [[String]] = [[], [], []]
+        var index = 0
+        var lastTag: UInt64 = 0
+        while index < bytes.count {
+            let key = UInt64(bytes[index])
+            index += 1
+            let tag = key >> 3
+            guard key < 0x80, tag > 0 else { return nil }
+            switch key & 7 {
+            case 0:
+                guard tag > lastTag, let varint = try? Varint.decode(bytes, at: index), varint.value != 0 else { return nil }
+                index += varint.length
+                switch tag {
+                case 1: fields.docID = varint.value
+                case 8: fields.yanked = varint.value
+                case 9: fields.contested = varint.value
+                case 10: fields.published = varint.value
+                default: return nil
+                }
+            case 2:
+                guard let length = try? Varint.decode(bytes, at: index), length.value > 0,
+                    length.value <= UInt64(bytes.count - index - length.length)
+                else { return nil }
+                let start = index + length.length
+                index = start + Int(length.value)
+                let payload = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                switch tag {
+                case 2...6:
+                    guard tag > lastTag, let text = Self.text(payload) else { return nil }
+                    texts[Int(tag)] = text
+                case 7:
+                    guard tag > lastTag, let key = try? PublicKey(bytes: Array(payload)) else { return nil }
+                    publisher = key
+                case 12...14:
+                    guard tag >= lastTag, let text = Self.text(payload) else { return nil }
+                    lists[Int(tag) - 12].append(text)
+                default:
+                    return nil
+                }
+            default:
+                return nil
+            }
+            lastTag = tag
+        }
+        let package = PackageKey(scope: texts[2], name: texts[3])
+        guard !texts[2].isEmpty, !texts[3].isEmpty, fields.yanked <= 1, fields.contested <= 1,
+            fields.docID == SearchDocument.docID(for: package)
+        else { return nil }
+        docID = fields.docID
+        self.package = package
+        name = texts[4]
+        version = texts[5]
+        description = texts[6]
+        self.publisher = publisher
+        yanked = fields.yanked == 1
+        contested = fields.contested == 1
+        published = fields.published
+        keywords = lists[0]
+        tags = lists[1]
+        authors = lists[2]
+    }
+
+    /// UTF-8 text, nil when invalid; ASCII (nearly every field) needs no validation.
+    private static func text(_ bytes: UnsafeRawBufferPointer) -> String? {
+        bytes.withMemoryRebound(to: UInt8.self) { bytes in
+            bytes.allSatisfy { $0 < 0x80 } ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+        }
+    }
+
     /// Reads only the scope and name of an encoded summary by walking its fields, skipping the
     /// checks a full decode makes (which hash the key): typo ranking reads many candidates and
     /// keeps few, and each kept one is decoded fully afterwards.
@@ -209,8 +297,14 @@ public struct SearchDocument: Sendable, Hashable {
 
     /// First 8 bytes of SHA-256 of the lowercased `scope/name`, big-endian: every node gives a
     /// package the same ID, and postings sorted by ID sort the same as their key bytes.
+    /// Hashed here rather than through `EventID`: search checks the ID of every summary it
+    /// shows, and the generic path cost more than the hash.
     public static func docID(for package: PackageKey) -> UInt64 {
-        let digest = EventID(hashing: Array(package.description.utf8)).bytes
-        return digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        var key: [UInt8] = []
+        key.reserveCapacity(package.scope.utf8.count + 1 + package.name.utf8.count)
+        key.append(contentsOf: package.scope.utf8)
+        key.append(UInt8(ascii: "/"))
+        key.append(contentsOf: package.name.utf8)
+        return SHA256.hash(data: key).withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) }
     }
 }

@@ -179,53 +179,44 @@ public enum SearchEngine {
     private static func collectTypos(
         _ name: String, _ index: some SearchIndex, _ scope: String?, _ tier: SearchTier, _ best: Double, _ candidates: inout Candidates
     ) throws {
-        var found: [UInt64: String] = [:]
+        let query = Array(name.unicodeScalars)
+        let queryBytes = Array(name.utf8)
+        let reversedQueryBytes = Array(queryBytes.reversed())
+        let asciiQuery = queryBytes.count == query.count
+        var seen = Set<UInt64>()
+        var matches: [(docID: UInt64, name: String, edit: EditDistance.Edit)] = []
         for prefix in TypoKeys.scans(for: name) {
-            for entry in try index.typoEntries(prefix: prefix, limit: typoScanLimit) where found[entry.docID] == nil {
-                found[entry.docID] = TypoKeys.name(ofKey: entry.key)
+            let backward = prefix.first == TypoKeys.backward
+            try index.forEachTypoEntry(prefix: prefix, limit: typoScanLimit) { key, docID in
+                guard key.count > 2, seen.insert(docID).inserted else { return }
+                let stored = UnsafeRawBufferPointer(rebasing: key[2...])
+                let candidate: String
+                let edit: EditDistance.Edit
+                if asciiQuery, stored.allSatisfy({ $0 < 0x80 }) {
+                    // ASCII both: compare the key's bytes as stored (a backward key with the
+                    // query reversed: reversing both keeps the edit), build only a match's name.
+                    guard let found = EditDistance.singleEdit(backward ? reversedQueryBytes : queryBytes, stored) else { return }
+                    edit = found
+                    candidate = backward ? String(decoding: stored.reversed(), as: UTF8.self) : String(decoding: stored, as: UTF8.self)
+                } else {
+                    guard let name = TypoKeys.name(ofKey: key), let found = EditDistance.singleEdit(query, Array(name.unicodeScalars)) else { return }
+                    edit = found
+                    candidate = name
+                }
+                matches.append((docID, candidate, edit))
             }
         }
-        let query = Array(name.unicodeScalars)
-        var matches: [(docID: UInt64, name: String, edit: EditDistance.Edit, lengthChange: Int)] = []
-        for (docID, candidate) in found {
-            let scalars = Array(candidate.unicodeScalars)
-            guard let edit = EditDistance.singleEdit(query, scalars) else { continue }
-            if let scope, try index.scopeAndName(of: docID)?.scope != scope { continue }
-            matches.append((docID, candidate, edit, abs(scalars.count - query.count)))
+        if let scope {
+            matches = try matches.filter { try index.scopeAndName(of: $0.docID)?.scope == scope }
         }
         matches.sort { lhs, rhs in
             if lhs.name != rhs.name { return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8) }
             return lhs.docID < rhs.docID
         }
         for match in matches {
-            let relevance = best - (match.edit == .transposition ? 0 : 5) - 5 * Double(match.lengthChange)
+            let relevance = best - (match.edit == .transposition ? 0 : 5) - (match.edit == .insertion || match.edit == .deletion ? 5 : 0)
             candidates.add(match.docID, tier, relevance, match.edit)
         }
-    }
-
-    /// `Tokenizer.normaliseName` for an all-ASCII name, byte by byte (nil for any other name):
-    /// typo ranking normalises every candidate, and nearly every name is ASCII.
-    static func normaliseASCII(_ name: String) -> String? {
-        var out: [UInt8] = []
-        out.reserveCapacity(name.utf8.count)
-        var pendingSeparator = false
-        for byte in name.utf8 {
-            switch byte {
-            case 0x80...: return nil
-            case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
-                pendingSeparator = true
-                continue
-            default:
-                break
-            }
-            if pendingSeparator {
-                out.append(UInt8(ascii: "-"))
-                pendingSeparator = false
-            }
-            out.append(UInt8(ascii: "A")...UInt8(ascii: "Z") ~= byte ? byte | 0x20 : byte)
-        }
-        if pendingSeparator { out.append(UInt8(ascii: "-")) }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The `count` first items in `order`, sorted, by one pass over `items` keeping them in a
@@ -281,8 +272,10 @@ public enum SearchEngine {
         /// summaries in that order until the page is full.
         func hits(_ index: some SearchIndex, filters: SearchFilters, scope: String?) throws -> [SearchHit] {
             var ranked = entries
-            for position in ranked.indices where !ranked[position].popularityRead {
-                ranked[position].popularity = try index.popularity(of: ranked[position].docID)
+            // In ID order through one cursor, like the word matches' reads.
+            let unread = ranked.indices.filter { !ranked[$0].popularityRead }.sorted { ranked[$0].docID < ranked[$1].docID }
+            for (position, popularity) in zip(unread, try index.popularities(of: unread.map { ranked[$0].docID })) {
+                ranked[position].popularity = popularity
             }
             func rank(_ entry: Entry) -> Double {
                 entry.tier == .exactName ? .infinity : entry.score + popularityWeight * (entry.popularity?.score ?? 0)

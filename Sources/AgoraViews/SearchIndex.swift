@@ -11,9 +11,10 @@ public protocol SearchIndex {
     /// Up to `limit` (normalised name, document) pairs with names starting with `prefix`,
     /// in name byte order.
     func documents(namePrefix prefix: String, limit: Int) throws -> [(name: String, docID: UInt64)]
-    /// Up to `limit` (typo key, document) pairs whose `TypoKeys` key starts with `prefix`, in
-    /// key byte order.
-    func typoEntries(prefix: [UInt8], limit: Int) throws -> [(key: [UInt8], docID: UInt64)]
+    /// Calls `body` with up to `limit` (typo key, document) entries whose `TypoKeys` key starts
+    /// with `prefix`, in key byte order. The key may point into the database map and is valid
+    /// only during the call: a scan reads thousands and keeps a few.
+    func forEachTypoEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws
     /// Calls `body` with the postings of `token` (empty when absent). The buffer may point into
     /// the database map and is valid only during the call.
     func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) throws -> R
@@ -80,6 +81,14 @@ public struct SearchPostings {
             if docID(at: middle) < target { low = middle + 1 } else { high = middle }
         }
         return low
+    }
+
+    /// The entries copied out, with one block copy.
+    public func copied() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, written in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
+            written = bytes.count
+        }
     }
 
     /// Encodes entries as stored: sorted by ID; a repeated ID keeps its largest weight.

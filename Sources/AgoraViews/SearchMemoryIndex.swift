@@ -53,20 +53,18 @@ public struct InMemorySearchIndex: SearchIndex, Sendable {
         return out
     }
 
-    public func typoEntries(prefix: [UInt8], limit: Int) -> [(key: [UInt8], docID: UInt64)] {
+    public func forEachTypoEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) rethrows {
         var low = 0
         var high = typoKeys.count
         while low < high {
             let middle = (low + high) / 2
             if typoKeys[middle].key.lexicographicallyPrecedes(prefix) { low = middle + 1 } else { high = middle }
         }
-        var out: [(key: [UInt8], docID: UInt64)] = []
         var index = low
-        while index < typoKeys.count, out.count < limit, typoKeys[index].key.starts(with: prefix) {
-            out.append(typoKeys[index])
+        while index < typoKeys.count, index - low < limit, typoKeys[index].key.starts(with: prefix) {
+            try typoKeys[index].key.withUnsafeBytes { try body($0, typoKeys[index].docID) }
             index += 1
         }
-        return out
     }
 
     public func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) rethrows -> R {

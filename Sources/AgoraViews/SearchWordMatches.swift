@@ -27,18 +27,20 @@ extension SearchEngine {
         let tokens = Tokenizer.queryTokens(query)
         guard !tokens.isEmpty else { return }
         let lists = try tokens.map { try postings(ofAny: QueryWords.variants(of: $0), index) }
-        let matches = withPostings(lists[...], []) { postings in
-            let matches = intersect(postings).map { WordMatch(docID: $0.docID, words: postings.count, weight: $0.score) }
-            guard postings.count > 1 else { return matches }
-            return matches.isEmpty ? union(postings) : matches + partialMatches(postings)
+        // Full matches, then partial ones, each in ID order.
+        let (full, partial) = withPostings(lists[...], []) { postings -> ([WordMatch], [WordMatch]) in
+            let full = intersect(postings)
+            guard postings.count > 1 else { return (full, []) }
+            return full.isEmpty ? (union(postings), []) : (full, partialMatches(postings))
         }
         // Filters may reject most matches: then every match is a candidate.
         if filters.keyword != nil || filters.author != nil {
-            for match in matches { candidates.add(match.docID, .token, match.score(of: tokens.count), nil) }
+            for match in full + partial { candidates.add(match.docID, .token, match.score(of: tokens.count), nil) }
             return
         }
-        var pool = bestByText(popularityScanLimit, of: matches, queryWords: tokens.count)
-        pool.sort { $0.docID < $1.docID }
+        // The pool in ID order, the order the popularity walk needs; ties at the selection's cut
+        // have equal word counts, so they are all full or all partial matches either way.
+        let pool = bestByText(popularityScanLimit, of: inIDOrder(full, partial), queryWords: tokens.count)
         let popularity = try index.popularities(of: pool.map(\.docID))
         let ranked = pool.indices.map { (position: $0, rank: pool[$0].score(of: tokens.count) + popularityWeight * (popularity[$0]?.score ?? 0)) }
         let best = smallest(max(tokenCandidates, filters.limit * 4), of: ranked) { lhs, rhs in
@@ -87,40 +89,44 @@ extension SearchEngine {
         for word in words {
             try index.withPostings(for: word) { list in
                 guard list.count > 0 else { return }
-                merged = merged.isEmpty ? Array(list.bytes) : merge(merged, list)
+                merged = merged.isEmpty ? list.copied() : merge(merged, list)
             }
         }
         return merged
     }
 
-    /// Two ID-sorted posting lists as one, by a single merge pass.
+    /// Two ID-sorted posting lists as one; a document in both keeps its larger weight. Walks
+    /// the shorter list and copies the longer one's entries between in blocks: a common word
+    /// holds tens of thousands of entries, its other forms mostly a few.
     private static func merge(_ first: [UInt8], _ second: SearchPostings) -> [UInt8] {
-        first.withUnsafeBytes { bytes in
+        let size = SearchPostings.entrySize
+        return first.withUnsafeBytes { bytes in
             let first = SearchPostings(bytes)
-            var out: [UInt8] = []
-            out.reserveCapacity((first.count + second.count) * SearchPostings.entrySize)
-            var (left, right) = (0, 0)
-            func append(_ list: SearchPostings, _ position: Int, weight: UInt8) {
-                let start = position * SearchPostings.entrySize
-                out.append(contentsOf: list.bytes[start..<(start + 8)])
-                out.append(weight)
-            }
-            while left < first.count || right < second.count {
-                let leftID = left < first.count ? first.docID(at: left) : .max
-                let rightID = right < second.count ? second.docID(at: right) : .max
-                if right >= second.count || (left < first.count && leftID < rightID) {
-                    append(first, left, weight: first.weight(at: left))
-                    left += 1
-                } else if left >= first.count || rightID < leftID {
-                    append(second, right, weight: second.weight(at: right))
-                    right += 1
-                } else {
-                    append(first, left, weight: max(first.weight(at: left), second.weight(at: right)))
-                    left += 1
-                    right += 1
+            let (long, short) = first.count >= second.count ? (first, second) : (second, first)
+            return [UInt8](unsafeUninitializedCapacity: (first.count + second.count) * size) { buffer, written in
+                let out = UnsafeMutableRawBufferPointer(buffer)
+                func copy(_ list: SearchPostings, _ range: Range<Int>) {
+                    guard !range.isEmpty else { return }
+                    let bytes = UnsafeRawBufferPointer(rebasing: list.bytes[(range.lowerBound * size)..<(range.upperBound * size)])
+                    UnsafeMutableRawBufferPointer(rebasing: out[written..<(written + bytes.count)]).copyMemory(from: bytes)
+                    written += bytes.count
                 }
+                var position = 0
+                for index in 0..<short.count {
+                    let docID = short.docID(at: index)
+                    let next = long.seek(docID, from: position)
+                    copy(long, position..<next)
+                    if next < long.count, long.docID(at: next) == docID {
+                        copy(long, next..<(next + 1))
+                        out[written - 1] = max(long.weight(at: next), short.weight(at: index))
+                        position = next + 1
+                    } else {
+                        copy(short, index..<(index + 1))
+                        position = next
+                    }
+                }
+                copy(long, position..<long.count)
             }
-            return out
         }
     }
 
@@ -130,11 +136,12 @@ extension SearchEngine {
     }
 
     /// Walks the shortest list and seeks into the others, so the cost follows the rarest word.
-    static func intersect(_ lists: [SearchPostings]) -> [(docID: UInt64, score: Int)] {
+    static func intersect(_ lists: [SearchPostings]) -> [WordMatch] {
         let ordered = lists.sorted { $0.count < $1.count }
         guard let shortest = ordered.first, shortest.count > 0 else { return [] }
         var positions = [Int](repeating: 0, count: ordered.count)
-        var out: [(docID: UInt64, score: Int)] = []
+        var out: [WordMatch] = []
+        out.reserveCapacity(shortest.count)
         candidates: for index in 0..<shortest.count {
             let docID = shortest.docID(at: index)
             var score = Int(shortest.weight(at: index))
@@ -145,8 +152,28 @@ extension SearchEngine {
                 guard ordered[other].docID(at: position) == docID else { continue candidates }
                 score += Int(ordered[other].weight(at: position))
             }
-            out.append((docID, score))
+            out.append(WordMatch(docID: docID, words: lists.count, weight: score))
         }
+        return out
+    }
+
+    /// Two ID-sorted match lists with no document in common as one, in ID order.
+    static func inIDOrder(_ first: [WordMatch], _ second: [WordMatch]) -> [WordMatch] {
+        guard !first.isEmpty, !second.isEmpty else { return first.isEmpty ? second : first }
+        var out: [WordMatch] = []
+        out.reserveCapacity(first.count + second.count)
+        var (left, right) = (0, 0)
+        while left < first.count, right < second.count {
+            if first[left].docID < second[right].docID {
+                out.append(first[left])
+                left += 1
+            } else {
+                out.append(second[right])
+                right += 1
+            }
+        }
+        out.append(contentsOf: first[left...])
+        out.append(contentsOf: second[right...])
         return out
     }
 
@@ -174,16 +201,27 @@ extension SearchEngine {
         return out
     }
 
-    /// Every document in any list, for a query whose words no document holds together.
+    /// Every document in any list, for a query whose words no document holds together: one
+    /// merge of the ID-sorted lists, so the matches come out in ID order without hashing.
     static func union(_ lists: [SearchPostings]) -> [WordMatch] {
-        var found: [UInt64: (words: Int, weight: Int)] = [:]
-        for list in lists {
-            for position in 0..<list.count {
-                found[list.docID(at: position), default: (0, 0)].words += 1
-                found[list.docID(at: position), default: (0, 0)].weight += Int(list.weight(at: position))
+        var positions = [Int](repeating: 0, count: lists.count)
+        var out: [WordMatch] = []
+        out.reserveCapacity(lists.map(\.count).max() ?? 0)
+        while true {
+            var next = UInt64.max
+            var any = false
+            for (number, list) in lists.enumerated() where positions[number] < list.count {
+                next = min(next, list.docID(at: positions[number]))
+                any = true
             }
+            guard any else { return out }
+            var match = WordMatch(docID: next, words: 0, weight: 0)
+            for (number, list) in lists.enumerated() where positions[number] < list.count && list.docID(at: positions[number]) == next {
+                match.words += 1
+                match.weight += Int(list.weight(at: positions[number]))
+                positions[number] += 1
+            }
+            out.append(match)
         }
-        // In ID order like the other match lists, so the selection's ties do not follow hashing.
-        return found.map { WordMatch(docID: $0.key, words: $0.value.words, weight: $0.value.weight) }.sorted { $0.docID < $1.docID }
     }
 }

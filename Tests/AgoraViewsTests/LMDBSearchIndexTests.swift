@@ -79,8 +79,11 @@ import AgoraTestSupport
             for document in documents {
                 #expect(try index.documents(named: document.normalisedName) == memory.documents(named: document.normalisedName))
                 for prefix in TypoKeys.scans(for: document.normalisedName) {
-                    let stored = try index.typoEntries(prefix: prefix, limit: 100).map { "\($0.key) \($0.docID)" }
-                    #expect(stored == memory.typoEntries(prefix: prefix, limit: 100).map { "\($0.key) \($0.docID)" })
+                    var stored: [String] = []
+                    try index.forEachTypoEntry(prefix: prefix, limit: 100) { stored.append("\(Array($0)) \($1)") }
+                    var expected: [String] = []
+                    memory.forEachTypoEntry(prefix: prefix, limit: 100) { expected.append("\(Array($0)) \($1)") }
+                    #expect(stored == expected)
                 }
                 #expect(try index.summary(of: document.docID) == document.summary)
                 tokens.formUnion(document.terms.map(\.token))

@@ -46,11 +46,4 @@ import AgoraTestSupport
         let truncated = Array(summary.encoded().prefix(12))
         #expect(throws: ViewDecodeError.self) { try truncated.withUnsafeBytes { try SearchSummary.scopeAndName(decoding: $0) } }
     }
-
-    @Test func asciiNormalisingMatchesTheTokenizer() {
-        for name in ["Django", "zope.interface", "Flask__SQLAlchemy", "-lead", "trail._", "a-b-c", "PyYAML", "x\r\ny"] {
-            #expect(SearchEngine.normaliseASCII(name) == Tokenizer.normaliseName(name), "\(name)")
-        }
-        #expect(SearchEngine.normaliseASCII("Ñame") == nil)
-    }
 }

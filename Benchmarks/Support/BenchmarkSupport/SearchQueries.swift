@@ -1,31 +1,30 @@
 import AgoraStore
 import AgoraTestSupport
 import AgoraViews
-import BenchmarkSupport
 
 /// Fixed, seeded query lists over a corpus; each query remembers the package it came from.
-struct SearchQueries {
-    struct Query {
-        let text: String
-        let expected: String
+public struct SearchQueries {
+    public struct Query: Sendable {
+        public let text: String
+        public let expected: String
     }
 
-    static let count = 1_000
+    public static let count = 1_000
 
     /// Names people look up: the ranked (most downloaded) packages.
-    static func exact(_ corpus: PackageCorpus) -> [Query] {
+    public static func exact(_ corpus: PackageCorpus) -> [Query] {
         var rng = SeededGenerator(seed: 1)
         return sample(corpus, using: &rng).map { Query(text: $0.name, expected: $0.name) }
     }
 
     /// The same kind of names, each with one random insert, delete, substitution or transposition.
-    static func oneTypo(_ corpus: PackageCorpus) -> [Query] {
+    public static func oneTypo(_ corpus: PackageCorpus) -> [Query] {
         var rng = SeededGenerator(seed: 2)
         return sample(corpus, using: &rng).map { Query(text: OneEdit.apply(to: $0.name, using: &rng), expected: $0.name) }
     }
 
     /// Two neighbouring words (letters only, three or more) of a real summary.
-    static func twoWords(_ corpus: PackageCorpus) -> [Query] {
+    public static func twoWords(_ corpus: PackageCorpus) -> [Query] {
         var rng = SeededGenerator(seed: 3)
         var out: [Query] = []
         var attempts = 0
