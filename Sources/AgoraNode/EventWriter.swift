@@ -54,6 +54,9 @@ public final class EventWriter: SyncSink {
         return report
     }
 
+    /// Batches from this size on are prepared before they reach the writer's queue.
+    static let prepareAtLeast = 64
+
     static let appended = Counter(label: "agora_events_in_total", dimensions: [("outcome", "appended")])
     static let duplicates = Counter(label: "agora_events_in_total", dimensions: [("outcome", "duplicate")])
     static let rejected = Counter(label: "agora_events_in_total", dimensions: [("outcome", "rejected")])
@@ -61,8 +64,14 @@ public final class EventWriter: SyncSink {
     /// Appends events `peer` sent (sync or gossip) and marks their local sequences as not ours
     /// to announce and as the peer's echoes, in the same queue turn as the commit.
     func appendFromNetwork(_ events: [Event], recording positions: [SyncPosition] = [], from peer: PeerID) async throws -> [AppendOutcome] {
+        // A sync batch's view work that needs no transaction (bodies, first-release records and
+        // documents) is done here on the session's task, overlapping whatever the writer is
+        // committing meanwhile (docs/DESIGN-NOTES.md, "Prepared appends"); a gossiped event or
+        // two is not worth preparing.
+        let prepared = events.count >= Self.prepareAtLeast ? store.prepareAppend(events) : nil
         let outcomes = try await perform { store in
-            let outcomes = try store.append(events, verification: .chain, recording: positions)
+            let outcomes = try prepared.map { try store.append($0, verification: .chain, recording: positions) }
+                ?? store.append(events, verification: .chain, recording: positions)
             var appended: [UInt64] = []
             for case .appended(let localSeq) in outcomes { appended.append(localSeq) }
             self.network.withLock { network in
