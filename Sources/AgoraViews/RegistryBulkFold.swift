@@ -10,8 +10,8 @@ import AgoraStore
 /// each package, scope and popularity record is folded exactly once, with the same pure folds,
 /// from the same sets. Packages fold on every core; nothing is read back from the store.
 struct RegistryBulkFold {
-    private static let releases = 0, packageEvents = 1, principals = 2, scopes = 3, scores = 4, authorIndex = 5
-    private static let scopeEvents = 6, scopeAuthors = 7, rotations = 8, peerEvents = 9, retrievalCounts = 10, popularity = 11
+    private static let releases = 0, packageEvents = 1, principals = 2, scopes = 3, scores = 4
+    private static let scopeEvents = 5, scopeAuthors = 6, rotations = 7, peerEvents = 8, retrievalCounts = 9, popularity = 10
 
     private let events: [Event]
     private var bookkeeping: IndexChanges
@@ -29,7 +29,7 @@ struct RegistryBulkFold {
     private static func bookkeeping(_ databases: RegistryDatabases) -> IndexChanges {
         IndexChanges([
             databases.releases, databases.packageEvents, databases.principals, databases.scopes, databases.scores,
-            databases.authorIndex, databases.scopeEvents, databases.scopeAuthors, databases.rotations, databases.peerEvents,
+            databases.scopeEvents, databases.scopeAuthors, databases.rotations, databases.peerEvents,
             databases.retrievalCounts, databases.popularity,
         ])
     }
@@ -65,9 +65,6 @@ struct RegistryBulkFold {
         case .scopeTransferred(let transfer):
             guard let scope = RegistryViews.scope(transfer.scope) else { return }
             bookkeeping.add(Self.scopeEvents, key: scope.utf8, value: event.id.bytes)
-            let marker = "\(scope)/".utf8
-            bookkeeping.add(Self.authorIndex, key: event.author.bytes, value: marker)
-            bookkeeping.add(Self.authorIndex, key: transfer.newOwner.bytes, value: marker)
             transfers[scope, default: []].append(index)
         case .keyRotated:
             bookkeeping.add(Self.rotations, key: event.author.bytes, value: event.id.bytes)
@@ -176,7 +173,7 @@ struct RegistryBulkFold {
         }
     }
 
-    /// Each package's entries in `releases`, `packageEvents`, `authorIndex` and, where
+    /// Each package's entries in `releases`, `packageEvents` and, where
     /// `indexed`, the search index, recorded on every core in contiguous chunks of packages.
     private func recordPackages(_ packages: [FoldedPackage], indexed: [Bool], databases: RegistryDatabases) -> [(IndexChanges, IndexChanges)] {
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -189,7 +186,6 @@ struct RegistryBulkFold {
                 let key = packages[position].key
                 for index in packages[position].indices {
                     changes.add(Self.packageEvents, key: key, value: events[index].id.bytes)
-                    changes.add(Self.authorIndex, key: events[index].author.bytes, value: key)
                 }
                 guard let record = packages[position].folded?.record else { continue }
                 changes.add(Self.releases, key: key, value: record)

@@ -17,9 +17,8 @@ public struct RegistryDatabases: Sendable {
     /// sum over, so an event is counted once however often it is applied.
     public static let peerEventsSpec = DatabaseSpec("peerEvents", flags: [.duplicateSort, .duplicateFixed])
     /// Bookkeeping behind the views above, so any event re-folds only what it touches.
-    /// Author key → `scope/name` of each package it released or yanked, and `scope/` of each
-    /// scope it transferred or received: what a key rotation must re-fold.
-    public static let authorIndexSpec = DatabaseSpec("authorIndex", flags: [.duplicateSort])
+    /// (What a key rotation must re-fold is read from the key's feed, `feedEntries`, and the
+    /// transfer set: view version 8 dropped the `authorIndex` that listed it per author.)
     /// Lowercased scope → IDs of the ScopeTransferred events for it.
     public static let scopeEventsSpec = DatabaseSpec("scopeEvents", flags: [.duplicateSort, .duplicateFixed])
     /// Lowercased scope + 0x00 + author key → feed seq (u64 BE) + event ID of that author's
@@ -36,13 +35,13 @@ public struct RegistryDatabases: Sendable {
 
     public static let specs: [DatabaseSpec] = [
         releasesSpec, packageEventsSpec, principalsSpec, scopesSpec, postingsSpec, namesSpec, typosSpec, docsSpec, scoresSpec,
-        authorIndexSpec, scopeEventsSpec, scopeAuthorsSpec, rotationsSpec, peerEventsSpec,
+        scopeEventsSpec, scopeAuthorsSpec, rotationsSpec, peerEventsSpec,
         retrievalCountsSpec, popularitySpec,
     ]
 
     public let store: StoreDatabases
     public let releases, packageEvents, principals, scopes, postings, names, typos, docs, scores: Database
-    public let authorIndex, scopeEvents, scopeAuthors, rotations, peerEvents, retrievalCounts, popularity: Database
+    public let scopeEvents, scopeAuthors, rotations, peerEvents, retrievalCounts, popularity: Database
 
     public init(store: StoreDatabases, views: ViewDatabases) throws {
         func open(_ spec: DatabaseSpec) throws -> Database {
@@ -61,7 +60,6 @@ public struct RegistryDatabases: Sendable {
         typos = try open(Self.typosSpec)
         docs = try open(Self.docsSpec)
         scores = try open(Self.scoresSpec)
-        authorIndex = try open(Self.authorIndexSpec)
         scopeEvents = try open(Self.scopeEventsSpec)
         scopeAuthors = try open(Self.scopeAuthorsSpec)
         rotations = try open(Self.rotationsSpec)

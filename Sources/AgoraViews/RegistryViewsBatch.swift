@@ -17,7 +17,7 @@ struct ViewBatch {
     private var transferredScopes: [String: Bool] = [:]
     /// Each author's rotations, read once per batch (after the batch recorded its own).
     private var rotationCache: [PublicKey: [Event]] = [:]
-    /// The package-event and author-index entries of this batch, written sorted at the end.
+    /// The package-event entries of this batch, written sorted at the end.
     private var bookkeeping: IndexChanges
     /// This batch's events per package, which the stored sets lack until `bookkeeping` is written.
     private var batchPackageEvents: [PackageKey: [EventID]] = [:]
@@ -28,8 +28,6 @@ struct ViewBatch {
     private let prepared: PreparedBatch?
     /// The prepared first releases this batch used; the others' entries are withdrawn.
     private var usedPrepared = Set<EventID>()
-    /// This batch's author-index entries per author, for a rotation in the same batch.
-    private var batchAuthorTargets: [PublicKey: [String]] = [:]
     private var search: SearchIndexWriter
     /// Documents whose retrieval counts or package keys changed in this batch.
     private var dirtyPopularity = Set<UInt64>()
@@ -43,7 +41,7 @@ struct ViewBatch {
         self.databases = databases
         self.newPackageFastPath = newPackageFastPath
         self.prepared = prepared
-        bookkeeping = IndexChanges([databases.packageEvents, databases.authorIndex])
+        bookkeeping = IndexChanges([databases.packageEvents])
         search = SearchIndexWriter(txn: txn, databases: databases, prepared: prepared?.search)
     }
 
@@ -55,11 +53,8 @@ struct ViewBatch {
 
     /// `release` is the event's body when it is a release.
     mutating func recordPackageEvent(_ event: Event, package key: PackageKey, release: ReleasePublished?) throws {
-        let description = key.description
-        bookkeeping.add(0, key: description.utf8, value: event.id.bytes)
-        bookkeeping.add(1, key: event.author.bytes, value: description.utf8)
+        bookkeeping.add(0, key: key.description.utf8, value: event.id.bytes)
         batchPackageEvents[key, default: []].append(event.id)
-        batchAuthorTargets[event.author, default: []].append(description)
         if let release { batchReleases[event.id] = release }
         dirtyPackages.insert(key)
     }
@@ -87,11 +82,8 @@ struct ViewBatch {
         batchFirstReleases = [:]
     }
 
-    mutating func recordTransfer(_ event: Event, scope: String, newOwner: PublicKey) throws {
+    mutating func recordTransfer(_ event: Event, scope: String) throws {
         try txn.put(databases.scopeEvents, key: Array(scope.utf8), value: event.id.bytes)
-        let marker = Array("\(scope)/".utf8)
-        try txn.put(databases.authorIndex, key: event.author.bytes, value: marker)
-        try txn.put(databases.authorIndex, key: newOwner.bytes, value: marker)
         wholeScopes.insert(scope)
     }
 
@@ -159,23 +151,51 @@ struct ViewBatch {
             changed.append(key)
         }
         principalCache = [:]
-        for key in changed {
-            var targets = batchAuthorTargets[key] ?? []
-            try txn.forEach(databases.authorIndex, prefix: key.bytes) { entry in
-                targets.append(String(decoding: entry.value, as: UTF8.self))
+        try markTouched(by: Set(changed))
+    }
+
+    /// Marks for re-folding every package and scope the events of `keys` touched: the packages
+    /// they released or yanked and the scopes they transferred (read from each key's feed,
+    /// which holds this batch's events too: the log is written before the views), and the
+    /// scopes transferred to them (from the transfer set). Rotations are rare, so reading the
+    /// feeds here costs less than an author index written with every release.
+    private mutating func markTouched(by keys: Set<PublicKey>) throws {
+        guard !keys.isEmpty else { return }
+        for key in keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
+            var ids: [EventID] = []
+            try txn.forEach(databases.store.feedEntries, prefix: key.bytes) { entry in
+                guard entry.value.count >= 32 else { throw StoreError.corrupt("feed entry of \(entry.value.count) bytes") }
+                ids.append(try Self.eventID(UnsafeRawBufferPointer(rebasing: entry.value[..<32])))
                 return true
             }
-            for target in targets {
-                if target.hasSuffix("/") {
-                    wholeScopes.insert(String(target.dropLast()))
-                } else if let package = PackageKey(target) {
-                    dirtyPackages.insert(package)
-                    dirtyScopes.insert(package.scope)
-                } else {
-                    throw StoreError.corrupt("author index entry \(target) names no package or scope")
+            for id in ids {
+                switch try? load(id).decodedBody() {
+                case .releasePublished(let release)?:
+                    if let package = RegistryViews.packageKey(scope: release.scope, name: release.name) { markDirty(package) }
+                case .releaseYanked(let yank)?:
+                    if let package = RegistryViews.packageKey(scope: yank.scope, name: yank.name) { markDirty(package) }
+                case .scopeTransferred(let transfer)?:
+                    if let scope = RegistryViews.scope(transfer.scope) { wholeScopes.insert(scope) }
+                default:
+                    continue
                 }
             }
         }
+        var transfers: [EventID] = []
+        try txn.forEach(databases.scopeEvents) { entry in
+            transfers.append(try Self.eventID(entry.value))
+            return true
+        }
+        for id in transfers {
+            guard case .scopeTransferred(let transfer)? = try? load(id).decodedBody(), keys.contains(transfer.newOwner),
+                  let scope = RegistryViews.scope(transfer.scope) else { continue }
+            wholeScopes.insert(scope)
+        }
+    }
+
+    private mutating func markDirty(_ package: PackageKey) {
+        dirtyPackages.insert(package)
+        dirtyScopes.insert(package.scope)
     }
 
     /// The principal of each key, read once per batch.

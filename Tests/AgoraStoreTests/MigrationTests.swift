@@ -59,6 +59,24 @@ import Testing
         #expect(try upgraded.environment.write { txn in try txn.dropDatabase(fuzzy) } == false)
     }
 
+    /// Layout 5 deletes the author index that view version 8 replaced by reading feeds.
+    @Test func layoutFiveDropsTheAuthorIndex() throws {
+        let directory = try TemporaryDirectory()
+        let authorIndex = DatabaseSpec("authorIndex", flags: [.duplicateSort])
+        do {
+            let store = try openStore(directory)
+            try store.environment.write { txn in
+                let db = try txn.createDatabase(authorIndex)
+                try txn.put(db, key: [UInt8](repeating: 7, count: 32), value: Array("scope/name".utf8))
+                try txn.put(try txn.createDatabase(StoreDatabases.metaSpec), key: Migrator.layoutKey, value: BigEndian.bytes(UInt32(4)))
+            }
+        }
+        let upgraded = try openStore(directory)
+        #expect(upgraded.migration == MigrationReport(from: 4, to: Self.current))
+        #expect(try upgraded.read { txn in try txn.openDatabase(authorIndex) } == nil)
+        #expect(try upgraded.environment.write { txn in try txn.dropDatabase(authorIndex) } == false)
+    }
+
     /// Layout 4 adds the archive cache's databases to a store of layout 3, keeping its blobs.
     @Test func layoutFourAddsTheCacheDatabases() throws {
         let directory = try TemporaryDirectory()
@@ -73,7 +91,7 @@ import Testing
             }
         }
         let upgraded = try openStore(directory)
-        #expect(upgraded.migration == MigrationReport(from: 3, to: 4))
+        #expect(upgraded.migration == MigrationReport(from: 3, to: Self.current))
         for name in names { #expect(try upgraded.read { txn in try txn.openDatabase(DatabaseSpec(name)) } != nil) }
         #expect(try upgraded.blob(digest) == Array("archive".utf8))
         #expect(try upgraded.archiveCacheUsage().archives == 1)

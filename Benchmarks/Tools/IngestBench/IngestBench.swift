@@ -6,10 +6,10 @@ import BenchmarkSupport
 import Foundation
 
 /// Ingest at scale, outside the benchmark plugin (1M events is too slow for its iterations):
-/// `IngestBench <count> [folder] [--pypi] [--page=N] [--pipelined] [--log-only]` signs `count` releases (10 feeds, one scope each;
+/// `IngestBench <count> [folder] [--pypi] [--page=N] [--batch=N] [--pipelined] [--log-only]` signs `count` releases (10 feeds, one scope each;
 /// generated packages, or with `--pypi` the first `count` of the PyPI sample at `AGORA_PYPI_TSV`
 /// or `../shared/data/pypi-100k.tsv`, generated when there is none: the first line says which),
-/// appends them 1,000 per transaction with chain verification and the registry views (with
+/// appends them 1,000 (`--batch=N`) per transaction with chain verification and the registry views (with
 /// `--pipelined` each next batch prepared on another thread meanwhile, `Store.prepareAppend`; with
 /// `--log-only` no views, and nothing after the load), then
 /// rebuilds the views (N events per transaction, `Store.rebuildPageSize` by default), and prints events/s for both (wall clock, and per CPU second of this process, which the
@@ -23,6 +23,7 @@ enum IngestBench {
         let arguments = CommandLine.arguments.dropFirst().filter { !$0.hasPrefix("--") }
         let count = arguments.first.flatMap { Int($0) } ?? 100_000
         let pageSize = flags.first { $0.hasPrefix("--page=") }.flatMap { Int($0.dropFirst(7)) } ?? Store.rebuildPageSize
+        let batchSize = flags.first { $0.hasPrefix("--batch=") }.flatMap { Int($0.dropFirst(8)) } ?? 1_000
         let keep = arguments.count > 1 ? URL(fileURLWithPath: arguments[arguments.startIndex + 1]) : nil
         var records = PackageCorpus.generated(count: flags.contains("--pypi") ? 0 : count, seed: 7)
         var source = "generated (seed 7)"
@@ -45,10 +46,12 @@ enum IngestBench {
             start = clock.now
             var cpu = cpuSeconds()
             var writer = threadCPUSeconds()
+            let written = bytesWritten()
             let pipelined = flags.contains("--pipelined")
-            try ReleaseEvents.append(events, to: store, batchSize: 1_000, verification: .chain, pipelined: pipelined)
+            try ReleaseEvents.append(events, to: store, batchSize: batchSize, verification: .chain, pipelined: pipelined)
             let append = clock.now - start
-            print("append \(logOnly ? "log only" : "with views")\(pipelined ? " (pipelined)" : ""): \(rate(events.count, append)) events/s wall (\(append)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second, \(Int(Double(events.count) / (threadCPUSeconds() - writer))) per writer-thread CPU second")
+            print("append \(logOnly ? "log only" : "with views")\(pipelined ? " (pipelined)" : ""), \(batchSize) per transaction: \(rate(events.count, append)) events/s wall (\(append)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second, \(Int(Double(events.count) / (threadCPUSeconds() - writer))) per writer-thread CPU second")
+            print("pages written by the load: \((bytesWritten() - written) / 1_000_000) MB, \((bytesWritten() - written) / UInt64(events.count)) bytes per event")
             print("data.mdb after the load: \(try fileSize(folder) / 1_000_000) MB, \(try pagesInUse(store) / 1_000_000) MB of pages in use")
             if logOnly { return }
 
@@ -80,6 +83,16 @@ enum IngestBench {
             return sum + stat.leafPages + stat.branchPages + stat.overflowPages
         } }
         return pages * 4096
+    }
+
+    /// Bytes this process has passed to write calls (`wchar` of /proc/self/io): LMDB writes
+    /// every page a commit dirtied, so this is the page traffic of the transactions.
+    static func bytesWritten() -> UInt64 {
+        guard let text = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix("wchar:") {
+            return UInt64(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) ?? 0
+        }
+        return 0
     }
 
     static func fileSize(_ folder: URL) throws -> UInt64 {
