@@ -12,6 +12,7 @@ import AgoraStore
 struct RegistryBulkFold {
     private static let releases = 0, packageEvents = 1, principals = 2, scopes = 3, scores = 4
     private static let scopeEvents = 5, scopeAuthors = 6, rotations = 7, peerEvents = 8, retrievalCounts = 9, popularity = 10
+    private static let transfersTo = 11
 
     private let events: [Event]
     private var bookkeeping: IndexChanges
@@ -30,7 +31,7 @@ struct RegistryBulkFold {
         IndexChanges([
             databases.releases, databases.packageEvents, databases.principals, databases.scopes, databases.scores,
             databases.scopeEvents, databases.scopeAuthors, databases.rotations, databases.peerEvents,
-            databases.retrievalCounts, databases.popularity,
+            databases.retrievalCounts, databases.popularity, databases.transfersTo,
         ])
     }
 
@@ -65,6 +66,7 @@ struct RegistryBulkFold {
         case .scopeTransferred(let transfer):
             guard let scope = RegistryViews.scope(transfer.scope) else { return }
             bookkeeping.add(Self.scopeEvents, key: scope.utf8, value: event.id.bytes)
+            bookkeeping.add(Self.transfersTo, key: transfer.newOwner.bytes, value: scope.utf8)
             transfers[scope, default: []].append(index)
         case .keyRotated:
             bookkeeping.add(Self.rotations, key: event.author.bytes, value: event.id.bytes)

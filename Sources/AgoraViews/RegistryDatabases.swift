@@ -17,8 +17,10 @@ public struct RegistryDatabases: Sendable {
     /// sum over, so an event is counted once however often it is applied.
     public static let peerEventsSpec = DatabaseSpec("peerEvents", flags: [.duplicateSort, .duplicateFixed])
     /// Bookkeeping behind the views above, so any event re-folds only what it touches.
-    /// (What a key rotation must re-fold is read from the key's feed, `feedEntries`, and the
-    /// transfer set: view version 8 dropped the `authorIndex` that listed it per author.)
+    /// New owner key → lowercased scope of each transfer to it: what a rotation of that key
+    /// must re-fold besides what its own feed (`feedEntries`) names. Transfers are rare, so this
+    /// costs little, where the `authorIndex` it replaces took an entry with every release.
+    public static let transfersToSpec = DatabaseSpec("transfersTo", flags: [.duplicateSort])
     /// Lowercased scope → IDs of the ScopeTransferred events for it.
     public static let scopeEventsSpec = DatabaseSpec("scopeEvents", flags: [.duplicateSort, .duplicateFixed])
     /// Lowercased scope + 0x00 + author key → feed seq (u64 BE) + event ID of that author's
@@ -36,12 +38,12 @@ public struct RegistryDatabases: Sendable {
     public static let specs: [DatabaseSpec] = [
         releasesSpec, packageEventsSpec, principalsSpec, scopesSpec, postingsSpec, namesSpec, typosSpec, docsSpec, scoresSpec,
         scopeEventsSpec, scopeAuthorsSpec, rotationsSpec, peerEventsSpec,
-        retrievalCountsSpec, popularitySpec,
+        retrievalCountsSpec, popularitySpec, transfersToSpec,
     ]
 
     public let store: StoreDatabases
     public let releases, packageEvents, principals, scopes, postings, names, typos, docs, scores: Database
-    public let scopeEvents, scopeAuthors, rotations, peerEvents, retrievalCounts, popularity: Database
+    public let scopeEvents, scopeAuthors, rotations, peerEvents, retrievalCounts, popularity, transfersTo: Database
 
     public init(store: StoreDatabases, views: ViewDatabases) throws {
         func open(_ spec: DatabaseSpec) throws -> Database {
@@ -61,6 +63,7 @@ public struct RegistryDatabases: Sendable {
         docs = try open(Self.docsSpec)
         scores = try open(Self.scoresSpec)
         scopeEvents = try open(Self.scopeEventsSpec)
+        transfersTo = try open(Self.transfersToSpec)
         scopeAuthors = try open(Self.scopeAuthorsSpec)
         rotations = try open(Self.rotationsSpec)
         peerEvents = try open(Self.peerEventsSpec)

@@ -63,7 +63,7 @@ public struct RegistryViews: ViewMaintainer {
                 try batch.recordPackageEvent(event, package: key, release: nil)
             case .scopeTransferred(let transfer):
                 guard let scope = Self.scope(transfer.scope) else { continue }
-                try batch.recordTransfer(event, scope: scope)
+                try batch.recordTransfer(event, scope: scope, newOwner: transfer.newOwner)
             case .keyRotated:
                 try txn.put(databases.rotations, key: event.author.bytes, value: event.id.bytes)
                 rotationAuthors.append(event.author)

@@ -82,8 +82,9 @@ struct ViewBatch {
         batchFirstReleases = [:]
     }
 
-    mutating func recordTransfer(_ event: Event, scope: String) throws {
+    mutating func recordTransfer(_ event: Event, scope: String, newOwner: PublicKey) throws {
         try txn.put(databases.scopeEvents, key: Array(scope.utf8), value: event.id.bytes)
+        try txn.put(databases.transfersTo, key: newOwner.bytes, value: Array(scope.utf8))
         wholeScopes.insert(scope)
     }
 
@@ -157,8 +158,10 @@ struct ViewBatch {
     /// Marks for re-folding every package and scope the events of `keys` touched: the packages
     /// they released or yanked and the scopes they transferred (read from each key's feed,
     /// which holds this batch's events too: the log is written before the views), and the
-    /// scopes transferred to them (from the transfer set). Rotations are rare, so reading the
-    /// feeds here costs less than an author index written with every release.
+    /// scopes transferred to them (`transfersTo`). Rotations are rare, so reading the feeds here
+    /// costs less than an author index written with every release; the transfers to a key are
+    /// looked up, not found by scanning every transfer, so a flood of rotations cannot make
+    /// each one cost the whole transfer set.
     private mutating func markTouched(by keys: Set<PublicKey>) throws {
         guard !keys.isEmpty else { return }
         for key in keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
@@ -180,16 +183,11 @@ struct ViewBatch {
                     continue
                 }
             }
-        }
-        var transfers: [EventID] = []
-        try txn.forEach(databases.scopeEvents) { entry in
-            transfers.append(try Self.eventID(entry.value))
-            return true
-        }
-        for id in transfers {
-            guard case .scopeTransferred(let transfer)? = try? load(id).decodedBody(), keys.contains(transfer.newOwner),
-                  let scope = RegistryViews.scope(transfer.scope) else { continue }
-            wholeScopes.insert(scope)
+            try txn.forEach(databases.transfersTo, prefix: key.bytes) { entry in
+                guard entry.key.count == 32 else { throw StoreError.corrupt("transfer target key of \(entry.key.count) bytes") }
+                wholeScopes.insert(String(decoding: entry.value, as: UTF8.self))
+                return true
+            }
         }
     }
 
