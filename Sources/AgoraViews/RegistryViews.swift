@@ -11,7 +11,7 @@ import AgoraStore
 /// place, one already in it is not added again.
 public struct RegistryViews: ViewMaintainer {
     /// Bump when a fold or a record layout changes; stores rebuild their views on open.
-    public static let version: UInt32 = 7
+    public static let version: UInt32 = 8
     /// Longest `scope/name` (UTF-8 bytes) a view indexes; LMDB keys stop at 511 bytes and a
     /// longer name is not a package anyone can publish through the tools. Events naming such a
     /// package stay in the log but are ignored by the views, on every node alike.

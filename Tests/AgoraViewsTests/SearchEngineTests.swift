@@ -109,18 +109,20 @@ import AgoraTestSupport
     }
 
     @Test func postingsSeekAndEncode() {
-        let entries: [(docID: UInt64, weight: UInt8)] = (0..<1000).map { (UInt64($0 * 3), UInt8($0 % 200)) } + [(9, 250)]
+        let entries: [(docID: UInt64, weight: UInt8, bucket: PopularityBucket)] =
+            (0..<1000).map { (UInt64($0 * 3), UInt8($0 % 200), PopularityBucket(rawValue: UInt8($0 % 256))) } + [(9, 250, PopularityBucket(rawValue: 7))]
         let bytes = SearchPostings.encode(entries.reversed())
         bytes.withUnsafeBytes { raw in
             let postings = SearchPostings(raw)
             #expect(postings.count == 1000)
-            #expect(postings.docID(at: 3) == 9 && postings.weight(at: 3) == 250)
+            #expect(postings.docID(at: 3) == 9 && postings.weight(at: 3) == 250 && postings.bucket(at: 3).rawValue == 7)
+            #expect(postings.bucket(at: 999).rawValue == UInt8(999 % 256))
             #expect(postings.seek(10, from: 0) == 4)
             #expect(postings.seek(2997, from: 5) == 999)
             #expect(postings.seek(5000, from: 0) == 1000)
             #expect(postings.seek(0, from: 7) == 7)
         }
-        #expect(SearchPostings.entryBytes(docID: 0x0102_0304_0506_0708, weight: 9) == [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        #expect(SearchPostings.entryBytes(docID: 0x0102_0304_0506_0708, weight: 9, bucket: PopularityBucket(rawValue: 60)) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 60])
     }
 
     @Test func documentsFromPackageState() throws {
