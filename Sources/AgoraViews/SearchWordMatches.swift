@@ -68,15 +68,16 @@ extension SearchEngine {
         of pool: [WordMatch], best count: Int, queryWords: Int, _ index: some SearchIndex
     ) throws -> (contenders: [Int], popularity: [PackagePopularity?]) {
         var popularity = [PackagePopularity?](repeating: nil, count: pool.count)
+        let scores = pool.map { $0.score(of: queryWords) }
         var threshold = -Double.infinity
         if pool.count > count {
-            var lowest = pool.map { $0.score(of: queryWords) + popularityWeight * $0.bucket.lowerBound }
-            threshold = largest(count, in: &lowest)
+            var lowest = pool.indices.map { scores[$0] + popularityWeight * pool[$0].bucket.lowerBound }
+            threshold = lowest.withUnsafeMutableBufferPointer { largest(count, in: $0) }
         }
         var contenders: [Int] = []
         var unread: [Int] = []
         contenders.reserveCapacity(min(pool.count, count * 2))
-        for (position, match) in pool.enumerated() where match.score(of: queryWords) + popularityWeight * match.bucket.upperBound >= threshold {
+        for (position, match) in pool.enumerated() where scores[position] + popularityWeight * match.bucket.upperBound >= threshold {
             contenders.append(position)
             if !match.bucket.isNone { unread.append(position) }
         }
@@ -89,7 +90,7 @@ extension SearchEngine {
 
     /// The `count`-th largest of `values` (1 ≤ `count` ≤ `values.count`), by quickselect;
     /// reorders `values`. Pivots are medians of three, so a sorted input stays linear.
-    static func largest(_ count: Int, in values: inout [Double]) -> Double {
+    static func largest(_ count: Int, in values: UnsafeMutableBufferPointer<Double>) -> Double {
         var low = 0
         var high = values.count - 1
         let target = count - 1
@@ -272,27 +273,34 @@ extension SearchEngine {
     }
 
     /// Every document in any list, for a query whose words no document holds together: one
-    /// merge of the ID-sorted lists, so the matches come out in ID order without hashing.
+    /// merge of the ID-sorted lists, so the matches come out in ID order without hashing. Each
+    /// list's next ID is kept beside it (`UInt64.max` once done), so a step reads no entry twice.
     static func union(_ lists: [SearchPostings]) -> [WordMatch] {
         var positions = [Int](repeating: 0, count: lists.count)
+        var heads = lists.map { $0.count > 0 ? $0.docID(at: 0) : UInt64.max }
         var out: [WordMatch] = []
-        out.reserveCapacity(lists.map(\.count).max() ?? 0)
-        while true {
-            var next = UInt64.max
-            var any = false
-            for (number, list) in lists.enumerated() where positions[number] < list.count {
-                next = min(next, list.docID(at: positions[number]))
-                any = true
+        out.reserveCapacity(lists.reduce(0) { $0 + $1.count })
+        positions.withUnsafeMutableBufferPointer { positions in
+            heads.withUnsafeMutableBufferPointer { heads in
+                while true {
+                    var next = UInt64.max
+                    for head in heads where head < next { next = head }
+                    // A list may hold `UInt64.max` itself: done only when every list is.
+                    guard next != .max || lists.indices.contains(where: { positions[$0] < lists[$0].count }) else { return }
+                    var match = WordMatch(docID: next, words: 0, weight: 0)
+                    for number in 0..<heads.count where heads[number] == next && positions[number] < lists[number].count {
+                        let list = lists[number]
+                        let position = positions[number]
+                        match.words += 1
+                        match.weight += Int(list.weight(at: position))
+                        match.bucket = PopularityBucket(rawValue: max(match.bucket.rawValue, list.bucket(at: position).rawValue))
+                        positions[number] = position + 1
+                        heads[number] = position + 1 < list.count ? list.docID(at: position + 1) : .max
+                    }
+                    out.append(match)
+                }
             }
-            guard any else { return out }
-            var match = WordMatch(docID: next, words: 0, weight: 0)
-            for (number, list) in lists.enumerated() where positions[number] < list.count && list.docID(at: positions[number]) == next {
-                match.words += 1
-                match.weight += Int(list.weight(at: positions[number]))
-                match.bucket = PopularityBucket(rawValue: max(match.bucket.rawValue, list.bucket(at: positions[number]).rawValue))
-                positions[number] += 1
-            }
-            out.append(match)
         }
+        return out
     }
 }

@@ -36,10 +36,10 @@ import AgoraTestSupport
             let sorted = values.sorted(by: >)
             let rank = Int.random(in: 1...count, using: &rng)
             var scratch = values
-            #expect(SearchEngine.largest(rank, in: &scratch) == sorted[rank - 1])
+            #expect(scratch.withUnsafeMutableBufferPointer { SearchEngine.largest(rank, in: $0) } == sorted[rank - 1])
         }
         var ascending = (0..<5000).map(Double.init)
-        #expect(SearchEngine.largest(10, in: &ascending) == 4990)
+        #expect(ascending.withUnsafeMutableBufferPointer { SearchEngine.largest(10, in: $0) } == 4990)
     }
 
     /// The contenders' best `count` by exact rank are the pool's best `count`, and only
