@@ -124,13 +124,14 @@ struct RegistryBulkFold {
             owners[docID] = position
             indexed[position] = true
         }
+        // Popularity first: each document's postings carry its record's bucket.
+        let buckets = foldPopularity { docID in owners[docID].flatMap { packages[$0].folded.map { ViewBatch.ownKeys($0.state) } } ?? [] }
         var search = SearchIndexWriter.changes(databases)
-        for (packageChanges, searchChanges) in recordPackages(packages, indexed: indexed, databases: databases) {
+        for (packageChanges, searchChanges) in recordPackages(packages, indexed: indexed, buckets: buckets, databases: databases) {
             bookkeeping.append(packageChanges)
             search.append(searchChanges)
         }
         foldScopes(roots: roots)
-        foldPopularity { docID in owners[docID].flatMap { packages[$0].folded.map { ViewBatch.ownKeys($0.state) } } ?? [] }
         return bookkeeping.sortedEntries() + search.sortedEntries()
     }
 
@@ -177,7 +178,9 @@ struct RegistryBulkFold {
 
     /// Each package's entries in `releases`, `packageEvents` and, where
     /// `indexed`, the search index, recorded on every core in contiguous chunks of packages.
-    private func recordPackages(_ packages: [FoldedPackage], indexed: [Bool], databases: RegistryDatabases) -> [(IndexChanges, IndexChanges)] {
+    private func recordPackages(
+        _ packages: [FoldedPackage], indexed: [Bool], buckets: [UInt64: PopularityBucket], databases: RegistryDatabases
+    ) -> [(IndexChanges, IndexChanges)] {
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let chunks = min(packages.count, cores * 4)
         let ranges = (0..<chunks).map { (packages.count * $0 / chunks)..<(packages.count * ($0 + 1) / chunks) }
@@ -192,7 +195,7 @@ struct RegistryBulkFold {
                 guard let record = packages[position].folded?.record else { continue }
                 changes.add(Self.releases, key: key, value: record)
                 if indexed[position], let document = packages[position].folded?.document {
-                    SearchIndexWriter.record(document, delta: 1, into: &search)
+                    SearchIndexWriter.record(document, delta: 1, bucket: buckets[document.docID] ?? .none, into: &search)
                 }
             }
             return (changes, search)
@@ -213,8 +216,9 @@ struct RegistryBulkFold {
 
     /// The retrieval counts and each counted document's popularity, as
     /// `ViewBatch.refoldPopularity` folds them: reporters in key order, the package's own keys
-    /// left out.
-    private mutating func foldPopularity(ownKeys: (UInt64) -> Set<PublicKey>) {
+    /// left out. Returns each record's bucket by document ID.
+    private mutating func foldPopularity(ownKeys: (UInt64) -> Set<PublicKey>) -> [UInt64: PopularityBucket] {
+        var buckets: [UInt64: PopularityBucket] = [:]
         let slots = retrievalSlots.sorted { $0.key.lexicographicallyPrecedes($1.key) }
         var start = 0
         while start < slots.count {
@@ -238,8 +242,10 @@ struct RegistryBulkFold {
             for byte in docKey { docID = docID << 8 | UInt64(byte) }
             if let popularity = PackagePopularity.fold(totals: totals, ownKeys: ownKeys(docID)) {
                 bookkeeping.add(Self.popularity, key: docKey, value: popularity.encoded())
+                buckets[docID] = PopularityBucket(popularity)
             }
             start = end
         }
+        return buckets
     }
 }

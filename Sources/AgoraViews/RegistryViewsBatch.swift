@@ -293,7 +293,8 @@ struct ViewBatch {
 
     /// Sums each reporter's capped counts over its periods and folds them into the package's
     /// popularity, leaving out reporters who are the package's own keys (release authors and
-    /// claimant principals, as the package's current record has them).
+    /// claimant principals, as the package's current record has them). The document's postings
+    /// follow the record's bucket.
     private func refoldPopularity(_ docID: UInt64) throws {
         let docKey = BigEndian.bytes(docID)
         var totals: [(reporter: PublicKey, total: UInt64)] = []
@@ -320,11 +321,14 @@ struct ViewBatch {
         }) {
             ownKeys = Self.ownKeys(state)
         }
-        if let popularity = PackagePopularity.fold(totals: totals, ownKeys: ownKeys) {
+        let old = try SearchIndexWriter.storedBucket(docID, txn: txn, databases: databases)
+        let popularity = PackagePopularity.fold(totals: totals, ownKeys: ownKeys)
+        if let popularity {
             try txn.put(databases.popularity, key: docKey, value: popularity.encoded())
         } else {
             try txn.delete(databases.popularity, key: docKey)
         }
+        try SearchIndexWriter.rebucket(docID, from: old, to: PopularityBucket(popularity), txn: txn, databases: databases)
     }
 
     /// A package's new state: prepared before the transaction with its record and document, or

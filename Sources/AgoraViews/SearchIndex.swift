@@ -39,11 +39,11 @@ extension SearchIndex {
     }
 }
 
-/// A token's postings: contiguous entries of an 8-byte big-endian document ID and a 1-byte
-/// weight, ascending by ID. Big-endian makes byte order and numeric order agree, so LMDB's
-/// default comparison sorts them.
+/// A token's postings: contiguous entries of an 8-byte big-endian document ID, a 1-byte
+/// weight and the document's `PopularityBucket`, ascending by ID. Big-endian makes byte order
+/// and numeric order agree, so LMDB's default comparison sorts them.
 public struct SearchPostings {
-    public static let entrySize = 9
+    public static let entrySize = 10
 
     public let bytes: UnsafeRawBufferPointer
 
@@ -60,6 +60,10 @@ public struct SearchPostings {
 
     public func weight(at index: Int) -> UInt8 {
         bytes[index * Self.entrySize + 8]
+    }
+
+    public func bucket(at index: Int) -> PopularityBucket {
+        PopularityBucket(rawValue: bytes[index * Self.entrySize + 9])
     }
 
     /// First index at or after `start` whose ID is ≥ `target`: gallops then bisects, so walking
@@ -92,24 +96,24 @@ public struct SearchPostings {
     }
 
     /// Encodes entries as stored: sorted by ID; a repeated ID keeps its largest weight.
-    public static func encode(_ entries: [(docID: UInt64, weight: UInt8)]) -> [UInt8] {
+    public static func encode(_ entries: [(docID: UInt64, weight: UInt8, bucket: PopularityBucket)]) -> [UInt8] {
         let sorted = entries.sorted { $0.docID != $1.docID ? $0.docID < $1.docID : $0.weight > $1.weight }
         var out: [UInt8] = []
         out.reserveCapacity(sorted.count * entrySize)
         var last: UInt64?
         for entry in sorted where entry.docID != last {
             last = entry.docID
-            out.append(contentsOf: entryBytes(docID: entry.docID, weight: entry.weight))
+            out.append(contentsOf: entryBytes(docID: entry.docID, weight: entry.weight, bucket: entry.bucket))
         }
         return out
     }
 
     /// One entry's bytes, for writing a single posting.
-    public static func entryBytes(docID: UInt64, weight: UInt8) -> [UInt8] {
-        var out: [UInt8] = []
+    public static func entryBytes(docID: UInt64, weight: UInt8, bucket: PopularityBucket) -> [UInt8] {
+        var out = BigEndian.bytes(docID)
         out.reserveCapacity(entrySize)
-        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: docID >> UInt64(shift))) }
         out.append(weight)
+        out.append(bucket.rawValue)
         return out
     }
 }

@@ -5,7 +5,9 @@ import AgoraStore
 /// them sorted when the batch ends (`IndexChanges`).
 ///
 /// The stored summary is the whole record of what a document put in the index: the document
-/// is rebuilt from it to take its entries out again, so nothing else needs remembering.
+/// is rebuilt from it to take its entries out again, so nothing else needs remembering. Its
+/// postings carry the bucket of the popularity record stored when the batch began
+/// (`PopularityBucket`); `ViewBatch.refoldPopularity` moves them when the record changes bucket.
 struct SearchIndexWriter {
     private static let docs = 0, names = 1, typos = 2, postings = 3
 
@@ -38,17 +40,18 @@ struct SearchIndexWriter {
     /// the same index in any order, and never refuses an append over it.
     mutating func replace(package key: PackageKey, with document: SearchDocument?, prepared: DocumentEntries? = nil) throws {
         let docID = document?.docID ?? SearchDocument.docID(for: key)
-        var added = false
-        defer { if let prepared, !added { withdraw(prepared) } }
+        var keptPrepared = false
+        defer { if let prepared, !keptPrepared { withdraw(prepared) } }
         let old = try summary(of: docID)
         if old == document?.summary { return }
+        let bucket = try Self.storedBucket(docID, txn: txn, databases: databases)
         if let old {
             if old.package != key && (document == nil || old.package < key) { return }
-            remove(SearchDocument(summary: old))
+            record(SearchDocument(summary: old), delta: -1, bucket: bucket)
         }
         if let document {
-            if prepared == nil { add(document) }
-            added = true
+            // Prepared entries carry no popularity: they serve only a document without a record.
+            if prepared != nil, bucket.isNone { keptPrepared = true } else { record(document, delta: 1, bucket: bucket) }
         }
         written.updateValue(document?.summary, forKey: docID)
     }
@@ -71,21 +74,13 @@ struct SearchIndexWriter {
         }
     }
 
-    private mutating func add(_ document: SearchDocument) {
-        record(document, delta: 1)
-    }
-
-    private mutating func remove(_ document: SearchDocument) {
-        record(document, delta: -1)
-    }
-
-    private mutating func record(_ document: SearchDocument, delta: Int32) {
-        Self.record(document, delta: delta, into: &changes)
+    private mutating func record(_ document: SearchDocument, delta: Int32, bucket: PopularityBucket) {
+        Self.record(document, delta: delta, bucket: bucket, into: &changes)
     }
 
     /// Adds or removes every (database, key, value) a document puts in the index; `changes`
     /// holds docs, names, typos and postings in that order (`changes(_:)`).
-    static func record(_ document: SearchDocument, delta: Int32, into changes: inout some IndexEntrySink) {
+    static func record(_ document: SearchDocument, delta: Int32, bucket: PopularityBucket, into changes: inout some IndexEntrySink) {
         var entry = BigEndian.bytes(document.docID)
         let docKey = entry
         changes.record(Self.docs, key: docKey, value: document.summary.encoded(), delta: delta)
@@ -93,9 +88,40 @@ struct SearchIndexWriter {
         if Self.indexable(name) { changes.record(Self.names, key: name, value: docKey, delta: delta) }
         for key in TypoKeys.keys(for: document.normalisedName) { changes.record(Self.typos, key: key, value: docKey, delta: delta) }
         entry.append(0)
+        entry.append(bucket.rawValue)
         for term in document.terms where Self.indexable(term.token.utf8) {
             entry[8] = term.weight
             changes.record(Self.postings, key: term.token.utf8, value: entry, delta: delta)
+        }
+    }
+
+    /// The bucket of the document's stored popularity record.
+    static func storedBucket(_ docID: UInt64, txn: some ReadableTransaction, databases: RegistryDatabases) throws -> PopularityBucket {
+        try withUnsafeBytes(of: docID.bigEndian) { key in
+            try txn.withValue(databases.popularity, key: key) { bytes in
+                PopularityBucket(try ViewBatch.decode("popularity", bytes) { (bytes) throws(ViewDecodeError) in try PackagePopularity(decoding: bytes) })
+            } ?? .none
+        }
+    }
+
+    /// Moves the stored document's postings from bucket `old` to `new`, after its popularity
+    /// record changed bucket (the batch's other index changes are written already). A few
+    /// dozen entries, written in place: a bucket changes far less often than a count.
+    static func rebucket(_ docID: UInt64, from old: PopularityBucket, to new: PopularityBucket, txn: WriteTransaction, databases: RegistryDatabases) throws {
+        guard old != new else { return }
+        let docKey = BigEndian.bytes(docID)
+        guard let summary = try txn.withValue(databases.docs, key: docKey, { bytes in
+            try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary(decoding: bytes) }
+        }) else { return }
+        var entry = docKey + [0, old.rawValue]
+        for term in SearchDocument(summary: summary).terms where indexable(term.token.utf8) {
+            entry[8] = term.weight
+            entry[9] = old.rawValue
+            guard try txn.delete(databases.postings, key: Array(term.token.utf8), value: entry) else {
+                throw StoreError.corrupt("postings of \(term.token) lack document \(docID) in popularity bucket \(old.rawValue); rebuild the views")
+            }
+            entry[9] = new.rawValue
+            try txn.put(databases.postings, key: Array(term.token.utf8), value: entry)
         }
     }
 
@@ -131,8 +157,10 @@ struct DocumentEntries: IndexEntrySink, Sendable {
     private var bytes: [UInt8] = []
     private var entries: [Entry] = []
 
+    /// Made before the transaction, where no popularity is known: the entries of a document
+    /// without a popularity record (`SearchIndexWriter.replace` uses them only for one).
     init(_ document: SearchDocument) {
-        SearchIndexWriter.record(document, delta: 1, into: &self)
+        SearchIndexWriter.record(document, delta: 1, bucket: .none, into: &self)
     }
 
     mutating func record(_ database: Int, key: some Collection<UInt8>, value: some Collection<UInt8>, delta: Int32) {

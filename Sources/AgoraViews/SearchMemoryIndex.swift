@@ -19,13 +19,14 @@ public struct InMemorySearchIndex: SearchIndex, Sendable {
         popularities = popularity
         var byID: [UInt64: SearchDocument] = [:]
         for document in documents { byID[document.docID] = document }
-        var postingEntries: [String: [(docID: UInt64, weight: UInt8)]] = [:]
+        var postingEntries: [String: [(docID: UInt64, weight: UInt8, bucket: PopularityBucket)]] = [:]
         for document in byID.values {
             summaries[document.docID] = document.summary
             names[document.normalisedName, default: []].append(document.docID)
             sortedNames.append((document.normalisedName, document.docID))
             for key in TypoKeys.keys(for: document.normalisedName) { typoKeys.append((key, document.docID)) }
-            for term in document.terms { postingEntries[term.token, default: []].append((document.docID, term.weight)) }
+            let bucket = PopularityBucket(popularity[document.docID])
+            for term in document.terms { postingEntries[term.token, default: []].append((document.docID, term.weight, bucket)) }
         }
         for key in names.keys { names[key]?.sort() }
         typoKeys.sort { $0.key != $1.key ? $0.key.lexicographicallyPrecedes($1.key) : $0.docID < $1.docID }

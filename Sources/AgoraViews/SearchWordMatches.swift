@@ -8,6 +8,8 @@ extension SearchEngine {
         var words: Int
         /// Sum of the found words' posting weights.
         var weight: Int
+        /// The document's popularity bucket, as its postings carry it.
+        var bucket = PopularityBucket.none
 
         /// 0..<200, below every name hit. A document missing some words keeps the share of the
         /// score it has, halved, so among equally used packages one holding every word wins,
@@ -21,8 +23,9 @@ extension SearchEngine {
 
     /// Documents holding every query word; for several words, also documents holding the
     /// rarest of them but not all (`partialMatches`); when none holds every word, documents
-    /// holding any. The best by text and popularity are kept
-    /// (`popularityScanLimit` of them are read for popularity).
+    /// holding any. The best by text and popularity are kept: of the `popularityScanLimit` best
+    /// by text, those that can still be among them (`popularities(of:best:)`) have their
+    /// popularity read.
     static func collectTokens(_ query: String, _ index: some SearchIndex, _ filters: SearchFilters, _ candidates: inout Candidates) throws {
         let tokens = Tokenizer.queryTokens(query)
         guard !tokens.isEmpty else { return }
@@ -35,21 +38,85 @@ extension SearchEngine {
         }
         // Filters may reject most matches: then every match is a candidate.
         if filters.keyword != nil || filters.author != nil {
-            for match in full + partial { candidates.add(match.docID, .token, match.score(of: tokens.count), nil) }
+            for match in full + partial {
+                // No popularity record to read where the postings say there is none.
+                candidates.add(match.docID, .token, match.score(of: tokens.count), nil, popularity: match.bucket.isNone ? .some(nil) : nil)
+            }
             return
         }
         // The pool in ID order, the order the popularity walk needs; ties at the selection's cut
         // have equal word counts, so they are all full or all partial matches either way.
         let pool = bestByText(popularityScanLimit, of: inIDOrder(full, partial), queryWords: tokens.count)
-        let popularity = try index.popularities(of: pool.map(\.docID))
-        let ranked = pool.indices.map { (position: $0, rank: pool[$0].score(of: tokens.count) + popularityWeight * (popularity[$0]?.score ?? 0)) }
-        let best = smallest(max(tokenCandidates, filters.limit * 4), of: ranked) { lhs, rhs in
+        let kept = max(tokenCandidates, filters.limit * 4)
+        let (contenders, popularity) = try popularities(of: pool, best: kept, queryWords: tokens.count, index)
+        let ranked = contenders.map { (position: $0, rank: pool[$0].score(of: tokens.count) + popularityWeight * (popularity[$0]?.score ?? 0)) }
+        let best = smallest(kept, of: ranked) { lhs, rhs in
             lhs.rank != rhs.rank ? lhs.rank > rhs.rank : pool[lhs.position].docID < pool[rhs.position].docID
         }
         for entry in best {
             let match = pool[entry.position]
             candidates.add(match.docID, .token, match.score(of: tokens.count), nil, popularity: .some(popularity[entry.position]))
         }
+    }
+
+    /// The pool members that can be among its best `count` by text plus popularity, and the
+    /// popularity of each of them (nil elsewhere). A member's bucket bounds its rank; one whose
+    /// highest possible rank is below the `count`-th highest least rank is beaten by `count`
+    /// others whatever the records say, so its record is not read, and the best `count` of the
+    /// contenders are the best of the pool. Members without a record need no read either.
+    static func popularities(
+        of pool: [WordMatch], best count: Int, queryWords: Int, _ index: some SearchIndex
+    ) throws -> (contenders: [Int], popularity: [PackagePopularity?]) {
+        var popularity = [PackagePopularity?](repeating: nil, count: pool.count)
+        let scores = pool.map { $0.score(of: queryWords) }
+        var threshold = -Double.infinity
+        if pool.count > count {
+            var lowest = pool.indices.map { scores[$0] + popularityWeight * pool[$0].bucket.lowerBound }
+            threshold = lowest.withUnsafeMutableBufferPointer { largest(count, in: $0) }
+        }
+        var contenders: [Int] = []
+        var unread: [Int] = []
+        contenders.reserveCapacity(min(pool.count, count * 2))
+        for (position, match) in pool.enumerated() where scores[position] + popularityWeight * match.bucket.upperBound >= threshold {
+            contenders.append(position)
+            if !match.bucket.isNone { unread.append(position) }
+        }
+        // In ID order (the pool's), through one cursor.
+        for (position, record) in zip(unread, try index.popularities(of: unread.map { pool[$0].docID })) {
+            popularity[position] = record
+        }
+        return (contenders, popularity)
+    }
+
+    /// The `count`-th largest of `values` (1 ≤ `count` ≤ `values.count`), by quickselect;
+    /// reorders `values`. Pivots are medians of three, so a sorted input stays linear.
+    static func largest(_ count: Int, in values: UnsafeMutableBufferPointer<Double>) -> Double {
+        var low = 0
+        var high = values.count - 1
+        let target = count - 1
+        while low < high {
+            let middle = low + (high - low) / 2
+            let pivot = Swift.max(Swift.min(values[low], values[middle]), Swift.min(Swift.max(values[low], values[middle]), values[high]))
+            var left = low
+            var right = high
+            while left <= right {
+                while values[left] > pivot { left += 1 }
+                while values[right] < pivot { right -= 1 }
+                if left <= right {
+                    values.swapAt(left, right)
+                    left += 1
+                    right -= 1
+                }
+            }
+            if target <= right {
+                high = right
+            } else if target >= left {
+                low = left
+            } else {
+                return values[target]
+            }
+        }
+        return values[target]
     }
 
     /// The `count` matches with the most words, then the most weight, by one counting pass
@@ -118,7 +185,8 @@ extension SearchEngine {
                     copy(long, position..<next)
                     if next < long.count, long.docID(at: next) == docID {
                         copy(long, next..<(next + 1))
-                        out[written - 1] = max(long.weight(at: next), short.weight(at: index))
+                        out[written - 2] = max(long.weight(at: next), short.weight(at: index))
+                        out[written - 1] = max(long.bucket(at: next).rawValue, short.bucket(at: index).rawValue)
                         position = next + 1
                     } else {
                         copy(short, index..<(index + 1))
@@ -145,14 +213,16 @@ extension SearchEngine {
         candidates: for index in 0..<shortest.count {
             let docID = shortest.docID(at: index)
             var score = Int(shortest.weight(at: index))
+            var bucket = shortest.bucket(at: index).rawValue
             for other in 1..<ordered.count {
                 let position = ordered[other].seek(docID, from: positions[other])
                 positions[other] = position
                 guard position < ordered[other].count else { break candidates }
                 guard ordered[other].docID(at: position) == docID else { continue candidates }
                 score += Int(ordered[other].weight(at: position))
+                bucket = max(bucket, ordered[other].bucket(at: position).rawValue)
             }
-            out.append(WordMatch(docID: docID, words: lists.count, weight: score))
+            out.append(WordMatch(docID: docID, words: lists.count, weight: score, bucket: PopularityBucket(rawValue: bucket)))
         }
         return out
     }
@@ -195,6 +265,7 @@ extension SearchEngine {
                 guard position < list.count, list.docID(at: position) == docID else { continue }
                 match.words += 1
                 match.weight += Int(list.weight(at: position))
+                match.bucket = PopularityBucket(rawValue: max(match.bucket.rawValue, list.bucket(at: position).rawValue))
             }
             if match.words < lists.count { out.append(match) }
         }
@@ -202,26 +273,34 @@ extension SearchEngine {
     }
 
     /// Every document in any list, for a query whose words no document holds together: one
-    /// merge of the ID-sorted lists, so the matches come out in ID order without hashing.
+    /// merge of the ID-sorted lists, so the matches come out in ID order without hashing. Each
+    /// list's next ID is kept beside it (`UInt64.max` once done), so a step reads no entry twice.
     static func union(_ lists: [SearchPostings]) -> [WordMatch] {
         var positions = [Int](repeating: 0, count: lists.count)
+        var heads = lists.map { $0.count > 0 ? $0.docID(at: 0) : UInt64.max }
         var out: [WordMatch] = []
-        out.reserveCapacity(lists.map(\.count).max() ?? 0)
-        while true {
-            var next = UInt64.max
-            var any = false
-            for (number, list) in lists.enumerated() where positions[number] < list.count {
-                next = min(next, list.docID(at: positions[number]))
-                any = true
+        out.reserveCapacity(lists.reduce(0) { $0 + $1.count })
+        positions.withUnsafeMutableBufferPointer { positions in
+            heads.withUnsafeMutableBufferPointer { heads in
+                while true {
+                    var next = UInt64.max
+                    for head in heads where head < next { next = head }
+                    // A list may hold `UInt64.max` itself: done only when every list is.
+                    guard next != .max || lists.indices.contains(where: { positions[$0] < lists[$0].count }) else { return }
+                    var match = WordMatch(docID: next, words: 0, weight: 0)
+                    for number in 0..<heads.count where heads[number] == next && positions[number] < lists[number].count {
+                        let list = lists[number]
+                        let position = positions[number]
+                        match.words += 1
+                        match.weight += Int(list.weight(at: position))
+                        match.bucket = PopularityBucket(rawValue: max(match.bucket.rawValue, list.bucket(at: position).rawValue))
+                        positions[number] = position + 1
+                        heads[number] = position + 1 < list.count ? list.docID(at: position + 1) : .max
+                    }
+                    out.append(match)
+                }
             }
-            guard any else { return out }
-            var match = WordMatch(docID: next, words: 0, weight: 0)
-            for (number, list) in lists.enumerated() where positions[number] < list.count && list.docID(at: positions[number]) == next {
-                match.words += 1
-                match.weight += Int(list.weight(at: positions[number]))
-                positions[number] += 1
-            }
-            out.append(match)
         }
+        return out
     }
 }

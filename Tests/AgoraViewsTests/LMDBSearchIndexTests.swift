@@ -137,7 +137,7 @@ import AgoraTestSupport
     @Test func singleValueKeysComeBackAsOneRun() throws {
         let directory = try TemporaryDirectory()
         let store = try RegistryViewsTestSupport.openRegistryStore(directory)
-        let entry = SearchPostings.entryBytes(docID: 0x0102_0304_0506_0708, weight: 9)
+        let entry = SearchPostings.entryBytes(docID: 0x0102_0304_0506_0708, weight: 9, bucket: .none)
         try store.environment.write { txn in try txn.put(RegistryDatabases(store).postings, key: Array("solo".utf8), value: entry) }
         let runs = try store.read { txn in
             try txn.withCursor(RegistryDatabases(store).postings) { cursor in

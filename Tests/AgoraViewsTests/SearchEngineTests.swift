@@ -108,19 +108,50 @@ import AgoraTestSupport
         #expect(try names("zzzzqqq").isEmpty)
     }
 
+    /// The merged union equals a per-document tally of the lists, IDs at the extremes included.
+    @Test func unionTalliesEveryList() {
+        var rng = SeededGenerator(seed: 12)
+        for _ in 0..<300 {
+            let lists = (0..<Int.random(in: 1...5, using: &rng)).map { _ in
+                (0..<Int.random(in: 0...60, using: &rng)).map { _ in
+                    (docID: [0, .max, UInt64.random(in: 0...90, using: &rng)].randomElement(using: &rng)!,
+                     weight: UInt8.random(in: 0...40, using: &rng), bucket: PopularityBucket(rawValue: UInt8.random(in: 0...255, using: &rng)))
+                }
+            }
+            var expected: [UInt64: SearchEngine.WordMatch] = [:]
+            for list in lists {
+                for entry in SearchPostings.encodeForTest(list) {
+                    var match = expected[entry.docID] ?? SearchEngine.WordMatch(docID: entry.docID, words: 0, weight: 0)
+                    match.words += 1
+                    match.weight += Int(entry.weight)
+                    match.bucket = PopularityBucket(rawValue: max(match.bucket.rawValue, entry.bucket.rawValue))
+                    expected[entry.docID] = match
+                }
+            }
+            let encoded = lists.map(SearchPostings.encode)
+            let union = SearchEngine.withPostingsForTest(encoded) { SearchEngine.union($0) }
+            #expect(union.map(\.docID) == expected.keys.sorted())
+            #expect(union.map { "\($0.words) \($0.weight) \($0.bucket.rawValue)" } == expected.keys.sorted().map {
+                "\(expected[$0]!.words) \(expected[$0]!.weight) \(expected[$0]!.bucket.rawValue)"
+            })
+        }
+    }
+
     @Test func postingsSeekAndEncode() {
-        let entries: [(docID: UInt64, weight: UInt8)] = (0..<1000).map { (UInt64($0 * 3), UInt8($0 % 200)) } + [(9, 250)]
+        let entries: [(docID: UInt64, weight: UInt8, bucket: PopularityBucket)] =
+            (0..<1000).map { (UInt64($0 * 3), UInt8($0 % 200), PopularityBucket(rawValue: UInt8($0 % 256))) } + [(9, 250, PopularityBucket(rawValue: 7))]
         let bytes = SearchPostings.encode(entries.reversed())
         bytes.withUnsafeBytes { raw in
             let postings = SearchPostings(raw)
             #expect(postings.count == 1000)
-            #expect(postings.docID(at: 3) == 9 && postings.weight(at: 3) == 250)
+            #expect(postings.docID(at: 3) == 9 && postings.weight(at: 3) == 250 && postings.bucket(at: 3).rawValue == 7)
+            #expect(postings.bucket(at: 999).rawValue == UInt8(999 % 256))
             #expect(postings.seek(10, from: 0) == 4)
             #expect(postings.seek(2997, from: 5) == 999)
             #expect(postings.seek(5000, from: 0) == 1000)
             #expect(postings.seek(0, from: 7) == 7)
         }
-        #expect(SearchPostings.entryBytes(docID: 0x0102_0304_0506_0708, weight: 9) == [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        #expect(SearchPostings.entryBytes(docID: 0x0102_0304_0506_0708, weight: 9, bucket: PopularityBucket(rawValue: 60)) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 60])
     }
 
     @Test func documentsFromPackageState() throws {
@@ -180,5 +211,23 @@ import AgoraTestSupport
         }
         #expect(both.first == true && both.contains(false))
         #expect(!zip(both, both.dropFirst()).contains { !$0 && $1 }, "a partial match ranked above a full one")
+    }
+}
+
+extension SearchPostings {
+    /// The entries `encode` keeps: one per ID, its largest weight.
+    static func encodeForTest(_ entries: [(docID: UInt64, weight: UInt8, bucket: PopularityBucket)]) -> [(docID: UInt64, weight: UInt8, bucket: PopularityBucket)] {
+        let bytes = encode(entries)
+        return bytes.withUnsafeBytes { raw in
+            let postings = SearchPostings(raw)
+            return (0..<postings.count).map { (postings.docID(at: $0), postings.weight(at: $0), postings.bucket(at: $0)) }
+        }
+    }
+}
+
+extension SearchEngine {
+    static func withPostingsForTest<R>(_ lists: [[UInt8]], _ body: ([SearchPostings]) -> R) -> R {
+        guard let first = lists.first else { return body([]) }
+        return first.withUnsafeBytes { raw in withPostingsForTest(Array(lists.dropFirst())) { body([SearchPostings(raw)] + $0) } }
     }
 }
