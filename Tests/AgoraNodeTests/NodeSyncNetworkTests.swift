@@ -157,7 +157,7 @@ import Testing
             try await stream.writeLengthPrefixed(SyncCodec.encode(SyncRequestFrame(id: 1, request: .changes(after: 0, upTo: .max, waitMillis: 0))))
             let reply = try #require(try await stream.readLengthPrefixed(maxLength: SyncLimits().maxFrameLength))
             let frame = try SyncCodec.decodeResponse(reply, limits: SyncLimits())
-            guard case .events(let events, let through, let latest) = frame.response else {
+            guard case .events(let events, let through, let latest, _) = frame.response else {
                 Issue.record("unexpected reply \(frame)")
                 return
             }
