@@ -13,9 +13,11 @@ struct StoreLogSource: SyncLogSource {
 
     func changes(
         after: UInt64, upTo: UInt64, maxEvents: Int, maxBytes: Int, held: [PublicKey: UInt64]
-    ) throws -> (events: [Event], through: UInt64, latest: UInt64, held: [HeldRun]) {
-        let page = try store.changes(after: after, upTo: upTo, maxEvents: maxEvents, maxBytes: maxBytes, held: held) { skipping(after, upTo) }
-        return (page.events, page.through, page.latest, page.held.map { HeldRun(author: $0.author, first: $0.first, last: $0.last, lastID: $0.lastID) })
+    ) throws -> (events: [[UInt8]], through: UInt64, latest: UInt64, held: [HeldRun]) {
+        let page = try store.changes(after: after, upTo: upTo, maxEvents: maxEvents, maxBytes: maxBytes, held: held, decoding: false) {
+            skipping(after, upTo)
+        }
+        return (page.stored, page.through, page.latest, page.held.map { HeldRun(author: $0.author, first: $0.first, last: $0.last, lastID: $0.lastID) })
     }
 
     func holdings(maxCount: Int) throws -> [HeldFeed] {

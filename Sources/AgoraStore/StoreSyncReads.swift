@@ -3,6 +3,8 @@ import AgoraCore
 /// One page of the changes feed (`Store.changes`).
 public struct LogChanges: Sendable {
     public var events: [Event]
+    /// The same events' stored bytes, undecoded, instead of `events` (`decoding: false`).
+    public var stored: [[UInt8]] = []
     /// Every local sequence up to here was sent, skipped or held.
     public var through: UInt64
     public var latest: UInt64
@@ -19,8 +21,10 @@ extension Store {
     /// which it holds); the cursor jumps over each, reading none of it. Events of a feed in
     /// `held` at a seq up to its value are left out too and reported per feed as `held` spans
     /// with the ID stored at the span's last seq; a reply visits at most `4 × maxEvents` of them.
+    /// With `decoding` false the events come back as their stored bytes (`stored`), unhashed:
+    /// what a server sends on, which needs no ID or field of them.
     public func changes(
-        after: UInt64, upTo: UInt64, maxEvents: Int, maxBytes: Int, held: [PublicKey: UInt64] = [:],
+        after: UInt64, upTo: UInt64, maxEvents: Int, maxBytes: Int, held: [PublicKey: UInt64] = [:], decoding: Bool = true,
         skipping: () -> [ClosedRange<UInt64>] = { [] }
     ) throws -> LogChanges {
         try read { txn in
@@ -69,11 +73,16 @@ extension Store {
                             continue
                         }
                     }
-                    guard page.events.count < maxEvents, page.events.isEmpty || bytes + stored.count <= maxBytes else {
+                    let sent = page.events.count + page.stored.count
+                    guard sent < maxEvents, sent == 0 || bytes + stored.count <= maxBytes else {
                         page.through = localSeq - 1
                         break
                     }
-                    page.events.append(try StoreDatabases.decodeStored(stored, localSeq: localSeq))
+                    if decoding {
+                        page.events.append(try StoreDatabases.decodeStored(stored, localSeq: localSeq))
+                    } else {
+                        page.stored.append(stored)
+                    }
                     bytes += stored.count
                     covered = localSeq
                     entry = try cursor.next()

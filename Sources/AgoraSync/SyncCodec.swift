@@ -50,19 +50,9 @@ public enum SyncCodec {
             heads.more = more
             message.heads = heads
         case .events(let events, let through, let latest, let held):
-            var reply = Agora_Sync_SyncResponse.Events()
-            reply.batch = Data(EventBatch.encode(events))
-            reply.through = through
-            reply.latest = latest
-            reply.held = held.map { run in
-                var entry = Agora_Sync_SyncResponse.HeldRun()
-                entry.author = Data(run.author.bytes)
-                entry.firstSeq = run.first
-                entry.lastSeq = run.last
-                entry.lastID = Data(run.lastID.bytes)
-                return entry
-            }
-            message.events = reply
+            message.events = eventsMessage(EventBatch.encode(events), through: through, latest: latest, held: held)
+        case .storedEvents(let events, let through, let latest, let held):
+            message.events = eventsMessage(EventBatch.encode(bytes: events), through: through, latest: latest, held: held)
         case .kept(let count):
             var kept = Agora_Sync_SyncResponse.Kept()
             kept.count = UInt32(clamping: count)
@@ -73,6 +63,22 @@ public enum SyncCodec {
             message.failure = failure
         }
         return serialized(message)
+    }
+
+    private static func eventsMessage(_ batch: [UInt8], through: UInt64, latest: UInt64, held: [HeldRun]) -> Agora_Sync_SyncResponse.Events {
+        var reply = Agora_Sync_SyncResponse.Events()
+        reply.batch = Data(batch)
+        reply.through = through
+        reply.latest = latest
+        reply.held = held.map { run in
+            var entry = Agora_Sync_SyncResponse.HeldRun()
+            entry.author = Data(run.author.bytes)
+            entry.firstSeq = run.first
+            entry.lastSeq = run.last
+            entry.lastID = Data(run.lastID.bytes)
+            return entry
+        }
+        return reply
     }
 
     public static func decodeRequest(_ bytes: [UInt8], limits: SyncLimits) throws(SyncError) -> SyncRequestFrame {

@@ -4,14 +4,15 @@ import AgoraWire
 /// The read side sync serves from (the node's store, behind a protocol so the machines and
 /// shells here never see LMDB). Every call is one consistent snapshot and bounded by its limits.
 public protocol SyncLogSource: Sendable {
-    /// Events with local sequence in `(after, upTo]`, at most `maxEvents` and about
+    /// The stored bytes of the events with local sequence in `(after, upTo]` (sent as they are,
+    /// never decoded), at most `maxEvents` and about
     /// `maxBytes` (always at least one when any exist, unless held ones fill the reply);
     /// `through` is the highest local sequence covered, `latest` the newest local sequence.
     /// Events of a feed in `held` at a seq up to its value are left out and listed as `held`
     /// runs (a bounded number of them per call).
     func changes(
         after: UInt64, upTo: UInt64, maxEvents: Int, maxBytes: Int, held: [PublicKey: UInt64]
-    ) throws -> (events: [Event], through: UInt64, latest: UInt64, held: [HeldRun])
+    ) throws -> (events: [[UInt8]], through: UInt64, latest: UInt64, held: [HeldRun])
     /// Head events of feeds whose key sorts after `after`, in key order.
     func heads(after: PublicKey?, maxCount: Int, maxBytes: Int) throws -> (events: [Event], more: Bool)
     /// Events of one feed with `from ≤ seq ≤ to`, in feed order, bounded like `changes`.

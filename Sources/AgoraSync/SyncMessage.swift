@@ -21,6 +21,9 @@ public enum SyncResponse: Sendable, Equatable {
     /// `through` is the last feed seq sent. `held`: events of `changes` left out because the
     /// client said it holds them.
     case events([Event], through: UInt64, latest: UInt64, held: [HeldRun] = [])
+    /// What a server sends for `events` of `changes`: the stored bytes of each event, never
+    /// decoded (the same wire message; a client decodes it as `events`).
+    case storedEvents([[UInt8]], through: UInt64, latest: UInt64, held: [HeldRun])
     /// How many feeds of a `holdings` request the server keeps for the stream.
     case kept(Int)
     case failure(String)

@@ -21,7 +21,7 @@ public enum SyncProtocol {
             guard case .reply(let response) = answer else { continue }
             let encoded = SyncCodec.encode(SyncResponseFrame(id: frame.id, response: response))
             try await stream.writeLengthPrefixed(encoded)
-            if case .events(let events, _, _, _) = response { Self.eventsSent.increment(by: events.count) }
+            if case .storedEvents(let events, _, _, _) = response { Self.eventsSent.increment(by: events.count) }
             if case .heads(let events, _) = response { Self.eventsSent.increment(by: events.count) }
             Self.bytesSent.increment(by: encoded.count)
         }

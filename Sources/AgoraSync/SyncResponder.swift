@@ -22,7 +22,7 @@ public enum SyncResponder {
             if page.events.isEmpty, page.held.isEmpty, mayWait, wait > 0, page.latest <= after {
                 return .waitForChanges(after: after, millis: wait)
             }
-            return .reply(.events(page.events, through: max(page.through, after), latest: page.latest, held: page.held))
+            return .reply(.storedEvents(page.events, through: max(page.through, after), latest: page.latest, held: page.held))
         case .holdings(let feeds):
             return .reply(.kept(held.add(feeds, limit: limits.maxHeldFeeds)))
         case .heads(let after):

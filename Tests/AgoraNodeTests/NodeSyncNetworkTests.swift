@@ -84,6 +84,10 @@ import Testing
                 while let request = try await stream.readLengthPrefixed(maxLength: 1 << 20) {
                     let frame = try SyncCodec.decodeRequest(request, limits: SyncLimits())
                     switch (attack, frame.request) {
+                    // A victim that already holds events says so first (`holdings`).
+                    case (.forgedEvents, .holdings(let feeds)), (.forgedHeads, .holdings(let feeds)):
+                        try await stream.writeLengthPrefixed(SyncCodec.encode(SyncResponseFrame(id: frame.id, response: .kept(feeds.count))))
+                        continue
                     case (.forgedEvents, .changes(let after, let upTo, _)) where after == upTo:
                         try await stream.writeLengthPrefixed(SyncCodec.encode(SyncResponseFrame(
                             id: frame.id, response: .events([], through: after, latest: 3))))

@@ -122,6 +122,8 @@ import Testing
             let upTo = Bool.random(using: &random) ? UInt64.max : after + UInt64.random(in: 0...80, using: &random)
             let maxEvents = Int.random(in: 1...30, using: &random)
             let reply = try store.changes(after: after, upTo: upTo, maxEvents: maxEvents, maxBytes: 1 << 20, held: held)
+            let undecoded = try store.changes(after: after, upTo: upTo, maxEvents: maxEvents, maxBytes: 1 << 20, held: held, decoding: false)
+            #expect(undecoded.stored == reply.events.map(\.bytes) && undecoded.events.isEmpty && undecoded.through == reply.through)
             let isHeld = { (event: Event) in event.seq <= held[event.author] ?? 0 }
             #expect(reply.through >= after && reply.through <= max(after, min(upTo, 200)))
             let covered = after < reply.through ? events[Int(after)..<Int(reply.through)] : []

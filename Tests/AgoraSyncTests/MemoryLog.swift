@@ -47,7 +47,7 @@ final class MemoryLog: SyncLogSource, Sendable {
 
     func changes(
         after: UInt64, upTo: UInt64, maxEvents: Int, maxBytes: Int, held: [PublicKey: UInt64]
-    ) throws -> (events: [Event], through: UInt64, latest: UInt64, held: [HeldRun]) {
+    ) throws -> (events: [[UInt8]], through: UInt64, latest: UInt64, held: [HeldRun]) {
         state.withLock { state in
             let latest = UInt64(state.log.count)
             guard after < upTo, after < latest else { return ([], min(upTo, max(after, latest)), latest, []) }
@@ -74,7 +74,7 @@ final class MemoryLog: SyncLogSource, Sendable {
             let runs = spans.sorted { $0.key < $1.key }.map { author, span in
                 HeldRun(author: author, first: span.first, last: span.last, lastID: state.feeds[author]![Int(span.last) - 1].id)
             }
-            return (out, through, latest, runs)
+            return (out.map(\.bytes), through, latest, runs)
         }
     }
 
