@@ -1,3 +1,4 @@
+import AgoraStore
 import Foundation
 
 /// `$AGORA_HOME/config.json`: settings a home keeps between runs, all optional. Today one:
@@ -16,6 +17,12 @@ public struct HomeConfig: Sendable, Equatable {
     }
 
     public var archiveCacheBudget: UInt64 { archiveCacheBytes ?? Self.defaultArchiveCacheBytes }
+
+    /// The archive cache budget while no daemon runs: none for a store last served as a
+    /// mirror, else the home's config (a daemon's `--cache-budget` holds for that daemon only).
+    public static func budgetWithoutDaemon(store: Store, home: AgoraHome) throws -> UInt64? {
+        try store.servedAsMirror() ? nil : load(home: home).archiveCacheBudget
+    }
 
     /// The home's settings; defaults when there is no file. A file that does not parse, or
     /// holds a value out of range, is an error naming it (at most 64 KiB is read).

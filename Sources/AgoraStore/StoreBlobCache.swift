@@ -180,6 +180,7 @@ extension Store {
     public func evictBlobs(toFit budget: UInt64) throws -> [BlobDigest] {
         try flushBlobUses()
         try recoverPendingBlobs()
+        try releasePinsOfRemovedFolders()
         let plan = try read { txn -> [CacheEntry] in
             let pins = Set(try blobPins(in: txn).keys)
             let entries = try cacheEntries(in: txn)
@@ -206,6 +207,47 @@ extension Store {
             }
             return evicted
         }
+    }
+
+    /// Drops the pins of install folders that no longer exist: a project deleted by hand never
+    /// installs again, so otherwise its archives would stay pinned for ever. The folder is
+    /// looked for inside the write transaction, which serialises with `setBlobPins`; an install
+    /// creates its folder before it pins, so a folder being installed into is never taken for
+    /// gone. Pins whose label is not an absolute path hashing to their holder key (a damaged or
+    /// foreign record) are left alone. Returns the released folders.
+    @discardableResult
+    public func releasePinsOfRemovedFolders() throws -> [String] {
+        let gone = try read { txn in try pinHolders(in: txn).filter { Self.isRemovedFolder($0.value, holder: $0.key) } }
+        guard !gone.isEmpty else { return [] }
+        return try environment.write { txn in
+            var released: [String] = []
+            for (holder, path) in gone.sorted(by: { $0.value < $1.value }) where Self.isRemovedFolder(path, holder: holder) {
+                var keys: [[UInt8]] = []
+                try txn.forEach(databases.blobPins, prefix: holder) { entry in
+                    keys.append(Array(entry.key))
+                    return true
+                }
+                for key in keys { _ = try txn.delete(databases.blobPins, key: key) }
+                if !keys.isEmpty { released.append(path) }
+            }
+            return released
+        }
+    }
+
+    /// Each pin holder's key and label.
+    private func pinHolders(in txn: some ReadableTransaction) throws -> [[UInt8]: String] {
+        var holders: [[UInt8]: String] = [:]
+        try txn.forEach(databases.blobPins) { entry in
+            guard entry.key.count == 48 else { throw StoreError.corrupt("blob pin key of \(entry.key.count) bytes") }
+            holders[Array(entry.key.prefix(16))] = String(decoding: entry.value, as: UTF8.self)
+            return true
+        }
+        return holders
+    }
+
+    private static func isRemovedFolder(_ path: String, holder: [UInt8]) -> Bool {
+        path.hasPrefix("/") && BlobPinHolder.installFolder(URL(fileURLWithPath: path)).bytes == holder
+            && !FileManager.default.fileExists(atPath: path)
     }
 
     /// Removes a blob's header, chunks and use record; false when it was not there.

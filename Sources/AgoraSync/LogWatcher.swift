@@ -11,6 +11,9 @@ public actor LogWatcher {
     /// the host's shutdown for its grace period.
     private var closed = false
 
+    /// Requests held right now (what `agora status` and tests can see of long polls).
+    public var waiting: Int { waiters.count }
+
     public init(latest: UInt64) {
         self.latest = latest
     }

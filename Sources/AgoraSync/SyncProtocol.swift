@@ -14,8 +14,11 @@ public enum SyncProtocol {
             let frame = try SyncCodec.decodeRequest(bytes, limits: limits)
             var answer = try SyncResponder.answer(frame.request, source: source, limits: limits, mayWait: true, held: &held)
             if case .waitForChanges(let after, let millis) = answer {
-                await watcher.wait(beyond: after, timeout: min(.milliseconds(Int(millis)), limits.maxWait))
+                let clientGone = await waitForChanges(
+                    watcher, beyond: after, timeout: min(.milliseconds(Int(millis)), limits.maxWait), unlessFails: stream
+                )
                 try Task.checkCancellation()
+                if clientGone { return }
                 answer = try SyncResponder.answer(frame.request, source: source, limits: limits, mayWait: false, held: &held)
             }
             guard case .reply(let response) = answer else { continue }
@@ -24,6 +27,27 @@ public enum SyncProtocol {
             if case .storedEvents(let events, _, _, _) = response { Self.eventsSent.increment(by: events.count) }
             if case .heads(let events, _) = response { Self.eventsSent.increment(by: events.count) }
             Self.bytesSent.increment(by: encoded.count)
+        }
+    }
+
+    /// Waits for the log to grow past `after` or the timeout, but not for a client whose stream
+    /// was reset or whose connection closed (true then): otherwise a peer that asks for a long
+    /// poll and drops the connection holds a handler until the timeout, every time.
+    private static func waitForChanges(
+        _ watcher: LogWatcher, beyond after: UInt64, timeout: Duration, unlessFails stream: P2PStream
+    ) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await watcher.wait(beyond: after, timeout: timeout)
+                return false
+            }
+            group.addTask {
+                await stream.waitUntilFailed()
+                return !Task.isCancelled
+            }
+            let clientGone = await group.next() ?? false
+            group.cancelAll()
+            return clientGone
         }
     }
 

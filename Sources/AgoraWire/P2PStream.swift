@@ -135,6 +135,11 @@ public actor P2PStream {
         try await stream.write(buffer)
     }
 
+    /// See `YamuxStream.waitUntilFailed`: for a handler holding a request open.
+    public nonisolated func waitUntilFailed() async {
+        await stream.waitUntilFailed()
+    }
+
     /// Half-closes: we will write no more; reading continues.
     public func closeWrite() async throws {
         writeClosed = true

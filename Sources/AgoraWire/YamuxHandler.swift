@@ -15,6 +15,10 @@ final class YamuxStreamState {
     var failure: YamuxError?
     var reader: CheckedContinuation<ByteBuffer?, any Error>?
     var writer: CheckedContinuation<Void, any Error>?
+    /// Tasks waiting for the stream to fail (`YamuxStream.waitUntilFailed`), by wait ID.
+    var failureWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    /// Waits cancelled before they were registered; each entry is consumed by its registration.
+    var cancelledFailureWaits: Set<UInt64> = []
 
     init(id: UInt32) {
         self.id = id
@@ -212,6 +216,23 @@ final class YamuxHandler: ChannelDuplexHandler {
         releaseIfFinished(state)
     }
 
+    func awaitFailure(_ state: YamuxStreamState, wait id: UInt64, continuation: CheckedContinuation<Void, Never>) {
+        if state.failure != nil || state.cancelledFailureWaits.remove(id) != nil {
+            continuation.resume()
+        } else {
+            state.failureWaiters[id] = continuation
+        }
+    }
+
+    func cancelFailureWait(_ state: YamuxStreamState, wait id: UInt64) {
+        if let waiter = state.failureWaiters.removeValue(forKey: id) {
+            waiter.resume()
+        } else if state.failure == nil {
+            // The registration has not run yet (a waiter leaves the table only by failure or here).
+            state.cancelledFailureWaits.insert(id)
+        }
+    }
+
     func reset(_ state: YamuxStreamState) {
         guard streams[state.id] === state else { return }
         streams[state.id] = nil
@@ -359,6 +380,9 @@ final class YamuxHandler: ChannelDuplexHandler {
             state.writer = nil
             writer.resume(throwing: error)
         }
+        let waiters = state.failureWaiters.values
+        state.failureWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Fails everything still waiting; buffered data stays readable.

@@ -16,6 +16,7 @@ public final class YamuxStream: Sendable {
     /// runs jobs this is set, and a write fails instead of suspending forever. Reads still hop,
     /// because data the peer sent before closing stays readable after the close.
     private let closed: NIOLockedValueBox<YamuxError?>
+    private let failureWaitIDs = NIOLockedValueBox<UInt64>(0)
 
     init(state: NIOLoopBound<YamuxStreamState>, handler: NIOLoopBound<YamuxHandler>, closed: NIOLockedValueBox<YamuxError?>) {
         self.id = state.value.id
@@ -69,6 +70,32 @@ public final class YamuxStream: Sendable {
             return try await withTaskCancellationHandler(operation: operation, onCancel: { reset() })
         } catch YamuxError.streamReset where Task.isCancelled {
             throw CancellationError()
+        }
+    }
+
+    /// Returns once the stream is reset or its connection ends, or once the calling task is
+    /// cancelled, which (unlike cancelling a read) leaves the stream as it is. A server that
+    /// holds a request open (a long poll) races this against its wait, so a client that has
+    /// gone does not keep a handler alive. A half-close does not count: a client that has
+    /// sent its last request may still read the answer.
+    public func waitUntilFailed() async {
+        guard closed.withLockedValue({ $0 }) == nil else { return }
+        let id = failureWaitIDs.withLockedValue { next in
+            next &+= 1
+            return next
+        }
+        let state = self.state
+        let handler = self.handler
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                state.eventLoop.execute {
+                    handler.value.awaitFailure(state.value, wait: id, continuation: continuation)
+                }
+            }
+        } onCancel: {
+            state.eventLoop.execute {
+                handler.value.cancelFailureWait(state.value, wait: id)
+            }
         }
     }
 

@@ -16,15 +16,6 @@ import Testing
         return samples
     }
 
-    static func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        Issue.record("timed out waiting for \(what)")
-    }
-
     @Test func peersHealthAndMetricsOfARunningNode() async throws {
         let folder = try TemporaryDirectory()
         let homeA = folder.url.appendingPathComponent("a")
@@ -47,7 +38,7 @@ import Testing
             ["publish", library.url.appendingPathComponent("Greeter").path, "--scope", "acme", "--version", "1.0.0"], home: homeB)
         #expect(published.status == 0, "\(published)")
 
-        try await Self.eventually("A to sync B's release") {
+        try await eventually("A to sync B's release") {
             let status = try await http.request("GET", "/-/api/v1/status")
             let node = status.json?["node"] as? [String: Any]
             return status.json?["events"] as? Int == 1 && node?["peersConnected"] as? Int == 1 && node?["health"] as? String == "ok"

@@ -105,16 +105,3 @@ final class TestNode: @unchecked Sendable {
     }
 }
 
-/// Polls `condition` until it holds; fails only a really broken run (the deadline is long,
-/// for a loaded CI machine).
-func eventually(
-    _ what: String, within limit: Duration = .seconds(60), _ condition: () async throws -> Bool,
-    sourceLocation: SourceLocation = #_sourceLocation
-) async throws {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
-}

@@ -49,7 +49,12 @@ struct ArchiveCacheTests {
         var generator = SeededGenerator(seed: seed)
         var model = Model()
         let budget = 256 << 10
-        let holders = (0..<3).map { BlobPinHolder.installFolder(URL(fileURLWithPath: "/tmp/project-\($0)")) }
+        let projects = try (0..<3).map { index in
+            let folder = directory.url.appendingPathComponent("project-\(index)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            return folder
+        }
+        let holders = projects.map(BlobPinHolder.installFolder)
         var evictions = 0
         for _ in 0..<160 {
             let known = Array(model.blobs.keys).sorted { $0.hex < $1.hex }
@@ -92,6 +97,48 @@ struct ArchiveCacheTests {
         #expect(evictions > 0, "the sequence never exceeded the budget: it proves nothing")
         for digest in model.blobs.keys { #expect(try store.blob(digest) != nil) }
         #expect(try store.verify(deep: true).ok)
+    }
+
+    /// A project folder deleted by hand releases its archives at the next cache pass; folders
+    /// still there, the node's own releases and pins whose label does not match their key
+    /// (damaged or foreign records) keep theirs.
+    @Test func pinsOfDeletedInstallFoldersAreReleased() throws {
+        let directory = try TemporaryDirectory()
+        let store = try openStore(directory, views: nil)
+        var generator = SeededGenerator(seed: 31)
+        let kept = directory.url.appendingPathComponent("kept project")
+        let deleted = directory.url.appendingPathComponent("deleted/project")
+        for folder in [kept, deleted] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        let keptDigest = try store.putBlob(Self.randomBlob(&generator))
+        let deletedDigests = try (0..<3).map { _ in try store.putBlob(Self.randomBlob(&generator)) }
+        let ownBytes = Self.randomBlob(&generator)
+        let own = try store.prepareBlob(ownBytes).pinned(by: .published)
+        _ = try store.append([], verification: .none, storing: [own])
+        let foreignDigest = try store.putBlob(Self.randomBlob(&generator))
+        try store.setBlobPins([keptDigest, deletedDigests[0]], holder: .installFolder(kept), replacing: true)
+        try store.setBlobPins(deletedDigests, holder: .installFolder(deleted), replacing: true)
+        // A label naming the deleted folder under another folder's key, and a relative label.
+        try store.environment.write { txn in
+            try txn.put(store.databases.blobPins, key: BlobPinHolder.installFolder(kept).bytes + foreignDigest.bytes, value: Array(deleted.path.utf8))
+            try txn.put(store.databases.blobPins, key: [UInt8](repeating: 7, count: 16) + foreignDigest.bytes, value: Array("relative/gone".utf8))
+        }
+        #expect(try store.releasePinsOfRemovedFolders().isEmpty, "every folder is still there")
+
+        try FileManager.default.removeItem(at: deleted.deletingLastPathComponent())
+        let evicted = try store.evictBlobs(toFit: 0)
+        #expect(Set(evicted) == Set(deletedDigests.dropFirst()), "the deleted folder's archives that nothing else pins")
+        #expect(try store.hasBlob(keptDigest) && store.hasBlob(deletedDigests[0]) && store.hasBlob(own.digest))
+        #expect(try store.hasBlob(foreignDigest), "a pin whose label does not match its key is kept")
+        let pins = try store.blobPins()
+        #expect(pins[deletedDigests[1]] == nil && pins[deletedDigests[2]] == nil)
+        #expect(pins[deletedDigests[0]] == [kept.standardizedFileURL.path])
+        #expect(try store.releasePinsOfRemovedFolders().isEmpty, "released once")
+
+        // Installing into the same path again pins afresh.
+        try FileManager.default.createDirectory(at: deleted, withIntermediateDirectories: true)
+        try store.setBlobPins([deletedDigests[0]], holder: .installFolder(deleted), replacing: true)
+        #expect(try store.releasePinsOfRemovedFolders().isEmpty)
+        #expect(try store.blobPins()[deletedDigests[0]]?.count == 2)
     }
 
     /// A blob evicted is gone whole (header, chunks, use record) and can be stored again.

@@ -1,9 +1,10 @@
+@testable import AgoraWire
 import AgoraCore
+import AgoraTestSupport
 import Foundation
 import NIOCore
 import NIOPosix
 import Testing
-@testable import AgoraWire
 
 /// Attacks on the listener's limits from several loopback addresses (127.0.0.0/8 is all
 /// loopback, so an attacker on 127.0.0.x is a different address from a peer on 127.0.0.1).

@@ -1,8 +1,9 @@
+@testable import AgoraWire
 import AgoraCore
+import AgoraTestSupport
 import NIOCore
 import NIOPosix
 import Testing
-@testable import AgoraWire
 
 /// Hostile or broken peers: each gets its connection closed (with a log line from the layer
 /// that caught it) while the listener keeps serving well-behaved peers.

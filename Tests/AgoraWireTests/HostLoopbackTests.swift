@@ -1,9 +1,10 @@
+@testable import AgoraWire
 import AgoraCore
+import AgoraTestSupport
 import Crypto
 import NIOCore
 import NIOPosix
 import Testing
-@testable import AgoraWire
 
 /// A host whose `run()` lives in a task, for tests whose hosts outlive one scope (where a
 /// scope fits, `withRunningHost` is simpler).
@@ -62,15 +63,6 @@ func streamPattern(count: Int, seed: UInt64) -> [UInt8] {
     return out
 }
 
-/// Bounded wait for a condition that another task makes true.
-func eventually(_ what: String, within limit: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("not reached within \(limit): \(what)")
-}
 
 @Suite struct HostLoopbackTests {
     static let echoProtocol = "/agora/test/echo/1.0.0"

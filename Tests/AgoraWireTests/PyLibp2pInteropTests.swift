@@ -1,7 +1,8 @@
+@testable import AgoraWire
 import AgoraCore
+import AgoraTestSupport
 import NIOPosix
 import Testing
-@testable import AgoraWire
 
 /// Agora against py-libp2p 0.8.1 (`tools/interop/py_peer.py`), both directions.
 @Suite(.enabled(if: PyPeerProcess.python != nil, "set AGORA_INTEROP_PYTHON to the py-libp2p venv's python"))

@@ -1,8 +1,9 @@
+@testable import AgoraWire
+import AgoraTestSupport
 import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
-@testable import AgoraWire
 
 /// A yamux listener over real TCP and a raw client channel that never reads unless asked.
 private struct RawPeer {

@@ -63,12 +63,6 @@ struct StatusCommand: ParsableCommand {
         }
     }
 
-    /// The archive cache budget while no daemon runs: none for a mirror's store, else the
-    /// home's config (a daemon's `--cache-budget` holds for that daemon only).
-    static func cacheBudget(store: Store, home: AgoraHome) throws -> UInt64? {
-        try store.servedAsMirror() ? nil : HomeConfig.load(home: home).archiveCacheBudget
-    }
-
     func run() throws {
         try reportingFailures {
             let home = options.home
@@ -88,7 +82,7 @@ struct StatusCommand: ParsableCommand {
                 sync.append(.init(peer: name, position: position.localSeq, latest: nil, lag: nil, connected: false))
             }
             let size = (try? FileManager.default.attributesOfItem(atPath: home.storeURL.appendingPathComponent("data.mdb").path)[.size] as? NSNumber)?.uint64Value ?? 0
-            let budget = try daemon.map { $0.archiveCacheBudget } ?? Self.cacheBudget(store: store, home: home)
+            let budget = try daemon.map { $0.archiveCacheBudget } ?? HomeConfig.budgetWithoutDaemon(store: store, home: home)
             let report = Report(
                 home: home.url.path, daemon: daemon != nil, pid: daemon?.pid, peerID: daemon?.peerID, mirror: daemon?.mirror,
                 events: try store.lastLocalSeq(), feeds: counts.feeds, archives: counts.archives, storeBytes: size, sync: sync,

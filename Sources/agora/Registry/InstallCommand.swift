@@ -64,7 +64,7 @@ struct InstallCommand: AsyncParsableCommand {
             // With no daemon up, nothing else keeps the archive cache within its budget; what this
             // folder now holds is pinned, so only archives nobody holds can go.
             if fetched > 0, NodeStatus.readLive(home: registry.home.url) == nil,
-               let budget = try StatusCommand.cacheBudget(store: registry.store, home: registry.home) {
+               let budget = try HomeConfig.budgetWithoutDaemon(store: registry.store, home: registry.home) {
                 try registry.store.evictBlobs(toFit: budget)
             }
             let elapsed = clock.now - start
