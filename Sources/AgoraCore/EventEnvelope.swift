@@ -72,3 +72,15 @@ struct EventEnvelope {
         return range
     }
 }
+
+extension Event {
+    /// Where `bytes` (an event a store accepted) sits: its author key's byte range and its feed
+    /// seq, read without hashing or copying, for scans that decide per entry whether to send it.
+    /// Nil for bytes that are not a well-formed envelope with a 32-byte author and a seq.
+    public static func feedPosition(of bytes: [UInt8]) -> (author: Range<Int>, seq: UInt64)? {
+        guard let envelope = try? EventEnvelope(bytes), let author = envelope.author, author.count == 32, envelope.seq >= 1 else {
+            return nil
+        }
+        return (author, envelope.seq)
+    }
+}

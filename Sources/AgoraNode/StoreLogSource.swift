@@ -11,8 +11,21 @@ struct StoreLogSource: SyncLogSource {
     /// a commit and its recording (then a few events are sent twice, nothing is missed).
     var skipping: @Sendable (_ after: UInt64, _ upTo: UInt64) -> [ClosedRange<UInt64>] = { _, _ in [] }
 
-    func changes(after: UInt64, upTo: UInt64, maxEvents: Int, maxBytes: Int) throws -> (events: [Event], through: UInt64, latest: UInt64) {
-        try store.changes(after: after, upTo: upTo, maxEvents: maxEvents, maxBytes: maxBytes) { skipping(after, upTo) }
+    func changes(
+        after: UInt64, upTo: UInt64, maxEvents: Int, maxBytes: Int, held: [PublicKey: UInt64]
+    ) throws -> (events: [[UInt8]], through: UInt64, latest: UInt64, held: [HeldRun]) {
+        let page = try store.changes(after: after, upTo: upTo, maxEvents: maxEvents, maxBytes: maxBytes, held: held, decoding: false) {
+            skipping(after, upTo)
+        }
+        return (page.stored, page.through, page.latest, page.held.map { HeldRun(author: $0.author, first: $0.first, last: $0.last, lastID: $0.lastID) })
+    }
+
+    func holdings(maxCount: Int) throws -> [HeldFeed] {
+        try store.largestFeeds(maxCount: maxCount).map { HeldFeed(author: $0.author, seq: $0.seq) }
+    }
+
+    func holds(_ runs: [HeldRun]) throws -> [Bool] {
+        try store.holds(runs.map { ($0.author, $0.last, $0.lastID) })
     }
 
     func heads(after: PublicKey?, maxCount: Int, maxBytes: Int) throws -> (events: [Event], more: Bool) {

@@ -85,7 +85,10 @@ public final class SyncNodeProtocol: NodeProtocol {
                 guard let role = try await awaitRole(peer, context: context) else { return }
                 let position = try context.store.syncPosition(of: peer.bytes)
                 let stream = try await context.host.newStream(to: peer, protocols: [SyncProtocol.id])
-                var machine = SyncClientMachine(position: position, skim: role == .skim, configuration: context.configuration.sync)
+                // What this node holds, so the peer lists those events instead of sending them.
+                let holdings = try source.holdings(maxCount: context.configuration.sync.limits.maxHeldFeeds)
+                var machine = SyncClientMachine(
+                    position: position, skim: role == .skim, holdings: holdings, configuration: context.configuration.sync)
                 logger.debug("following", metadata: ["from": "\(position)", "role": "\(role)"])
                 await sessions.started(peer, session: machine)
                 do {

@@ -8,11 +8,16 @@ public enum EventBatch {
     static let level: Int32 = 1
 
     public static func encode(_ events: [Event]) -> [UInt8] {
+        encode(bytes: events.map(\.bytes))
+    }
+
+    /// The batch of events given by their encoded bytes (as a store holds them).
+    public static func encode(bytes events: [[UInt8]]) -> [UInt8] {
         var raw: [UInt8] = []
-        raw.reserveCapacity(events.reduce(0) { $0 + $1.bytes.count + 3 })
+        raw.reserveCapacity(events.reduce(0) { $0 + $1.count + 3 })
         for event in events {
-            Varint.encode(UInt64(event.bytes.count), into: &raw)
-            raw += event.bytes
+            Varint.encode(UInt64(event.count), into: &raw)
+            raw += event
         }
         guard !raw.isEmpty else { return [] }
         return raw.withUnsafeBytes { input in

@@ -11,10 +11,18 @@ import AgoraCore
 /// end) does not page through this peer's log: it learns the peer's newest local sequence,
 /// compares signed heads, fetches only the feeds where the peer is ahead and then moves its
 /// position to that sequence, so a second and third source ship only what the first lacked.
+///
+/// A session started with `holdings` (the feeds this node holds, by head seq) first tells the
+/// peer about them: the peer then lists those events as held runs instead of sending them, and
+/// the shell checks each run against the store before handing the reply in (`receive(_:holds:)`;
+/// its last ID must be ours). A run that fails the check (the peer holds a fork, or our claim
+/// was wrong) is fetched as a feed range before the session goes live.
 public struct SyncClientMachine: Sendable {
     public struct Configuration: Sendable, Equatable {
         public var limits: SyncLimits
-        /// Local sequences asked for per changes request while catching up.
+        /// Local sequences asked for per changes request while catching up; a reply is one append.
+        /// 4096 (the server's event bound per batch) halved a catch-up's commits against 2048 and
+        /// doubled its rate: each commit rewrites the event index pages its random IDs touch.
         public var pageSize: UInt64
         /// How long a caught-up client asks the server to hold a changes request.
         public var liveWaitMillis: UInt32
@@ -23,7 +31,7 @@ public struct SyncClientMachine: Sendable {
         public var takeoverAfter: Duration
 
         public init(
-            limits: SyncLimits = SyncLimits(), pageSize: UInt64 = 2048, liveWaitMillis: UInt32 = 10_000,
+            limits: SyncLimits = SyncLimits(), pageSize: UInt64 = 4096, liveWaitMillis: UInt32 = 10_000,
             takeoverAfter: Duration = .seconds(5)
         ) {
             self.limits = limits
@@ -51,6 +59,7 @@ public struct SyncClientMachine: Sendable {
     }
 
     enum Outstanding: Sendable, Equatable {
+        case holdings
         case changes
         case heads(after: PublicKey?)
         case range(author: PublicKey, from: UInt64, to: UInt64)
@@ -77,11 +86,22 @@ public struct SyncClientMachine: Sendable {
     private var skipTo: UInt64?
     /// Local sequences of the peer passed over by skimming (their events came from elsewhere).
     public private(set) var skipped: UInt64 = 0
+    /// True from the start of a signed-heads walk until its last range is fetched.
+    private var walkingHeads = false
+    /// What this session told the peer it holds: feed → seq (held runs must stay within it).
+    private let claimed: [PublicKey: UInt64]
+    /// Events the peer left out as held by us, and those of runs that failed the check.
+    public private(set) var eventsHeld: UInt64 = 0
+    public private(set) var heldMismatches: UInt64 = 0
 
-    public init(position: UInt64, skim: Bool = false, configuration: Configuration = Configuration()) {
+    /// `holdings`: the feeds this node holds; the first `maxHeldFeeds` are told to the peer.
+    public init(position: UInt64, skim: Bool = false, holdings: [HeldFeed] = [], configuration: Configuration = Configuration()) {
         self.position = position
         self.skim = skim
         self.configuration = configuration
+        var claimed: [PublicKey: UInt64] = [:]
+        for feed in holdings.prefix(configuration.limits.maxHeldFeeds) { claimed[feed.author] = feed.seq }
+        self.claimed = claimed
     }
 
     /// Events the peer has that we have not replicated yet, by its own count.
@@ -90,10 +110,20 @@ public struct SyncClientMachine: Sendable {
     /// Skimming asks for the empty range `(position, position]`: the reply carries only the
     /// peer's newest local sequence.
     public mutating func start() -> [Action] {
-        [sendChanges(after: position, upTo: skim ? position : .max, wait: 0)]
+        var actions: [Action] = []
+        let feeds = claimed.sorted { $0.key < $1.key }.map { HeldFeed(author: $0.key, seq: $0.value) }
+        for start in stride(from: 0, to: feeds.count, by: max(1, configuration.limits.maxHoldingsPerPage)) {
+            let id = takeID()
+            outstanding.append((id, .holdings))
+            let page = Array(feeds[start..<min(feeds.count, start + max(1, configuration.limits.maxHoldingsPerPage))])
+            actions.append(.send(SyncRequestFrame(id: id, request: .holdings(page))))
+        }
+        return actions + [sendChanges(after: position, upTo: skim ? position : .max, wait: 0)]
     }
 
-    public mutating func receive(_ frame: SyncResponseFrame) throws(SyncError) -> [Action] {
+    /// `holds`: for a changes reply with held runs, whether we hold each run's last event (see
+    /// `SyncLogSource.holds`); a missing answer counts as not held.
+    public mutating func receive(_ frame: SyncResponseFrame, holds: [Bool] = []) throws(SyncError) -> [Action] {
         guard let first = outstanding.first else {
             throw .protocolViolation("a reply (\(frame.id)) to no request")
         }
@@ -104,11 +134,14 @@ public struct SyncClientMachine: Sendable {
         switch (first.kind, frame.response) {
         case (_, .failure(let message)):
             throw .remote(message)
-        case (.changes, .events(let events, let through, let latest)):
+        case (.holdings, .kept):
+            return []
+        case (.changes, .events(let events, let through, let latest, let held)):
+            try heldAnswered(held, holds: holds)
             return try changesAnswered(id: frame.id, events: events, through: through, latest: latest)
         case (.heads(let after), .heads(let events, let more)):
             return try headsAnswered(events, more: more, after: after)
-        case (.range(let author, let from, let to), .events(let events, let through, _)):
+        case (.range(let author, let from, let to), .events(let events, let through, _, let held)) where held.isEmpty:
             return try rangeAnswered(events, through: through, author: author, from: from, to: to)
         default:
             throw .protocolViolation("a reply of the wrong kind to request \(frame.id)")
@@ -126,6 +159,22 @@ public struct SyncClientMachine: Sendable {
     }
 
     // MARK: Changes
+
+    /// Held runs must name feeds this session claimed, once each, within the claimed seq; a run
+    /// whose last event we do not hold is queued as a feed range (fetched once the pipeline drains).
+    private mutating func heldAnswered(_ runs: [HeldRun], holds: [Bool]) throws(SyncError) {
+        var seen: Set<PublicKey> = []
+        for (index, run) in runs.enumerated() {
+            guard let through = claimed[run.author], run.last <= through, seen.insert(run.author).inserted else {
+                throw .protocolViolation("a held run of feed \(run.author.short) through \(run.last) that this node did not claim")
+            }
+            eventsHeld += run.last - run.first + 1
+            if index >= holds.count || !holds[index] {
+                heldMismatches += run.last - run.first + 1
+                ranges.append((run.author, run.first, run.last))
+            }
+        }
+    }
 
     private mutating func sendChanges(after: UInt64, upTo: UInt64, wait: UInt32) -> Action {
         let id = takeID()
@@ -172,6 +221,7 @@ public struct SyncClientMachine: Sendable {
             if lag > configuration.pageSize {
                 skipTo = peerLatest
                 headsCursor = .some(nil)
+                walkingHeads = true
                 return actions + nextHeadsStep()
             }
         }
@@ -191,10 +241,12 @@ public struct SyncClientMachine: Sendable {
             frontier = end
         }
         guard segments.isEmpty, outstanding.isEmpty else { return actions }
-        if !headsChecked {
+        if !headsChecked, !walkingHeads {
             headsCursor = .some(nil)
-            return actions + nextHeadsStep()
+            walkingHeads = true
         }
+        // A walk in progress, or ranges of held runs that failed their check.
+        if walkingHeads || !ranges.isEmpty { return actions + nextHeadsStep() }
         return actions + [sendChanges(after: position, upTo: .max, wait: configuration.liveWaitMillis)]
     }
 
@@ -213,6 +265,8 @@ public struct SyncClientMachine: Sendable {
             outstanding.append((id, .heads(after: cursor)))
             return [.send(SyncRequestFrame(id: id, request: .heads(after: cursor)))]
         }
+        guard walkingHeads else { return fill() }
+        walkingHeads = false
         headsChecked = true
         // Every feed is now at least at the peer's heads, which were read after `skipTo`: every
         // event of its log up to there is stored.

@@ -27,6 +27,15 @@ public enum SyncCodec {
             changes.upTo = upTo
             changes.waitMillis = wait
             message.changes = changes
+        case .holdings(let feeds):
+            var holdings = Agora_Sync_SyncRequest.Holdings()
+            holdings.feeds = feeds.map { feed in
+                var entry = Agora_Sync_SyncRequest.Holdings.Feed()
+                entry.author = Data(feed.author.bytes)
+                entry.seq = feed.seq
+                return entry
+            }
+            message.holdings = holdings
         }
         return serialized(message)
     }
@@ -40,18 +49,36 @@ public enum SyncCodec {
             heads.events = events.map { Data($0.bytes) }
             heads.more = more
             message.heads = heads
-        case .events(let events, let through, let latest):
-            var reply = Agora_Sync_SyncResponse.Events()
-            reply.batch = Data(EventBatch.encode(events))
-            reply.through = through
-            reply.latest = latest
-            message.events = reply
+        case .events(let events, let through, let latest, let held):
+            message.events = eventsMessage(EventBatch.encode(events), through: through, latest: latest, held: held)
+        case .storedEvents(let events, let through, let latest, let held):
+            message.events = eventsMessage(EventBatch.encode(bytes: events), through: through, latest: latest, held: held)
+        case .kept(let count):
+            var kept = Agora_Sync_SyncResponse.Kept()
+            kept.count = UInt32(clamping: count)
+            message.kept = kept
         case .failure(let text):
             var failure = Agora_Sync_SyncResponse.Failure()
             failure.message = String(decoding: text.utf8.prefix(512), as: UTF8.self)
             message.failure = failure
         }
         return serialized(message)
+    }
+
+    private static func eventsMessage(_ batch: [UInt8], through: UInt64, latest: UInt64, held: [HeldRun]) -> Agora_Sync_SyncResponse.Events {
+        var reply = Agora_Sync_SyncResponse.Events()
+        reply.batch = Data(batch)
+        reply.through = through
+        reply.latest = latest
+        reply.held = held.map { run in
+            var entry = Agora_Sync_SyncResponse.HeldRun()
+            entry.author = Data(run.author.bytes)
+            entry.firstSeq = run.first
+            entry.lastSeq = run.last
+            entry.lastID = Data(run.lastID.bytes)
+            return entry
+        }
+        return reply
     }
 
     public static func decodeRequest(_ bytes: [UInt8], limits: SyncLimits) throws(SyncError) -> SyncRequestFrame {
@@ -65,6 +92,17 @@ public enum SyncCodec {
         case .changes(let changes):
             return SyncRequestFrame(
                 id: message.id, request: .changes(after: changes.after, upTo: changes.upTo, waitMillis: changes.waitMillis))
+        case .holdings(let holdings):
+            guard holdings.feeds.count <= limits.maxHoldingsPerPage else {
+                throw .malformed("\(holdings.feeds.count) held feeds in one request, more than \(limits.maxHoldingsPerPage)")
+            }
+            var feeds: [HeldFeed] = []
+            feeds.reserveCapacity(holdings.feeds.count)
+            for feed in holdings.feeds {
+                guard feed.seq >= 1 else { throw .malformed("a held feed at seq 0") }
+                feeds.append(HeldFeed(author: try key(feed.author), seq: feed.seq))
+            }
+            return SyncRequestFrame(id: message.id, request: .holdings(feeds))
         case nil:
             throw .malformed("a request of no known kind")
         }
@@ -89,7 +127,22 @@ public enum SyncCodec {
             return SyncResponseFrame(id: message.id, response: .heads(events, more: heads.more))
         case .events(let reply):
             let events = try EventBatch.decode(reply.batch, limits: limits)
-            return SyncResponseFrame(id: message.id, response: .events(events, through: reply.through, latest: reply.latest))
+            guard reply.held.count <= limits.maxHeldFeeds else {
+                throw .malformed("\(reply.held.count) held runs in one reply, more than \(limits.maxHeldFeeds)")
+            }
+            var held: [HeldRun] = []
+            held.reserveCapacity(reply.held.count)
+            for run in reply.held {
+                guard run.firstSeq >= 1, run.firstSeq <= run.lastSeq else {
+                    throw .malformed("a held run of seqs \(run.firstSeq)...\(run.lastSeq)")
+                }
+                let id: EventID
+                do { id = try EventID(bytes: Array(run.lastID)) } catch { throw .malformed("a held run's ID of \(run.lastID.count) bytes") }
+                held.append(HeldRun(author: try key(run.author), first: run.firstSeq, last: run.lastSeq, lastID: id))
+            }
+            return SyncResponseFrame(id: message.id, response: .events(events, through: reply.through, latest: reply.latest, held: held))
+        case .kept(let kept):
+            return SyncResponseFrame(id: message.id, response: .kept(Int(kept.count)))
         case .failure(let failure):
             return SyncResponseFrame(id: message.id, response: .failure(failure.message))
         case nil:

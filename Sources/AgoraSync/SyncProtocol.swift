@@ -9,21 +9,22 @@ public enum SyncProtocol {
     /// Serves one client stream until it closes: one request at a time, so a client that
     /// pipelines more than the stream window holds is slowed by yamux flow control.
     public static func serve(_ stream: P2PStream, source: some SyncLogSource, watcher: LogWatcher, limits: SyncLimits) async throws {
+        var held = HeldFeeds()
         while let bytes = try await readFrame(stream, limits: limits) {
             let frame = try SyncCodec.decodeRequest(bytes, limits: limits)
-            var answer = try SyncResponder.answer(frame.request, source: source, limits: limits, mayWait: true)
+            var answer = try SyncResponder.answer(frame.request, source: source, limits: limits, mayWait: true, held: &held)
             if case .waitForChanges(let after, let millis) = answer {
                 let clientGone = await waitForChanges(
                     watcher, beyond: after, timeout: min(.milliseconds(Int(millis)), limits.maxWait), unlessFails: stream
                 )
                 try Task.checkCancellation()
                 if clientGone { return }
-                answer = try SyncResponder.answer(frame.request, source: source, limits: limits, mayWait: false)
+                answer = try SyncResponder.answer(frame.request, source: source, limits: limits, mayWait: false, held: &held)
             }
             guard case .reply(let response) = answer else { continue }
             let encoded = SyncCodec.encode(SyncResponseFrame(id: frame.id, response: response))
             try await stream.writeLengthPrefixed(encoded)
-            if case .events(let events, _, _) = response { Self.eventsSent.increment(by: events.count) }
+            if case .storedEvents(let events, _, _, _) = response { Self.eventsSent.increment(by: events.count) }
             if case .heads(let events, _) = response { Self.eventsSent.increment(by: events.count) }
             Self.bytesSent.increment(by: encoded.count)
         }
@@ -113,7 +114,10 @@ public enum SyncProtocol {
                     try await settle()
                     return
                 }
-                actions = try machine.receive(SyncCodec.decodeResponse(bytes, limits: machine.configuration.limits))
+                let frame = try SyncCodec.decodeResponse(bytes, limits: machine.configuration.limits)
+                var holds: [Bool] = []
+                if case .events(_, _, _, let held) = frame.response, !held.isEmpty { holds = try source.holds(held) }
+                actions = try machine.receive(frame, holds: holds)
                 await progress(machine, false)
             }
         } catch {

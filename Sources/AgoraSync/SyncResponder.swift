@@ -1,7 +1,8 @@
 import AgoraCore
 
 /// The server side of `/agora/sync/1.0.0`: one request in, one bounded reply out, read from
-/// a `SyncLogSource` snapshot. Stateless, so the shell may answer requests one by one.
+/// a `SyncLogSource` snapshot. The only state is what the client said it holds (`held`, one
+/// per stream), so the shell may answer requests one by one.
 public enum SyncResponder {
     public enum Answer: Sendable, Equatable {
         case reply(SyncResponse)
@@ -10,16 +11,20 @@ public enum SyncResponder {
         case waitForChanges(after: UInt64, millis: UInt32)
     }
 
-    public static func answer(_ request: SyncRequest, source: some SyncLogSource, limits: SyncLimits, mayWait: Bool) throws -> Answer {
+    public static func answer(
+        _ request: SyncRequest, source: some SyncLogSource, limits: SyncLimits, mayWait: Bool, held: inout HeldFeeds
+    ) throws -> Answer {
         switch request {
         case .changes(let after, let upTo, let wait):
             guard after <= upTo else { return .reply(.failure("changes range (\(after), \(upTo)] is empty")) }
-            let (events, through, latest) = try source.changes(
-                after: after, upTo: upTo, maxEvents: limits.maxEventsPerBatch, maxBytes: limits.maxBatchBytes)
-            if events.isEmpty, mayWait, wait > 0, latest <= after {
+            let page = try source.changes(
+                after: after, upTo: upTo, maxEvents: limits.maxEventsPerBatch, maxBytes: limits.maxBatchBytes, held: held.through)
+            if page.events.isEmpty, page.held.isEmpty, mayWait, wait > 0, page.latest <= after {
                 return .waitForChanges(after: after, millis: wait)
             }
-            return .reply(.events(events, through: max(through, after), latest: latest))
+            return .reply(.storedEvents(page.events, through: max(page.through, after), latest: page.latest, held: page.held))
+        case .holdings(let feeds):
+            return .reply(.kept(held.add(feeds, limit: limits.maxHeldFeeds)))
         case .heads(let after):
             let (events, more) = try source.heads(after: after, maxCount: limits.maxHeadsPerPage, maxBytes: limits.maxBatchBytes)
             return .reply(.heads(events, more: more))

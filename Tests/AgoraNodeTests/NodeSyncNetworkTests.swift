@@ -84,6 +84,10 @@ import Testing
                 while let request = try await stream.readLengthPrefixed(maxLength: 1 << 20) {
                     let frame = try SyncCodec.decodeRequest(request, limits: SyncLimits())
                     switch (attack, frame.request) {
+                    // A victim that already holds events says so first (`holdings`).
+                    case (.forgedEvents, .holdings(let feeds)), (.forgedHeads, .holdings(let feeds)):
+                        try await stream.writeLengthPrefixed(SyncCodec.encode(SyncResponseFrame(id: frame.id, response: .kept(feeds.count))))
+                        continue
                     case (.forgedEvents, .changes(let after, let upTo, _)) where after == upTo:
                         try await stream.writeLengthPrefixed(SyncCodec.encode(SyncResponseFrame(
                             id: frame.id, response: .events([], through: after, latest: 3))))
@@ -157,7 +161,7 @@ import Testing
             try await stream.writeLengthPrefixed(SyncCodec.encode(SyncRequestFrame(id: 1, request: .changes(after: 0, upTo: .max, waitMillis: 0))))
             let reply = try #require(try await stream.readLengthPrefixed(maxLength: SyncLimits().maxFrameLength))
             let frame = try SyncCodec.decodeResponse(reply, limits: SyncLimits())
-            guard case .events(let events, let through, let latest) = frame.response else {
+            guard case .events(let events, let through, let latest, _) = frame.response else {
                 Issue.record("unexpected reply \(frame)")
                 return
             }

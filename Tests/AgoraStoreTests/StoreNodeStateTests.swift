@@ -98,4 +98,48 @@ import Testing
             }
         }
     }
+
+    /// `changes` leaving out what the requester holds (feed → seq): over seeded windows, limits
+    /// and claims, the events sent are exactly the unclaimed ones of `(after, through]`, the held
+    /// spans cover exactly the claimed ones with the ID stored at their last seq, and one reply
+    /// visits at most `4 × maxEvents` held entries.
+    @Test func changesListHeldFeedsInsteadOfSendingThem() throws {
+        let folder = try TemporaryDirectory()
+        let store = try openStore(folder)
+        var builders = (0..<4).map { FeedBuilder(seed: UInt8(20 + $0)) }
+        var random = SeededGenerator(seed: 9)
+        var events: [Event] = []
+        for index in 0..<200 {
+            let feed = Int.random(in: 0..<4, using: &random)
+            events.append(builders[feed].publish("s\(feed)", "p\(index)", "1.0.0"))
+        }
+        _ = try store.append(events, verification: .chain)
+        let keys = builders.map(\.key)
+        for _ in 0..<300 {
+            var held: [PublicKey: UInt64] = [:]
+            for key in keys where Bool.random(using: &random) { held[key] = UInt64.random(in: 0...70, using: &random) }
+            let after = UInt64.random(in: 0...190, using: &random)
+            let upTo = Bool.random(using: &random) ? UInt64.max : after + UInt64.random(in: 0...80, using: &random)
+            let maxEvents = Int.random(in: 1...30, using: &random)
+            let reply = try store.changes(after: after, upTo: upTo, maxEvents: maxEvents, maxBytes: 1 << 20, held: held)
+            let undecoded = try store.changes(after: after, upTo: upTo, maxEvents: maxEvents, maxBytes: 1 << 20, held: held, decoding: false)
+            #expect(undecoded.stored == reply.events.map(\.bytes) && undecoded.events.isEmpty && undecoded.through == reply.through)
+            let isHeld = { (event: Event) in event.seq <= held[event.author] ?? 0 }
+            #expect(reply.through >= after && reply.through <= max(after, min(upTo, 200)))
+            let covered = after < reply.through ? events[Int(after)..<Int(reply.through)] : []
+            #expect(reply.events == covered.filter { !isHeld($0) }, "after \(after), up to \(upTo), holding \(held)")
+            let heldEvents = covered.filter(isHeld)
+            #expect(heldEvents.count <= 4 * maxEvents)
+            var expected: [PublicKey: (first: UInt64, last: UInt64, id: EventID)] = [:]
+            for event in heldEvents { expected[event.author] = (expected[event.author]?.first ?? event.seq, event.seq, event.id) }
+            #expect(reply.held.map(\.author) == expected.keys.sorted())
+            for span in reply.held {
+                let want = expected[span.author]
+                #expect(want?.first == span.first && want?.last == span.last && want?.id == span.lastID)
+            }
+            if reply.through < min(upTo, 200) {
+                #expect(reply.events.count == maxEvents || heldEvents.count == 4 * maxEvents, "cut short only by a bound")
+            }
+        }
+    }
 }

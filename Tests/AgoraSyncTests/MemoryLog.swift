@@ -45,21 +45,36 @@ final class MemoryLog: SyncLogSource, Sendable {
         }
     }
 
-    func changes(after: UInt64, upTo: UInt64, maxEvents: Int, maxBytes: Int) throws -> (events: [Event], through: UInt64, latest: UInt64) {
+    func changes(
+        after: UInt64, upTo: UInt64, maxEvents: Int, maxBytes: Int, held: [PublicKey: UInt64]
+    ) throws -> (events: [[UInt8]], through: UInt64, latest: UInt64, held: [HeldRun]) {
         state.withLock { state in
             let latest = UInt64(state.log.count)
-            guard after < upTo, after < latest else { return ([], min(upTo, max(after, latest)), latest) }
+            guard after < upTo, after < latest else { return ([], min(upTo, max(after, latest)), latest, []) }
             var out: [Event] = []
+            var spans: [PublicKey: (first: UInt64, last: UInt64)] = [:]
             var bytes = 0
             var seq = after + 1
+            var through = min(upTo, latest)
             while seq <= min(upTo, latest) {
                 let event = state.log[Int(seq - 1)]
-                guard out.count < maxEvents, out.isEmpty || bytes + event.bytes.count <= maxBytes else { return (out, seq - 1, latest) }
+                if let claim = held[event.author], event.seq <= claim {
+                    spans[event.author] = (spans[event.author]?.first ?? event.seq, event.seq)
+                    seq += 1
+                    continue
+                }
+                guard out.count < maxEvents, out.isEmpty || bytes + event.bytes.count <= maxBytes else {
+                    through = seq - 1
+                    break
+                }
                 out.append(event)
                 bytes += event.bytes.count
                 seq += 1
             }
-            return (out, min(upTo, latest), latest)
+            let runs = spans.sorted { $0.key < $1.key }.map { author, span in
+                HeldRun(author: author, first: span.first, last: span.last, lastID: state.feeds[author]![Int(span.last) - 1].id)
+            }
+            return (out.map(\.bytes), through, latest, runs)
         }
     }
 
@@ -76,6 +91,21 @@ final class MemoryLog: SyncLogSource, Sendable {
             let feed = state.feeds[author] ?? []
             guard from >= 1, from <= UInt64(feed.count) else { return [] }
             return Array(feed[Int(from - 1)..<Int(min(to, UInt64(feed.count)))].prefix(maxEvents))
+        }
+    }
+
+    func holdings(maxCount: Int) throws -> [HeldFeed] {
+        state.withLock { state in
+            state.feeds.map { HeldFeed(author: $0.key, seq: UInt64($0.value.count)) }.sorted { $0.seq > $1.seq }.prefix(maxCount).map { $0 }
+        }
+    }
+
+    func holds(_ runs: [HeldRun]) throws -> [Bool] {
+        state.withLock { state in
+            runs.map { run in
+                guard let feed = state.feeds[run.author], run.last >= 1, run.last <= UInt64(feed.count) else { return false }
+                return feed[Int(run.last) - 1].id == run.lastID
+            }
         }
     }
 

@@ -30,6 +30,15 @@ import Testing
         }
     }
 
+    /// A server's reply of stored bytes is the same frame as one of decoded events, and decodes as that.
+    @Test func storedEventsAreTheEventsFrame() throws {
+        let held = [HeldRun(author: Self.events[0].author, first: 1, last: 2, lastID: Self.events[5].id)]
+        let stored = SyncCodec.encode(SyncResponseFrame(id: 9, response: .storedEvents(Self.events.map(\.bytes), through: 40, latest: 41, held: held)))
+        let decoded = SyncResponseFrame(id: 9, response: .events(Self.events, through: 40, latest: 41, held: held))
+        #expect(stored == SyncCodec.encode(decoded))
+        #expect(try SyncCodec.decodeResponse(stored, limits: SyncLimits()) == decoded)
+    }
+
     /// Seeded mutations of valid frames (flipped, cut, inserted bytes) decode or fail with a
     /// `SyncError`; they never trap.
     @Test(arguments: 0..<4) func mutatedFramesFailCleanly(seed: UInt64) {

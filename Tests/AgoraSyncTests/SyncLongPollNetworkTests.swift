@@ -66,7 +66,7 @@ import Testing
                 let reply = try #require(try await stream.readLengthPrefixed(maxLength: 1 << 20))
                 let frame = try SyncCodec.decodeResponse(reply, limits: SyncLimits())
                 #expect(frame.id == 7)
-                guard case .events(let events, _, _) = frame.response else {
+                guard case .events(let events, _, _, _) = frame.response else {
                     Issue.record("expected events, got \(frame.response)")
                     return
                 }

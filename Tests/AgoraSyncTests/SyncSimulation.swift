@@ -11,9 +11,14 @@ struct SyncSimulation {
     var sent: [SyncRequest] = []
     var maxOutstanding = 0
     var appendedPositions: [UInt64] = []
+    /// Events the client's log refused (gaps, forks).
+    var rejected = 0
 
-    init(position: UInt64, skim: Bool = false, configuration: SyncClientMachine.Configuration) {
-        machine = SyncClientMachine(position: position, skim: skim, configuration: configuration)
+    /// The server's record of what this client said it holds.
+    var held = HeldFeeds()
+
+    init(position: UInt64, skim: Bool = false, holdings: [HeldFeed] = [], configuration: SyncClientMachine.Configuration) {
+        machine = SyncClientMachine(position: position, skim: skim, holdings: holdings, configuration: configuration)
     }
     /// Events the server sent (duplicates included).
     var eventsSent: Int { Int(machine.eventsReceived) }
@@ -32,6 +37,7 @@ struct SyncSimulation {
                 case .append(let events, let position):
                     let report = client.append(events)
                     if let forged = report.forged { throw SyncError.forgedEvent(author: forged.author, seq: forged.seq) }
+                    rejected += report.rejected
                     if let position { appendedPositions.append(position) }
                 case .compareHeads(let authors):
                     actions += machine.compared(localSeqs: try client.headSeqs(of: authors))
@@ -45,10 +51,13 @@ struct SyncSimulation {
                 return
             }
             guard case .reply(let response) = try SyncResponder.answer(
-                request.request, source: server, limits: machine.configuration.limits, mayWait: false)
+                request.request, source: server, limits: machine.configuration.limits, mayWait: false, held: &held)
             else { return }
             let bytes = SyncCodec.encode(SyncResponseFrame(id: request.id, response: response))
-            actions = try machine.receive(SyncCodec.decodeResponse(bytes, limits: machine.configuration.limits))
+            let frame = try SyncCodec.decodeResponse(bytes, limits: machine.configuration.limits)
+            var holds: [Bool] = []
+            if case .events(_, _, _, let runs) = frame.response, !runs.isEmpty { holds = try client.holds(runs) }
+            actions = try machine.receive(frame, holds: holds)
         }
         throw SimulationError.didNotSettle
     }

@@ -8,13 +8,14 @@ import BenchmarkSupport
 import Foundation
 import Logging
 
-/// Mirror catch-up over real loopback connections: `MirrorBench [events] [runs] [all|views|log]` loads
+/// Mirror catch-up over real loopback connections: `MirrorBench [events] [runs] [all|views|log] [1|3|both] [page]` loads
 /// `events` signed releases (10 feeds) into three source nodes' stores, then, `runs` times
 /// each, starts a fresh mirror node bootstrapped from one source or from all three and times
 /// it from start until its log holds every event: with the registry views maintained (what
 /// `agora serve` does) and with the log alone (the sync path without the views' cost).
 /// Prints events/s per run and the median, min and max. The third argument picks the
-/// configurations (`log` alone is what a profile of the sync path wants).
+/// configurations (`log` alone is what a profile of the sync path wants), the fourth the
+/// number of sources, the fifth the mirror's changes page size (local seqs per request).
 @main
 enum MirrorBench {
     static func main() async throws {
@@ -22,8 +23,10 @@ enum MirrorBench {
         let count = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
         let runs = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
         let mode = arguments.count > 3 ? arguments[3] : "all"
-        let configurations = [(1, true), (3, true), (1, false), (3, false)].filter { _, views in
-            mode == "all" || (mode == "views") == views
+        let sourceCounts = arguments.count > 4 && arguments[4] != "both" ? [Int(arguments[4]) ?? 1] : [1, 3]
+        let pageSize = arguments.count > 5 ? UInt64(arguments[5]) : nil
+        let configurations = [(1, true), (3, true), (1, false), (3, false)].filter { sources, views in
+            (mode == "all" || (mode == "views") == views) && sourceCounts.contains(sources)
         }
         var logger = Logger(label: "mirror-bench")
         logger.logLevel = .error
@@ -55,7 +58,8 @@ enum MirrorBench {
                 let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: views ? RegistryViews() : nil)
                 let began = clock.now
                 let (mirror, task, _) = try await launch(
-                    store: store, host: "127.0.0.70", bootstrap: sources.prefix(sourceCount).map(\.address), logger: logger)
+                    store: store, host: "127.0.0.70", bootstrap: sources.prefix(sourceCount).map(\.address), logger: logger,
+                    pageSize: pageSize)
                 while try store.lastLocalSeq() < UInt64(count) {
                     try await Task.sleep(for: .milliseconds(5))
                 }
@@ -84,10 +88,11 @@ enum MirrorBench {
     }
 
     static func launch(
-        store: Store, host: String, bootstrap: [Multiaddr], logger: Logger
+        store: Store, host: String, bootstrap: [Multiaddr], logger: Logger, pageSize: UInt64? = nil
     ) async throws -> (AgoraNode, Task<Void, any Error>, [Multiaddr]) {
-        let configuration = NodeConfiguration(
+        var configuration = NodeConfiguration(
             listen: [try Multiaddr(parsing: "/ip4/\(host)/tcp/0")], bootstrap: bootstrap, mirror: true, redialInterval: .milliseconds(200))
+        if let pageSize { configuration.sync.pageSize = pageSize }
         let (bound, continuation) = AsyncStream.makeStream(of: [Multiaddr].self)
         let node = try AgoraNode(identity: Identity.generate(), store: store, configuration: configuration, logger: logger) {
             continuation.yield($0)

@@ -60,12 +60,21 @@ nonisolated struct Agora_Sync_SyncRequest: Sendable {
     set {kind = .changes(newValue)}
   }
 
+  var holdings: Agora_Sync_SyncRequest.Holdings {
+    get {
+      if case .holdings(let v)? = kind {return v}
+      return Agora_Sync_SyncRequest.Holdings()
+    }
+    set {kind = .holdings(newValue)}
+  }
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   nonisolated enum OneOf_Kind: Equatable, Sendable {
     case heads(Agora_Sync_SyncRequest.Heads)
     case range(Agora_Sync_SyncRequest.Range)
     case changes(Agora_Sync_SyncRequest.Changes)
+    case holdings(Agora_Sync_SyncRequest.Holdings)
 
   }
 
@@ -116,6 +125,34 @@ nonisolated struct Agora_Sync_SyncRequest: Sendable {
     init() {}
   }
 
+  /// Feeds the client holds from seq 1 through `seq`: the changes served on this stream list
+  /// their events as held runs instead of sending them.
+  nonisolated struct Holdings: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    var feeds: [Agora_Sync_SyncRequest.Holdings.Feed] = []
+
+    var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    nonisolated struct Feed: Sendable {
+      // SwiftProtobuf.Message conformance is added in an extension below. See the
+      // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+      // methods supported on all messages.
+
+      var author: Data = Data()
+
+      var seq: UInt64 = 0
+
+      var unknownFields = SwiftProtobuf.UnknownStorage()
+
+      init() {}
+    }
+
+    init() {}
+  }
+
   init() {}
 }
 
@@ -152,12 +189,21 @@ nonisolated struct Agora_Sync_SyncResponse: Sendable {
     set {kind = .failure(newValue)}
   }
 
+  var kept: Agora_Sync_SyncResponse.Kept {
+    get {
+      if case .kept(let v)? = kind {return v}
+      return Agora_Sync_SyncResponse.Kept()
+    }
+    set {kind = .kept(newValue)}
+  }
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   nonisolated enum OneOf_Kind: Equatable, Sendable {
     case heads(Agora_Sync_SyncResponse.Heads)
     case events(Agora_Sync_SyncResponse.Events)
     case failure(Agora_Sync_SyncResponse.Failure)
+    case kept(Agora_Sync_SyncResponse.Kept)
 
   }
 
@@ -187,6 +233,41 @@ nonisolated struct Agora_Sync_SyncResponse: Sendable {
 
     var latest: UInt64 = 0
 
+    var held: [Agora_Sync_SyncResponse.HeldRun] = []
+
+    var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    init() {}
+  }
+
+  /// Events of one feed the reply left out because the client said it holds them: seqs
+  /// first_seq..last_seq, and the ID of the one at last_seq (the client checks it is its own).
+  nonisolated struct HeldRun: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    var author: Data = Data()
+
+    var firstSeq: UInt64 = 0
+
+    var lastSeq: UInt64 = 0
+
+    var lastID: Data = Data()
+
+    var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    init() {}
+  }
+
+  /// How many feeds of a Holdings request the server keeps for this stream.
+  nonisolated struct Kept: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    var count: UInt32 = 0
+
     var unknownFields = SwiftProtobuf.UnknownStorage()
 
     init() {}
@@ -213,7 +294,7 @@ fileprivate nonisolated let _protobuf_package = "agora.sync"
 
 nonisolated extension Agora_Sync_SyncRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".SyncRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}heads\0\u{1}range\0\u{1}changes\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}heads\0\u{1}range\0\u{1}changes\0\u{1}holdings\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -261,6 +342,19 @@ nonisolated extension Agora_Sync_SyncRequest: SwiftProtobuf.Message, SwiftProtob
           self.kind = .changes(v)
         }
       }()
+      case 5: try {
+        var v: Agora_Sync_SyncRequest.Holdings?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .holdings(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .holdings(v)
+        }
+      }()
       default: break
       }
     }
@@ -286,6 +380,10 @@ nonisolated extension Agora_Sync_SyncRequest: SwiftProtobuf.Message, SwiftProtob
     case .changes?: try {
       guard case .changes(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case .holdings?: try {
+      guard case .holdings(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     }()
     case nil: break
     }
@@ -410,9 +508,74 @@ nonisolated extension Agora_Sync_SyncRequest.Changes: SwiftProtobuf.Message, Swi
   }
 }
 
+nonisolated extension Agora_Sync_SyncRequest.Holdings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = Agora_Sync_SyncRequest.protoMessageName + ".Holdings"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}feeds\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.feeds) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.feeds.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.feeds, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Agora_Sync_SyncRequest.Holdings, rhs: Agora_Sync_SyncRequest.Holdings) -> Bool {
+    if lhs.feeds != rhs.feeds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Agora_Sync_SyncRequest.Holdings.Feed: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = Agora_Sync_SyncRequest.Holdings.protoMessageName + ".Feed"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}author\0\u{1}seq\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.author) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.author.isEmpty {
+      try visitor.visitSingularBytesField(value: self.author, fieldNumber: 1)
+    }
+    if self.seq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Agora_Sync_SyncRequest.Holdings.Feed, rhs: Agora_Sync_SyncRequest.Holdings.Feed) -> Bool {
+    if lhs.author != rhs.author {return false}
+    if lhs.seq != rhs.seq {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Agora_Sync_SyncResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".SyncResponse"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}heads\0\u{1}events\0\u{1}failure\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}heads\0\u{1}events\0\u{1}failure\0\u{1}kept\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -460,6 +623,19 @@ nonisolated extension Agora_Sync_SyncResponse: SwiftProtobuf.Message, SwiftProto
           self.kind = .failure(v)
         }
       }()
+      case 5: try {
+        var v: Agora_Sync_SyncResponse.Kept?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .kept(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .kept(v)
+        }
+      }()
       default: break
       }
     }
@@ -485,6 +661,10 @@ nonisolated extension Agora_Sync_SyncResponse: SwiftProtobuf.Message, SwiftProto
     case .failure?: try {
       guard case .failure(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case .kept?: try {
+      guard case .kept(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     }()
     case nil: break
     }
@@ -536,7 +716,7 @@ nonisolated extension Agora_Sync_SyncResponse.Heads: SwiftProtobuf.Message, Swif
 
 nonisolated extension Agora_Sync_SyncResponse.Events: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = Agora_Sync_SyncResponse.protoMessageName + ".Events"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}batch\0\u{1}through\0\u{1}latest\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}batch\0\u{1}through\0\u{1}latest\0\u{1}held\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -547,6 +727,7 @@ nonisolated extension Agora_Sync_SyncResponse.Events: SwiftProtobuf.Message, Swi
       case 1: try { try decoder.decodeSingularBytesField(value: &self.batch) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.through) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.latest) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.held) }()
       default: break
       }
     }
@@ -562,6 +743,9 @@ nonisolated extension Agora_Sync_SyncResponse.Events: SwiftProtobuf.Message, Swi
     if self.latest != 0 {
       try visitor.visitSingularUInt64Field(value: self.latest, fieldNumber: 3)
     }
+    if !self.held.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.held, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -569,6 +753,82 @@ nonisolated extension Agora_Sync_SyncResponse.Events: SwiftProtobuf.Message, Swi
     if lhs.batch != rhs.batch {return false}
     if lhs.through != rhs.through {return false}
     if lhs.latest != rhs.latest {return false}
+    if lhs.held != rhs.held {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Agora_Sync_SyncResponse.HeldRun: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = Agora_Sync_SyncResponse.protoMessageName + ".HeldRun"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}author\0\u{3}first_seq\0\u{3}last_seq\0\u{3}last_id\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.author) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.firstSeq) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.lastSeq) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.lastID) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.author.isEmpty {
+      try visitor.visitSingularBytesField(value: self.author, fieldNumber: 1)
+    }
+    if self.firstSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.firstSeq, fieldNumber: 2)
+    }
+    if self.lastSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lastSeq, fieldNumber: 3)
+    }
+    if !self.lastID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.lastID, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Agora_Sync_SyncResponse.HeldRun, rhs: Agora_Sync_SyncResponse.HeldRun) -> Bool {
+    if lhs.author != rhs.author {return false}
+    if lhs.firstSeq != rhs.firstSeq {return false}
+    if lhs.lastSeq != rhs.lastSeq {return false}
+    if lhs.lastID != rhs.lastID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Agora_Sync_SyncResponse.Kept: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = Agora_Sync_SyncResponse.protoMessageName + ".Kept"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}count\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.count) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.count != 0 {
+      try visitor.visitSingularUInt32Field(value: self.count, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Agora_Sync_SyncResponse.Kept, rhs: Agora_Sync_SyncResponse.Kept) -> Bool {
+    if lhs.count != rhs.count {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
