@@ -131,7 +131,9 @@ import Testing
             try await eventually("the victim's log records the penalty") { try victim.hasPenalised(evil.peerID) }
             #expect(try victim.foreignEventCount() == genuine.count, "nothing from the evil peer was stored")
             #expect(try victim.store.syncPosition(of: evil.peerID.bytes) == 0, "a forged batch does not move the position")
-            // Not redialled: the evil host stays without connections across several redial rounds.
+            // Not redialled: once its side has seen the close, the evil host stays without
+            // connections across several redial rounds.
+            try await eventually("the evil host sees its connection closed") { await evil.connectedPeers.isEmpty }
             try await Task.sleep(for: .seconds(1))
             #expect(await evil.connectedPeers.isEmpty)
             await victim.stop()

@@ -9,6 +9,14 @@ import Testing
 @Suite struct SyncLongPollNetworkTests {
     enum Departure: CaseIterable { case resetsTheStream, closesTheConnection }
 
+    /// Handshakes get a minute: the suite runs on loaded 2-core machines.
+    static var patient: HostConfiguration {
+        var configuration = HostConfiguration()
+        configuration.upgrade.timeout = .seconds(60)
+        configuration.streamNegotiationTimeout = .seconds(60)
+        return configuration
+    }
+
     /// The server's wait is an hour, so only the client's departure can end it within the test.
     @Test(arguments: Departure.allCases)
     func aDepartedClientsLongPollIsDropped(departure: Departure) async throws {
@@ -17,8 +25,8 @@ import Testing
         let watcher = LogWatcher(latest: 1)
         let limits = SyncLimits(maxWait: .seconds(3600))
         let handled = AsyncStream.makeStream(of: Void.self)
-        let server = P2PHost(identity: Identity.generate())
-        let client = P2PHost(identity: Identity.generate())
+        let server = P2PHost(identity: Identity.generate(), configuration: Self.patient)
+        let client = P2PHost(identity: Identity.generate(), configuration: Self.patient)
         try await withRunningHost(server) { server in
             try await server.handle(SyncProtocol.id) { stream in
                 defer { handled.continuation.yield() }
@@ -48,8 +56,8 @@ import Testing
         let second = feed.publish("scope", "second", "1.0.0")
         let log = MemoryLog([first])
         let watcher = LogWatcher(latest: 1)
-        let server = P2PHost(identity: Identity.generate())
-        let client = P2PHost(identity: Identity.generate())
+        let server = P2PHost(identity: Identity.generate(), configuration: Self.patient)
+        let client = P2PHost(identity: Identity.generate(), configuration: Self.patient)
         try await withRunningHost(server) { server in
             try await server.handle(SyncProtocol.id) { stream in
                 try await SyncProtocol.serve(stream, source: log, watcher: watcher, limits: SyncLimits(maxWait: .seconds(3600)))
