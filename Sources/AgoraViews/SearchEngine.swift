@@ -94,6 +94,9 @@ public enum SearchEngine {
     public static let prefixCandidates = 64
     /// Word matches ranked (the best by text score), at least; more when the page is longer.
     public static let tokenCandidates = 200
+    /// Word matches ranked first, per result on the page (`search`); the page is checked to
+    /// be the one `tokenCandidates` would give, else all are ranked.
+    static let settledWordMatches = 2
     /// Typo-index entries read per scan (`TypoKeys.scans`); bounds work for very short queries.
     public static let typoScanLimit = 2_000
     /// How much one unit of `PackagePopularity.score` (one reporter's log2 count) weighs
@@ -117,6 +120,12 @@ public enum SearchEngine {
     public static let popularityScanLimit = 2_048
 
     public static func search(query rawQuery: String, filters: SearchFilters = SearchFilters(), index: some SearchIndex) throws -> [SearchHit] {
+        try search(query: rawQuery, filters: filters, index: index, quickWordMatches: settledWordMatches * filters.limit)
+    }
+
+    /// `search`, ranking the best `quickWordMatches` word matches first when that many are
+    /// fewer than all it ranks (nil: all at once); the page is the same either way.
+    static func search(query rawQuery: String, filters: SearchFilters, index: some SearchIndex, quickWordMatches: Int?) throws -> [SearchHit] {
         let query = String(rawQuery.prefix(maxQueryLength))
         let words = query.split(whereSeparator: { $0.isWhitespace }).map(String.init)
         guard !words.isEmpty else { return [] }
@@ -155,8 +164,19 @@ public enum SearchEngine {
                 try collectTypos(joined, index, scope, .joinedWords, joinedWordsScore - 10, &candidates)
             }
         }
-        if scope == nil { try collectTokens(query, index, filters, &candidates) }
-        return try candidates.hits(index, filters: filters, scope: scope)
+        guard scope == nil else { return try candidates.page(index, filters: filters, scope: scope, wordCut: nil).hits }
+        // Most pages are full before the best few word matches run out: rank only those first
+        // (their popularity reads are most of a common word's cost), and rank them all only when
+        // the page reaches past the last of the few, where the rest could have stood.
+        let all = max(tokenCandidates, filters.limit * 4)
+        if filters.sort == .relevance, let few = quickWordMatches, few < all {
+            var quick = candidates
+            let cut = try collectTokens(query, index, filters, kept: few, &quick)
+            let page = try quick.page(index, filters: filters, scope: scope, wordCut: cut)
+            if page.settled { return page.hits }
+        }
+        _ = try collectTokens(query, index, filters, kept: all, &candidates)
+        return try candidates.page(index, filters: filters, scope: scope, wordCut: nil).hits
     }
 
     /// Names extending the query: each letter more costs 8 points of relevance, down to 241,
@@ -188,7 +208,9 @@ public enum SearchEngine {
         for prefix in TypoKeys.scans(for: name) {
             let backward = prefix.first == TypoKeys.backward
             try index.forEachTypoEntry(prefix: prefix, limit: typoScanLimit) { key, docID in
-                guard key.count > 2, seen.insert(docID).inserted else { return }
+                // A document's keys all hold its one name, so whether it is one edit away does
+                // not depend on the key: only matches are checked for having been found already.
+                guard key.count > 2 else { return }
                 let stored = UnsafeRawBufferPointer(rebasing: key[2...])
                 let candidate: String
                 let edit: EditDistance.Edit
@@ -203,6 +225,7 @@ public enum SearchEngine {
                     edit = found
                     candidate = name
                 }
+                guard seen.insert(docID).inserted else { return }
                 matches.append((docID, candidate, edit))
             }
         }
@@ -255,7 +278,8 @@ public enum SearchEngine {
         }
 
         var entries: [Entry] = []
-        var positions: [UInt64: Int] = [:]
+        /// Sized for a one-word query's prefix, typo and word candidates, so it rarely grows.
+        var positions = [UInt64: Int](minimumCapacity: 512)
 
         /// A document found again by a later tier keeps its first (better) tier.
         mutating func add(
@@ -269,8 +293,12 @@ public enum SearchEngine {
         }
 
         /// Reads popularity for every candidate, orders them by `filters.sort`, and reads
-        /// summaries in that order until the page is full.
-        func hits(_ index: some SearchIndex, filters: SearchFilters, scope: String?) throws -> [SearchHit] {
+        /// summaries in that order until the page is full. `wordCut` is the rank of the last
+        /// word match kept when more were found (`collectTokens`): those not kept rank at or
+        /// below it and come after every candidate of equal rank, so the page is `settled` —
+        /// the one keeping them would give — when it fills from candidates ranked at or above
+        /// the cut. Only the relevance order allows this; `wordCut` is nil for the others.
+        func page(_ index: some SearchIndex, filters: SearchFilters, scope: String?, wordCut: Double?) throws -> (hits: [SearchHit], settled: Bool) {
             var ranked = entries
             // In ID order through one cursor, like the word matches' reads.
             let unread = ranked.indices.filter { !ranked[$0].popularityRead }.sorted { ranked[$0].docID < ranked[$1].docID }
@@ -303,13 +331,14 @@ public enum SearchEngine {
             }
             var hits: [SearchHit] = []
             for entry in ranked {
+                if let wordCut, rank(entry) < wordCut { return (hits, false) }
                 guard let summary = try index.summary(of: entry.docID), filters.accepts(summary),
                       scope.map({ summary.package.scope == $0 }) ?? true
                 else { continue }
                 hits.append(SearchHit(summary: summary, tier: entry.tier, score: entry.score, edit: entry.edit, popularity: entry.popularity))
-                if hits.count >= filters.limit { break }
+                if hits.count >= filters.limit { return (hits, true) }
             }
-            return hits
+            return (hits, wordCut == nil)
         }
     }
 }

@@ -24,11 +24,14 @@ extension SearchEngine {
     /// Documents holding every query word; for several words, also documents holding the
     /// rarest of them but not all (`partialMatches`); when none holds every word, documents
     /// holding any. The best by text and popularity are kept: of the `popularityScanLimit` best
-    /// by text, those that can still be among them (`popularities(of:best:)`) have their
-    /// popularity read.
-    static func collectTokens(_ query: String, _ index: some SearchIndex, _ filters: SearchFilters, _ candidates: inout Candidates) throws {
+    /// by text, those that can still be among the best `kept` (`popularities(of:best:)`) have
+    /// their popularity read (`kept` ≥ 1). Returns the rank of the last one kept when the pool held more
+    /// (`Candidates.page`), nil when every match is a candidate.
+    static func collectTokens(
+        _ query: String, _ index: some SearchIndex, _ filters: SearchFilters, kept: Int, _ candidates: inout Candidates
+    ) throws -> Double? {
         let tokens = Tokenizer.queryTokens(query)
-        guard !tokens.isEmpty else { return }
+        guard !tokens.isEmpty else { return nil }
         let lists = try tokens.map { try postings(ofAny: QueryWords.variants(of: $0), index) }
         // Full matches, then partial ones, each in ID order.
         let (full, partial) = withPostings(lists[...], []) { postings -> ([WordMatch], [WordMatch]) in
@@ -42,12 +45,11 @@ extension SearchEngine {
                 // No popularity record to read where the postings say there is none.
                 candidates.add(match.docID, .token, match.score(of: tokens.count), nil, popularity: match.bucket.isNone ? .some(nil) : nil)
             }
-            return
+            return nil
         }
         // The pool in ID order, the order the popularity walk needs; ties at the selection's cut
         // have equal word counts, so they are all full or all partial matches either way.
         let pool = bestByText(popularityScanLimit, of: inIDOrder(full, partial), queryWords: tokens.count)
-        let kept = max(tokenCandidates, filters.limit * 4)
         let (contenders, popularity) = try popularities(of: pool, best: kept, queryWords: tokens.count, index)
         let ranked = contenders.map { (position: $0, rank: pool[$0].score(of: tokens.count) + popularityWeight * (popularity[$0]?.score ?? 0)) }
         let best = smallest(kept, of: ranked) { lhs, rhs in
@@ -57,6 +59,8 @@ extension SearchEngine {
             let match = pool[entry.position]
             candidates.add(match.docID, .token, match.score(of: tokens.count), nil, popularity: .some(popularity[entry.position]))
         }
+        // `best` holds `kept` (≥ 1) here: the contenders include the pool's best `kept`.
+        return pool.count > kept ? best.last?.rank ?? .infinity : nil
     }
 
     /// The pool members that can be among its best `count` by text plus popularity, and the

@@ -36,6 +36,67 @@ import AgoraTestSupport
         }
     }
 
+    /// Ranking the best few word matches first gives the page ranking them all gives, whether
+    /// the page settles on the few or the engine falls back: names and summaries from a small
+    /// vocabulary (so exact names, prefixes, typos and words collide), popularity with ties,
+    /// yanked documents the filter skips, pages of 1 to 40.
+    @Test func quickWordMatchesGiveTheFullPage() throws {
+        var rng = SeededGenerator(seed: 23)
+        let vocabulary = ["http", "client", "json", "parser", "parsing", "fast", "api", "data", "tool", "tools", "async", "web", "server", "yaml", "db", "py"]
+        func words(_ range: ClosedRange<Int>) -> [String] { (0..<Int.random(in: range, using: &rng)).map { _ in vocabulary.randomElement(using: &rng)! } }
+        var (settled, fellBack) = (0, 0)
+        for round in 0..<12 {
+            var names = Set<String>()
+            while names.count < 300 { names.insert(words(1...3).joined(separator: "-") + ["", "", "2", "x"].randomElement(using: &rng)!) }
+            var popularity: [UInt64: PackagePopularity] = [:]
+            let documents = names.sorted().map { name in
+                let summary = SearchSummary(
+                    package: PackageKey(scope: "pypi", name: name), name: name, version: "1.0", description: words(2...6).joined(separator: " "),
+                    yanked: Int.random(in: 0..<5, using: &rng) == 0)
+                if Bool.random(using: &rng) {
+                    popularity[summary.docID] = PackagePopularity(reporters: 1, milliScore: [500, 1_000, 3_000, 7_250, 20_000].randomElement(using: &rng)!)
+                }
+                return SearchDocument(summary: summary)
+            }
+            let index = PostingsCounting(base: InMemorySearchIndex(documents: documents, popularity: popularity))
+            for _ in 0..<40 {
+                var query = words(1...2).joined(separator: [" ", "-"].randomElement(using: &rng)!)
+                if Bool.random(using: &rng) { query = String(query.dropLast()) }
+                let filters = SearchFilters(includeYanked: Bool.random(using: &rng), limit: [1, 3, 10, 20, 40].randomElement(using: &rng)!)
+                index.lookups.set(0)
+                let full = try SearchEngine.search(query: query, filters: filters, index: index, quickWordMatches: nil)
+                let once = index.lookups.current
+                for few in [1, 2, 5, 2 * filters.limit] {
+                    index.lookups.set(0)
+                    #expect(try SearchEngine.search(query: query, filters: filters, index: index, quickWordMatches: few) == full, "round \(round): \(query), \(few)")
+                    if index.lookups.current > once { fellBack += 1 } else { settled += 1 }
+                }
+            }
+        }
+        // Both ways were taken, often.
+        #expect(settled > 500)
+        #expect(fellBack > 500)
+    }
+
+    /// Counts postings lookups: a page that falls back to ranking every word match looks the
+    /// words up twice.
+    struct PostingsCounting: SearchIndex {
+        let base: InMemorySearchIndex
+        let lookups = LockedBox(0)
+
+        func documents(named name: String) throws -> [UInt64] { base.documents(named: name) }
+        func documents(namePrefix prefix: String, limit: Int) throws -> [(name: String, docID: UInt64)] { base.documents(namePrefix: prefix, limit: limit) }
+        func forEachTypoEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
+            try base.forEachTypoEntry(prefix: prefix, limit: limit, body)
+        }
+        func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) throws -> R {
+            lookups.set(lookups.current + 1)
+            return try base.withPostings(for: token, body)
+        }
+        func summary(of docID: UInt64) throws -> SearchSummary? { base.summary(of: docID) }
+        func popularity(of docID: UInt64) throws -> PackagePopularity? { base.popularity(of: docID) }
+    }
+
     @Test func scopeAndNameReadsWhatTheSummaryHolds() throws {
         let summary = SearchSummary(
             package: PackageKey(scope: "acme", name: "zope-interface"), name: "Zope.Interface", version: "7.0",
