@@ -48,35 +48,42 @@ public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
     }
 
     /// Hands the engine the postings in place when LMDB returns them in one run (the list fits
-    /// one page); a list spanning several pages is copied into one buffer first.
-    public func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) throws -> R {
-        guard let key = SearchIndexWriter.indexKey(token) else {
-            return try body(SearchPostings(UnsafeRawBufferPointer(start: nil, count: 0)))
-        }
-        return try txn.withCursor(databases.postings) { cursor in
-            var copied: [UInt8] = []
-            var result: R?
-            var runs = 0
-            let found = try cursor.forEachRun(of: key) { run in
-                guard run.count % SearchPostings.entrySize == 0 else {
-                    throw StoreError.corrupt("postings of \(token) hold a run of \(run.count) bytes")
-                }
-                runs += 1
-                if runs == 1 {
-                    let total = try cursor.duplicateCount() * SearchPostings.entrySize
-                    if total == run.count {
-                        result = try body(SearchPostings(run))
-                        return false
+    /// one page: the transaction's pages stay mapped and unchanged while it reads); a list
+    /// spanning several pages is copied into one buffer first, freed after the call.
+    public func withPostings<R>(forAny tokens: [String], _ body: ([SearchPostings]) throws -> R) throws -> R {
+        var copies: [UnsafeMutableRawBufferPointer] = []
+        defer { for copy in copies { copy.deallocate() } }
+        let lists = try txn.withCursor(databases.postings) { cursor in
+            try tokens.compactMap { token -> SearchPostings? in
+                guard let key = SearchIndexWriter.indexKey(token) else { return nil }
+                var inPlace: UnsafeRawBufferPointer?
+                var copy: UnsafeMutableRawBufferPointer?
+                var written = 0
+                try cursor.forEachRun(of: key) { run in
+                    guard run.count % SearchPostings.entrySize == 0 else {
+                        throw StoreError.corrupt("postings of \(token) hold a run of \(run.count) bytes")
                     }
-                    copied.reserveCapacity(total)
+                    if copy == nil {
+                        let total = try cursor.duplicateCount() * SearchPostings.entrySize
+                        if total == run.count {
+                            inPlace = run
+                            return false
+                        }
+                        copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, run.count), alignment: 8)
+                        copies.append(copy!)
+                    }
+                    guard let buffer = copy, written + run.count <= buffer.count else {
+                        throw StoreError.corrupt("postings of \(token) hold more entries than their count")
+                    }
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[written..<(written + run.count)]).copyMemory(from: run)
+                    written += run.count
+                    return true
                 }
-                run.withMemoryRebound(to: UInt8.self) { copied.append(contentsOf: $0) }
-                return true
+                let list = inPlace ?? copy.map { UnsafeRawBufferPointer(rebasing: $0[..<written]) }
+                return list.flatMap { $0.isEmpty ? nil : SearchPostings($0) }
             }
-            if let result { return result }
-            guard found else { return try body(SearchPostings(UnsafeRawBufferPointer(start: nil, count: 0))) }
-            return try copied.withUnsafeBytes { try body(SearchPostings($0)) }
         }
+        return try body(lists)
     }
 
     public func summary(of docID: UInt64) throws -> SearchSummary? {

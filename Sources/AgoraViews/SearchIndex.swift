@@ -15,9 +15,10 @@ public protocol SearchIndex {
     /// with `prefix`, in key byte order. The key may point into the database map and is valid
     /// only during the call: a scan reads thousands and keeps a few.
     func forEachTypoEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws
-    /// Calls `body` with the postings of `token` (empty when absent). The buffer may point into
-    /// the database map and is valid only during the call.
-    func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) throws -> R
+    /// Calls `body` with the postings of each of `tokens` that has any, in the order given: a
+    /// query word's forms, looked up together (one cursor for all). The buffers may point into
+    /// the database map and are valid only during the call.
+    func withPostings<R>(forAny tokens: [String], _ body: ([SearchPostings]) throws -> R) throws -> R
     func summary(of docID: UInt64) throws -> SearchSummary?
     /// A document's scope and published name: all that ranking typo candidates needs, and
     /// cheaper to read than the whole summary where a store can skip the rest.
@@ -85,6 +86,15 @@ public struct SearchPostings {
             if docID(at: middle) < target { low = middle + 1 } else { high = middle }
         }
         return low
+    }
+
+    /// Calls `body` with each of `lists` (stored layout) as postings.
+    public static func withEach<R>(_ lists: [[UInt8]], _ body: ([SearchPostings]) throws -> R) rethrows -> R {
+        func next(_ remaining: ArraySlice<[UInt8]>, _ done: [SearchPostings]) throws -> R {
+            guard let list = remaining.first else { return try body(done) }
+            return try list.withUnsafeBytes { try next(remaining.dropFirst(), done + [SearchPostings($0)]) }
+        }
+        return try next(lists[...], [])
     }
 
     /// The entries copied out, with one block copy.

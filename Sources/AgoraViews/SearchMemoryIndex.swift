@@ -68,11 +68,8 @@ public struct InMemorySearchIndex: SearchIndex, Sendable {
         }
     }
 
-    public func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) rethrows -> R {
-        guard let entries = postings[token] else {
-            return try body(SearchPostings(UnsafeRawBufferPointer(start: nil, count: 0)))
-        }
-        return try entries.withUnsafeBytes { try body(SearchPostings($0)) }
+    public func withPostings<R>(forAny tokens: [String], _ body: ([SearchPostings]) throws -> R) rethrows -> R {
+        try SearchPostings.withEach(tokens.compactMap { postings[$0] }.filter { !$0.isEmpty }, body)
     }
 
     public func summary(of docID: UInt64) -> SearchSummary? {

@@ -32,9 +32,8 @@ extension SearchEngine {
     ) throws -> Double? {
         let tokens = Tokenizer.queryTokens(query)
         guard !tokens.isEmpty else { return nil }
-        let lists = try tokens.map { try postings(ofAny: QueryWords.variants(of: $0), index) }
         // Full matches, then partial ones, each in ID order.
-        let (full, partial) = withPostings(lists[...], []) { postings -> ([WordMatch], [WordMatch]) in
+        let (full, partial) = try withWordPostings(tokens.map(QueryWords.variants(of:))[...], index, []) { postings -> ([WordMatch], [WordMatch]) in
             let full = intersect(postings)
             guard postings.count > 1 else { return (full, []) }
             return full.isEmpty ? (union(postings), []) : (full, partialMatches(postings))
@@ -153,17 +152,23 @@ extension SearchEngine {
         return out
     }
 
-    /// The postings of any of `words`, merged into one list in the stored layout; a document
-    /// under several of them keeps its largest weight.
-    static func postings(ofAny words: [String], _ index: some SearchIndex) throws -> [UInt8] {
-        var merged: [UInt8] = []
-        for word in words {
-            try index.withPostings(for: word) { list in
-                guard list.count > 0 else { return }
-                merged = merged.isEmpty ? list.copied() : merge(merged, list)
+    /// Calls `body` with the postings of each query word (`words`: each word's forms), a word's
+    /// forms merged into one list in the stored layout, where a document under several keeps
+    /// its largest weight and bucket. A word with one form present is handed on as the index
+    /// gave it, without a copy.
+    static func withWordPostings<R>(
+        _ words: ArraySlice<[String]>, _ index: some SearchIndex, _ done: [SearchPostings], _ body: ([SearchPostings]) throws -> R
+    ) throws -> R {
+        guard let forms = words.first else { return try body(done) }
+        return try index.withPostings(forAny: forms) { lists in
+            guard lists.count > 1 else {
+                let list = lists.first ?? SearchPostings(UnsafeRawBufferPointer(start: nil, count: 0))
+                return try withWordPostings(words.dropFirst(), index, done + [list], body)
             }
+            var merged = lists[0].copied()
+            for list in lists.dropFirst() { merged = merge(merged, list) }
+            return try merged.withUnsafeBytes { try withWordPostings(words.dropFirst(), index, done + [SearchPostings($0)], body) }
         }
-        return merged
     }
 
     /// Two ID-sorted posting lists as one; a document in both keeps its larger weight. Walks
@@ -200,11 +205,6 @@ extension SearchEngine {
                 copy(long, position..<long.count)
             }
         }
-    }
-
-    private static func withPostings<R>(_ lists: ArraySlice<[UInt8]>, _ done: [SearchPostings], _ body: ([SearchPostings]) -> R) -> R {
-        guard let list = lists.first else { return body(done) }
-        return list.withUnsafeBytes { withPostings(lists.dropFirst(), done + [SearchPostings($0)], body) }
     }
 
     /// Walks the shortest list and seeks into the others, so the cost follows the rarest word.

@@ -90,15 +90,18 @@ import AgoraTestSupport
                 for length in 1...3 { prefixes.insert(String(document.normalisedName.prefix(length))) }
             }
             for token in tokens.sorted() {
-                let stored = try index.withPostings(for: token) { Array($0.bytes) }
-                #expect(stored == memory.withPostings(for: token) { Array($0.bytes) }, "postings of \(token)")
+                let stored = try index.withPostings(forAny: [token]) { $0.map { Array($0.bytes) } }
+                #expect(stored == memory.withPostings(forAny: [token]) { $0.map { Array($0.bytes) } }, "postings of \(token)")
             }
+            // Several at once, absent ones left out, in the order asked.
+            let asked = ["zzzz"] + tokens.sorted().prefix(6) + ["common", "zzzz"]
+            #expect(try index.withPostings(forAny: asked) { $0.map { Array($0.bytes) } } == memory.withPostings(forAny: asked) { $0.map { Array($0.bytes) } })
             for prefix in prefixes.sorted() {
                 let stored = try index.documents(namePrefix: prefix, limit: 50).map { "\($0.name) \($0.docID)" }
                 #expect(stored == memory.documents(namePrefix: prefix, limit: 50).map { "\($0.name) \($0.docID)" })
             }
             #expect(try index.documents(named: "no-such-name").isEmpty)
-            #expect(try index.withPostings(for: "zzzz") { $0.count } == 0)
+            #expect(try index.withPostings(forAny: ["zzzz"]) { $0.count } == 0)
         }
 
         let common = try store.read { txn in
@@ -109,7 +112,7 @@ import AgoraTestSupport
             }
         }
         #expect(common > 1, "the shared word's postings must span several pages, exercising the copying path")
-        #expect(try store.withSearchIndex { try $0.withPostings(for: "common") { $0.count } } == 3_000)
+        #expect(try store.withSearchIndex { try $0.withPostings(forAny: ["common", "solo-missing", "common"]) { $0.map(\.count) } } == [3_000, 3_000])
 
         var queries: [(String, SearchFilters)] = []
         for _ in 0..<150 {
@@ -147,6 +150,6 @@ import AgoraTestSupport
             }
         }
         #expect(runs == [entry])
-        #expect(try store.withSearchIndex { try $0.withPostings(for: "solo") { [$0.docID(at: 0)] } } == [0x0102_0304_0506_0708])
+        #expect(try store.withSearchIndex { try $0.withPostings(forAny: ["solo"]) { $0.map { $0.docID(at: 0) } } } == [0x0102_0304_0506_0708])
     }
 }

@@ -89,9 +89,9 @@ import AgoraTestSupport
         func forEachTypoEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
             try base.forEachTypoEntry(prefix: prefix, limit: limit, body)
         }
-        func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) throws -> R {
+        func withPostings<R>(forAny tokens: [String], _ body: ([SearchPostings]) throws -> R) throws -> R {
             lookups.set(lookups.current + 1)
-            return try base.withPostings(for: token, body)
+            return try base.withPostings(forAny: tokens, body)
         }
         func summary(of docID: UInt64) throws -> SearchSummary? { base.summary(of: docID) }
         func popularity(of docID: UInt64) throws -> PackagePopularity? { base.popularity(of: docID) }

@@ -129,7 +129,7 @@ import AgoraTestSupport
                 }
             }
             let encoded = lists.map(SearchPostings.encode)
-            let union = SearchEngine.withPostingsForTest(encoded) { SearchEngine.union($0) }
+            let union = SearchPostings.withEach(encoded) { SearchEngine.union($0) }
             #expect(union.map(\.docID) == expected.keys.sorted())
             #expect(union.map { "\($0.words) \($0.weight) \($0.bucket.rawValue)" } == expected.keys.sorted().map {
                 "\(expected[$0]!.words) \(expected[$0]!.weight) \(expected[$0]!.bucket.rawValue)"
@@ -222,12 +222,5 @@ extension SearchPostings {
             let postings = SearchPostings(raw)
             return (0..<postings.count).map { (postings.docID(at: $0), postings.weight(at: $0), postings.bucket(at: $0)) }
         }
-    }
-}
-
-extension SearchEngine {
-    static func withPostingsForTest<R>(_ lists: [[UInt8]], _ body: ([SearchPostings]) -> R) -> R {
-        guard let first = lists.first else { return body([]) }
-        return first.withUnsafeBytes { raw in withPostingsForTest(Array(lists.dropFirst())) { body([SearchPostings(raw)] + $0) } }
     }
 }

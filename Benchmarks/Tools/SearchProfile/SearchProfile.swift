@@ -199,11 +199,11 @@ final class IndexReads: CustomStringConvertible {
             }
         }
 
-        func withPostings<R>(for token: String, _ body: (SearchPostings) throws -> R) throws -> R {
-            try base.withPostings(for: token) { postings in
-                reads.postingLists += 1
-                reads.postingEntries += postings.count
-                return try body(postings)
+        func withPostings<R>(forAny tokens: [String], _ body: ([SearchPostings]) throws -> R) throws -> R {
+            try base.withPostings(forAny: tokens) { lists in
+                reads.postingLists += tokens.count
+                reads.postingEntries += lists.reduce(0) { $0 + $1.count }
+                return try body(lists)
             }
         }
 
