@@ -198,17 +198,22 @@ import AgoraTestSupport
         }
     }
 
-    /// Counts popularity reads.
+    /// Counts popularity reads, and postings lookups (a page that falls back to ranking every
+    /// word match looks the words up twice).
     struct ReadCounting: SearchIndex {
         let base: InMemorySearchIndex
         let reads = LockedBox(0)
+        let lookups = LockedBox(0)
 
         func documents(named name: String) throws -> [UInt64] { base.documents(named: name) }
         func documents(namePrefix prefix: String, limit: Int) throws -> [(name: String, docID: UInt64)] { base.documents(namePrefix: prefix, limit: limit) }
         func forEachTypoEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
             try base.forEachTypoEntry(prefix: prefix, limit: limit, body)
         }
-        func withPostings<R>(forAny tokens: [String], _ body: ([SearchPostings]) throws -> R) throws -> R { try base.withPostings(forAny: tokens, body) }
+        func withPostings<R>(forAny tokens: [String], _ body: ([SearchPostings]) throws -> R) throws -> R {
+            lookups.set(lookups.current + 1)
+            return try base.withPostings(forAny: tokens, body)
+        }
         func summary(of docID: UInt64) throws -> SearchSummary? { base.summary(of: docID) }
         func popularity(of docID: UInt64) throws -> PackagePopularity? {
             reads.set(reads.current + 1)

@@ -58,7 +58,7 @@ import AgoraTestSupport
                 }
                 return SearchDocument(summary: summary)
             }
-            let index = PostingsCounting(base: InMemorySearchIndex(documents: documents, popularity: popularity))
+            let index = PopularityBucketTests.ReadCounting(base: InMemorySearchIndex(documents: documents, popularity: popularity))
             for _ in 0..<40 {
                 var query = words(1...2).joined(separator: [" ", "-"].randomElement(using: &rng)!)
                 if Bool.random(using: &rng) { query = String(query.dropLast()) }
@@ -76,25 +76,6 @@ import AgoraTestSupport
         // Both ways were taken, often.
         #expect(settled > 500)
         #expect(fellBack > 500)
-    }
-
-    /// Counts postings lookups: a page that falls back to ranking every word match looks the
-    /// words up twice.
-    struct PostingsCounting: SearchIndex {
-        let base: InMemorySearchIndex
-        let lookups = LockedBox(0)
-
-        func documents(named name: String) throws -> [UInt64] { base.documents(named: name) }
-        func documents(namePrefix prefix: String, limit: Int) throws -> [(name: String, docID: UInt64)] { base.documents(namePrefix: prefix, limit: limit) }
-        func forEachTypoEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
-            try base.forEachTypoEntry(prefix: prefix, limit: limit, body)
-        }
-        func withPostings<R>(forAny tokens: [String], _ body: ([SearchPostings]) throws -> R) throws -> R {
-            lookups.set(lookups.current + 1)
-            return try base.withPostings(forAny: tokens, body)
-        }
-        func summary(of docID: UInt64) throws -> SearchSummary? { base.summary(of: docID) }
-        func popularity(of docID: UInt64) throws -> PackagePopularity? { base.popularity(of: docID) }
     }
 
     @Test func scopeAndNameReadsWhatTheSummaryHolds() throws {
