@@ -31,7 +31,7 @@ public enum QueryWords {
         if let stem = stem(word) {
             // A word without an ending keeps its letters: `client` gains `clients`, not `cliente`.
             for ending in forms where stem != word || ending != "e" { add(stem + ending) }
-            if word.hasSuffix("ies") || word.hasSuffix("y") { add(stem + "y"); add(stem + "ies") }
+            if endsWith(word.utf8, "ies") || endsWith(word.utf8, "y") { add(stem + "y"); add(stem + "ies") }
         }
         for alias in aliases[word] ?? [] { add(alias) }
         return out
@@ -44,8 +44,8 @@ public enum QueryWords {
     static func stem(_ word: String) -> String? {
         let bytes = Array(word.utf8)
         guard bytes.count >= minimumLength, bytes.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }) else { return nil }
-        if word.hasSuffix("y") { return String(word.dropLast()) }
-        for ending in endings where word.hasSuffix(ending) {
+        if endsWith(bytes, "y") { return String(word.dropLast()) }
+        for ending in endings where endsWith(bytes, ending) {
             let stem = bytes.dropLast(ending.utf8.count)
             guard stem.count >= 3 else { continue }
             if ending == "s" {
@@ -54,5 +54,11 @@ public enum QueryWords {
             return String(decoding: stem, as: UTF8.self)
         }
         return word
+    }
+
+    /// `hasSuffix` for plain lowercase ASCII, where bytes are characters: compared as bytes,
+    /// without the Unicode-aware comparison (a query looks up a dozen endings per word).
+    private static func endsWith(_ word: some BidirectionalCollection<UInt8>, _ ending: String) -> Bool {
+        word.reversed().starts(with: ending.utf8.reversed())
     }
 }
