@@ -34,9 +34,9 @@ extension SearchEngine {
         guard !tokens.isEmpty else { return nil }
         // Full matches, then partial ones, each in ID order.
         let (full, partial) = try withWordPostings(tokens.map(QueryWords.variants(of:))[...], index, []) { postings -> ([WordMatch], [WordMatch]) in
-            let full = intersect(postings)
-            guard postings.count > 1 else { return (full, []) }
-            return full.isEmpty ? (union(postings), []) : (full, partialMatches(postings))
+            guard postings.count > 1 else { return (intersect(postings), []) }
+            let (full, partial) = rarestWordMatches(postings) ?? (intersect(postings), [])
+            return full.isEmpty ? (union(postings), []) : (full, partial)
         }
         // Filters may reject most matches: then every match is a candidate.
         if filters.keyword != nil || filters.author != nil {
@@ -251,15 +251,17 @@ extension SearchEngine {
         return out
     }
 
-    /// Documents holding the rarest word but not every word, each scored against every list;
-    /// none when the rarest word is in more than `partialScanLimit` documents. A document may
-    /// miss only words more common than one it holds: "client" or "library" is what a summary
-    /// leaves out, while one holding only the commoner word ("parser" for "date parsing") is
-    /// about something else.
-    static func partialMatches(_ lists: [SearchPostings]) -> [WordMatch] {
-        guard let rarest = lists.min(by: { $0.count < $1.count }), rarest.count <= partialScanLimit else { return [] }
+    /// Documents holding the rarest word, each scored against every list, in one walk: those
+    /// holding every word (what `intersect` finds) and those missing some (partial matches); nil
+    /// when the rarest word is in more than `partialScanLimit` documents. A document may miss
+    /// only words more common than one it holds: "client" or "library" is what a summary leaves
+    /// out, while one holding only the commoner word ("parser" for "date parsing") is about
+    /// something else.
+    static func rarestWordMatches(_ lists: [SearchPostings]) -> (full: [WordMatch], partial: [WordMatch])? {
+        guard let rarest = lists.min(by: { $0.count < $1.count }), rarest.count <= partialScanLimit else { return nil }
         var positions = [Int](repeating: 0, count: lists.count)
-        var out: [WordMatch] = []
+        var full: [WordMatch] = []
+        var partial: [WordMatch] = []
         for seed in 0..<rarest.count {
             let docID = rarest.docID(at: seed)
             var match = WordMatch(docID: docID, words: 0, weight: 0)
@@ -271,9 +273,9 @@ extension SearchEngine {
                 match.weight += Int(list.weight(at: position))
                 match.bucket = PopularityBucket(rawValue: max(match.bucket.rawValue, list.bucket(at: position).rawValue))
             }
-            if match.words < lists.count { out.append(match) }
+            if match.words < lists.count { partial.append(match) } else { full.append(match) }
         }
-        return out
+        return (full, partial)
     }
 
     /// Every document in any list, for a query whose words no document holds together: one

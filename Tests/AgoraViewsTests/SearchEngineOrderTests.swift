@@ -36,6 +36,32 @@ import AgoraTestSupport
         }
     }
 
+    /// The walk over the rarest word finds exactly the documents `intersect` finds, with the same
+    /// tallies, and as partial matches the rest of the rarest word's documents.
+    @Test func rarestWalkMatchesTheIntersection() {
+        var rng = SeededGenerator(seed: 29)
+        for round in 0..<300 {
+            let lists = (0..<Int.random(in: 2...4, using: &rng)).map { _ in
+                SearchPostings.encode((0..<Int.random(in: 0...120, using: &rng)).map { _ in
+                    (docID: UInt64.random(in: 0...150, using: &rng), weight: UInt8.random(in: 1...40, using: &rng),
+                     bucket: PopularityBucket(rawValue: UInt8.random(in: 0...255, using: &rng)))
+                })
+            }
+            SearchPostings.withEach(lists) { postings in
+                func tallies(_ matches: [SearchEngine.WordMatch]) -> [String] { matches.map { "\($0.docID) \($0.words) \($0.weight) \($0.bucket.rawValue)" } }
+                guard let (full, partial) = SearchEngine.rarestWordMatches(postings) else {
+                    Issue.record("round \(round): lists of at most 120 are under the scan limit")
+                    return
+                }
+                #expect(tallies(full) == tallies(SearchEngine.intersect(postings)), "round \(round)")
+                let rarest = postings.min { $0.count < $1.count }!
+                let inRarest = (0..<rarest.count).map { rarest.docID(at: $0) }
+                #expect((full + partial).map(\.docID).sorted() == inRarest, "round \(round)")
+                #expect(partial.allSatisfy { $0.words < postings.count && $0.words >= 1 })
+            }
+        }
+    }
+
     /// Ranking the best few word matches first gives the page ranking them all gives, whether
     /// the page settles on the few or the engine falls back: names and summaries from a small
     /// vocabulary (so exact names, prefixes, typos and words collide), popularity with ties,

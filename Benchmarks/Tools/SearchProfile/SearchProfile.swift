@@ -16,7 +16,8 @@ import Foundation
 ///     swift build -c release --product SearchProfile
 ///     AGORA_PYPI_TSV=/work/shared/data/pypi-100k.tsv .build/release/SearchProfile \
 ///       [--store DIR] [--rounds 5] [--slowest 8] [--set KIND] [--dump FILE]
-/// `--set KIND` measures one kind only (exact, one-typo, two-words, eval-misspelling, eval-task).
+/// `--set KIND` measures one kind only (exact, one-typo, two-words, eval-misspelling, eval-task);
+/// `--query TEXT` one query (with many `--rounds`, for `perf record`).
 /// `--store DIR` keeps the loaded store there and reuses it on the next run (the index
 /// layout must not have changed in between).
 @main
@@ -41,6 +42,7 @@ enum SearchProfile {
         for (kind, queries) in try evalQueries() { sets.append((kind, queries)) }
 
         if let only = option("--set") { sets = sets.filter { $0.kind == only } }
+        if let query = option("--query") { sets = [("query", [query])] }
         var dump = ""
         for set in sets {
             let profile = try measure(set.queries, rounds: rounds, store: store)
