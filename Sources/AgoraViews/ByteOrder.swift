@@ -8,12 +8,11 @@ enum ByteOrder {
         lhs.withUnsafeBufferPointer { left in rhs.withUnsafeBufferPointer { right in precedes(left, right) } }
     }
 
-    /// The UTF-8 bytes of `lhs` before those of `rhs`.
+    /// The UTF-8 bytes of `lhs` before those of `rhs`. `withUTF8` on copies: a small string
+    /// (most tokens) has no contiguous `utf8` storage to borrow, and is spilled to the stack.
     static func precedes(_ lhs: String, _ rhs: String) -> Bool {
-        let order = lhs.utf8.withContiguousStorageIfAvailable { left in
-            rhs.utf8.withContiguousStorageIfAvailable { right in precedes(left, right) }
-        }
-        return (order ?? nil) ?? lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+        var (left, right) = (lhs, rhs)
+        return left.withUTF8 { left in right.withUTF8 { right in precedes(left, right) } }
     }
 
     private static func precedes(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {
