@@ -264,7 +264,7 @@ public struct SearchDocument: Sendable, Hashable {
         }
         for token in Tokenizer.textTokens(summary.description) { tagged.append(SearchTerm(token: token, weight: Weight.description)) }
         tagged.sort { lhs, rhs in
-            lhs.token == rhs.token ? lhs.weight > rhs.weight : ByteOrder.precedes(lhs.token, rhs.token)
+            lhs.token == rhs.token ? lhs.weight > rhs.weight : lhs.token.utf8.lexicographicallyPrecedes(rhs.token.utf8)
         }
         var terms: [SearchTerm] = []
         terms.reserveCapacity(tagged.count)

@@ -16,8 +16,6 @@ import Testing
             if Bool.random(using: &rng) { rhs.append(Self.alphabet.randomElement(using: &rng)!) }
             if !rhs.isEmpty, Bool.random(using: &rng) { rhs[Int.random(in: 0..<rhs.count, using: &rng)] = Self.alphabet.randomElement(using: &rng)! }
             #expect(ByteOrder.precedes(lhs, rhs) == lhs.lexicographicallyPrecedes(rhs))
-            let (left, right) = (String(decoding: lhs, as: UTF8.self), String(decoding: rhs, as: UTF8.self))
-            #expect(ByteOrder.precedes(left, right) == left.utf8.lexicographicallyPrecedes(right.utf8))
         }
     }
 }
