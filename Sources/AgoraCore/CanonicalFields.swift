@@ -27,17 +27,39 @@ public struct CanonicalWriter: Sendable {
         append(value)
     }
 
+    /// The common field types get concrete entry points: called from another module, the
+    /// generic `bytes` is not specialised and every length and copy goes through witnesses
+    /// (most of the cost of encoding a view record).
+    public mutating func bytes(_ tag: UInt64, _ value: [UInt8]) {
+        value.withUnsafeBufferPointer { contiguous(tag, $0) }
+    }
+
+    public mutating func bytes(_ tag: UInt64, _ value: ArraySlice<UInt8>) {
+        value.withUnsafeBufferPointer { contiguous(tag, $0) }
+    }
+
     public mutating func string(_ tag: UInt64, _ value: String) {
-        bytes(tag, value.utf8)
+        var value = value
+        value.withUTF8 { contiguous(tag, $0) }
     }
 
     /// Repeated length-delimited values share one tag; order is the caller's and is kept.
     public mutating func repeated(_ tag: UInt64, _ values: [String]) {
         for value in values {
             key(tag, wireType: 2, allowRepeat: true)
-            Varint.encode(UInt64(value.utf8.count), into: &bytes)
-            append(value.utf8)
+            var value = value
+            value.withUTF8 { utf8 in
+                Varint.encode(UInt64(utf8.count), into: &bytes)
+                bytes.append(contentsOf: utf8)
+            }
         }
+    }
+
+    private mutating func contiguous(_ tag: UInt64, _ value: UnsafeBufferPointer<UInt8>) {
+        guard !value.isEmpty else { return }
+        key(tag, wireType: 2)
+        Varint.encode(UInt64(value.count), into: &bytes)
+        bytes.append(contentsOf: value)
     }
 
     /// Copies contiguous values (arrays, slices, native strings' UTF-8) in one call: from
@@ -128,17 +150,23 @@ public struct CanonicalReader: Sendable {
     }
 
     public func bytes(_ tag: UInt64, exactly count: Int? = nil) throws(CanonicalDecodeError) -> [UInt8] {
+        Array(try payload(tag, exactly: count))
+    }
+
+    /// `bytes(tag)` in place: the slice of the message, no copy.
+    private func payload(_ tag: UInt64, exactly count: Int? = nil) throws(CanonicalDecodeError) -> ArraySlice<UInt8> {
         guard let field = field(tag) else { return [] }
         guard fields.lazy.filter({ $0.tag == tag }).count == 1 else { throw CanonicalDecodeError("field \(tag) is repeated") }
         guard field.wireType == 2 else { throw CanonicalDecodeError("field \(tag) must be bytes") }
         if let count, field.payload.count != count {
             throw CanonicalDecodeError("field \(tag) must be \(count) bytes, got \(field.payload.count)")
         }
-        return Array(field.payload)
+        return field.payload
     }
 
+    /// Validated from the message's bytes in place (every event decode reads several strings).
     public func string(_ tag: UInt64) throws(CanonicalDecodeError) -> String {
-        let raw = try bytes(tag)
+        let raw = try payload(tag)
         guard let text = String(validating: raw, as: UTF8.self) else { throw CanonicalDecodeError("field \(tag) is not UTF-8") }
         return text
     }

@@ -15,13 +15,14 @@ enum ASCIITokens {
         return text.withUTF8 { bytes -> [String]? in
             guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
             var out: [String] = []
-            for run in runs(bytes) {
-                guard out.count < Tokenizer.maxTokensPerField else { break }
-                guard run.count >= 2, run.count <= Tokenizer.maxTokenLength else { continue }
+            forEachRun(bytes) { run in
+                guard out.count < Tokenizer.maxTokensPerField else { return false }
+                // Stop words are looked up by their bytes, before a string is made or hashed.
+                guard run.count >= 2, run.count <= Tokenizer.maxTokenLength, !isStopWord(bytes[run]) else { return true }
                 let token = lowered(bytes[run])
                 // At most `maxTokensPerField` tokens: a linear scan beats hashing each one.
-                guard !out.contains(token), !Tokenizer.stopWords.contains(token) else { continue }
-                out.append(token)
+                if !out.contains(token) { out.append(token) }
+                return true
             }
             return out
         }
@@ -37,10 +38,10 @@ enum ASCIITokens {
                 let token = lowered(piece)
                 if !out.contains(token) { out.append(token) }
             }
-            for run in runs(bytes) {
+            forEachRun(bytes) { run in
                 add(bytes[run])
-                let pieces = camelCaseAndDigitPieces(bytes, run)
-                if pieces.count > 1 { pieces.forEach { add(bytes[$0]) } }
+                forEachCamelCaseAndDigitPiece(bytes, run) { add(bytes[$0]) }
+                return true
             }
             return out
         }
@@ -76,26 +77,27 @@ enum ASCIITokens {
         }
     }
 
-    /// Maximal runs of letters and digits.
-    private static func runs(_ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
-        var out: [Range<Int>] = []
+    /// Calls `body` with each maximal run of letters and digits until it returns false; no
+    /// array of runs is made (a document tokenises several fields).
+    private static func forEachRun(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Bool) {
         var start: Int?
         for index in bytes.indices {
             if isAlphanumeric(bytes[index]) {
                 if start == nil { start = index }
             } else if let first = start {
-                out.append(first..<index)
+                guard body(first..<index) else { return }
                 start = nil
             }
         }
-        if let first = start { out.append(first..<bytes.count) }
-        return out
+        if let first = start { _ = body(first..<bytes.count) }
     }
 
-    /// The boundaries of `Tokenizer.splitCamelCaseAndDigits`, on bytes.
-    private static func camelCaseAndDigitPieces(_ bytes: UnsafeBufferPointer<UInt8>, _ run: Range<Int>) -> [Range<Int>] {
-        guard run.count > 1 else { return [run] }
-        var pieces: [Range<Int>] = []
+    /// The pieces of `Tokenizer.splitCamelCaseAndDigits`, on bytes, passed to `body` in order;
+    /// nothing when the run is one piece (its whole is a token already).
+    private static func forEachCamelCaseAndDigitPiece(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ run: Range<Int>, _ body: (Range<Int>) -> Void
+    ) {
+        guard run.count > 1 else { return }
         var start = run.lowerBound
         for position in (run.lowerBound + 1)..<run.upperBound {
             let previous = bytes[position - 1]
@@ -107,12 +109,24 @@ enum ASCIITokens {
                 || (isLetter(previous) && isDigit(current))
                 || (isDigit(previous) && isLetter(current))
             if boundary {
-                pieces.append(start..<position)
+                body(start..<position)
                 start = position
             }
         }
-        pieces.append(start..<run.upperBound)
-        return pieces
+        if start != run.lowerBound { body(start..<run.upperBound) }
+    }
+
+    /// `Tokenizer.stopWords`, each lowercased word packed big-endian into a `UInt64` (all are
+    /// 2–5 letters), sorted.
+    private static let stopWordCodes: [UInt64] = Tokenizer.stopWords.map { word in
+        word.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    }.sorted()
+
+    /// Whether the lowercased bytes are one of `Tokenizer.stopWords`.
+    private static func isStopWord(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        guard bytes.count <= 8 else { return false }
+        let code = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64(lower($1)) }
+        return stopWordCodes.contains(code)
     }
 
     private static func lowered(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String {

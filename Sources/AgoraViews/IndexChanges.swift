@@ -62,14 +62,21 @@ struct IndexChanges {
             prefix: prefix, start: start, keyCount: Int32(keyEnd - start), valueCount: Int32(pending[database].arena.count - keyEnd), delta: delta))
     }
 
-    /// Takes over `other`'s changes, recorded over the same databases (e.g. on another core).
-    mutating func append(_ other: IndexChanges) {
-        for index in pending.indices where !other.pending[index].changes.isEmpty {
-            let shift = pending[index].arena.count
-            pending[index].arena.append(contentsOf: other.pending[index].arena)
-            for var change in other.pending[index].changes {
-                change.start += shift
-                pending[index].changes.append(change)
+    /// Takes over `others`' changes, recorded over the same databases (e.g. on other cores).
+    /// Room for all of them is made first: growing by doubling copied (and page-faulted)
+    /// the rebuild's arenas several times over.
+    mutating func append(contentsOf others: [IndexChanges]) {
+        for index in pending.indices {
+            pending[index].arena.reserveCapacity(pending[index].arena.count + others.reduce(0) { $0 + $1.pending[index].arena.count })
+            pending[index].changes.reserveCapacity(pending[index].changes.count + others.reduce(0) { $0 + $1.pending[index].changes.count })
+            for other in others where !other.pending[index].changes.isEmpty {
+                let shift = pending[index].arena.count
+                pending[index].arena.append(contentsOf: other.pending[index].arena)
+                pending[index].changes.append(contentsOf: other.pending[index].changes.lazy.map { change in
+                    var moved = change
+                    moved.start += shift
+                    return moved
+                })
             }
         }
     }
@@ -117,12 +124,13 @@ struct IndexChanges {
     /// key, then value. `changes[..<presorted]` are sorted already: only the rest is sorted,
     /// then merged with them.
     private static func net(_ changes: [Change], _ arena: UnsafeRawBufferPointer, sorted presorted: Int = 0) -> [Change] {
-        var tail = Array(changes[presorted...])
-        ChangeOrder.sort(&tail, arena)
         var sorted: [Change]
         if presorted == 0 {
-            sorted = tail
+            sorted = changes
+            ChangeOrder.sort(&sorted, arena)
         } else {
+            var tail = Array(changes[presorted...])
+            ChangeOrder.sort(&tail, arena)
             sorted = []
             sorted.reserveCapacity(changes.count)
             var (left, right) = (0, 0)
@@ -136,17 +144,19 @@ struct IndexChanges {
                 }
             }
         }
-        var out: [Change] = []
-        out.reserveCapacity(sorted.count)
-        for change in sorted {
-            if let last = out.last, compare(arena, last, change) == 0 {
-                out[out.count - 1].delta += change.delta
+        // Netted in place: equal pairs are neighbours, each run summed into its first slot.
+        var kept = 0
+        for index in sorted.indices {
+            if kept > 0, compare(arena, sorted[kept - 1], sorted[index]) == 0 {
+                sorted[kept - 1].delta += sorted[index].delta
             } else {
-                out.append(change)
+                sorted[kept] = sorted[index]
+                kept += 1
             }
         }
-        out.removeAll { $0.delta == 0 }
-        return out
+        sorted.removeSubrange(kept...)
+        sorted.removeAll { $0.delta == 0 }
+        return sorted
     }
 
     private static func key(_ arena: UnsafeRawBufferPointer, _ change: Change) -> UnsafeRawBufferPointer {

@@ -113,24 +113,23 @@ struct RegistryBulkFold {
         }
         for (key, score) in scoreRecords { bookkeeping.add(Self.scores, key: key, value: score.encoded()) }
 
-        let packages = foldPackages(bodies: bodies, roots: roots)
+        let counted = Set(retrievalSlots.keys.map { slot in slot.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } })
+        let packages = foldPackages(bodies: bodies, roots: roots, counted: counted)
         // A document ID two packages hash to belongs to the smaller key, as `SearchIndexWriter`
         // decides; packages come sorted, so the first one met keeps it.
-        // Positions in `packages`, read in place: copying states and documents costs more than the loop.
         var owners: [UInt64: Int] = [:]
         var indexed = [Bool](repeating: false, count: packages.count)
         for position in packages.indices {
-            guard let docID = packages[position].folded?.document?.docID, owners[docID] == nil else { continue }
+            guard let docID = packages[position].docID, owners[docID] == nil else { continue }
             owners[docID] = position
             indexed[position] = true
         }
         // Popularity first: each document's postings carry its record's bucket.
-        let buckets = foldPopularity { docID in owners[docID].flatMap { packages[$0].folded.map { ViewBatch.ownKeys($0.state) } } ?? [] }
+        let buckets = foldPopularity { docID in owners[docID].flatMap { packages[$0].ownKeys } ?? [] }
         var search = SearchIndexWriter.changes(databases)
-        for (packageChanges, searchChanges) in recordPackages(packages, indexed: indexed, buckets: buckets, databases: databases) {
-            bookkeeping.append(packageChanges)
-            search.append(searchChanges)
-        }
+        let recorded = recordPackages(packages, indexed: indexed, buckets: buckets, databases: databases)
+        bookkeeping.append(contentsOf: recorded.map(\.0))
+        search.append(contentsOf: recorded.map(\.1))
         foldScopes(roots: roots)
         return bookkeeping.sortedEntries() + search.sortedEntries()
     }
@@ -148,32 +147,48 @@ struct RegistryBulkFold {
         Set(indices.map { events[$0].author }).flatMap { (rotations[$0] ?? []).map { events[$0] } }
     }
 
-    /// A package's key bytes, the indices of its events and what it folds to.
+    /// A package's key bytes, the indices of its events and what it folds to; the state itself
+    /// is dropped on the core that folded it (only the keys popularity leaves out are kept, and
+    /// only for counted documents), and the fields are read in place, not as one copied tuple.
     private struct FoldedPackage: Sendable {
         var key: [UInt8]
         var indices: [Int]
-        var folded: (state: PackageState, record: [UInt8], document: SearchDocument?)?
+        /// The `releases` record; nil when no release of the package is among the events.
+        var record: [UInt8]?
+        var document: SearchDocument?
+        var docID: UInt64?
+        /// `ViewBatch.ownKeys` of the state, for a document with retrieval counts.
+        var ownKeys: Set<PublicKey>?
     }
 
-    /// Every package's state, record and document, in key-byte order; on every core.
-    private func foldPackages(bodies: [EventBody?], roots: [PublicKey: PublicKey]) -> [FoldedPackage] {
+    /// Every package's record and document, in key-byte order; on every core. `counted`: the
+    /// document IDs with retrieval counts, whose packages keep their own keys.
+    private func foldPackages(bodies: [EventBody?], roots: [PublicKey: PublicKey], counted: Set<UInt64>) -> [FoldedPackage] {
         let packages = packageEvents.map { (bytes: Array($0.key.description.utf8), key: $0.key, indices: $0.value) }
-            .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+            .sorted { ByteOrder.precedes($0.bytes, $1.bytes) }
         return ParallelMap.map(packages) { [events, transfers, rotations] package in
             let state: PackageState?
             let only = package.indices.count == 1 ? package.indices[0] : nil
-            if let only, case .releasePublished(let release)? = bodies[only], transfers[package.key.scope] == nil,
-               rotations[events[only].author] == nil {
+            if let only, transfers[package.key.scope] == nil, rotations[events[only].author] == nil,
+               let release = Self.release(bodies[only]) {
                 state = ViewBatch.firstReleaseState(package.key, events[only], release, principal: roots[events[only].author] ?? events[only].author)
             } else {
                 let indices = package.indices + (transfers[package.key.scope] ?? [])
                 let folded = indices.map { events[$0] } + rotationEvents(ofAuthorsOf: indices)
                 state = PackageFold.fold(package: package.key, events: folded) { roots[$0] ?? $0 }
             }
-            return FoldedPackage(
-                key: package.bytes, indices: package.indices,
-                folded: state.map { (state: $0, record: $0.encoded(), document: SearchDocument(state: $0)) })
+            var folded = FoldedPackage(key: package.bytes, indices: package.indices)
+            guard let state else { return folded }
+            folded.record = state.encoded()
+            folded.document = SearchDocument(state: state)
+            folded.docID = folded.document?.docID
+            if let docID = folded.docID, counted.contains(docID) { folded.ownKeys = ViewBatch.ownKeys(state) }
+            return folded
         }
+    }
+
+    private static func release(_ body: EventBody?) -> ReleasePublished? {
+        if case .releasePublished(let release)? = body { release } else { nil }
     }
 
     /// Each package's entries in `releases`, `packageEvents` and, where
@@ -192,9 +207,9 @@ struct RegistryBulkFold {
                 for index in packages[position].indices {
                     changes.add(Self.packageEvents, key: key, value: events[index].id.bytes)
                 }
-                guard let record = packages[position].folded?.record else { continue }
+                guard let record = packages[position].record else { continue }
                 changes.add(Self.releases, key: key, value: record)
-                if indexed[position], let document = packages[position].folded?.document {
+                if indexed[position], let document = packages[position].document {
                     SearchIndexWriter.record(document, delta: 1, bucket: buckets[document.docID] ?? .none, into: &search)
                 }
             }

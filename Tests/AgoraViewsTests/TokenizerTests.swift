@@ -59,6 +59,21 @@ import AgoraTestSupport
         }
     }
 
+    /// Stop words are matched on bytes in the ASCII path: every stop word, in any case, next
+    /// to words that share its prefix or extend it, must drop out exactly as the definition drops it.
+    @Test(arguments: 0..<4)
+    func stopWordsMatchTheDefinition(seed: UInt64) {
+        var rng = SeededGenerator(seed: 90 + seed)
+        let words = Tokenizer.stopWords.sorted() + ["th", "thee", "theirs", "whic", "whichever", "yo", "yours", "ax", "iso", "ok"]
+        for _ in 0..<300 {
+            let text = (0..<Int.random(in: 1...12, using: &rng)).map { _ in
+                String(words.randomElement(using: &rng)!.map { Bool.random(using: &rng) ? Character($0.uppercased()) : $0 })
+            }.joined(separator: [" ", "-", ", ", "."].randomElement(using: &rng)!)
+            #expect(Tokenizer.textTokens(text) == Tokenizer.characterTextTokens(text), "\(text.debugDescription)")
+            #expect(ASCIITokens.textTokens(text) != nil)
+        }
+    }
+
     @Test func nonASCIIFallsBackToCharacters() {
         #expect(ASCIITokens.textTokens("café au lait") == nil)
         #expect(ASCIITokens.normaliseName("Café_Au") == nil)
