@@ -69,8 +69,9 @@ public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
                             inPlace = run
                             return false
                         }
-                        copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, run.count), alignment: 8)
-                        copies.append(copy!)
+                        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, run.count), alignment: 8)
+                        copies.append(buffer)
+                        copy = buffer
                     }
                     guard let buffer = copy, written + run.count <= buffer.count else {
                         throw StoreError.corrupt("postings of \(token) hold more entries than their count")
