@@ -89,6 +89,9 @@ struct JSONAPIRoutes: Sendable {
 
         let publisher: String
         let events: UInt64
+        /// Events in the log not yet folded into the views (a node folds peers' batches behind
+        /// the log); what searches and package reads do not show yet.
+        let viewsLag: UInt64
         let node: Node?
         let schema = "agora-http-1"
     }
@@ -102,7 +105,8 @@ struct JSONAPIRoutes: Sendable {
                 maxSyncLag: lag, peersCutOff: status.cutOff.count,
                 health: status.peers.isEmpty ? "alone" : lag > 0 ? "syncing" : "ok")
         }
-        return try Reply.json(Status(publisher: registry.identity.publicKey.hex, events: registry.store.lastLocalSeq(), node: node))
+        let views = try registry.store.viewProgress()
+        return try Reply.json(Status(publisher: registry.identity.publicKey.hex, events: views.logEnd, viewsLag: views.lag, node: node))
     }
 
     struct Peers: Encodable {

@@ -77,8 +77,8 @@ enum OpenAPIDocument {
         },
         "/-/api/v1/status": {
           "get": {"summary": "The publisher key, log length and, beside a running node, its peer ID, addresses and health (ok, syncing, alone)", "tags": ["json"],
-            "responses": {"200": {"description": "status", "content": {"application/json": {"schema": {"type": "object", "required": ["publisher", "events"],
-              "properties": {"publisher": {"type": "string"}, "events": {"type": "integer"}, "node": {"type": ["object", "null"],
+            "responses": {"200": {"description": "status", "content": {"application/json": {"schema": {"type": "object", "required": ["publisher", "events", "viewsLag"],
+              "properties": {"publisher": {"type": "string"}, "events": {"type": "integer"}, "viewsLag": {"type": "integer"}, "node": {"type": ["object", "null"],
                 "properties": {"peerID": {"type": "string"}, "listen": {"type": "array", "items": {"type": "string"}}, "mirror": {"type": "boolean"},
                   "peersConnected": {"type": "integer"}, "maxSyncLag": {"type": "integer"}, "peersCutOff": {"type": "integer"},
                   "health": {"type": "string", "enum": ["ok", "syncing", "alone"]}}}}}}}}}}

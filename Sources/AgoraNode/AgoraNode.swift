@@ -85,6 +85,7 @@ public final class AgoraNode: Service {
                 try await host.listen(on: address)
             }
             onListening(await host.listenAddresses.map { $0.withPeerID(host.peerID) })
+            writer.resumeFolding()
             for module in [sync, gossip] + protocols {
                 let context = NodeContext(
                     host: host, peerEvents: await host.peerEvents(), writer: writer, store: store, log: log,
@@ -252,7 +253,7 @@ public final class AgoraNode: Service {
             mirror: configuration.mirror, updated: Date(), peers: peers,
             cutOff: await sync.sessions.cutOff.map { NodeStatus.CutOff(peerID: $0.peer.base58, reason: $0.reason) },
             gossip: await gossip.status(), reputationHeld: reputation.held?.description,
-            archiveCacheBudget: configuration.archiveCacheBudget)
+            archiveCacheBudget: configuration.archiveCacheBudget, viewsLag: try? store.viewProgress().lag)
     }
 
     static func milliseconds(_ duration: Duration) -> Double {

@@ -12,6 +12,14 @@ import Synchronization
 /// Callers suspend until their commit, so each sync session has at most one batch queued
 /// here: the queue is bounded by the number of sessions. It remembers which local sequences
 /// came from peers, so gossip announces only what was written here.
+///
+/// Peers' batches of `deferAtLeast` events or more (a catch-up), and any batch while the views
+/// lag, are appended with the views deferred (`ViewFolding.deferred`): durable in the log at
+/// once, folded later in large runs (`Store.foldPendingViews`), which write each view page once
+/// for many events. A run is folded when the lag reaches `maxViewLag`, and when no network
+/// append has come for `idleFoldDelay` (then run after run until the views are current), so
+/// the lag is bounded and the views are current soon after the node goes idle. Local appends
+/// (publishes, reputation events) stay immediate: they fold the lag first, in their commit.
 public final class EventWriter: SyncSink {
     public let store: Store
     let watcher: LogWatcher
@@ -20,6 +28,9 @@ public final class EventWriter: SyncSink {
     private let network = Mutex(NetworkAppends())
     /// Written on `queue` in each commit's turn; read by sync's serving side (any thread).
     private let peerEchoes = Mutex(PeerEchoes())
+    /// Network appends so far: an idle fold runs only if none came since it was scheduled.
+    /// Written and read only on `queue`.
+    private let networkAppends = Mutex<UInt64>(0)
     /// Forks found while appending what peers sent: the second event signed for a taken
     /// position, and the ID of the one this store holds. Bounded (newest kept).
     let forks: AsyncStream<(conflicting: Event, accepted: EventID)>
@@ -54,8 +65,13 @@ public final class EventWriter: SyncSink {
         return report
     }
 
-    /// Batches from this size on are prepared before they reach the writer's queue.
-    static let prepareAtLeast = 64
+    /// Peers' batches from this size on are appended with the views deferred; smaller ones
+    /// (gossip, a caught-up session's news) fold at once when nothing is pending: one commit.
+    static let deferAtLeast = 64
+    /// Pending events at which a fold runs even while appends keep coming.
+    static let maxViewLag = UInt64(Store.foldRunLimit)
+    /// How long the writer waits without a network append before folding what is pending.
+    static let idleFoldDelay = DispatchTimeInterval.milliseconds(50)
 
     static let appended = Counter(label: "agora_events_in_total", dimensions: [("outcome", "appended")])
     static let duplicates = Counter(label: "agora_events_in_total", dimensions: [("outcome", "duplicate")])
@@ -64,14 +80,11 @@ public final class EventWriter: SyncSink {
     /// Appends events `peer` sent (sync or gossip) and marks their local sequences as not ours
     /// to announce and as the peer's echoes, in the same queue turn as the commit.
     func appendFromNetwork(_ events: [Event], recording positions: [SyncPosition] = [], from peer: PeerID) async throws -> [AppendOutcome] {
-        // A sync batch's view work that needs no transaction (bodies, first-release records and
-        // documents) is done here on the session's task, overlapping whatever the writer is
-        // committing meanwhile (docs/DESIGN-NOTES.md, "Prepared appends"); a gossiped event or
-        // two is not worth preparing.
-        let prepared = events.count >= Self.prepareAtLeast ? store.prepareAppend(events) : nil
         let outcomes = try await perform { store in
-            let outcomes = try prepared.map { try store.append($0, verification: .chain, recording: positions) }
-                ?? store.append(events, verification: .chain, recording: positions)
+            let lagging = try store.pendingViewEvents() > 0
+            let folding: ViewFolding = events.count < Self.deferAtLeast && !lagging ? .immediate : .deferred
+            let outcomes = try store.append(events, verification: .chain, recording: positions, views: folding)
+            if folding == .deferred { try self.scheduleFolds() }
             var appended: [UInt64] = []
             for case .appended(let localSeq) in outcomes { appended.append(localSeq) }
             self.network.withLock { network in
@@ -119,6 +132,45 @@ public final class EventWriter: SyncSink {
     /// Forgets what `peer` sent, when it disconnects.
     func forgetEchoes(of peer: PeerID) {
         peerEchoes.withLock { $0.forget(peer) }
+    }
+
+    /// After a deferred append, on `queue`: a fold now if the lag reached `maxViewLag` (queued
+    /// behind the batches already waiting), and a fold once the network goes quiet.
+    private func scheduleFolds() throws {
+        let generation = networkAppends.withLock { count in
+            count += 1
+            return count
+        }
+        if try store.pendingViewEvents() >= Self.maxViewLag {
+            queue.async { [self] in
+                // Fold errors surface in the next immediate append, which folds the same events.
+                if (try? store.pendingViewEvents() >= Self.maxViewLag) == true { _ = try? store.foldPendingViews() }
+            }
+        }
+        queue.asyncAfter(deadline: .now() + Self.idleFoldDelay) { [self] in foldWhileIdle(since: generation) }
+    }
+
+    /// Folds run after run, each its own turn on `queue`, while no network append came since
+    /// `generation` (one that did scheduled its own idle fold).
+    private func foldWhileIdle(since generation: UInt64) {
+        guard networkAppends.withLock({ $0 }) == generation, store.views != nil else { return }
+        guard let pending = try? store.foldPendingViews(), pending > 0 else { return }
+        queue.async { [self] in foldWhileIdle(since: generation) }
+    }
+
+    /// Folds everything pending into the views (run by run, appends interleaving): for a caller
+    /// that reads the views next, such as an install that has just caught up.
+    public func foldViews() async throws {
+        guard store.views != nil else { return }
+        while try await perform({ store in try store.foldPendingViews() }) > 0 {}
+    }
+
+    /// Starts folding what a previous run of the node left pending, once the writer is idle.
+    func resumeFolding() {
+        queue.async { [self] in
+            let generation = networkAppends.withLock { $0 }
+            queue.asyncAfter(deadline: .now() + Self.idleFoldDelay) { [self] in foldWhileIdle(since: generation) }
+        }
     }
 
     /// Runs `body` on the writer's queue: for the node's other small writes (known peers).

@@ -89,7 +89,8 @@ public final class NetworkClient: Sendable {
     /// Waits until every connected peer that serves sync has been replicated up to its live
     /// end, or `timeout` passes; true when caught up. False at once when every connected peer
     /// has identified itself and none serves sync (a DHT-only peer). Peers in `required` (just
-    /// dialled, perhaps not identified yet) must be among those caught up.
+    /// dialled, perhaps not identified yet) must be among those caught up. Caught up, it folds
+    /// what the writer deferred, so the views hold everything synced when this returns.
     @discardableResult
     public func catchUp(within timeout: Duration, required: [PeerID] = []) async throws -> Bool {
         var noSyncPeer = false
@@ -101,6 +102,7 @@ public final class NetworkClient: Sendable {
             noSyncPeer = !peers.isEmpty && serving.isEmpty && peers.allSatisfy { !$0.protocols.isEmpty }
             return noSyncPeer || (!serving.isEmpty && live.count == serving.count)
         }
+        if caughtUp, !noSyncPeer { try await node.writer.foldViews() }
         return caughtUp && !noSyncPeer
     }
 

@@ -62,10 +62,13 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var reputationHeld: String?
     /// The archive cache's budget in bytes; nil when unbounded (a mirror).
     public var archiveCacheBudget: UInt64?
+    /// Events in the log not yet folded into the views (peers' batches are folded behind the
+    /// log); nil when the store keeps no views.
+    public var viewsLag: UInt64?
 
     enum CodingKeys: String, CodingKey {
         case pid, peerID = "peer_id", listen, mirror, updated, peers, cutOff = "cut_off", gossip, reputationHeld = "reputation_held"
-        case archiveCacheBudget = "archive_cache_budget"
+        case archiveCacheBudget = "archive_cache_budget", viewsLag = "views_lag"
     }
 
     public static func url(home: URL) -> URL { home.appendingPathComponent("node.status.json") }

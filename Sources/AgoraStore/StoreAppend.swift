@@ -62,21 +62,30 @@ extension Store {
     /// stored in the same transaction, so a publish keeps its archive and its release event
     /// together or neither (the blobs are stored whatever the events' outcomes). `positions`
     /// are sync positions committed with the events, so a restart resumes exactly after them;
-    /// they are recorded only when no event of the batch was rejected.
+    /// they are recorded only when no event of the batch was rejected. `views`: `.immediate`
+    /// folds, in this transaction, every event appended deferred before and then the batch's
+    /// own (a lag longer than `foldRunLimit` is first folded in runs of its own), so the views
+    /// hold the whole log at commit; `.deferred` leaves the views at their position.
     public func append(
-        _ events: [Event], verification: Verification, storing blobs: [PreparedBlob] = [], recording positions: [SyncPosition] = []
+        _ events: [Event], verification: Verification, storing blobs: [PreparedBlob] = [], recording positions: [SyncPosition] = [],
+        views folding: ViewFolding = .immediate
     ) throws -> [AppendOutcome] {
-        try environment.write { txn in
-            try append(events, verification: verification, storing: blobs, recording: positions, prepared: nil, in: txn)
+        if folding == .immediate { try foldLongLag() }
+        return try environment.write { txn in
+            try append(events, verification: verification, storing: blobs, recording: positions, prepared: nil, folding: folding, in: txn)
         }
     }
 
     /// `append` of a prepared batch.
     public func append(
-        _ prepared: PreparedAppend, verification: Verification, storing blobs: [PreparedBlob] = [], recording positions: [SyncPosition] = []
+        _ prepared: PreparedAppend, verification: Verification, storing blobs: [PreparedBlob] = [], recording positions: [SyncPosition] = [],
+        views folding: ViewFolding = .immediate
     ) throws -> [AppendOutcome] {
-        try environment.write { txn in
-            try append(prepared.events, verification: verification, storing: blobs, recording: positions, prepared: prepared.views, in: txn)
+        if folding == .immediate { try foldLongLag() }
+        return try environment.write { txn in
+            try append(
+                prepared.events, verification: verification, storing: blobs, recording: positions, prepared: prepared.views,
+                folding: folding, in: txn)
         }
     }
 
@@ -88,6 +97,7 @@ extension Store {
     public func appendSigned(
         _ bodies: [EventBody], by identity: Identity, timestamp: UInt64, signingGuard: (any FeedSigningGuard)? = nil
     ) throws -> [Event] {
+        try foldLongLag()
         let events = try environment.write { txn in
             var head = try databases.head(of: identity.publicKey, in: txn)
             try signingGuard?.check(key: identity.publicKey, storeHead: head) { seq in
@@ -102,7 +112,7 @@ extension Store {
                 events.append(event)
                 head = FeedHead(seq: seq, id: event.id)
             }
-            let outcomes = try append(events, verification: .none, storing: [], recording: [], prepared: nil, in: txn)
+            let outcomes = try append(events, verification: .none, storing: [], recording: [], prepared: nil, folding: .immediate, in: txn)
             guard outcomes.allSatisfy({ if case .appended = $0 { true } else { false } }) else {
                 throw StoreError.corrupt("own feed \(identity.publicKey.short) refused its next event")
             }
@@ -116,13 +126,17 @@ extension Store {
 
     private func append(
         _ events: [Event], verification: Verification, storing blobs: [PreparedBlob], recording positions: [SyncPosition],
-        prepared: (any Sendable)?, in txn: WriteTransaction
+        prepared: (any Sendable)?, folding: ViewFolding, in txn: WriteTransaction
     ) throws -> [AppendOutcome] {
         for blob in blobs { try put(blob, in: txn) }
         var plan = try AppendPlan(events: events, verification: verification, databases: databases, txn: txn)
         if verification == .chain, try !plan.authenticateChains() {
             plan = try AppendPlan(events: events, verification: .everySignature, databases: databases, txn: txn)
         }
+        // Read before the batch is written: the deferred events end where the batch begins.
+        let rebuilding = try views != nil && viewsRebuilding(in: txn)
+        let pending = views == nil || rebuilding ? [] : try pendingForAppend(
+            folding, logEnd: plan.firstLocalSeq - 1, appending: !plan.appended.isEmpty, in: txn)
         try plan.write(txn)
         // A position covers the whole batch: with an event kept out (forged, or not
         // fitting its chain) it would pass over something this store never accepted.
@@ -130,8 +144,8 @@ extension Store {
             for position in positions { try record(position, in: txn) }
         }
         if let views {
-            if try !viewsRebuilding(in: txn) {
-                try views.apply(plan.appended.map { events[$0] }, prepared: prepared, in: txn, store: databases, views: viewDatabases)
+            if !rebuilding, folding == .immediate {
+                try views.apply(pending + plan.appended.map { events[$0] }, prepared: prepared, in: txn, store: databases, views: viewDatabases)
             }
         } else if !plan.appended.isEmpty {
             try txn.delete(databases.meta, key: Self.viewsKey)
@@ -153,7 +167,7 @@ struct AppendPlan {
     private var planned: [PublicKey: (first: UInt64, indices: [Int])] = [:]
     /// Indices of equivocating events to keep as evidence.
     private var evidence: [Int] = []
-    private var firstLocalSeq: UInt64 = 1
+    private(set) var firstLocalSeq: UInt64 = 1
     /// Per author: the index of its last event in the batch.
     private var lastOfAuthor: [PublicKey: Int] = [:]
 

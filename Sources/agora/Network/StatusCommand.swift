@@ -33,6 +33,9 @@ struct StatusCommand: ParsableCommand {
         let peerID: String?
         let mirror: Bool?
         let events: UInt64
+        /// Events in the log not yet folded into the views (a node folds peers' batches behind
+        /// the log; the next publish or the node's next idle moment folds them).
+        let viewsLag: UInt64
         let feeds: Int
         let archives: Int
         let storeBytes: UInt64
@@ -58,7 +61,7 @@ struct StatusCommand: ParsableCommand {
         }
 
         enum CodingKeys: String, CodingKey {
-            case home, daemon, pid, peerID = "peer_id", mirror, events, feeds, archives, storeBytes = "store_bytes", sync, gossip
+            case home, daemon, pid, peerID = "peer_id", mirror, events, viewsLag = "views_lag", feeds, archives, storeBytes = "store_bytes", sync, gossip
             case reputationHeld = "reputation_held", cache
         }
     }
@@ -69,6 +72,7 @@ struct StatusCommand: ParsableCommand {
             let store = try Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews())
             let daemon = NodeStatus.readLive(home: home.url)
             let counts = try store.counts()
+            let views = try store.viewProgress()
             var sync: [Report.Sync] = []
             var live: Set<String> = []
             for peer in daemon?.peers ?? [] {
@@ -85,7 +89,7 @@ struct StatusCommand: ParsableCommand {
             let budget = try daemon.map { $0.archiveCacheBudget } ?? HomeConfig.budgetWithoutDaemon(store: store, home: home)
             let report = Report(
                 home: home.url.path, daemon: daemon != nil, pid: daemon?.pid, peerID: daemon?.peerID, mirror: daemon?.mirror,
-                events: try store.lastLocalSeq(), feeds: counts.feeds, archives: counts.archives, storeBytes: size, sync: sync,
+                events: views.logEnd, viewsLag: views.lag, feeds: counts.feeds, archives: counts.archives, storeBytes: size, sync: sync,
                 gossip: daemon?.gossip, reputationHeld: daemon?.reputationHeld,
                 cache: .init(usage: try store.archiveCacheUsage(), budget: budget))
             if options.json {
@@ -99,6 +103,7 @@ struct StatusCommand: ParsableCommand {
                 say("daemon:   not running")
             }
             say("events:   \(report.events)")
+            say("views:    \(report.viewsLag == 0 ? "current" : "\(report.viewsLag) events behind the log")")
             say("feeds:    \(report.feeds)")
             say("archives: \(report.archives)")
             say("store:    \(report.storeBytes) bytes")

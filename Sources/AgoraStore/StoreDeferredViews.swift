@@ -1,0 +1,164 @@
+import AgoraCore
+
+/// When an append folds its events into the views.
+public enum ViewFolding: Sendable, Hashable {
+    /// In the append's own transaction, after every event appended deferred before it: the
+    /// views are current when it commits.
+    case immediate
+    /// Later: the events are durable (log, event index, feed entries and heads, sync positions,
+    /// blobs) but the views stay at their position until `Store.foldPendingViews` folds them.
+    /// For a writer with batches queued (a catch-up): one large fold writes each view page
+    /// once for many events, where a fold per batch writes it again and again.
+    case deferred
+}
+
+/// How far the views hold the log.
+public struct ViewProgress: Sendable, Hashable {
+    /// The local seq through which the views are the fold of the log (0 while a rebuild owns
+    /// them or they are stale).
+    public let folded: UInt64
+    /// The newest local seq of the log.
+    public let logEnd: UInt64
+    /// A rebuild is under way (or was interrupted): it folds everything, so nothing is pending
+    /// for `foldPendingViews`.
+    public let rebuilding: Bool
+
+    /// Events appended but not yet in the views.
+    public var lag: UInt64 { logEnd - min(folded, logEnd) }
+}
+
+extension Store {
+    /// Meta key of the views' position: the local seq (u64 BE) through which they are folded,
+    /// present only while the views lag the log. Absent means the views hold the whole log —
+    /// what every store written before deferred folding has, and what a caught-up fold or an
+    /// immediate append leaves — so appends that never defer write nothing more.
+    static let foldedKey = Array("viewsFolded".utf8)
+
+    /// Events `foldPendingViews` folds per transaction by default (Benchmarks/README.md,
+    /// "Views folded behind the log": bytes written per event fall steeply up to ~50k and
+    /// flatten after, while memory and the time other writers wait grow linearly). An
+    /// immediate append first folds a lag longer than this in runs of its own, so its own
+    /// transaction never folds more than about this many events besides its batch.
+    public static let foldRunLimit = 50_000
+
+    /// The views' position when they lag; nil when they hold the whole log.
+    func pendingPosition(in txn: some ReadableTransaction) throws -> UInt64? {
+        try txn.get(databases.meta, key: Self.foldedKey).map { bytes in
+            guard let position = BigEndian.uint64(bytes), bytes.count == 8 else {
+                throw StoreError.corrupt("views position of \(bytes.count) bytes")
+            }
+            return position
+        }
+    }
+
+    func lastLocalSeq(in txn: some ReadableTransaction) throws -> UInt64 {
+        try txn.withCursor(databases.log) { cursor in try cursor.last().flatMap { BigEndian.uint64($0.key) } ?? 0 }
+    }
+
+    /// Where the views stand against the log, in one snapshot.
+    public func viewProgress() throws -> ViewProgress {
+        guard let views else { throw StoreError.noViewMaintainer }
+        return try read { txn in
+            let end = try lastLocalSeq(in: txn)
+            let version = try txn.get(databases.meta, key: Self.viewsKey).flatMap { BigEndian.uint32($0) }
+            if try viewsRebuilding(in: txn) || version != views.viewVersion {
+                return ViewProgress(folded: 0, logEnd: end, rebuilding: true)
+            }
+            return ViewProgress(folded: try pendingPosition(in: txn) ?? end, logEnd: end, rebuilding: false)
+        }
+    }
+
+    /// Events waiting for `foldPendingViews` (0 when none, or while a rebuild owns the views).
+    public func pendingViewEvents() throws -> UInt64 {
+        try read { txn in
+            guard try !viewsRebuilding(in: txn), let position = try pendingPosition(in: txn) else { return 0 }
+            let end = try lastLocalSeq(in: txn)
+            return end - min(position, end)
+        }
+    }
+
+    /// Folds the next run of at most `maxEvents` events past the views' position into the views,
+    /// in one write transaction that also advances the position; returns the events still
+    /// pending. The run is read and decoded, and the maintainer's transaction-free work done
+    /// (`ViewMaintainer.prepare`), before the transaction opens, on every core; if another
+    /// writer moved the position meanwhile the run is read again inside the transaction and
+    /// applied unprepared. Does nothing while a rebuild owns the views (it folds everything).
+    /// A kill at any point leaves the views and their position as the last commit left them.
+    @discardableResult
+    public func foldPendingViews(maxEvents: Int = foldRunLimit) throws -> UInt64 {
+        guard let views else { throw StoreError.noViewMaintainer }
+        let limit = max(1, maxEvents)
+        let start: UInt64? = try read { txn in try viewsRebuilding(in: txn) ? nil : try pendingPosition(in: txn) }
+        guard let start else { return 0 }
+        let run = try decodedPage(since: start, limit: limit)
+        let prepared = views.prepare(run.events, store: databases, views: viewDatabases)
+        return try environment.write { txn in
+            guard try !viewsRebuilding(in: txn), let position = try pendingPosition(in: txn) else { return 0 }
+            var events = run.events
+            var last = run.last ?? start
+            var preparation = prepared
+            if position != start {
+                let entries = try decodedEvents(after: position, through: position &+ UInt64(limit), in: txn)
+                events = entries.events
+                last = entries.last ?? position
+                preparation = nil
+            }
+            try views.apply(events, prepared: preparation, in: txn, store: databases, views: viewDatabases)
+            return try advance(to: last, in: txn)
+        }
+    }
+
+    /// Records that the views hold the log through `folded`; returns the events still pending.
+    private func advance(to folded: UInt64, in txn: WriteTransaction) throws -> UInt64 {
+        let end = try lastLocalSeq(in: txn)
+        if folded >= end {
+            _ = try txn.delete(databases.meta, key: Self.foldedKey)
+            return 0
+        }
+        try txn.put(databases.meta, key: Self.foldedKey, value: BigEndian.bytes(folded))
+        return end - folded
+    }
+
+    /// Before an immediate append: folds, in runs of their own, pending events beyond
+    /// `foldRunLimit`, so the append's transaction folds a bounded lag.
+    func foldLongLag() throws {
+        while try pendingViewEvents() > UInt64(Self.foldRunLimit) {
+            try foldPendingViews()
+        }
+    }
+
+    /// In an append's transaction, before its events are written: the events appended deferred
+    /// that an immediate append folds with its own (empty when the views hold the log), and
+    /// what the views' position becomes.
+    func pendingForAppend(_ folding: ViewFolding, logEnd: UInt64, appending: Bool, in txn: WriteTransaction) throws -> [Event] {
+        let position = try pendingPosition(in: txn)
+        switch folding {
+        case .immediate:
+            guard let position else { return [] }
+            _ = try txn.delete(databases.meta, key: Self.foldedKey)
+            return try decodedEvents(after: position, through: logEnd, in: txn).events
+        case .deferred:
+            if position == nil, appending { try txn.put(databases.meta, key: Self.foldedKey, value: BigEndian.bytes(logEnd)) }
+            return []
+        }
+    }
+
+    /// Log entries in (after, through], read in the caller's transaction and decoded on every
+    /// core (decoding derives each ID, a SHA-256 of the bytes).
+    private func decodedEvents(after: UInt64, through: UInt64, in txn: some ReadableTransaction) throws -> (events: [Event], last: UInt64?) {
+        guard after < through else { return ([], nil) }
+        var raw: [(localSeq: UInt64, bytes: [UInt8])] = []
+        try txn.forEach(databases.log, from: BigEndian.bytes(after + 1)) { entry in
+            guard let localSeq = BigEndian.uint64(entry.key), localSeq > after else {
+                throw StoreError.corrupt("log key of \(entry.key.count) bytes")
+            }
+            guard localSeq <= through else { return false }
+            raw.append((localSeq, Array(entry.value)))
+            return true
+        }
+        let decoded = ParallelMap.map(raw) { entry in
+            Result { try StoreDatabases.decodeStored(entry.bytes, localSeq: entry.localSeq) }
+        }
+        return (try decoded.map { try $0.get() }, raw.last?.localSeq)
+    }
+}
