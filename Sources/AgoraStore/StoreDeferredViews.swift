@@ -35,11 +35,11 @@ extension Store {
     static let foldedKey = Array("viewsFolded".utf8)
 
     /// Events `foldPendingViews` folds per transaction by default (Benchmarks/README.md,
-    /// "Views folded behind the log": bytes written per event fall steeply up to ~50k and
-    /// flatten after, while memory and the time other writers wait grow linearly). An
-    /// immediate append first folds a lag longer than this in runs of its own, so its own
-    /// transaction never folds more than about this many events besides its batch.
-    public static let foldRunLimit = 50_000
+    /// "Views folded behind the log": bytes written per event keep falling with the run, but
+    /// the fold's CPU per event rises past ~20k, and memory and the time other writers wait
+    /// grow with it). An immediate append first folds a lag longer than this in runs of its
+    /// own, so its own transaction never folds more than about this many events besides its batch.
+    public static let foldRunLimit = 20_000
 
     /// The views' position when they lag; nil when they hold the whole log.
     func pendingPosition(in txn: some ReadableTransaction) throws -> UInt64? {

@@ -16,6 +16,14 @@ import Foundation
 /// machine's other load does not inflate), the store's size after the load and after
 /// `Store.compact`, and each database's pages after it. The store is left in `folder` when one
 /// is given, else removed.
+///
+/// `--deferred[=N]` (N = `Store.foldRunLimit` when omitted) measures views folded behind the
+/// log instead: each batch is appended with the views deferred, and whenever N events are
+/// pending one fold of N runs (as the node's writer does at its lag bound), the rest at the
+/// end; it prints the time until the views are current, split into appends and folds, with
+/// bytes written per event. With `--fold-after` every batch is appended first and the folds of N
+/// follow, so the two rates show apart. `--baseline` first appends the same events immediately
+/// (today's path) into a second store, for a comparison within one process.
 @main
 enum IngestBench {
     static func main() throws {
@@ -25,6 +33,9 @@ enum IngestBench {
         let pageSize = flags.first { $0.hasPrefix("--page=") }.flatMap { Int($0.dropFirst(7)) } ?? Store.rebuildPageSize
         let batchSize = flags.first { $0.hasPrefix("--batch=") }.flatMap { Int($0.dropFirst(8)) } ?? 1_000
         let keep = arguments.count > 1 ? URL(fileURLWithPath: arguments[arguments.startIndex + 1]) : nil
+        let deferred = flags.first { $0 == "--deferred" || $0.hasPrefix("--deferred=") }.map { flag in
+            flag.hasPrefix("--deferred=") ? Int(flag.dropFirst(11)) ?? Store.foldRunLimit : Store.foldRunLimit
+        }
         var records = PackageCorpus.generated(count: flags.contains("--pypi") ? 0 : count, seed: 7)
         var source = "generated (seed 7)"
         if flags.contains("--pypi") {
@@ -40,6 +51,11 @@ enum IngestBench {
         let events = ReleaseEvents.sign(records, feeds: 10, keySeed: 1, scope: nil)
         print("signed \(events.count) events in \(clock.now - start)")
 
+        if let foldRun = deferred {
+            if flags.contains("--baseline") { try baseline(events, batchSize: batchSize) }
+            try foldBehind(events, folder: folder, batchSize: batchSize, foldRun: foldRun, foldAfter: flags.contains("--fold-after"))
+            return
+        }
         do {
             let logOnly = flags.contains("--log-only")
             let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: logOnly ? nil : RegistryViews())
@@ -72,6 +88,76 @@ enum IngestBench {
         for (name, stat) in statistics.sorted(by: { $0.stat.bytes > $1.stat.bytes }) where stat.entries > 0 {
             print("  \(name): \(stat.entries) entries, \(stat.leafPages) leaf + \(stat.branchPages) branch + \(stat.overflowPages) overflow pages, \(stat.bytes / 1_000) kB")
         }
+    }
+
+    /// What the CPU and the page writes of one phase came to.
+    struct Phase {
+        var wall: Duration = .zero
+        var cpu = 0.0
+        var writer = 0.0
+        var bytes: UInt64 = 0
+
+        mutating func measure<T>(_ body: () throws -> T) rethrows -> T {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let (cpu, writer, bytes) = (cpuSeconds(), threadCPUSeconds(), bytesWritten())
+            defer {
+                wall += clock.now - start
+                self.cpu += cpuSeconds() - cpu
+                self.writer += threadCPUSeconds() - writer
+                self.bytes += bytesWritten() - bytes
+            }
+            return try body()
+        }
+
+        func line(_ label: String, events: Int) -> String {
+            "\(label): \(rate(events, wall)) events/s wall (\(wall)), \(Int(Double(events) / cpu)) per CPU second, "
+                + "\(Int(Double(events) / writer)) per writer-thread CPU second, \(bytes / UInt64(max(1, events))) bytes written per event"
+        }
+    }
+
+    /// Today's path, for comparison: every batch appended with its views folded in its transaction.
+    static func baseline(_ events: [Event], batchSize: Int) throws {
+        let folder = try ScratchFolder.create("agora-ingest-baseline")
+        defer { ScratchFolder.remove(folder) }
+        let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: RegistryViews())
+        var phase = Phase()
+        try phase.measure { try ReleaseEvents.append(events, to: store, batchSize: batchSize, verification: .chain) }
+        print(phase.line("baseline, append with views, \(batchSize) per transaction", events: events.count))
+    }
+
+    /// Appends with the views deferred, folding `foldRun` events at a time: whenever that many
+    /// are pending, or (`foldAfter`) only once every batch is in the log.
+    static func foldBehind(_ events: [Event], folder: URL, batchSize: Int, foldRun: Int, foldAfter: Bool) throws {
+        let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: RegistryViews())
+        var appends = Phase()
+        var folds = Phase()
+        var runs = 0
+        for start in stride(from: 0, to: events.count, by: batchSize) {
+            let batch = Array(events[start..<min(events.count, start + batchSize)])
+            let outcomes = try appends.measure { try store.append(batch, verification: .chain, views: .deferred) }
+            guard outcomes.allSatisfy({ if case .appended = $0 { true } else { false } }) else {
+                throw BenchmarkSetupError("append refused an event")
+            }
+            if !foldAfter, try store.pendingViewEvents() >= UInt64(foldRun) {
+                try folds.measure { _ = try store.foldPendingViews(maxEvents: foldRun) }
+                runs += 1
+            }
+        }
+        while try store.pendingViewEvents() > 0 {
+            try folds.measure { _ = try store.foldPendingViews(maxEvents: foldRun) }
+            runs += 1
+        }
+        print(appends.line("append, views deferred, \(batchSize) per transaction", events: events.count))
+        print(folds.line("fold, \(foldRun) per transaction (\(runs) runs\(foldAfter ? ", after the appends" : ", interleaved"))", events: events.count))
+        var total = appends
+        total.wall += folds.wall
+        total.cpu += folds.cpu
+        total.writer += folds.writer
+        total.bytes += folds.bytes
+        print(total.line("until the views are current", events: events.count))
+        let progress = try store.viewProgress()
+        print("views: folded through \(progress.folded) of \(progress.logEnd); data.mdb \(try fileSize(folder) / 1_000_000) MB, \(try pagesInUse(store) / 1_000_000) MB of pages in use")
     }
 
     /// Bytes of the pages the store's databases hold (leaf, branch and overflow), free pages not counted.

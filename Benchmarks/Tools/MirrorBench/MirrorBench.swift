@@ -11,7 +11,8 @@ import Logging
 /// Mirror catch-up over real loopback connections: `MirrorBench [events] [runs] [all|views|log] [1|3|both] [page]` loads
 /// `events` signed releases (10 feeds) into three source nodes' stores, then, `runs` times
 /// each, starts a fresh mirror node bootstrapped from one source or from all three and times
-/// it from start until its log holds every event: with the registry views maintained (what
+/// it from start until its log holds every event (and, with views, until they are current: the
+/// node folds peers' batches behind the log): with the registry views maintained (what
 /// `agora serve` does) and with the log alone (the sync path without the views' cost).
 /// Prints events/s per run and the median, min and max. The third argument picks the
 /// configurations (`log` alone is what a profile of the sync path wants), the fourth the
@@ -64,6 +65,11 @@ enum MirrorBench {
                     try await Task.sleep(for: .milliseconds(5))
                 }
                 let elapsed = clock.now - began
+                // The node folds peers' batches behind the log: the views are current a little later.
+                while views, try store.viewProgress().lag > 0 {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                let current = clock.now - began
                 // Sources follow the mirror too: what they were sent back during the catch-up.
                 var sentBack: [UInt64] = []
                 for source in sources.prefix(sourceCount) {
@@ -74,7 +80,9 @@ enum MirrorBench {
                 _ = try? await task.value
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 rates.append(Double(count) / seconds)
+                let viewSeconds = Double(current.components.seconds) + Double(current.components.attoseconds) / 1e18
                 print("\(label), run \(run): " + String(format: "%d events in %.2f s = %.0f events/s", count, seconds, rates.last!)
+                    + (views ? String(format: ", views current after %.2f s = %.0f events/s", viewSeconds, Double(count) / viewSeconds) : "")
                     + ", sent back to the sources \(sentBack)")
             }
             let sorted = rates.sorted()
