@@ -33,6 +33,7 @@ import Testing
             let status = try await client.request("GET", "/-/api/v1/status")
             #expect(status.json?["publisher"] as? String == node.registry.identity.publicKey.hex)
             #expect(status.json?["events"] as? Int == 1)
+            #expect(status.json?["viewsLag"] as? Int == 0, "a publish folds its views in its own commit")
 
             for (path, detail) in [("/-/api/v1/search", "q must"), ("/-/api/v1/search?q=x&limit=0", "limit"),
                                    ("/-/api/v1/log?since=-1", "since"), ("/-/api/v1/packages/acme/nothing", "no package")] {
