@@ -180,17 +180,22 @@ public enum SearchEngine {
     }
 
     /// Names extending the query: each letter more costs 8 points of relevance, down to 241,
-    /// just above the best typo hit.
+    /// just above the best typo hit. The shortest `prefixCandidates` are ranked, names of one
+    /// length in name byte order, then by ID: the order the index hands them out, so only each
+    /// name's length is kept, and no name is built.
     private static func collectPrefix(_ name: String, _ index: some SearchIndex, _ candidates: inout Candidates) throws {
-        let matches = try index.documents(namePrefix: name, limit: prefixScanLimit).filter { $0.name != name }
         let queryLength = name.utf8.count
+        var matches: [(length: Int, position: Int, docID: UInt64)] = []
+        try index.forEachNameEntry(prefix: Array(name.utf8), limit: prefixScanLimit) { stored, docID in
+            // A name holding the query as a prefix and as long is the query (the exact match).
+            guard stored.count != queryLength else { return }
+            matches.append((stored.count, matches.count, docID))
+        }
         let shortest = smallest(prefixCandidates, of: matches) { lhs, rhs in
-            if lhs.name.utf8.count != rhs.name.utf8.count { return lhs.name.utf8.count < rhs.name.utf8.count }
-            if lhs.name != rhs.name { return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8) }
-            return lhs.docID < rhs.docID
+            lhs.length != rhs.length ? lhs.length < rhs.length : lhs.position < rhs.position
         }
         for match in shortest {
-            candidates.add(match.docID, .namePrefix, 300 - Double(min(8 * (match.name.utf8.count - queryLength), 59)), nil)
+            candidates.add(match.docID, .namePrefix, 300 - Double(min(8 * (match.length - queryLength), 59)), nil)
         }
     }
 
