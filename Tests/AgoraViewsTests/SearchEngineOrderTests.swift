@@ -104,6 +104,39 @@ import AgoraTestSupport
         #expect(fellBack > 500)
     }
 
+    /// Prefix candidates are the `prefixCandidates` shortest of the names scanned, ordered by
+    /// length, then name bytes, then ID (the rule the engine keeps by scan order alone): names
+    /// from a few letters so many share a prefix and a length, some in several scopes (one name,
+    /// several IDs), some non-ASCII.
+    @Test func prefixCandidatesAreTheShortestInNameOrder() throws {
+        var rng = SeededGenerator(seed: 29)
+        let letters = ["a", "b", "c", "-", "é"]
+        for round in 0..<20 {
+            var keys = Set<PackageKey>()
+            while keys.count < 400 {
+                let name = "ab" + (0..<Int.random(in: 0...9, using: &rng)).map { _ in letters.randomElement(using: &rng)! }.joined()
+                keys.insert(PackageKey(scope: ["pypi", "npm", "acme"].randomElement(using: &rng)!, name: name))
+            }
+            let documents = keys.map { SearchDocument(summary: SearchSummary(package: $0, name: $0.name, version: "1.0", description: "")) }
+            let index = InMemorySearchIndex(documents: documents)
+            for query in ["ab", "abc", "ab-", "aba", "abé", "abcb"] {
+                let name = Tokenizer.normaliseName(query)
+                let hits = try SearchEngine.search(query: query, filters: SearchFilters(limit: SearchFilters.maxLimit), index: index)
+                let prefixHits = hits.filter { $0.tier == .namePrefix }.map { ($0.summary.name, $0.docID) }
+                let scanned = documents.map { ($0.normalisedName, $0.docID) }
+                    .filter { $0.0.utf8.starts(with: name.utf8) && $0.0 != name }
+                    .sorted { $0.0 != $1.0 ? $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) : $0.1 < $1.1 }
+                    .prefix(SearchEngine.prefixScanLimit)
+                let expected = scanned.sorted { lhs, rhs in
+                    if lhs.0.utf8.count != rhs.0.utf8.count { return lhs.0.utf8.count < rhs.0.utf8.count }
+                    return lhs.0 != rhs.0 ? lhs.0.utf8.lexicographicallyPrecedes(rhs.0.utf8) : lhs.1 < rhs.1
+                }.prefix(SearchEngine.prefixCandidates)
+                #expect(prefixHits.map(\.1) == expected.map(\.1), "round \(round): \(query)")
+                #expect(prefixHits.count == min(scanned.count, SearchEngine.prefixCandidates), "round \(round): \(query)")
+            }
+        }
+    }
+
     @Test func scopeAndNameReadsWhatTheSummaryHolds() throws {
         let summary = SearchSummary(
             package: PackageKey(scope: "acme", name: "zope-interface"), name: "Zope.Interface", version: "7.0",
