@@ -127,7 +127,7 @@ public enum SearchEngine {
     /// fewer than all it ranks (nil: all at once); the page is the same either way.
     static func search(query rawQuery: String, filters: SearchFilters, index: some SearchIndex, quickWordMatches: Int?) throws -> [SearchHit] {
         let query = String(rawQuery.prefix(maxQueryLength))
-        let words = query.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        let words = whitespaceSeparatedWords(query)
         guard !words.isEmpty else { return [] }
 
         var scope: String?
@@ -177,6 +177,15 @@ public enum SearchEngine {
         }
         _ = try collectTokens(query, index, filters, kept: all, &candidates)
         return try candidates.page(index, filters: filters, scope: scope, wordCut: nil).hits
+    }
+
+    /// The query's words, split where `Character.isWhitespace`. An ASCII query is split on its
+    /// bytes: there the whitespace characters are tab through carriage return and space, and
+    /// the one multi-byte character, "\r\n", is two of them.
+    static func whitespaceSeparatedWords(_ query: String) -> [String] {
+        let bytes = query.utf8
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return query.split(whereSeparator: { $0.isWhitespace }).map(String.init) }
+        return bytes.split(whereSeparator: { $0 == 0x20 || (0x09...0x0D).contains($0) }).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Names extending the query: each letter more costs 8 points of relevance, down to 241,

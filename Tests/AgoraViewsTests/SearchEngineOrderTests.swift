@@ -137,6 +137,20 @@ import AgoraTestSupport
         }
     }
 
+    /// The byte split of an ASCII query gives the words the Character split gives: every ASCII
+    /// byte (control characters, "\r\n" pairs, runs of separators) in seeded strings.
+    @Test func asciiQueriesSplitLikeCharacters() {
+        var rng = SeededGenerator(seed: 43)
+        let pieces = ["a", "bc", " ", "\t", "\r\n", "\r", "\n", "\u{0B}", "\u{0C}", "\u{1C}", "\u{1F}", "\u{7F}", "\u{00}", "-"]
+        for _ in 0..<2_000 {
+            var query = (0..<Int.random(in: 0...12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            if Int.random(in: 0..<4, using: &rng) == 0 { query += String(UnicodeScalar(UInt8.random(in: 0..<0x80, using: &rng))) }
+            #expect(SearchEngine.whitespaceSeparatedWords(query) == query.split(whereSeparator: { $0.isWhitespace }).map(String.init), "\(Array(query.utf8))")
+        }
+        // Beyond ASCII, by Character: a no-break space separates too.
+        #expect(SearchEngine.whitespaceSeparatedWords("fast\u{A0}api é\r\nb") == ["fast", "api", "é", "b"])
+    }
+
     @Test func scopeAndNameReadsWhatTheSummaryHolds() throws {
         let summary = SearchSummary(
             package: PackageKey(scope: "acme", name: "zope-interface"), name: "Zope.Interface", version: "7.0",
