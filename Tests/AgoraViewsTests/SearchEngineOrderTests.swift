@@ -58,6 +58,13 @@ import AgoraTestSupport
                 let inRarest = (0..<rarest.count).map { rarest.docID(at: $0) }
                 #expect((full + partial).map(\.docID).sorted() == inRarest, "round \(round)")
                 #expect(partial.allSatisfy { $0.words < postings.count && $0.words >= 1 })
+                // Every match tallied over every list, by a plain scan of each.
+                func tally(_ docID: UInt64) -> String {
+                    let found = postings.compactMap { list in (0..<list.count).first { list.docID(at: $0) == docID }.map { (list, $0) } }
+                    let weight = found.reduce(0) { $0 + Int($1.0.weight(at: $1.1)) }
+                    return "\(docID) \(found.count) \(weight) \(found.map { $0.0.bucket(at: $0.1).rawValue }.max() ?? 0)"
+                }
+                #expect(tallies(full + partial) == (full + partial).map { tally($0.docID) }, "round \(round)")
             }
         }
     }
