@@ -16,11 +16,8 @@ public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
         try docIDs(in: databases.names, key: name)
     }
 
-    public func documents(namePrefix prefix: String, limit: Int) throws -> [(name: String, docID: UInt64)] {
-        var out: [(name: String, docID: UInt64)] = []
-        // A name of up to 15 bytes is held inside the String: no allocation per entry.
-        try forEachEntry(in: databases.names, prefix: Array(prefix.utf8), limit: limit) { out.append((String(decoding: $0, as: UTF8.self), $1)) }
-        return out
+    public func forEachNameEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
+        try forEachEntry(in: databases.names, prefix: prefix, limit: limit, body)
     }
 
     public func forEachTypoEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {

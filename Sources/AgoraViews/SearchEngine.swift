@@ -127,7 +127,7 @@ public enum SearchEngine {
     /// fewer than all it ranks (nil: all at once); the page is the same either way.
     static func search(query rawQuery: String, filters: SearchFilters, index: some SearchIndex, quickWordMatches: Int?) throws -> [SearchHit] {
         let query = String(rawQuery.prefix(maxQueryLength))
-        let words = query.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        let words = whitespaceSeparatedWords(query)
         guard !words.isEmpty else { return [] }
 
         var scope: String?
@@ -179,18 +179,32 @@ public enum SearchEngine {
         return try candidates.page(index, filters: filters, scope: scope, wordCut: nil).hits
     }
 
+    /// The query's words, split where `Character.isWhitespace`. An ASCII query is split on its
+    /// bytes: there the whitespace characters are tab through carriage return and space, and
+    /// the one multi-byte character, "\r\n", is two of them.
+    static func whitespaceSeparatedWords(_ query: String) -> [String] {
+        let bytes = query.utf8
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return query.split(whereSeparator: { $0.isWhitespace }).map(String.init) }
+        return bytes.split(whereSeparator: { $0 == 0x20 || (0x09...0x0D).contains($0) }).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// Names extending the query: each letter more costs 8 points of relevance, down to 241,
-    /// just above the best typo hit.
+    /// just above the best typo hit. The shortest `prefixCandidates` are ranked, names of one
+    /// length in name byte order, then by ID: the order the index hands them out, so only each
+    /// name's length is kept, and no name is built.
     private static func collectPrefix(_ name: String, _ index: some SearchIndex, _ candidates: inout Candidates) throws {
-        let matches = try index.documents(namePrefix: name, limit: prefixScanLimit).filter { $0.name != name }
         let queryLength = name.utf8.count
+        var matches: [(length: Int, position: Int, docID: UInt64)] = []
+        try index.forEachNameEntry(prefix: Array(name.utf8), limit: prefixScanLimit) { stored, docID in
+            // A name holding the query as a prefix and as long is the query (the exact match).
+            guard stored.count != queryLength else { return }
+            matches.append((stored.count, matches.count, docID))
+        }
         let shortest = smallest(prefixCandidates, of: matches) { lhs, rhs in
-            if lhs.name.utf8.count != rhs.name.utf8.count { return lhs.name.utf8.count < rhs.name.utf8.count }
-            if lhs.name != rhs.name { return lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8) }
-            return lhs.docID < rhs.docID
+            lhs.length != rhs.length ? lhs.length < rhs.length : lhs.position < rhs.position
         }
         for match in shortest {
-            candidates.add(match.docID, .namePrefix, 300 - Double(min(8 * (match.name.utf8.count - queryLength), 59)), nil)
+            candidates.add(match.docID, .namePrefix, 300 - Double(min(8 * (match.length - queryLength), 59)), nil)
         }
     }
 

@@ -8,9 +8,11 @@ import AgoraStore
 public protocol SearchIndex {
     /// Documents whose normalised name is exactly `name`, ascending by ID.
     func documents(named name: String) throws -> [UInt64]
-    /// Up to `limit` (normalised name, document) pairs with names starting with `prefix`,
-    /// in name byte order.
-    func documents(namePrefix prefix: String, limit: Int) throws -> [(name: String, docID: UInt64)]
+    /// Calls `body` with up to `limit` (normalised name, document) entries whose name starts
+    /// with `prefix`, in name byte order, then ascending ID. The name is its UTF-8 bytes and may
+    /// point into the database map, valid only during the call: a scan reads hundreds of names
+    /// and ranks them by length alone.
+    func forEachNameEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws
     /// Calls `body` with up to `limit` (typo key, document) entries whose `TypoKeys` key starts
     /// with `prefix`, in key byte order. The key may point into the database map and is valid
     /// only during the call: a scan reads thousands and keeps a few.

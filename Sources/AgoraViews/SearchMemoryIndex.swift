@@ -38,20 +38,18 @@ public struct InMemorySearchIndex: SearchIndex, Sendable {
         names[name] ?? []
     }
 
-    public func documents(namePrefix prefix: String, limit: Int) -> [(name: String, docID: UInt64)] {
+    public func forEachNameEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) rethrows {
         var low = 0
         var high = sortedNames.count
         while low < high {
             let middle = (low + high) / 2
-            if sortedNames[middle].name.utf8.lexicographicallyPrecedes(prefix.utf8) { low = middle + 1 } else { high = middle }
+            if sortedNames[middle].name.utf8.lexicographicallyPrecedes(prefix) { low = middle + 1 } else { high = middle }
         }
-        var out: [(name: String, docID: UInt64)] = []
         var index = low
-        while index < sortedNames.count, out.count < limit, sortedNames[index].name.utf8.starts(with: prefix.utf8) {
-            out.append(sortedNames[index])
+        while index < sortedNames.count, index - low < limit, sortedNames[index].name.utf8.starts(with: prefix) {
+            try Array(sortedNames[index].name.utf8).withUnsafeBytes { try body($0, sortedNames[index].docID) }
             index += 1
         }
-        return out
     }
 
     public func forEachTypoEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) rethrows {

@@ -258,14 +258,16 @@ extension SearchEngine {
     /// out, while one holding only the commoner word ("parser" for "date parsing") is about
     /// something else.
     static func rarestWordMatches(_ lists: [SearchPostings]) -> (full: [WordMatch], partial: [WordMatch])? {
-        guard let rarest = lists.min(by: { $0.count < $1.count }), rarest.count <= partialScanLimit else { return nil }
+        guard let rarestIndex = lists.indices.min(by: { lists[$0].count < lists[$1].count }), lists[rarestIndex].count <= partialScanLimit else { return nil }
+        let rarest = lists[rarestIndex]
         var positions = [Int](repeating: 0, count: lists.count)
         var full: [WordMatch] = []
         var partial: [WordMatch] = []
         for seed in 0..<rarest.count {
             let docID = rarest.docID(at: seed)
-            var match = WordMatch(docID: docID, words: 0, weight: 0)
-            for (number, list) in lists.enumerated() {
+            // The seed's own list holds it where it stands: only the others are searched.
+            var match = WordMatch(docID: docID, words: 1, weight: Int(rarest.weight(at: seed)), bucket: rarest.bucket(at: seed))
+            for (number, list) in lists.enumerated() where number != rarestIndex {
                 let position = list.seek(docID, from: positions[number])
                 positions[number] = position
                 guard position < list.count, list.docID(at: position) == docID else { continue }

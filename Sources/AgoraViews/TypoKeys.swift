@@ -33,7 +33,22 @@ public enum TypoKeys {
 
     /// The key prefixes whose entries hold every indexed name within one edit of `query`.
     public static func scans(for query: String) -> [[UInt8]] {
-        let scalars = Array(query.unicodeScalars)
+        let bytes = Array(query.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return scans(scalars: Array(query.unicodeScalars)) }
+        // ASCII: one scalar per byte, so the key prefixes are slices of the bytes.
+        guard !bytes.isEmpty, bytes.count <= maxIndexedLength + 1 else { return [] }
+        let half = bytes.count / 2
+        let tail = bytes[min(half + 1, bytes.count)...].reversed()
+        var out: [[UInt8]] = []
+        for length in max(1, bytes.count - 1)...min(maxIndexedLength, bytes.count + 1) {
+            out.append([forward, UInt8(length)] + bytes[..<half])
+            out.append([backward, UInt8(length)] + tail)
+        }
+        return out
+    }
+
+    /// `scans(for:)` by its definition, over any scalars.
+    static func scans(scalars: [Unicode.Scalar]) -> [[UInt8]] {
         guard !scalars.isEmpty, scalars.count <= maxIndexedLength + 1 else { return [] }
         let half = scalars.count / 2
         let head = scalars[..<half]

@@ -206,7 +206,9 @@ import AgoraTestSupport
         let lookups = LockedBox(0)
 
         func documents(named name: String) throws -> [UInt64] { base.documents(named: name) }
-        func documents(namePrefix prefix: String, limit: Int) throws -> [(name: String, docID: UInt64)] { base.documents(namePrefix: prefix, limit: limit) }
+        func forEachNameEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
+            try base.forEachNameEntry(prefix: prefix, limit: limit, body)
+        }
         func forEachTypoEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
             try base.forEachTypoEntry(prefix: prefix, limit: limit, body)
         }

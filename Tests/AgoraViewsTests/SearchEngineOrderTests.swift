@@ -58,6 +58,13 @@ import AgoraTestSupport
                 let inRarest = (0..<rarest.count).map { rarest.docID(at: $0) }
                 #expect((full + partial).map(\.docID).sorted() == inRarest, "round \(round)")
                 #expect(partial.allSatisfy { $0.words < postings.count && $0.words >= 1 })
+                // Every match tallied over every list, by a plain scan of each.
+                func tally(_ docID: UInt64) -> String {
+                    let found = postings.compactMap { list in (0..<list.count).first { list.docID(at: $0) == docID }.map { (list, $0) } }
+                    let weight = found.reduce(0) { $0 + Int($1.0.weight(at: $1.1)) }
+                    return "\(docID) \(found.count) \(weight) \(found.map { $0.0.bucket(at: $0.1).rawValue }.max() ?? 0)"
+                }
+                #expect(tallies(full + partial) == (full + partial).map { tally($0.docID) }, "round \(round)")
             }
         }
     }
@@ -102,6 +109,53 @@ import AgoraTestSupport
         // Both ways were taken, often.
         #expect(settled > 500)
         #expect(fellBack > 500)
+    }
+
+    /// Prefix candidates are the `prefixCandidates` shortest of the names scanned, ordered by
+    /// length, then name bytes, then ID (the rule the engine keeps by scan order alone): names
+    /// from a few letters so many share a prefix and a length, some in several scopes (one name,
+    /// several IDs), some non-ASCII.
+    @Test func prefixCandidatesAreTheShortestInNameOrder() throws {
+        var rng = SeededGenerator(seed: 29)
+        let letters = ["a", "b", "c", "-", "é"]
+        for round in 0..<20 {
+            var keys = Set<PackageKey>()
+            while keys.count < 400 {
+                let name = "ab" + (0..<Int.random(in: 0...9, using: &rng)).map { _ in letters.randomElement(using: &rng)! }.joined()
+                keys.insert(PackageKey(scope: ["pypi", "npm", "acme"].randomElement(using: &rng)!, name: name))
+            }
+            let documents = keys.map { SearchDocument(summary: SearchSummary(package: $0, name: $0.name, version: "1.0", description: "")) }
+            let index = InMemorySearchIndex(documents: documents)
+            for query in ["ab", "abc", "ab-", "aba", "abé", "abcb"] {
+                let name = Tokenizer.normaliseName(query)
+                let hits = try SearchEngine.search(query: query, filters: SearchFilters(limit: SearchFilters.maxLimit), index: index)
+                let prefixHits = hits.filter { $0.tier == .namePrefix }.map { ($0.summary.name, $0.docID) }
+                let scanned = documents.map { ($0.normalisedName, $0.docID) }
+                    .filter { $0.0.utf8.starts(with: name.utf8) && $0.0 != name }
+                    .sorted { $0.0 != $1.0 ? $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) : $0.1 < $1.1 }
+                    .prefix(SearchEngine.prefixScanLimit)
+                let expected = scanned.sorted { lhs, rhs in
+                    if lhs.0.utf8.count != rhs.0.utf8.count { return lhs.0.utf8.count < rhs.0.utf8.count }
+                    return lhs.0 != rhs.0 ? lhs.0.utf8.lexicographicallyPrecedes(rhs.0.utf8) : lhs.1 < rhs.1
+                }.prefix(SearchEngine.prefixCandidates)
+                #expect(prefixHits.map(\.1) == expected.map(\.1), "round \(round): \(query)")
+                #expect(prefixHits.count == min(scanned.count, SearchEngine.prefixCandidates), "round \(round): \(query)")
+            }
+        }
+    }
+
+    /// The byte split of an ASCII query gives the words the Character split gives: every ASCII
+    /// byte (control characters, "\r\n" pairs, runs of separators) in seeded strings.
+    @Test func asciiQueriesSplitLikeCharacters() {
+        var rng = SeededGenerator(seed: 43)
+        let pieces = ["a", "bc", " ", "\t", "\r\n", "\r", "\n", "\u{0B}", "\u{0C}", "\u{1C}", "\u{1F}", "\u{7F}", "\u{00}", "-"]
+        for _ in 0..<2_000 {
+            var query = (0..<Int.random(in: 0...12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            if Int.random(in: 0..<4, using: &rng) == 0 { query += String(UnicodeScalar(UInt8.random(in: 0..<0x80, using: &rng))) }
+            #expect(SearchEngine.whitespaceSeparatedWords(query) == query.split(whereSeparator: { $0.isWhitespace }).map(String.init), "\(Array(query.utf8))")
+        }
+        // Beyond ASCII, by Character: a no-break space separates too.
+        #expect(SearchEngine.whitespaceSeparatedWords("fast\u{A0}api é\r\nb") == ["fast", "api", "é", "b"])
     }
 
     @Test func scopeAndNameReadsWhatTheSummaryHolds() throws {

@@ -32,6 +32,18 @@ import Testing
         }
     }
 
+    /// The ASCII path gives the scans the definition gives, for every length up to past the
+    /// longest indexed name.
+    @Test func asciiScansMatchTheDefinition() {
+        var rng = SeededGenerator(seed: 41)
+        for length in 0...(TypoKeys.maxIndexedLength + 3) {
+            for _ in 0..<20 {
+                let query = String(decoding: (0..<length).map { _ in UInt8.random(in: 0x20..<0x7F, using: &rng) }, as: UTF8.self)
+                #expect(TypoKeys.scans(for: query) == TypoKeys.scans(scalars: Array(query.unicodeScalars)), "query \(query)")
+            }
+        }
+    }
+
     @Test func keysHoldTheNameBothWays() {
         let keys = TypoKeys.keys(for: "ñab")
         #expect(keys.count == 2)

@@ -187,10 +187,11 @@ final class IndexReads: CustomStringConvertible {
             return try base.documents(named: name)
         }
 
-        func documents(namePrefix prefix: String, limit: Int) throws -> [(name: String, docID: UInt64)] {
-            let out = try base.documents(namePrefix: prefix, limit: limit)
-            reads.prefixEntries += out.count
-            return out
+        func forEachNameEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
+            try base.forEachNameEntry(prefix: prefix, limit: limit) { name, docID in
+                reads.prefixEntries += 1
+                try body(name, docID)
+            }
         }
 
         func forEachTypoEntry(prefix: [UInt8], limit: Int, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
