@@ -78,13 +78,13 @@ struct ManifestSearchFields: Equatable {
         /// A string without escapes or control characters; nil otherwise.
         private mutating func string() -> String? {
             guard let range = rawString() else { return nil }
-            return String(validating: bytes[range], as: UTF8.self)
+            return UTF8Text.string(bytes[range])
         }
 
         /// `string() != nil`, without making the string when it is ASCII.
         private mutating func skipString() -> Bool {
             guard let range = rawString() else { return false }
-            return bytes[range].allSatisfy({ $0 < 0x80 }) || String(validating: bytes[range], as: UTF8.self) != nil
+            return bytes[range].withUnsafeBufferPointer { UTF8Text.isASCII($0) || String(validating: $0, as: UTF8.self) != nil }
         }
 
         /// Where the content of a string without escapes or control characters lies; nil for
