@@ -102,50 +102,38 @@ enum ChangeOrder {
     }
 
     /// Stable LSD radix sort by (chunk, rest): one counting pass per byte, skipping bytes that
-    /// are the same in every element. Those are found first from the OR and AND of all keys, so
-    /// only the digits that vary get counters: most ranges deeper in the recursion (changes that
-    /// share a key, ordered by value) differ in a few bytes, and zeroing and scanning nine
-    /// histograms per range cost more than the passes.
+    /// are the same in every element.
     private static func radixSort(_ keyed: inout [Keyed]) {
-        var (orChunk, andChunk, orRest, andRest) = (UInt64(0), UInt64.max, UInt64(0), UInt64.max)
-        for item in keyed {
-            orChunk |= item.chunk
-            andChunk &= item.chunk
-            orRest |= item.tail >> 32
-            andRest &= item.tail >> 32
-        }
+        let count = keyed.count
         // Digit 0 is `rest`, digits 1...8 the chunk's bytes from the least significant.
-        var digits: [Int] = orRest != andRest ? [0] : []
-        for byte in 0..<8 where ((orChunk ^ andChunk) >> (8 * UInt64(byte))) & 0xff != 0 { digits.append(byte + 1) }
-        guard !digits.isEmpty else { return }
-        @inline(__always) func bucket(_ item: Keyed, _ digit: Int) -> Int {
-            digit == 0
-                ? Int(truncatingIfNeeded: item.tail >> 32)
-                : Int(truncatingIfNeeded: (item.chunk >> (8 * UInt64(digit - 1))) & 0xff)
-        }
-        var counts = [Int](repeating: 0, count: digits.count * 256)
+        var counts = [Int](repeating: 0, count: 9 * 256)
         keyed.withUnsafeBufferPointer { items in
             counts.withUnsafeMutableBufferPointer { counts in
                 for item in items {
-                    for (slot, digit) in digits.enumerated() { counts[slot * 256 + bucket(item, digit)] += 1 }
+                    counts[Int(truncatingIfNeeded: item.tail >> 32)] += 1
+                    for byte in 0..<8 { counts[(byte + 1) * 256 + Int(truncatingIfNeeded: (item.chunk >> (8 * UInt64(byte))) & 0xff)] += 1 }
                 }
             }
         }
         var other = keyed
         var sourceIsKeyed = true
-        var offsets = [Int](repeating: 0, count: 256)
-        for (slot, digit) in digits.enumerated() {
+        for digit in 0..<9 {
+            let base = digit * 256
+            if counts[base..<(base + 256)].contains(count) { continue }
+            var offsets = [Int](repeating: 0, count: 256)
             var sum = 0
-            for value in 0..<256 {
-                offsets[value] = sum
-                sum += counts[slot * 256 + value]
+            for bucket in 0..<256 {
+                offsets[bucket] = sum
+                sum += counts[base + bucket]
             }
             func pass(_ source: UnsafeBufferPointer<Keyed>, _ target: UnsafeMutableBufferPointer<Keyed>) {
                 offsets.withUnsafeMutableBufferPointer { offsets in
                     for item in source {
-                        let value = bucket(item, digit)
-                        target[offsets[value]] = item
-                        offsets[value] += 1
+                        let bucket = digit == 0
+                            ? Int(truncatingIfNeeded: item.tail >> 32)
+                            : Int(truncatingIfNeeded: (item.chunk >> (8 * UInt64(digit - 1))) & 0xff)
+                        target[offsets[bucket]] = item
+                        offsets[bucket] += 1
                     }
                 }
             }
