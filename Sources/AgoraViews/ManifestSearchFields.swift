@@ -42,7 +42,7 @@ struct ManifestSearchFields: Equatable {
             if take(UInt8(ascii: "}")) { return nil }
             repeat {
                 guard let keyRange = rawString(), take(UInt8(ascii: ":")),
-                      let known = Self.keys.firstIndex(where: { $0.elementsEqual(bytes[keyRange]) }),
+                      let known = key(keyRange),
                       seen & (1 << known) == 0
                 else { return nil }
                 seen |= 1 << known
@@ -88,20 +88,30 @@ struct ManifestSearchFields: Equatable {
         }
 
         /// Where the content of a string without escapes or control characters lies; nil for
-        /// any other string.
+        /// any other string. Scanned over a buffer pointer, without a bounds check per byte:
+        /// the description is most of a manifest's bytes.
         private mutating func rawString() -> Range<Int>? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = index
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") {
-                    index += 1
-                    return start..<(index - 1)
+            let end: Int? = bytes.withUnsafeBufferPointer { buffer in
+                for position in start..<buffer.count {
+                    let byte = buffer[position]
+                    if byte == UInt8(ascii: "\"") { return position }
+                    if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
                 }
-                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
-                index += 1
+                return nil
             }
-            return nil
+            guard let end else { return nil }
+            index = end + 1
+            return start..<end
+        }
+
+        /// The position in `keys` of the key at `range`, lengths compared first.
+        private func key(_ range: Range<Int>) -> Int? {
+            bytes.withUnsafeBufferPointer { buffer in
+                let key = UnsafeBufferPointer(rebasing: buffer[range])
+                return Self.keys.firstIndex { $0.count == key.count && $0.elementsEqual(key) }
+            }
         }
 
         private mutating func strings() -> [String]? {
