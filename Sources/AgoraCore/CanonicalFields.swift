@@ -92,15 +92,32 @@ public struct CanonicalDecodeError: Error, Equatable, Sendable, CustomStringConv
 }
 
 /// Reads a canonical message into its fields, enforcing the canonical rules.
+///
+/// The fields are kept as offsets into the message (`Span`), not as `CanonicalField`s: a
+/// field's two slices retain the message twice, and an event decode reads a dozen fields
+/// (envelope and body), so making, copying and destroying them cost more than reading the
+/// values. `fields` builds the public form for the few callers that walk every field.
 public struct CanonicalReader: Sendable {
-    public let fields: [CanonicalField]
+    private struct Span: Sendable {
+        var tag: UInt64
+        var wireType: UInt8
+        var value: UInt64
+        var rawStart: Int
+        var payloadStart: Int
+        var end: Int
+    }
+
+    private let bytes: ArraySlice<UInt8>
+    private let spans: [Span]
+
+    public var fields: [CanonicalField] { spans.map(field) }
 
     public init(_ bytes: ArraySlice<UInt8>, maxFields: Int = 4096) throws(CanonicalDecodeError) {
-        var fields: [CanonicalField] = []
+        var spans: [Span] = []
         var index = bytes.startIndex
         var lastTag: UInt64 = 0
         while index < bytes.endIndex {
-            guard fields.count < maxFields else { throw CanonicalDecodeError("too many fields") }
+            guard spans.count < maxFields else { throw CanonicalDecodeError("too many fields") }
             let start = index
             let key = try Self.varint(bytes, &index)
             let tag = key >> 3
@@ -111,21 +128,22 @@ public struct CanonicalReader: Sendable {
                 guard tag > lastTag else { throw CanonicalDecodeError("field \(tag) out of order or repeated") }
                 let value = try Self.varint(bytes, &index)
                 guard value != 0 else { throw CanonicalDecodeError("field \(tag) holds a default value") }
-                fields.append(CanonicalField(tag: tag, wireType: 0, value: value, payload: bytes[index..<index], raw: bytes[start..<index]))
+                spans.append(Span(tag: tag, wireType: 0, value: value, rawStart: start, payloadStart: index, end: index))
             case 2:
                 guard tag >= lastTag else { throw CanonicalDecodeError("field \(tag) out of order") }
                 let length = try Self.varint(bytes, &index)
                 guard length > 0 else { throw CanonicalDecodeError("field \(tag) is empty") }
                 guard length <= UInt64(bytes.endIndex - index) else { throw CanonicalDecodeError("field \(tag) is truncated") }
                 let end = index + Int(length)
-                fields.append(CanonicalField(tag: tag, wireType: 2, value: length, payload: bytes[index..<end], raw: bytes[start..<end]))
+                spans.append(Span(tag: tag, wireType: 2, value: length, rawStart: start, payloadStart: index, end: end))
                 index = end
             default:
                 throw CanonicalDecodeError("field \(tag) has unsupported wire type \(wireType)")
             }
             lastTag = tag
         }
-        self.fields = fields
+        self.bytes = bytes
+        self.spans = spans
     }
 
     static func varint<C: RandomAccessCollection<UInt8>>(_ bytes: C, _ index: inout Int) throws(CanonicalDecodeError) -> UInt64
@@ -139,42 +157,52 @@ public struct CanonicalReader: Sendable {
         }
     }
 
+    private func field(_ span: Span) -> CanonicalField {
+        CanonicalField(
+            tag: span.tag, wireType: span.wireType, value: span.value, payload: bytes[span.payloadStart..<span.end],
+            raw: bytes[span.rawStart..<span.end])
+    }
+
     public func field(_ tag: UInt64) -> CanonicalField? {
-        fields.first { $0.tag == tag }
+        spans.first { $0.tag == tag }.map(field)
     }
 
     public func uint(_ tag: UInt64) throws(CanonicalDecodeError) -> UInt64 {
-        guard let field = field(tag) else { return 0 }
-        guard field.wireType == 0 else { throw CanonicalDecodeError("field \(tag) must be a varint") }
-        return field.value
+        guard let span = spans.first(where: { $0.tag == tag }) else { return 0 }
+        guard span.wireType == 0 else { throw CanonicalDecodeError("field \(tag) must be a varint") }
+        return span.value
     }
 
     public func bytes(_ tag: UInt64, exactly count: Int? = nil) throws(CanonicalDecodeError) -> [UInt8] {
         Array(try payload(tag, exactly: count))
     }
 
-    /// `bytes(tag)` in place: the slice of the message, no copy.
+    /// `bytes(tag)` in place: the slice of the message, no copy. Fields are in tag order
+    /// (`init`), so a repeated tag's fields are neighbours.
     private func payload(_ tag: UInt64, exactly count: Int? = nil) throws(CanonicalDecodeError) -> ArraySlice<UInt8> {
-        guard let field = field(tag) else { return [] }
-        guard fields.lazy.filter({ $0.tag == tag }).count == 1 else { throw CanonicalDecodeError("field \(tag) is repeated") }
-        guard field.wireType == 2 else { throw CanonicalDecodeError("field \(tag) must be bytes") }
-        if let count, field.payload.count != count {
-            throw CanonicalDecodeError("field \(tag) must be \(count) bytes, got \(field.payload.count)")
+        guard let position = spans.firstIndex(where: { $0.tag == tag }) else { return [] }
+        let span = spans[position]
+        guard position + 1 == spans.endIndex || spans[position + 1].tag != tag else {
+            throw CanonicalDecodeError("field \(tag) is repeated")
         }
-        return field.payload
+        guard span.wireType == 2 else { throw CanonicalDecodeError("field \(tag) must be bytes") }
+        if let count, span.end - span.payloadStart != count {
+            throw CanonicalDecodeError("field \(tag) must be \(count) bytes, got \(span.end - span.payloadStart)")
+        }
+        return bytes[span.payloadStart..<span.end]
     }
 
     /// Validated from the message's bytes in place (every event decode reads several strings).
     public func string(_ tag: UInt64) throws(CanonicalDecodeError) -> String {
         let raw = try payload(tag)
-        guard let text = String(validating: raw, as: UTF8.self) else { throw CanonicalDecodeError("field \(tag) is not UTF-8") }
+        guard let text = UTF8Text.string(raw) else { throw CanonicalDecodeError("field \(tag) is not UTF-8") }
         return text
     }
 
     public func strings(_ tag: UInt64) throws(CanonicalDecodeError) -> [String] {
         var out: [String] = []
-        for field in fields where field.tag == tag {
-            guard field.wireType == 2, let text = String(validating: field.payload, as: UTF8.self) else {
+        for span in spans where span.tag == tag {
+            guard span.wireType == 2, let text = UTF8Text.string(bytes[span.payloadStart..<span.end]) else {
                 throw CanonicalDecodeError("field \(tag) is not UTF-8 text")
             }
             out.append(text)
@@ -184,6 +212,6 @@ public struct CanonicalReader: Sendable {
 
     /// Fields whose tags this version does not interpret; the stored bytes keep them anyway.
     public func unknown(known: Set<UInt64>) -> [CanonicalField] {
-        fields.filter { !known.contains($0.tag) }
+        spans.filter { !known.contains($0.tag) }.map(field)
     }
 }

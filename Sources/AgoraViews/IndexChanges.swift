@@ -47,19 +47,25 @@ struct IndexChanges {
 
     /// Adds (`delta` 1) or removes (−1) one pair.
     mutating func record(_ database: Int, key: some Collection<UInt8>, value: some Collection<UInt8>, delta: Int32) {
-        let start = pending[database].arena.count
-        pending[database].arena.append(contentsOf: key)
-        let keyEnd = pending[database].arena.count
-        pending[database].arena.append(contentsOf: value)
+        Self.record(key: key, value: value, delta: delta, into: &pending[database])
+    }
+
+    /// One access to the database's batch (three through `pending[database]` each checked the
+    /// outer array's bounds and uniqueness again: a third of recording a change).
+    private static func record(key: some Collection<UInt8>, value: some Collection<UInt8>, delta: Int32, into batch: inout Pending) {
+        let start = batch.arena.count
+        batch.arena.append(contentsOf: key)
+        let keyEnd = batch.arena.count
+        batch.arena.append(contentsOf: value)
         // Read back from the arena: contiguous, where `key` may be a lazy view.
-        let prefix = pending[database].arena.withUnsafeBytes { arena in
+        let prefix = batch.arena.withUnsafeBytes { arena in
             if keyEnd - start >= 8 { return UInt64(bigEndian: arena.loadUnaligned(fromByteOffset: start, as: UInt64.self)) }
             var prefix: UInt64 = 0
             for index in start..<keyEnd { prefix |= UInt64(arena[index]) << (56 - 8 * UInt64(index - start)) }
             return prefix
         }
-        pending[database].changes.append(Change(
-            prefix: prefix, start: start, keyCount: Int32(keyEnd - start), valueCount: Int32(pending[database].arena.count - keyEnd), delta: delta))
+        batch.changes.append(Change(
+            prefix: prefix, start: start, keyCount: Int32(keyEnd - start), valueCount: Int32(batch.arena.count - keyEnd), delta: delta))
     }
 
     /// Takes over `others`' changes, recorded over the same databases (e.g. on other cores).

@@ -42,7 +42,7 @@ struct ManifestSearchFields: Equatable {
             if take(UInt8(ascii: "}")) { return nil }
             repeat {
                 guard let keyRange = rawString(), take(UInt8(ascii: ":")),
-                      let known = Self.keys.firstIndex(where: { $0.elementsEqual(bytes[keyRange]) }),
+                      let known = key(keyRange),
                       seen & (1 << known) == 0
                 else { return nil }
                 seen |= 1 << known
@@ -78,30 +78,40 @@ struct ManifestSearchFields: Equatable {
         /// A string without escapes or control characters; nil otherwise.
         private mutating func string() -> String? {
             guard let range = rawString() else { return nil }
-            return String(validating: bytes[range], as: UTF8.self)
+            return UTF8Text.string(bytes[range])
         }
 
         /// `string() != nil`, without making the string when it is ASCII.
         private mutating func skipString() -> Bool {
             guard let range = rawString() else { return false }
-            return bytes[range].allSatisfy({ $0 < 0x80 }) || String(validating: bytes[range], as: UTF8.self) != nil
+            return bytes[range].withUnsafeBufferPointer { UTF8Text.isASCII($0) || String(validating: $0, as: UTF8.self) != nil }
         }
 
         /// Where the content of a string without escapes or control characters lies; nil for
-        /// any other string.
+        /// any other string. Scanned over a buffer pointer, without a bounds check per byte:
+        /// the description is most of a manifest's bytes.
         private mutating func rawString() -> Range<Int>? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = index
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") {
-                    index += 1
-                    return start..<(index - 1)
+            let end: Int? = bytes.withUnsafeBufferPointer { buffer in
+                for position in start..<buffer.count {
+                    let byte = buffer[position]
+                    if byte == UInt8(ascii: "\"") { return position }
+                    if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
                 }
-                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
-                index += 1
+                return nil
             }
-            return nil
+            guard let end else { return nil }
+            index = end + 1
+            return start..<end
+        }
+
+        /// The position in `keys` of the key at `range`, lengths compared first.
+        private func key(_ range: Range<Int>) -> Int? {
+            bytes.withUnsafeBufferPointer { buffer in
+                let key = UnsafeBufferPointer(rebasing: buffer[range])
+                return Self.keys.firstIndex { $0.count == key.count && $0.elementsEqual(key) }
+            }
         }
 
         private mutating func strings() -> [String]? {
