@@ -64,7 +64,7 @@ extension Store {
     /// are sync positions committed with the events, so a restart resumes exactly after them;
     /// they are recorded only when no event of the batch was rejected. `views`: `.immediate`
     /// folds, in this transaction, every event appended deferred before and then the batch's
-    /// own (a lag longer than `foldRunLimit` is first folded in runs of its own), so the views
+    /// own (a lag longer than `appendFoldLimit` is first folded in runs of its own), so the views
     /// hold the whole log at commit; `.deferred` leaves the views at their position.
     public func append(
         _ events: [Event], verification: Verification, storing blobs: [PreparedBlob] = [], recording positions: [SyncPosition] = [],

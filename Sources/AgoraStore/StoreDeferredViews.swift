@@ -37,9 +37,14 @@ extension Store {
     /// Events `foldPendingViews` folds per transaction by default (Benchmarks/README.md,
     /// "Views folded behind the log": bytes written per event keep falling with the run, but
     /// the fold's CPU per event rises past ~20k, and memory and the time other writers wait
-    /// grow with it). An immediate append first folds a lag longer than this in runs of its
-    /// own, so its own transaction never folds more than about this many events besides its batch.
+    /// grow with it).
     public static let foldRunLimit = 20_000
+    /// Stored bytes one fold run reads at most (past its first event): events are up to
+    /// `Event.maxSize` each, so 20k of them could otherwise hold gigabytes in memory.
+    public static let foldRunBytes = 64 << 20
+    /// Pending events an immediate append folds in its own transaction at most: with events
+    /// of `Event.maxSize`, `foldRunBytes`. A longer lag is folded first in runs of its own.
+    static let appendFoldLimit = UInt64(foldRunBytes / Event.maxSize)
 
     /// The views' position when they lag; nil when they hold the whole log.
     func pendingPosition(in txn: some ReadableTransaction) throws -> UInt64? {
@@ -51,6 +56,7 @@ extension Store {
         }
     }
 
+    /// The local sequence of the newest log entry in `txn`'s snapshot; 0 when the log is empty.
     func lastLocalSeq(in txn: some ReadableTransaction) throws -> UInt64 {
         try txn.withCursor(databases.log) { cursor in try cursor.last().flatMap { BigEndian.uint64($0.key) } ?? 0 }
     }
@@ -85,12 +91,12 @@ extension Store {
     /// applied unprepared. Does nothing while a rebuild owns the views (it folds everything).
     /// A kill at any point leaves the views and their position as the last commit left them.
     @discardableResult
-    public func foldPendingViews(maxEvents: Int = foldRunLimit) throws -> UInt64 {
+    public func foldPendingViews(maxEvents: Int = foldRunLimit, maxBytes: Int = foldRunBytes) throws -> UInt64 {
         guard let views else { throw StoreError.noViewMaintainer }
         let limit = max(1, maxEvents)
         let start: UInt64? = try read { txn in try viewsRebuilding(in: txn) ? nil : try pendingPosition(in: txn) }
         guard let start else { return 0 }
-        let run = try decodedPage(since: start, limit: limit)
+        let run = try decodedPage(since: start, limit: limit, maxBytes: maxBytes)
         let prepared = views.prepare(run.events, store: databases, views: viewDatabases)
         return try environment.write { txn in
             guard try !viewsRebuilding(in: txn), let position = try pendingPosition(in: txn) else { return 0 }
@@ -98,7 +104,7 @@ extension Store {
             var last = run.last ?? start
             var preparation = prepared
             if position != start {
-                let entries = try decodedEvents(after: position, through: position &+ UInt64(limit), in: txn)
+                let entries = try decodedEvents(after: position, through: .max, limit: limit, maxBytes: maxBytes, in: txn)
                 events = entries.events
                 last = entries.last ?? position
                 preparation = nil
@@ -120,9 +126,9 @@ extension Store {
     }
 
     /// Before an immediate append: folds, in runs of their own, pending events beyond
-    /// `foldRunLimit`, so the append's transaction folds a bounded lag.
+    /// `appendFoldLimit`, so the append's transaction folds a bounded lag.
     func foldLongLag() throws {
-        while try pendingViewEvents() > UInt64(Self.foldRunLimit) {
+        while try pendingViewEvents() > Self.appendFoldLimit {
             try foldPendingViews()
         }
     }
@@ -136,29 +142,10 @@ extension Store {
         case .immediate:
             guard let position else { return [] }
             _ = try txn.delete(databases.meta, key: Self.foldedKey)
-            return try decodedEvents(after: position, through: logEnd, in: txn).events
+            return try decodedEvents(after: position, through: logEnd, limit: .max, maxBytes: .max, in: txn).events
         case .deferred:
             if position == nil, appending { try txn.put(databases.meta, key: Self.foldedKey, value: BigEndian.bytes(logEnd)) }
             return []
         }
-    }
-
-    /// Log entries in (after, through], read in the caller's transaction and decoded on every
-    /// core (decoding derives each ID, a SHA-256 of the bytes).
-    private func decodedEvents(after: UInt64, through: UInt64, in txn: some ReadableTransaction) throws -> (events: [Event], last: UInt64?) {
-        guard after < through else { return ([], nil) }
-        var raw: [(localSeq: UInt64, bytes: [UInt8])] = []
-        try txn.forEach(databases.log, from: BigEndian.bytes(after + 1)) { entry in
-            guard let localSeq = BigEndian.uint64(entry.key), localSeq > after else {
-                throw StoreError.corrupt("log key of \(entry.key.count) bytes")
-            }
-            guard localSeq <= through else { return false }
-            raw.append((localSeq, Array(entry.value)))
-            return true
-        }
-        let decoded = ParallelMap.map(raw) { entry in
-            Result { try StoreDatabases.decodeStored(entry.bytes, localSeq: entry.localSeq) }
-        }
-        return (try decoded.map { try $0.get() }, raw.last?.localSeq)
     }
 }

@@ -23,9 +23,7 @@ extension Store {
 
     /// The local sequence of the newest log entry; 0 when the log is empty.
     public func lastLocalSeq() throws -> UInt64 {
-        try read { txn in
-            try txn.withCursor(databases.log) { cursor in try cursor.last().flatMap { BigEndian.uint64($0.key) } ?? 0 }
-        }
+        try read { txn in try lastLocalSeq(in: txn) }
     }
 
     public func head(of author: PublicKey) throws -> FeedHead? {

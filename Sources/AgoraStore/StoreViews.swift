@@ -124,19 +124,28 @@ extension Store {
 
     /// At most `limit` log entries above `since`, read in one snapshot and decoded on every core
     /// (decoding re-derives each event's ID, a SHA-256 of its canonical bytes), and the local
-    /// seq of the last.
-    func decodedPage(since: UInt64, limit: Int) throws -> (events: [Event], last: UInt64?) {
-        guard limit > 0, since < .max else { return ([], nil) }
-        let raw = try read { txn in
-            var out: [(localSeq: UInt64, bytes: [UInt8])] = []
-            try txn.forEach(databases.log, from: BigEndian.bytes(since + 1)) { entry in
-                guard let localSeq = BigEndian.uint64(entry.key), localSeq > since else {
-                    throw StoreError.corrupt("log key of \(entry.key.count) bytes")
-                }
-                out.append((localSeq, Array(entry.value)))
-                return out.count < limit
+    /// seq of the last; past the first entry, at most `maxBytes` of stored events.
+    func decodedPage(since: UInt64, limit: Int, maxBytes: Int = .max) throws -> (events: [Event], last: UInt64?) {
+        try read { txn in try decodedEvents(after: since, through: .max, limit: limit, maxBytes: maxBytes, in: txn) }
+    }
+
+    /// Log entries in (`after`, `through`], at most `limit` and, past the first, at most
+    /// `maxBytes` of stored events, read in `txn` and decoded on every core; and the local seq
+    /// of the last.
+    func decodedEvents(
+        after: UInt64, through: UInt64, limit: Int, maxBytes: Int, in txn: some ReadableTransaction
+    ) throws -> (events: [Event], last: UInt64?) {
+        guard limit > 0, after < through else { return ([], nil) }
+        var raw: [(localSeq: UInt64, bytes: [UInt8])] = []
+        var bytes = 0
+        try txn.forEach(databases.log, from: BigEndian.bytes(after + 1)) { entry in
+            guard let localSeq = BigEndian.uint64(entry.key), localSeq > after else {
+                throw StoreError.corrupt("log key of \(entry.key.count) bytes")
             }
-            return out
+            guard localSeq <= through, raw.isEmpty || entry.value.count <= maxBytes - bytes else { return false }
+            raw.append((localSeq, Array(entry.value)))
+            bytes += entry.value.count
+            return raw.count < limit
         }
         let decoded = ParallelMap.map(raw) { entry in
             Result { try StoreDatabases.decodeStored(entry.bytes, localSeq: entry.localSeq) }

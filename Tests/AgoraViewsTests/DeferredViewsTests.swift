@@ -136,6 +136,25 @@ import Testing
         Self.expectSame(try RegistryViewsTestSupport.snapshot(reopened), expected, "folded after reopening")
     }
 
+    /// A fold run reads at most `maxBytes` of stored events past its first (a peer's events may
+    /// each be `Event.maxSize`): with a budget below any event's size every run folds exactly
+    /// one event, and the views still end as immediate appends leave them.
+    @Test func foldRunsAreBoundedInBytes() throws {
+        let (events, expected) = try Self.corpus(seed: 9)
+        let directory = try TemporaryDirectory()
+        let store = try RegistryViewsTestSupport.openRegistryStore(directory)
+        #expect(Self.appendedAll(try store.append(events, verification: .chain, views: .deferred)))
+        let smallest = events.map(\.bytes.count).min() ?? 0
+        var pending = UInt64(events.count)
+        while pending > 0 {
+            let left = try store.foldPendingViews(maxEvents: 1_000, maxBytes: smallest - 1)
+            #expect(left == pending - 1)
+            pending = left
+        }
+        #expect(try store.verifyViews().equal)
+        Self.expectSame(try RegistryViewsTestSupport.snapshot(store), expected, "folded one event per run")
+    }
+
     /// A fold that fails inside its transaction (as a kill would end it) leaves the views and
     /// their position as they were; the next fold, by a working maintainer, completes them.
     @Test func failedFoldChangesNothing() throws {
