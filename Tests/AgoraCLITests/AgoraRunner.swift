@@ -88,6 +88,15 @@ final class Scratch {
 
     deinit { try? FileManager.default.removeItem(at: url) }
 
+    /// A runner for each name, its home initialised (`agora init`) under this folder.
+    func initializedHomes(_ names: String...) throws -> [AgoraRunner] {
+        try names.map { name in
+            let runner = AgoraRunner(home: url.appendingPathComponent(name))
+            try runner.ok("init")
+            return runner
+        }
+    }
+
     /// An agora.json package folder; `files` maps relative paths to contents.
     func package(
         _ folder: String, scope: String = "acme", name: String, version: String, description: String = "a package",

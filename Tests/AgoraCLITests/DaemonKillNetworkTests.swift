@@ -40,10 +40,8 @@ import Testing
 
     @Test func nodeKilledWhileFoldingBehindItsLogLosesNothing() async throws {
         let scratch = try Scratch()
-        let a = AgoraRunner(home: scratch.url.appendingPathComponent("a"))
-        let b = AgoraRunner(home: scratch.url.appendingPathComponent("b"))
-        try a.ok("init")
-        try b.ok("init")
+        let homes = try scratch.initializedHomes("a", "b")
+        let (a, b) = (homes[0], homes[1])
         try Self.load(a.home, feeds: 4, perFeed: 2_000)
         let total = try Self.progress(a).events
         let daemonA = try Daemon(a, ["--listen", "/ip4/127.0.0.61/tcp/0", "--dht", "off"])

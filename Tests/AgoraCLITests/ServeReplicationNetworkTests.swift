@@ -55,10 +55,8 @@ import Testing
     /// catches up on what A published meanwhile; status and peers describe the connection.
     @Test func publishOnOneDaemonIsFoundOnTheOther() async throws {
         let scratch = try Scratch()
-        let a = AgoraRunner(home: scratch.url.appendingPathComponent("a"))
-        let b = AgoraRunner(home: scratch.url.appendingPathComponent("b"))
-        try a.ok("init")
-        try b.ok("init")
+        let homes = try scratch.initializedHomes("a", "b")
+        let (a, b) = (homes[0], homes[1])
         let daemonA = try Daemon(a, ["--listen", "/ip4/127.0.0.51/tcp/0"])
         let addressA = try await daemonA.address()
         var daemonB = try Daemon(b, ["--listen", "/ip4/127.0.0.52/tcp/0", "--bootstrap", addressA])
