@@ -29,6 +29,8 @@ public final class Store: Sendable {
     public let limits: StoreLimits
     public let migration: MigrationReport
     let blobUseLog = BlobUseLog()
+    /// Where fold runs are freed (`foldPendingViews`).
+    let backgroundRelease = BackgroundRelease()
 
     /// The store inside an Agora home: `$AGORA_HOME/store`.
     public convenience init(

@@ -98,6 +98,7 @@ extension Store {
         guard let start else { return 0 }
         let run = try decodedPage(since: start, limit: limit, maxBytes: maxBytes)
         let prepared = views.prepare(run.events, store: databases, views: viewDatabases)
+        defer { backgroundRelease.release((run, prepared)) }
         return try environment.write { txn in
             guard try !viewsRebuilding(in: txn), let position = try pendingPosition(in: txn) else { return 0 }
             var events = run.events

@@ -130,6 +130,8 @@ struct IndexChanges {
     /// key, then value. `changes[..<presorted]` are sorted already: only the rest is sorted,
     /// then merged with them.
     private static func net(_ changes: [Change], _ arena: UnsafeRawBufferPointer, sorted presorted: Int = 0) -> [Change] {
+        // Nothing recorded since `presort`: sorted and netted already.
+        if presorted == changes.count { return changes }
         var sorted: [Change]
         if presorted == 0 {
             sorted = changes

@@ -27,52 +27,97 @@ final class PreparedBatch: Sendable {
         }
     }
 
-    private struct Entry: Sendable {
-        let body: EventBody?
-        let first: FirstRelease?
-    }
-
-    /// By event ID: an ID is the hash of the event's bytes, so equal IDs are equal events.
-    private let entries: [EventID: Entry]
+    /// The events' IDs, bodies and first releases, in input order: the transaction finds an
+    /// event's by position (`positions(of:)`), so no dictionary keyed by event ID is built or
+    /// probed per event on either side.
+    private let ids: [EventID]
+    private let bodies: [EventBody?]
+    private let firsts: [FirstRelease?]
     /// Every first release's document entries, added and presorted, in `SearchIndexWriter`'s layout.
     let search: IndexChanges
-    /// The first releases whose documents `search` holds, in input order.
-    let documented: [FirstRelease]
+    /// Every release's and yank's entry in the package event sets, presorted, for a batch
+    /// applied with exactly the prepared events (`covers`).
+    let packageEvents: IndexChanges
+    /// The positions whose first releases' documents `search` holds, once per position (an
+    /// event given twice is added twice, and withdrawn wherever its position goes unused).
+    let documented: [Int]
 
     init(_ events: [Event], databases: RegistryDatabases) {
-        let prepared = ParallelMap.map(events) { event in
+        let prepared = ParallelMap.map(events) { event -> (body: EventBody?, set: [UInt8]?, first: FirstRelease?) in
             let body = try? event.decodedBody()
+            let set = ViewBatch.packageKey(of: body).map { Array($0.description.utf8) }
             guard case .releasePublished(let release)? = body,
                   let key = RegistryViews.packageKey(scope: release.scope, name: release.name)
-            else { return Entry(body: body, first: nil) }
+            else { return (body, set, nil) }
             let state = ViewBatch.firstReleaseState(key, event, release, principal: event.author)
             let document = SearchDocument(state: state)
-            return Entry(body: body, first: FirstRelease(
+            return (body, set, FirstRelease(
                 event: event.id, state: state, record: state.encoded(), document: document, entries: document.map(DocumentEntries.init)))
         }
-        var entries: [EventID: Entry] = [:]
-        entries.reserveCapacity(events.count)
         var search = SearchIndexWriter.changes(databases)
-        var documented: [FirstRelease] = []
-        for (event, entry) in zip(events, prepared) where entries.updateValue(entry, forKey: event.id) == nil {
-            guard let first = entry.first, let documentEntries = first.entries else { continue }
+        var packageEvents = ViewBatch.packageEventChanges(databases)
+        var documented: [Int] = []
+        for (index, item) in prepared.enumerated() {
+            if let set = item.set { packageEvents.add(0, key: set, value: events[index].id.bytes) }
+            guard let documentEntries = item.first?.entries else { continue }
             documentEntries.replay(into: &search, delta: 1)
-            documented.append(first)
+            documented.append(index)
         }
         search.presort()
-        self.entries = entries
+        packageEvents.presort()
+        self.packageEvents = packageEvents
+        ids = events.map(\.id)
+        bodies = prepared.map(\.body)
+        firsts = prepared.map(\.first)
         self.search = search
         self.documented = documented
     }
 
-    /// The event's body, decoded here when the batch prepared lacks the event.
-    func body(of event: Event) -> EventBody? {
-        if let entry = entries[event.id] { return entry.body }
-        return try? event.decodedBody()
+    /// Events prepared (positions run over `0..<count`).
+    var count: Int { ids.count }
+
+    /// Each event's position in the prepared batch (nil: not prepared). Events given in the
+    /// prepared order — a fold run, or an append that refused nothing — match position by
+    /// position (equal IDs share their bytes, so each check is a pointer comparison); the
+    /// others are looked up.
+    func positions(of events: [Event]) -> [Int?] {
+        var byID: [EventID: Int]?
+        var next = 0
+        return events.map { event in
+            if next < ids.count, ids[next] == event.id {
+                next += 1
+                return next - 1
+            }
+            if byID == nil {
+                var index: [EventID: Int] = [:]
+                for (position, id) in ids.enumerated().reversed() { index[id] = position }
+                byID = index
+            }
+            let position = byID?[event.id]
+            if let position { next = position + 1 }
+            return position
+        }
     }
 
-    /// The package state of `event`'s release as its package's only event, its author its principal.
-    func firstRelease(of event: EventID) -> FirstRelease? {
-        entries[event]?.first
+    /// Whether `positions` are the prepared events themselves, in order.
+    func covers(_ positions: [Int?]) -> Bool {
+        positions.count == ids.count && positions.indices.allSatisfy { positions[$0] == $0 }
+    }
+
+    /// The bodies of `events` (at `positions(of: events)`): the prepared array itself when
+    /// the events are the prepared ones in order, else each looked up or decoded here.
+    func bodies(of events: [Event], at positions: [Int?]) -> [EventBody?] {
+        if covers(positions) { return bodies }
+        return zip(events, positions).map { event, position in position.map { bodies[$0] } ?? (try? event.decodedBody()) }
+    }
+
+    /// The package state of the release at `position` as its package's only event, its author its principal.
+    func firstRelease(at position: Int) -> FirstRelease? {
+        firsts[position]
+    }
+
+    /// The entries of the first release at `position`, which `search` holds (`documented`).
+    func entries(at position: Int) -> DocumentEntries? {
+        firsts[position]?.entries
     }
 }

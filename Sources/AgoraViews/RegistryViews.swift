@@ -45,32 +45,34 @@ public struct RegistryViews: ViewMaintainer {
     ) throws {
         let databases = try RegistryDatabases(store: store, views: views)
         let prepared = prepared as? PreparedBatch
-        var batch = ViewBatch(txn: txn, databases: databases, newPackageFastPath: newPackageFastPath, prepared: prepared)
-        var rotationAuthors: [PublicKey] = []
+        let positions = prepared?.positions(of: events)
         // Decoding is pure, so it runs on every core before the batch's sequential part (or
         // before the transaction, when the batch was prepared).
-        let bodies = prepared.map { prepared in events.map { prepared.body(of: $0) } } ?? ParallelMap.map(events) { try? $0.decodedBody() }
-        for (event, body) in zip(events, bodies) {
-            batch.remember(event)
-            guard let body else { continue }
+        let bodies = prepared.map { $0.bodies(of: events, at: positions ?? []) } ?? ParallelMap.map(events) { try? $0.decodedBody() }
+        var batch = ViewBatch(
+            txn: txn, databases: databases, events: events, bodies: bodies, newPackageFastPath: newPackageFastPath,
+            prepared: prepared.map { ($0, positions ?? []) })
+        var rotationAuthors: [PublicKey] = []
+        for index in events.indices {
+            guard let body = bodies[index] else { continue }
             switch body {
             case .releasePublished(let release):
                 guard let key = Self.packageKey(scope: release.scope, name: release.name) else { continue }
-                try batch.recordPackageEvent(event, package: key, release: release)
-                batch.recordFirstRelease(event, scope: key.scope)
+                try batch.recordPackageEvent(index, package: key, release: true)
+                batch.recordFirstRelease(index, scope: key.scope)
             case .releaseYanked(let yank):
                 guard let key = Self.packageKey(scope: yank.scope, name: yank.name) else { continue }
-                try batch.recordPackageEvent(event, package: key, release: nil)
+                try batch.recordPackageEvent(index, package: key, release: false)
             case .scopeTransferred(let transfer):
                 guard let scope = Self.scope(transfer.scope) else { continue }
-                try batch.recordTransfer(event, scope: scope, newOwner: transfer.newOwner)
+                try batch.recordTransfer(events[index], scope: scope, newOwner: transfer.newOwner)
             case .keyRotated:
-                try txn.put(databases.rotations, key: event.author.bytes, value: event.id.bytes)
-                rotationAuthors.append(event.author)
+                try txn.put(databases.rotations, key: events[index].author.bytes, value: events[index].id.bytes)
+                rotationAuthors.append(events[index].author)
             case .retrievalObserved, .peerPenalised:
-                try batch.addToPeerScore(event, body)
+                try batch.addToPeerScore(events[index], body)
             case .retrievalsCounted(let summary):
-                try batch.recordRetrievals(event, summary)
+                try batch.recordRetrievals(events[index], summary)
             case .equivocationReported, .unknown:
                 continue
             }

@@ -7,8 +7,13 @@ import AgoraStore
 struct ViewBatch {
     let txn: WriteTransaction
     let databases: RegistryDatabases
-    /// The batch's own events, so folds do not read back what they were just handed.
-    private var batchEvents: [EventID: Event] = [:]
+    /// The batch's own events and their bodies (nil: undecodable), so folds do not read back
+    /// or decode again what they were just handed. The batch's bookkeeping refers to them by
+    /// position, so recording an event copies and hashes no event.
+    private let events: [Event]
+    private let bodies: [EventBody?]
+    /// Position of each of `events` by ID, built when a fold first loads an event by ID.
+    private var eventPositions: [EventID: Int]?
     private var dirtyPackages = Set<PackageKey>()
     private var dirtyScopes = Set<String>()
     /// Scopes whose every package must be re-folded (a transfer, or a rotation of a party to one).
@@ -19,60 +24,103 @@ struct ViewBatch {
     private var rotationCache: [PublicKey: [Event]] = [:]
     /// The package-event entries of this batch, written sorted at the end.
     private var bookkeeping: IndexChanges
-    /// This batch's events per package, which the stored sets lack until `bookkeeping` is written.
-    private var batchPackageEvents: [PackageKey: [EventID]] = [:]
-    /// The bodies of this batch's releases, decoded once.
-    private var batchReleases: [EventID: ReleasePublished] = [:]
+    /// Whether `recordPackageEvent` adds the entries (false: `bookkeeping` holds them, prepared).
+    private let recordsPackageEvents: Bool
+    /// This batch's events per package (positions in `events`), which the stored sets lack
+    /// until `bookkeeping` is written.
+    private var batchPackageEvents: [PackageKey: [Int]] = [:]
+    /// Whether the event at each position is a release the views take (so the fast path
+    /// need not match its body again).
+    private var isRelease: [Bool]
     private let newPackageFastPath: Bool
-    /// What was made of this batch before the transaction, if it was prepared.
+    /// What was made of this batch before the transaction, if it was prepared, and each
+    /// event's position in it (`PreparedBatch.positions(of:)`).
     private let prepared: PreparedBatch?
-    /// The prepared first releases this batch used; the others' entries are withdrawn.
-    private var usedPrepared = Set<EventID>()
+    private let preparedPositions: [Int?]
+    /// The prepared first releases this batch used, by prepared position; the others' entries are withdrawn.
+    private var usedPrepared: [Bool]
     private var search: SearchIndexWriter
     /// Documents whose retrieval counts or package keys changed in this batch.
     private var dirtyPopularity = Set<UInt64>()
 
-    /// Each (scope, author)'s lowest (seq, event ID) among this batch's releases, keyed as in
-    /// `scopeAuthors`: compared with the stored one once per pair when the batch ends.
-    private var batchFirstReleases: [[UInt8]: [UInt8]] = [:]
+    /// Each (scope, author)'s release of lowest (seq, event ID) in this batch, by position:
+    /// compared with the stored one once per pair when the batch ends.
+    private var batchFirstReleases: [ScopeAuthor: Int] = [:]
 
-    init(txn: WriteTransaction, databases: RegistryDatabases, newPackageFastPath: Bool, prepared: PreparedBatch? = nil) {
-        self.txn = txn
-        self.databases = databases
-        self.newPackageFastPath = newPackageFastPath
-        self.prepared = prepared
-        bookkeeping = IndexChanges([databases.packageEvents])
-        search = SearchIndexWriter(txn: txn, databases: databases, prepared: prepared?.search)
+    private struct ScopeAuthor: Hashable {
+        let scope: String
+        let author: PublicKey
     }
 
-    mutating func remember(_ event: Event) {
-        batchEvents[event.id] = event
+    /// `prepared`: the batch made before the transaction and each event's position in it.
+    init(
+        txn: WriteTransaction, databases: RegistryDatabases, events: [Event], bodies: [EventBody?], newPackageFastPath: Bool,
+        prepared: (batch: PreparedBatch, positions: [Int?])? = nil
+    ) {
+        self.txn = txn
+        self.databases = databases
+        self.events = events
+        self.bodies = bodies
+        self.newPackageFastPath = newPackageFastPath
+        self.prepared = prepared?.batch
+        preparedPositions = prepared?.positions ?? []
+        isRelease = Array(repeating: false, count: events.count)
+        usedPrepared = Array(repeating: false, count: prepared?.batch.count ?? 0)
+        // A batch of exactly the prepared events starts from their presorted set entries.
+        let presorted = prepared.flatMap { $0.batch.covers($0.positions) ? $0.batch.packageEvents : nil }
+        recordsPackageEvents = presorted == nil
+        bookkeeping = presorted ?? Self.packageEventChanges(databases)
+        search = SearchIndexWriter(txn: txn, databases: databases, prepared: prepared?.batch.search)
     }
 
     // MARK: Recording
 
-    /// `release` is the event's body when it is a release.
-    mutating func recordPackageEvent(_ event: Event, package key: PackageKey, release: ReleasePublished?) throws {
-        bookkeeping.add(0, key: key.description.utf8, value: event.id.bytes)
-        batchPackageEvents[key, default: []].append(event.id)
-        if let release { batchReleases[event.id] = release }
+    /// The event at `index` of the batch (a release or a yank) joins the package's set.
+    mutating func recordPackageEvent(_ index: Int, package key: PackageKey, release: Bool) throws {
+        if recordsPackageEvents { bookkeeping.add(0, key: key.description.utf8, value: events[index].id.bytes) }
+        batchPackageEvents[key, default: []].append(index)
+        isRelease[index] = release
         dirtyPackages.insert(key)
     }
 
     /// Keeps the author's lowest-seq release into the scope: the only one of its releases a
     /// scope fold can pick, so the scope re-folds from one event per author.
-    mutating func recordFirstRelease(_ event: Event, scope: String) {
-        var key = Array(scope.utf8)
-        key.append(0)
-        key.append(contentsOf: event.author.bytes)
-        var value = BigEndian.bytes(event.seq)
-        value.append(contentsOf: event.id.bytes)
-        if batchFirstReleases[key].map({ value.lexicographicallyPrecedes($0) }) ?? true { batchFirstReleases[key] = value }
+    mutating func recordFirstRelease(_ index: Int, scope: String) {
+        let key = ScopeAuthor(scope: scope, author: events[index].author)
+        if let kept = batchFirstReleases[key], !Self.precedes(events[index], events[kept]) { return }
+        batchFirstReleases[key] = index
+    }
+
+    /// Whether `lhs` has the lower (seq, event ID): the order `scopeAuthors` values sort in.
+    private static func precedes(_ lhs: Event, _ rhs: Event) -> Bool {
+        lhs.seq != rhs.seq ? lhs.seq < rhs.seq : lhs.id.bytes.lexicographicallyPrecedes(rhs.id.bytes)
+    }
+
+    /// Empty changes over the package event sets.
+    static func packageEventChanges(_ databases: RegistryDatabases) -> IndexChanges {
+        IndexChanges([databases.packageEvents])
+    }
+
+    /// The package whose set an event with `body` joins (a release or a yank), or nil.
+    static func packageKey(of body: EventBody?) -> PackageKey? {
+        switch body {
+        case .releasePublished(let release)?: RegistryViews.packageKey(scope: release.scope, name: release.name)
+        case .releaseYanked(let yank)?: RegistryViews.packageKey(scope: yank.scope, name: yank.name)
+        default: nil
+        }
     }
 
     /// Stores each (scope, author)'s first release of the batch where it precedes the stored one.
     private mutating func writeFirstReleases() throws {
-        for (key, value) in batchFirstReleases.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+        let records = batchFirstReleases.map { pair in
+            var key = Array(pair.key.scope.utf8)
+            key.append(0)
+            key.append(contentsOf: pair.key.author.bytes)
+            var value = BigEndian.bytes(events[pair.value].seq)
+            value.append(contentsOf: events[pair.value].id.bytes)
+            return (key: key, value: value)
+        }
+        for (key, value) in records.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             let existing = try txn.get(databases.scopeAuthors, key: key)
             guard existing.map({ value.lexicographicallyPrecedes($0) }) ?? true else { continue }
             try txn.put(databases.scopeAuthors, key: key, value: value)
@@ -265,7 +313,7 @@ struct ViewBatch {
         for package in packages {
             let result = try fold(package: package.key, bytes: package.bytes)
             switch result {
-            case .prepared(let first): usedPrepared.insert(first.event)
+            case .prepared(let position, _): usedPrepared[position] = true
             case .folded(let state?): unprepared.append((folded.count, state))
             case .folded(nil): break
             }
@@ -275,15 +323,15 @@ struct ViewBatch {
         var derived: [Int: (record: [UInt8], document: SearchDocument?)] = [:]
         for (item, result) in zip(unprepared, computed) { derived[item.index] = result }
         for (index, package) in packages.enumerated() {
-            if case .prepared(let first) = folded[index] {
+            if case .prepared(_, let first) = folded[index] {
                 try write(package: package.key, bytes: package.bytes, record: first.record, document: first.document, prepared: first.entries)
             } else {
                 let result = derived[index]
                 try write(package: package.key, bytes: package.bytes, record: result?.record, document: result?.document, prepared: nil)
             }
         }
-        for first in prepared?.documented ?? [] where !usedPrepared.contains(first.event) {
-            if let entries = first.entries { search.withdraw(entries) }
+        for position in prepared?.documented ?? [] where !usedPrepared[position] {
+            if let entries = prepared?.entries(at: position) { search.withdraw(entries) }
         }
         try bookkeeping.write(txn)
         try search.finish()
@@ -334,7 +382,8 @@ struct ViewBatch {
     /// A package's new state: prepared before the transaction with its record and document, or
     /// folded here (nil: no release left).
     private enum Folded {
-        case prepared(PreparedBatch.FirstRelease)
+        /// At its position in the prepared batch.
+        case prepared(Int, PreparedBatch.FirstRelease)
         case folded(PackageState?)
     }
 
@@ -346,7 +395,7 @@ struct ViewBatch {
             var ids = try eventIDs(in: databases.packageEvents, key: packageBytes)
             if let batch = batchPackageEvents[key] {
                 let stored = Set(ids)
-                ids += batch.filter { !stored.contains($0) }
+                ids += batch.map { self.events[$0].id }.filter { !stored.contains($0) }
             }
             ids += try eventIDs(in: databases.scopeEvents, key: Array(key.scope.utf8))
             var events = try ids.map { try load($0) }
@@ -377,15 +426,19 @@ struct ViewBatch {
     /// rebuild are such first releases). The prepared state when the batch has one for the
     /// same principal. Nil when the package needs the general fold.
     private mutating func newPackageState(_ key: PackageKey, _ packageBytes: [UInt8]) throws -> Folded? {
-        guard newPackageFastPath, let ids = batchPackageEvents[key], ids.count == 1,
-              let release = batchReleases[ids[0]], let event = batchEvents[ids[0]],
+        guard newPackageFastPath, let indices = batchPackageEvents[key], indices.count == 1, isRelease[indices[0]],
               try !txn.contains(databases.packageEvents, key: packageBytes),
               try !scopeHasTransfers(key.scope),
-              try rotations(of: event.author).isEmpty
+              try rotations(of: events[indices[0]].author).isEmpty
         else { return nil }
-        let principal = try principal(of: event.author)
-        if principal == event.author, let first = prepared?.firstRelease(of: event.id) { return .prepared(first) }
-        return .folded(Self.firstReleaseState(key, event, release, principal: principal))
+        let index = indices[0]
+        let principal = try principal(of: events[index].author)
+        if principal == events[index].author, let position = preparedPositions.isEmpty ? nil : preparedPositions[index],
+           let first = prepared?.firstRelease(at: position) {
+            return .prepared(position, first)
+        }
+        guard case .releasePublished(let release)? = bodies[index] else { return nil }
+        return .folded(Self.firstReleaseState(key, events[index], release, principal: principal))
     }
 
     /// Whether the scope's transfer set is non-empty, read once per batch (after the batch
@@ -441,8 +494,14 @@ struct ViewBatch {
 
     // MARK: Reading
 
-    private func load(_ id: EventID) throws -> Event {
-        if let event = batchEvents[id] { return event }
+    private mutating func load(_ id: EventID) throws -> Event {
+        if eventPositions == nil {
+            var positions: [EventID: Int] = [:]
+            positions.reserveCapacity(events.count)
+            for (index, event) in events.enumerated() { positions[event.id] = index }
+            eventPositions = positions
+        }
+        if let index = eventPositions?[id] { return events[index] }
         guard let event = try databases.store.event(id: id, in: txn) else {
             throw StoreError.corrupt("a view refers to event \(id), which the log lacks")
         }
