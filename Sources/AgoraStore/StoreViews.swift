@@ -23,6 +23,11 @@ extension Store {
     /// Events a rebuild folds in memory at most (`ViewMaintainer.bulkFold`); the log beyond
     /// them is applied page by page, so memory stays bounded however long the log is.
     public static let bulkRebuildLimit = 2_000_000
+    /// Stored event bytes the in-memory part of a rebuild reads at most (past each page's
+    /// first event): events come from peers and may each be `Event.maxSize`, so 2M of them
+    /// could otherwise hold hundreds of gigabytes. Registry events are ~0.5–1 KB, so for
+    /// them the event count binds first.
+    public static let bulkRebuildBytes = 1 << 30
     /// Key and value bytes one bulk-load transaction writes at most: with full pages that is
     /// ~16k dirty pages, far inside LMDB's limit of 128k per transaction.
     public static let bulkTransactionBytes = 64 << 20
@@ -43,13 +48,15 @@ extension Store {
     /// takes over (its token replaces ours): this one stops, so a cleared-and-half-refolded
     /// state is never marked current by the rebuild that lost its clearing, and waits for the
     /// other to finish (up to `takeoverWait`; then it assumes the other died and rebuilds again).
-    /// `transactionBytes` bounds each bulk-load transaction.
+    /// `transactionBytes` bounds each bulk-load transaction; `bulkBytes` the stored bytes of the
+    /// in-memory part, and (with `foldRunBytes`) of each page after it.
     public func rebuildViews(
-        pageSize: Int = rebuildPageSize, bulkLimit: Int = bulkRebuildLimit, transactionBytes: Int = bulkTransactionBytes,
-        takeoverWait: Duration = .seconds(600)
+        pageSize: Int = rebuildPageSize, bulkLimit: Int = bulkRebuildLimit, bulkBytes: Int = bulkRebuildBytes,
+        transactionBytes: Int = bulkTransactionBytes, takeoverWait: Duration = .seconds(600)
     ) throws {
         guard let views else { throw StoreError.noViewMaintainer }
-        while try !rebuildOnce(views, pageSize: pageSize, bulkLimit: bulkLimit, transactionBytes: transactionBytes) {
+        let limits = RebuildLimits(pageSize: max(1, pageSize), bulkEvents: bulkLimit, bulkBytes: bulkBytes, transactionBytes: transactionBytes)
+        while try !rebuildOnce(views, limits) {
             let clock = ContinuousClock()
             let deadline = clock.now + takeoverWait
             while clock.now < deadline, try storedViewVersion() != views.viewVersion {
@@ -64,8 +71,15 @@ extension Store {
         try txn.contains(databases.meta, key: Self.rebuildKey)
     }
 
+    private struct RebuildLimits {
+        var pageSize: Int
+        var bulkEvents: Int
+        var bulkBytes: Int
+        var transactionBytes: Int
+    }
+
     /// One rebuild; false when another rebuild took over before it finished.
-    private func rebuildOnce(_ views: any ViewMaintainer, pageSize: Int, bulkLimit: Int, transactionBytes: Int) throws -> Bool {
+    private func rebuildOnce(_ views: any ViewMaintainer, _ limits: RebuildLimits) throws -> Bool {
         let token = (0..<16).map { _ in UInt8.random(in: 0...255) }
         try environment.write { txn in
             try txn.delete(databases.meta, key: Self.viewsKey)
@@ -74,20 +88,20 @@ extension Store {
             for db in viewDatabases.all { try txn.clear(db) }
             try txn.put(databases.meta, key: Self.rebuildKey, value: token)
         }
-        guard var since = try bulkLoad(views, token: token, limit: bulkLimit, pageSize: pageSize, transactionBytes: transactionBytes)
-        else { return false }
+        guard var since = try bulkLoad(views, token: token, limits) else { return false }
         while true {
             let outcome: (done: Bool, since: UInt64)? = try environment.write { txn in
                 guard try txn.get(databases.meta, key: Self.rebuildKey) == token else { return nil }
-                let page = try databases.events(since: since, limit: max(1, pageSize), in: txn)
+                let page = try decodedEvents(
+                    after: since, through: .max, limit: limits.pageSize, maxBytes: min(limits.bulkBytes, Self.foldRunBytes), in: txn)
                 guard let last = page.last else {
                     try txn.delete(databases.meta, key: Self.rebuildKey)
                     try txn.delete(databases.meta, key: Self.foldedKey)
                     try txn.put(databases.meta, key: Self.viewsKey, value: BigEndian.bytes(views.viewVersion))
                     return (true, since)
                 }
-                try views.apply(page.map(\.event), in: txn, store: databases, views: viewDatabases)
-                return (false, last.localSeq)
+                try views.apply(page.events, in: txn, store: databases, views: viewDatabases)
+                return (false, last)
             }
             guard let outcome else { return false }
             if outcome.done { return true }
@@ -95,16 +109,20 @@ extension Store {
         }
     }
 
-    /// Folds the first `limit` events of the log in memory and appends the result to the
-    /// emptied view databases. Returns the local seq the views now cover (0 when the maintainer
-    /// has no bulk fold), nil when another rebuild took over.
-    private func bulkLoad(_ views: any ViewMaintainer, token: [UInt8], limit: Int, pageSize: Int, transactionBytes: Int) throws -> UInt64? {
+    /// Folds the first `bulkEvents` events of the log (at most about `bulkBytes` of them: a
+    /// page's first event may pass the budget, then the part ends) in memory and appends the
+    /// result to the emptied view databases. Returns the local seq the views now cover (0 when
+    /// the maintainer has no bulk fold), nil when another rebuild took over.
+    private func bulkLoad(_ views: any ViewMaintainer, token: [UInt8], _ limits: RebuildLimits) throws -> UInt64? {
         var events: [Event] = []
         var last: UInt64?
-        while events.count < limit {
-            let page = try decodedPage(since: last ?? 0, limit: min(max(1, pageSize), limit - events.count))
+        var bytes = 0
+        while events.count < limits.bulkEvents, bytes < limits.bulkBytes {
+            let page = try decodedPage(
+                since: last ?? 0, limit: min(limits.pageSize, limits.bulkEvents - events.count), maxBytes: limits.bulkBytes - bytes)
             guard let pageLast = page.last else { break }
             events += page.events
+            bytes += page.events.reduce(0) { $0 + $1.bytes.count }
             last = pageLast
         }
         guard let last, let tables = try views.bulkFold(events, store: databases, views: viewDatabases) else { return 0 }
@@ -114,7 +132,7 @@ extension Store {
             let committed = position
             let next = try environment.write { txn -> (table: Int, entry: Int)? in
                 guard try txn.get(databases.meta, key: Self.rebuildKey) == token else { return nil }
-                return try Self.append(tables, from: committed, budget: max(1, transactionBytes), in: txn)
+                return try Self.append(tables, from: committed, budget: max(1, limits.transactionBytes), in: txn)
             }
             guard let next else { return nil }
             position = next

@@ -52,35 +52,37 @@ struct RegistryBulkFold {
 
     // MARK: Sets
 
+    /// Reads the event's fields in place (`events[index].author`): a copy of the whole event
+    /// retained and released its five arrays, per event.
     private mutating func record(_ index: Int, _ body: EventBody) {
-        let event = events[index]
         switch body {
         case .releasePublished(let release):
             guard let key = RegistryViews.packageKey(scope: release.scope, name: release.name) else { return }
             recordPackageEvent(index, key)
-            let seq = firstReleases[key.scope]?[event.author]?.seq
-            if seq.map({ event.seq < $0 }) ?? true { firstReleases[key.scope, default: [:]][event.author] = (event.seq, index) }
+            let author = events[index].author
+            let seq = firstReleases[key.scope]?[author]?.seq
+            if seq.map({ events[index].seq < $0 }) ?? true { firstReleases[key.scope, default: [:]][author] = (events[index].seq, index) }
         case .releaseYanked(let yank):
             guard let key = RegistryViews.packageKey(scope: yank.scope, name: yank.name) else { return }
             recordPackageEvent(index, key)
         case .scopeTransferred(let transfer):
             guard let scope = RegistryViews.scope(transfer.scope) else { return }
-            bookkeeping.add(Self.scopeEvents, key: scope.utf8, value: event.id.bytes)
+            bookkeeping.add(Self.scopeEvents, key: scope.utf8, value: events[index].id.bytes)
             bookkeeping.add(Self.transfersTo, key: transfer.newOwner.bytes, value: scope.utf8)
             transfers[scope, default: []].append(index)
         case .keyRotated:
-            bookkeeping.add(Self.rotations, key: event.author.bytes, value: event.id.bytes)
-            rotations[event.author, default: []].append(index)
+            bookkeeping.add(Self.rotations, key: events[index].author.bytes, value: events[index].id.bytes)
+            rotations[events[index].author, default: []].append(index)
         case .retrievalObserved, .peerPenalised:
             guard let peer = PeerScoreFold.peer(of: body), !peer.isEmpty, peer.count <= PeerScore.maxPeerLength else { return }
-            let empty = PeerScore(peer: peer, reporter: event.author.bytes)
-            bookkeeping.add(Self.peerEvents, key: empty.key, value: event.id.bytes)
-            scoreRecords[empty.key, default: empty].apply(body, at: event.timestamp)
+            let empty = PeerScore(peer: peer, reporter: events[index].author.bytes)
+            bookkeeping.add(Self.peerEvents, key: empty.key, value: events[index].id.bytes)
+            scoreRecords[empty.key, default: empty].apply(body, at: events[index].timestamp)
         case .retrievalsCounted(let summary):
             for entry in summary.counts {
                 guard let key = PackageKey(entry.package), RegistryViews.packageKey(scope: key.scope, name: key.name) != nil else { continue }
                 var slot = BigEndian.bytes(SearchDocument.docID(for: key))
-                slot.append(contentsOf: event.author.bytes)
+                slot.append(contentsOf: events[index].author.bytes)
                 BigEndian.append(summary.period, to: &slot)
                 let count = min(entry.count, PackagePopularity.capPerPeriod)
                 if let stored = retrievalSlots[slot], stored >= count { continue }
@@ -168,10 +170,11 @@ struct RegistryBulkFold {
             .sorted { ByteOrder.precedes($0.bytes, $1.bytes) }
         return ParallelMap.map(packages) { [events, transfers, rotations] package in
             let state: PackageState?
-            let only = package.indices.count == 1 ? package.indices[0] : nil
-            if let only, transfers[package.key.scope] == nil, rotations[events[only].author] == nil,
-               let release = Self.release(bodies[only]) {
-                state = ViewBatch.firstReleaseState(package.key, events[only], release, principal: roots[events[only].author] ?? events[only].author)
+            // One copy of the event, not one per field read.
+            let only = package.indices.count == 1 ? events[package.indices[0]] : nil
+            if let only, transfers[package.key.scope] == nil, rotations[only.author] == nil,
+               let release = Self.release(bodies[package.indices[0]]) {
+                state = ViewBatch.firstReleaseState(package.key, only, release, principal: roots[only.author] ?? only.author)
             } else {
                 let indices = package.indices + (transfers[package.key.scope] ?? [])
                 let folded = indices.map { events[$0] } + rotationEvents(ofAuthorsOf: indices)

@@ -257,19 +257,34 @@ public struct SearchDocument: Sendable, Hashable {
         self.normalisedName = Tokenizer.normaliseName(summary.name)
         // Each source's tokens, tagged with their weight, sorted together: equal tokens end up
         // side by side and add up, with no dictionary or set of strings per document.
-        var tagged: [SearchTerm] = []
-        for token in Tokenizer.nameTokens(summary.name) { tagged.append(SearchTerm(token: token, weight: Weight.name)) }
-        for keyword in summary.keywords + summary.tags {
-            for token in Tokenizer.keywordTokens(keyword) { tagged.append(SearchTerm(token: token, weight: Weight.keyword)) }
+        // Each carries its first 8 bytes big-endian, zero-padded (as `IndexChanges` keys do):
+        // most comparisons end there, instead of walking both strings' UTF-8.
+        var tagged: [(prefix: UInt64, term: SearchTerm)] = []
+        func tag(_ token: String, _ weight: UInt8) {
+            var prefix: UInt64 = 0
+            var shift: UInt64 = 64
+            for byte in token.utf8 {
+                guard shift > 0 else { break }
+                shift -= 8
+                prefix |= UInt64(byte) << shift
+            }
+            tagged.append((prefix, SearchTerm(token: token, weight: weight)))
         }
-        for token in Tokenizer.textTokens(summary.description) { tagged.append(SearchTerm(token: token, weight: Weight.description)) }
+        for token in Tokenizer.nameTokens(summary.name) { tag(token, Weight.name) }
+        for keyword in summary.keywords + summary.tags {
+            for token in Tokenizer.keywordTokens(keyword) { tag(token, Weight.keyword) }
+        }
+        for token in Tokenizer.textTokens(summary.description) { tag(token, Weight.description) }
         tagged.sort { lhs, rhs in
-            lhs.token == rhs.token ? lhs.weight > rhs.weight : lhs.token.utf8.lexicographicallyPrecedes(rhs.token.utf8)
+            // Zero padding keeps prefix order consistent with byte order where prefixes differ.
+            if lhs.prefix != rhs.prefix { return lhs.prefix < rhs.prefix }
+            return lhs.term.token == rhs.term.token
+                ? lhs.term.weight > rhs.term.weight : lhs.term.token.utf8.lexicographicallyPrecedes(rhs.term.token.utf8)
         }
         var terms: [SearchTerm] = []
         terms.reserveCapacity(tagged.count)
         var lastWeight: UInt8 = 0
-        for term in tagged {
+        for (_, term) in tagged {
             guard let last = terms.last, last.token == term.token else {
                 terms.append(term)
                 lastWeight = term.weight

@@ -86,7 +86,7 @@ struct SearchIndexWriter {
         changes.record(Self.docs, key: docKey, value: document.summary.encoded(), delta: delta)
         let name = document.normalisedName.utf8
         if Self.indexable(name) { changes.record(Self.names, key: name, value: docKey, delta: delta) }
-        for key in TypoKeys.keys(for: document.normalisedName) { changes.record(Self.typos, key: key, value: docKey, delta: delta) }
+        TypoKeys.forEachKey(for: document.normalisedName) { key in changes.record(Self.typos, key: key, value: docKey, delta: delta) }
         entry.append(0)
         entry.append(bucket.rawValue)
         for term in document.terms where Self.indexable(term.token.utf8) {

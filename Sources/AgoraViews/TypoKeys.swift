@@ -16,19 +16,34 @@ public enum TypoKeys {
 
     /// The two index keys of a normalised name; none for an empty or too long name.
     public static func keys(for name: String) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        forEachKey(for: name) { out.append(Array($0)) }
+        return out
+    }
+
+    /// `keys(for:)`, each passed to `body`: an all-ASCII name's two keys are built in one
+    /// array (every document indexed records them).
+    static func forEachKey(for name: String, _ body: (ArraySlice<UInt8>) -> Void) {
         let bytes = name.utf8
         if bytes.allSatisfy({ $0 < 0x80 }) {
             // ASCII: one scalar per byte, so the keys are the bytes themselves.
-            guard !bytes.isEmpty, bytes.count <= maxIndexedLength else { return [] }
-            var forwardKey: [UInt8] = [forward, UInt8(bytes.count)]
-            forwardKey.append(contentsOf: bytes)
-            var backwardKey: [UInt8] = [backward, UInt8(bytes.count)]
-            backwardKey.append(contentsOf: bytes.reversed())
-            return [forwardKey, backwardKey]
+            guard !bytes.isEmpty, bytes.count <= maxIndexedLength else { return }
+            var both: [UInt8] = []
+            both.reserveCapacity(2 * (bytes.count + 2))
+            both.append(forward)
+            both.append(UInt8(bytes.count))
+            both.append(contentsOf: bytes)
+            both.append(backward)
+            both.append(UInt8(bytes.count))
+            both.append(contentsOf: bytes.reversed())
+            body(both[..<(bytes.count + 2)])
+            body(both[(bytes.count + 2)...])
+            return
         }
         let scalars = Array(name.unicodeScalars)
-        guard !scalars.isEmpty, scalars.count <= maxIndexedLength else { return [] }
-        return [key(forward, scalars.count, scalars[...]), key(backward, scalars.count, scalars.reversed()[...])]
+        guard !scalars.isEmpty, scalars.count <= maxIndexedLength else { return }
+        body(key(forward, scalars.count, scalars[...])[...])
+        body(key(backward, scalars.count, scalars.reversed()[...])[...])
     }
 
     /// The key prefixes whose entries hold every indexed name within one edit of `query`.

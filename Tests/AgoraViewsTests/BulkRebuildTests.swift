@@ -100,6 +100,31 @@ import Testing
         #expect(try RegistryViewsTestSupport.snapshot(reopened)["releases"]?.isEmpty == false)
     }
 
+    /// The in-memory part of a rebuild reads at most about `bulkBytes` of stored events (a
+    /// peer's events may each be `Event.maxSize`): a budget of the first three events' bytes
+    /// folds exactly those in memory (a tail that fails shows what the bulk part held), and a
+    /// budget below any event's size still rebuilds the views byte for byte, one event per page.
+    @Test func bulkPartIsBoundedInBytes() throws {
+        var rng = SeededGenerator(seed: 11)
+        let events = RegistryViewsTestSupport.interleave(try Self.corpus(seed: 5), using: &rng)
+        let directory = try TemporaryDirectory()
+        let smallest = events.map(\.bytes.count).min() ?? 0
+        do {
+            let store = try RegistryViewsTestSupport.openRegistryStore(directory)
+            #expect(try RegistryViewsTestSupport.appendInBatches(events, to: store, maxBatch: 64, using: &rng))
+            let incremental = try RegistryViewsTestSupport.snapshot(store)
+            try store.rebuildViews(bulkBytes: smallest - 1)
+            #expect(try RegistryViewsTestSupport.snapshot(store) == incremental)
+            #expect(try store.storedViewVersion() == RegistryViews.version)
+        }
+        let firstThree = try TemporaryDirectory()
+        let expected = try RegistryViewsTestSupport.openRegistryStore(firstThree)
+        #expect(try RegistryViewsTestSupport.appendInBatches(Array(events[..<3]), to: expected, maxBatch: 1, using: &rng))
+        let failing = try Store(home: directory.url, migrations: AgoraMigrations.all, views: TailFails())
+        #expect(throws: TailFails.Killed.self) { try failing.rebuildViews(bulkBytes: events[..<3].reduce(0) { $0 + $1.bytes.count }) }
+        #expect(try RegistryViewsTestSupport.snapshot(failing) == RegistryViewsTestSupport.snapshot(expected))
+    }
+
     /// The registry views, except that `apply` fails: a rebuild stops after its bulk part.
     struct TailFails: ViewMaintainer {
         struct Killed: Error {}
