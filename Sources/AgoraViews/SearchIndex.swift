@@ -99,14 +99,6 @@ public struct SearchPostings {
         return try next(lists[...], [])
     }
 
-    /// The entries copied out, with one block copy.
-    public func copied() -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, written in
-            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
-            written = bytes.count
-        }
-    }
-
     /// Encodes entries as stored: sorted by ID; a repeated ID keeps its largest weight.
     public static func encode(_ entries: [(docID: UInt64, weight: UInt8, bucket: PopularityBucket)]) -> [UInt8] {
         let sorted = entries.sorted { $0.docID != $1.docID ? $0.docID < $1.docID : $0.weight > $1.weight }

@@ -32,14 +32,21 @@ extension SearchEngine {
     ) throws -> Double? {
         let tokens = Tokenizer.queryTokens(query)
         guard !tokens.isEmpty else { return nil }
-        // Full matches, then partial ones, each in ID order.
-        let (full, partial) = try withWordPostings(tokens.map(QueryWords.variants(of:))[...], index, []) { postings -> ([WordMatch], [WordMatch]) in
-            guard postings.count > 1 else { return (intersect(postings), []) }
-            let (full, partial) = rarestWordMatches(postings) ?? (intersect(postings), [])
-            return full.isEmpty ? (union(postings), []) : (full, partial)
-        }
         // Filters may reject most matches: then every match is a candidate.
-        if filters.keyword != nil || filters.author != nil {
+        let filtered = filters.keyword != nil || filters.author != nil
+        // Full matches, then partial ones, each in ID order; or, where every document holding
+        // any word is a match (one word, or none holds them all), the pool itself.
+        let (full, partial, pooled) = try withWordPostings(tokens.map(QueryWords.variants(of:))[...], index, []) {
+            postings -> ([WordMatch], [WordMatch], Bool) in
+            // One list's intersection is its union.
+            if postings.count > 1 {
+                let (full, partial) = rarestWordMatches(postings) ?? (intersect(postings), [])
+                if !full.isEmpty { return (full, partial, false) }
+            }
+            if filtered { return (union(postings), [], false) }
+            return (bestOfUnion(popularityScanLimit, of: postings, queryWords: tokens.count), [], true)
+        }
+        if filtered {
             for match in full + partial {
                 // No popularity record to read where the postings say there is none.
                 candidates.add(match.docID, .token, match.score(of: tokens.count), nil, popularity: match.bucket.isNone ? .some(nil) : nil)
@@ -48,7 +55,7 @@ extension SearchEngine {
         }
         // The pool in ID order, the order the popularity walk needs; ties at the selection's cut
         // have equal word counts, so they are all full or all partial matches either way.
-        let pool = bestByText(popularityScanLimit, of: inIDOrder(full, partial), queryWords: tokens.count)
+        let pool = pooled ? full : bestByText(popularityScanLimit, of: inIDOrder(full, partial), queryWords: tokens.count)
         let (contenders, popularity) = try popularities(of: pool, best: kept, queryWords: tokens.count, index)
         let ranked = contenders.map { (position: $0, rank: pool[$0].score(of: tokens.count) + popularityWeight * (popularity[$0]?.score ?? 0)) }
         let best = smallest(kept, of: ranked) { lhs, rhs in
@@ -152,6 +159,87 @@ extension SearchEngine {
         return out
     }
 
+    /// `bestByText(count, of: union(lists), queryWords:)` without a match per document: a common
+    /// word (`python`: 21k documents) as the only word, or beside words no document holds with
+    /// it, would make tens of thousands of matches to keep 2,048. Only the documents of the
+    /// other lists are tallied as matches; the largest list's own documents hold one word, so
+    /// their keys are counted and compared straight from its entries, and only those kept are
+    /// built.
+    static func bestOfUnion(_ count: Int, of lists: [SearchPostings], queryWords: Int) -> [WordMatch] {
+        guard let largest = lists.indices.max(by: { lists[$0].count < lists[$1].count }) else { return [] }
+        let big = lists[largest]
+        var others = lists
+        others.remove(at: largest)
+        // The other lists' documents with the big list's share added, and where each stands in it.
+        var small = union(others)
+        var places = [Int](repeating: 0, count: small.count)
+        var shared = [Bool](repeating: false, count: small.count)
+        var position = 0
+        for number in small.indices {
+            position = big.seek(small[number].docID, from: position)
+            places[number] = position
+            guard position < big.count, big.docID(at: position) == small[number].docID else { continue }
+            shared[number] = true
+            small[number].words += 1
+            small[number].weight += Int(big.weight(at: position))
+            small[number].bucket = PopularityBucket(rawValue: max(small[number].bucket.rawValue, big.bucket(at: position).rawValue))
+        }
+        let weights = 1_024
+        func key(_ match: WordMatch) -> Int { min(match.words, queryWords) * weights + min(match.weight, weights - 1) }
+        // A document only in the big list holds one word; its weight is one byte, below the cap.
+        let single = min(1, queryWords) * weights
+        var histogram = [Int](repeating: 0, count: (queryWords + 1) * weights)
+        for entry in 0..<big.count { histogram[single + Int(big.weight(at: entry))] += 1 }
+        for (number, match) in small.enumerated() {
+            if shared[number] { histogram[single + Int(big.weight(at: places[number]))] -= 1 }
+            histogram[key(match)] += 1
+        }
+        var threshold = histogram.count - 1
+        var above = 0
+        let total = histogram.reduce(0, +)
+        if total <= count {
+            threshold = -1
+        } else {
+            while threshold > 0, above + histogram[threshold] < count {
+                above += histogram[threshold]
+                threshold -= 1
+            }
+        }
+        var atThreshold = count - above
+        var out: [WordMatch] = []
+        out.reserveCapacity(min(count, total))
+        // What `bestByText` keeps: above the cut, and the earliest at it.
+        func keeps(_ matchKey: Int) -> Bool {
+            guard matchKey == threshold else { return matchKey > threshold }
+            guard atThreshold > 0 else { return false }
+            atThreshold -= 1
+            return true
+        }
+        // In ID order: the big list's own documents between the others'.
+        func bigOnly(until end: Int) {
+            // None of them can be kept when the cut is above every one-word key.
+            if threshold > single + Int(UInt8.max) {
+                position = end
+                return
+            }
+            while position < end {
+                let weight = big.weight(at: position)
+                if keeps(single + Int(weight)) {
+                    out.append(WordMatch(docID: big.docID(at: position), words: 1, weight: Int(weight), bucket: big.bucket(at: position)))
+                }
+                position += 1
+            }
+        }
+        position = 0
+        for (number, match) in small.enumerated() {
+            bigOnly(until: places[number])
+            if keeps(key(match)) { out.append(match) }
+            if shared[number] { position += 1 }
+        }
+        bigOnly(until: big.count)
+        return out
+    }
+
     /// Calls `body` with the postings of each query word (`words`: each word's forms), a word's
     /// forms merged into one list in the stored layout, where a document under several keeps
     /// its largest weight and bucket. A word with one form present is handed on as the index
@@ -165,8 +253,8 @@ extension SearchEngine {
                 let list = lists.first ?? SearchPostings(UnsafeRawBufferPointer(start: nil, count: 0))
                 return try withWordPostings(words.dropFirst(), index, done + [list], body)
             }
-            var merged = lists[0].copied()
-            for list in lists.dropFirst() { merged = merge(merged, list) }
+            var merged = merge(lists[0], lists[1])
+            for list in lists.dropFirst(2) { merged = merged.withUnsafeBytes { merge(SearchPostings($0), list) } }
             return try merged.withUnsafeBytes { try withWordPostings(words.dropFirst(), index, done + [SearchPostings($0)], body) }
         }
     }
@@ -174,36 +262,33 @@ extension SearchEngine {
     /// Two ID-sorted posting lists as one; a document in both keeps its larger weight. Walks
     /// the shorter list and copies the longer one's entries between in blocks: a common word
     /// holds tens of thousands of entries, its other forms mostly a few.
-    private static func merge(_ first: [UInt8], _ second: SearchPostings) -> [UInt8] {
+    private static func merge(_ first: SearchPostings, _ second: SearchPostings) -> [UInt8] {
         let size = SearchPostings.entrySize
-        return first.withUnsafeBytes { bytes in
-            let first = SearchPostings(bytes)
-            let (long, short) = first.count >= second.count ? (first, second) : (second, first)
-            return [UInt8](unsafeUninitializedCapacity: (first.count + second.count) * size) { buffer, written in
-                let out = UnsafeMutableRawBufferPointer(buffer)
-                func copy(_ list: SearchPostings, _ range: Range<Int>) {
-                    guard !range.isEmpty else { return }
-                    let bytes = UnsafeRawBufferPointer(rebasing: list.bytes[(range.lowerBound * size)..<(range.upperBound * size)])
-                    UnsafeMutableRawBufferPointer(rebasing: out[written..<(written + bytes.count)]).copyMemory(from: bytes)
-                    written += bytes.count
-                }
-                var position = 0
-                for index in 0..<short.count {
-                    let docID = short.docID(at: index)
-                    let next = long.seek(docID, from: position)
-                    copy(long, position..<next)
-                    if next < long.count, long.docID(at: next) == docID {
-                        copy(long, next..<(next + 1))
-                        out[written - 2] = max(long.weight(at: next), short.weight(at: index))
-                        out[written - 1] = max(long.bucket(at: next).rawValue, short.bucket(at: index).rawValue)
-                        position = next + 1
-                    } else {
-                        copy(short, index..<(index + 1))
-                        position = next
-                    }
-                }
-                copy(long, position..<long.count)
+        let (long, short) = first.count >= second.count ? (first, second) : (second, first)
+        return [UInt8](unsafeUninitializedCapacity: (first.count + second.count) * size) { buffer, written in
+            let out = UnsafeMutableRawBufferPointer(buffer)
+            func copy(_ list: SearchPostings, _ range: Range<Int>) {
+                guard !range.isEmpty else { return }
+                let bytes = UnsafeRawBufferPointer(rebasing: list.bytes[(range.lowerBound * size)..<(range.upperBound * size)])
+                UnsafeMutableRawBufferPointer(rebasing: out[written..<(written + bytes.count)]).copyMemory(from: bytes)
+                written += bytes.count
             }
+            var position = 0
+            for index in 0..<short.count {
+                let docID = short.docID(at: index)
+                let next = long.seek(docID, from: position)
+                copy(long, position..<next)
+                if next < long.count, long.docID(at: next) == docID {
+                    copy(long, next..<(next + 1))
+                    out[written - 2] = max(long.weight(at: next), short.weight(at: index))
+                    out[written - 1] = max(long.bucket(at: next).rawValue, short.bucket(at: index).rawValue)
+                    position = next + 1
+                } else {
+                    copy(short, index..<(index + 1))
+                    position = next
+                }
+            }
+            copy(long, position..<long.count)
         }
     }
 

@@ -69,6 +69,36 @@ import AgoraTestSupport
         }
     }
 
+    /// The pool taken straight from the postings when every document holding any word is a
+    /// match is the one selecting from every match gives: one list or several, one far larger
+    /// than the rest (the case it is for) or all alike, documents in several lists, weights from
+    /// a narrow range so many ties fall at the cut, and cuts from one to past the total.
+    @Test func poolOfTheUnionMatchesSelectingFromEveryMatch() {
+        var rng = SeededGenerator(seed: 31)
+        var cutsInsideTheLargestList = 0
+        for round in 0..<400 {
+            let lists = (0..<Int.random(in: 1...4, using: &rng)).map { number in
+                let size = number == 0 && Bool.random(using: &rng) ? Int.random(in: 200...1_500, using: &rng) : Int.random(in: 0...60, using: &rng)
+                return SearchPostings.encode((0..<size).map { _ in
+                    (docID: UInt64.random(in: 0...2_000, using: &rng), weight: UInt8.random(in: [1...3, 1...40, 250...255].randomElement(using: &rng)!, using: &rng),
+                     bucket: PopularityBucket(rawValue: UInt8.random(in: 0...255, using: &rng)))
+                })
+            }
+            SearchPostings.withEach(lists) { postings in
+                func tallies(_ matches: [SearchEngine.WordMatch]) -> [String] { matches.map { "\($0.docID) \($0.words) \($0.weight) \($0.bucket.rawValue)" } }
+                let every = SearchEngine.union(postings)
+                for queryWords in Set([postings.count, postings.count + 1]) {
+                    for count in [1, 2, 7, 50, 300, every.count - 1, every.count, every.count + 1, 2_048] where count >= 1 {
+                        let expected = SearchEngine.bestByText(count, of: every, queryWords: queryWords)
+                        #expect(tallies(SearchEngine.bestOfUnion(count, of: postings, queryWords: queryWords)) == tallies(expected), "round \(round), \(count) of \(every.count)")
+                        if expected.contains(where: { $0.words == 1 }), expected.count < every.count { cutsInsideTheLargestList += 1 }
+                    }
+                }
+            }
+        }
+        #expect(cutsInsideTheLargestList > 300)
+    }
+
     /// Ranking the best few word matches first gives the page ranking them all gives, whether
     /// the page settles on the few or the engine falls back: names and summaries from a small
     /// vocabulary (so exact names, prefixes, typos and words collide), popularity with ties,

@@ -15,9 +15,11 @@ import Foundation
 ///
 ///     swift build -c release --product SearchProfile
 ///     AGORA_PYPI_TSV=/work/shared/data/pypi-100k.tsv .build/release/SearchProfile \
-///       [--store DIR] [--rounds 5] [--slowest 8] [--set KIND] [--dump FILE]
+///       [--store DIR] [--rounds 5] [--slowest 8] [--rank cpu|wall] [--set KIND] [--dump FILE]
 /// `--set KIND` measures one kind only (exact, one-typo, two-words, eval-misspelling, eval-task);
-/// `--query TEXT` one query (with many `--rounds`, for `perf record`).
+/// `--query TEXT` one query (with many `--rounds`, for `perf record`). `--rank wall` lists the
+/// slowest by each query's median wall-clock time over the rounds (what a latency percentile
+/// over repeated queries is made of) instead of by least CPU time.
 /// `--store DIR` keeps the loaded store there and reuses it on the next run (the index
 /// layout must not have changed in between).
 @main
@@ -29,6 +31,7 @@ enum SearchProfile {
         }
         let rounds = max(1, option("--rounds").flatMap(Int.init) ?? 5)
         let slowest = max(0, option("--slowest").flatMap(Int.init) ?? 8)
+        let byWall = option("--rank") == "wall"
 
         let corpus = try PackageCorpus.load()
         let (store, folder) = try openStore(corpus, at: option("--store"))
@@ -46,7 +49,7 @@ enum SearchProfile {
         var dump = ""
         for set in sets {
             let profile = try measure(set.queries, rounds: rounds, store: store)
-            report(set.kind, profile, slowest: slowest, store: store)
+            report(set.kind, profile, slowest: slowest, byWall: byWall, store: store)
             if option("--dump") != nil {
                 for query in set.queries {
                     let hits = try store.search(query: query)
@@ -96,6 +99,8 @@ enum SearchProfile {
         var cpu: [Double]
         /// Every round's wall-clock time, in µs.
         var wall: [Double]
+        /// Per query: the median wall-clock time over the rounds, in µs.
+        var medianWall: [Double]
         var queries: [String]
     }
 
@@ -103,6 +108,7 @@ enum SearchProfile {
         for query in queries { _ = try store.search(query: query) }
         var cpu = [Double](repeating: .infinity, count: queries.count)
         var wall: [Double] = []
+        var perQuery = [[Double]](repeating: [], count: queries.count)
         for _ in 0..<rounds {
             for (position, query) in queries.enumerated() {
                 let (wallStart, cpuStart) = (now(CLOCK_MONOTONIC), now(CLOCK_THREAD_CPUTIME_ID))
@@ -110,9 +116,11 @@ enum SearchProfile {
                 let (cpuEnd, wallEnd) = (now(CLOCK_THREAD_CPUTIME_ID), now(CLOCK_MONOTONIC))
                 cpu[position] = min(cpu[position], cpuEnd - cpuStart)
                 wall.append(wallEnd - wallStart)
+                perQuery[position].append(wallEnd - wallStart)
             }
         }
-        return Profile(cpu: cpu, wall: wall, queries: queries)
+        let medianWall = perQuery.map { $0.sorted()[$0.count / 2] }
+        return Profile(cpu: cpu, wall: wall, medianWall: medianWall, queries: queries)
     }
 
     static func now(_ clock: clockid_t) -> Double {
@@ -125,13 +133,16 @@ enum SearchProfile {
         sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
     }
 
-    static func report(_ kind: String, _ profile: Profile, slowest: Int, store: Store) {
+    static func report(_ kind: String, _ profile: Profile, slowest: Int, byWall: Bool, store: Store) {
         let cpu = profile.cpu.sorted()
         let wall = profile.wall.sorted()
+        let medianWall = profile.medianWall.sorted()
         print(String(
-            format: "%@ (%d queries): CPU per query (least of rounds) p50 %.0f  p90 %.0f  p99 %.0f  max %.0f µs; wall p50 %.0f  p99 %.0f µs",
+            format: "%@ (%d queries): CPU per query (least of rounds) p50 %.0f  p90 %.0f  p99 %.0f  max %.0f µs; wall p50 %.0f  p99 %.0f µs; "
+                + "median wall per query p50 %.0f  p90 %.0f  p99 %.0f  max %.0f µs",
             kind, profile.queries.count, percentile(cpu, 0.5), percentile(cpu, 0.9), percentile(cpu, 0.99), cpu.last ?? 0,
-            percentile(wall, 0.5), percentile(wall, 0.99)))
+            percentile(wall, 0.5), percentile(wall, 0.99),
+            percentile(medianWall, 0.5), percentile(medianWall, 0.9), percentile(medianWall, 0.99), medianWall.last ?? 0))
         let reads = profile.queries.compactMap { try? IndexReads.count($0, store: store) }
         func spread(_ name: String, _ value: (IndexReads) -> Int) -> String {
             let sorted = reads.map(value).sorted()
@@ -142,10 +153,13 @@ enum SearchProfile {
             spread("index reads", \.total), spread("popularity", \.popularity), spread("posting entries", \.postingEntries),
             spread("typo entries", \.typoEntries),
         ].joined(separator: "; "))
-        let order = profile.cpu.indices.sorted { profile.cpu[$0] > profile.cpu[$1] }
+        let ranked = byWall ? profile.medianWall : profile.cpu
+        let order = ranked.indices.sorted { ranked[$0] > ranked[$1] }
         for position in order.prefix(slowest) {
             let reads = (try? IndexReads.count(profile.queries[position], store: store))?.description ?? "?"
-            print(String(format: "  %7.0f µs  %@  %@", profile.cpu[position], "\"\(profile.queries[position])\"", reads))
+            print(String(
+                format: "  %7.0f µs CPU %7.0f µs wall  %@  %@", profile.cpu[position], profile.medianWall[position],
+                "\"\(profile.queries[position])\"", reads))
         }
     }
 }
