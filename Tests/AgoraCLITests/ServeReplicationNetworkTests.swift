@@ -24,6 +24,11 @@ import Testing
             return String(printed.withLock { $0 }.split(separator: "\n")[0])
         }
 
+        /// A test that fails before stopping its daemon must not leave it running.
+        deinit {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+
         func stop(_ signal: Int32) async throws {
             kill(process.processIdentifier, signal)
             try await waitUntil("the daemon exits") { !process.isRunning }
