@@ -34,20 +34,21 @@ extension SearchEngine {
         guard !tokens.isEmpty else { return nil }
         // Filters may reject most matches: then every match is a candidate.
         let filtered = filters.keyword != nil || filters.author != nil
-        // Full matches, then partial ones, each in ID order; or, where every document holding
-        // any word is a match (one word, or none holds them all), the pool itself.
-        let (full, partial, pooled) = try withWordPostings(tokens.map(QueryWords.variants(of:))[...], index, []) {
-            postings -> ([WordMatch], [WordMatch], Bool) in
+        // Full and partial matches in ID order; or, where every document holding any word is a
+        // match (one word, or none holds them all), the pool itself.
+        let (matches, pooled) = try withWordPostings(tokens.map(QueryWords.variants(of:))[...], index, []) {
+            postings -> ([WordMatch], Bool) in
             // One list's intersection is its union.
             if postings.count > 1 {
-                let (full, partial) = rarestWordMatches(postings) ?? (intersect(postings), [])
-                if !full.isEmpty { return (full, partial, false) }
+                let walked = rarestWordMatches(postings) ?? intersect(postings)
+                if walked.contains(where: { $0.words == postings.count }) { return (walked, false) }
             }
-            if filtered { return (union(postings), [], false) }
-            return (bestOfUnion(popularityScanLimit, of: postings, queryWords: tokens.count), [], true)
+            if filtered { return (union(postings), false) }
+            return (bestOfUnion(popularityScanLimit, of: postings, queryWords: tokens.count), true)
         }
         if filtered {
-            for match in full + partial {
+            // Full matches first: among equal ranks the earlier found stays first.
+            for match in matches.filter({ $0.words >= tokens.count }) + matches.filter({ $0.words < tokens.count }) {
                 // No popularity record to read where the postings say there is none.
                 candidates.add(match.docID, .token, match.score(of: tokens.count), nil, popularity: match.bucket.isNone ? .some(nil) : nil)
             }
@@ -55,7 +56,7 @@ extension SearchEngine {
         }
         // The pool in ID order, the order the popularity walk needs; ties at the selection's cut
         // have equal word counts, so they are all full or all partial matches either way.
-        let pool = pooled ? full : bestByText(popularityScanLimit, of: inIDOrder(full, partial), queryWords: tokens.count)
+        let pool = pooled ? matches : bestByText(popularityScanLimit, of: matches, queryWords: tokens.count)
         let (contenders, popularity) = try popularities(of: pool, best: kept, queryWords: tokens.count, index)
         let ranked = contenders.map { (position: $0, rank: pool[$0].score(of: tokens.count) + popularityWeight * (popularity[$0]?.score ?? 0)) }
         let best = smallest(kept, of: ranked) { lhs, rhs in
@@ -79,11 +80,8 @@ extension SearchEngine {
     ) throws -> (contenders: [Int], popularity: [PackagePopularity?]) {
         var popularity = [PackagePopularity?](repeating: nil, count: pool.count)
         let scores = pool.map { $0.score(of: queryWords) }
-        var threshold = -Double.infinity
-        if pool.count > count {
-            var lowest = pool.indices.map { scores[$0] + popularityWeight * pool[$0].bucket.lowerBound }
-            threshold = lowest.withUnsafeMutableBufferPointer { largest(count, in: $0) }
-        }
+        let threshold = pool.count > count
+            ? largest(count, of: pool.indices.lazy.map { scores[$0] + popularityWeight * pool[$0].bucket.lowerBound }) : -Double.infinity
         var contenders: [Int] = []
         var unread: [Int] = []
         contenders.reserveCapacity(min(pool.count, count * 2))
@@ -98,35 +96,35 @@ extension SearchEngine {
         return (contenders, popularity)
     }
 
-    /// The `count`-th largest of `values` (1 ≤ `count` ≤ `values.count`), by quickselect;
-    /// reorders `values`. Pivots are medians of three, so a sorted input stays linear.
-    static func largest(_ count: Int, in values: UnsafeMutableBufferPointer<Double>) -> Double {
-        var low = 0
-        var high = values.count - 1
-        let target = count - 1
-        while low < high {
-            let middle = low + (high - low) / 2
-            let pivot = Swift.max(Swift.min(values[low], values[middle]), Swift.min(Swift.max(values[low], values[middle]), values[high]))
-            var left = low
-            var right = high
-            while left <= right {
-                while values[left] > pivot { left += 1 }
-                while values[right] < pivot { right -= 1 }
-                if left <= right {
-                    values.swapAt(left, right)
-                    left += 1
-                    right -= 1
-                }
+    /// The `count`-th largest of `values` (1 ≤ `count` ≤ their number), in one pass keeping the
+    /// `count` largest so far in ascending order: a pool holds thousands of matches and few
+    /// of them beat the least kept, so most values cost one comparison (a quickselect moved
+    /// every value several times).
+    static func largest(_ count: Int, of values: some Sequence<Double>) -> Double {
+        var kept: [Double] = []
+        kept.reserveCapacity(count)
+        for value in values {
+            if kept.count < count {
+                kept.insert(value, at: firstPlace(in: kept, from: 0, notBelow: value))
+                continue
             }
-            if target <= right {
-                high = right
-            } else if target >= left {
-                low = left
-            } else {
-                return values[target]
-            }
+            guard let least = kept.first, value > least else { continue }
+            // The least leaves; those below `value` move down one, and `value` takes the gap.
+            let gap = firstPlace(in: kept, from: 1, notBelow: value) - 1
+            for position in 0..<gap { kept[position] = kept[position + 1] }
+            kept[gap] = value
         }
-        return values[target]
+        return kept.first ?? -.infinity
+    }
+
+    /// The first index from `start` of ascending `kept` whose value is at least `value`.
+    private static func firstPlace(in kept: [Double], from start: Int, notBelow value: Double) -> Int {
+        var (low, high) = (start, kept.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if kept[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// The `count` matches with the most words, then the most weight, by one counting pass
@@ -243,7 +241,8 @@ extension SearchEngine {
     /// Calls `body` with the postings of each query word (`words`: each word's forms), a word's
     /// forms merged into one list in the stored layout, where a document under several keeps
     /// its largest weight and bucket. A word with one form present is handed on as the index
-    /// gave it, without a copy.
+    /// gave it, without a copy; of several, the rarer are merged first, so the commonest form
+    /// (`python`'s 21k entries beside a few `pythons`) is copied once, not once per other form.
     static func withWordPostings<R>(
         _ words: ArraySlice<[String]>, _ index: some SearchIndex, _ done: [SearchPostings], _ body: ([SearchPostings]) throws -> R
     ) throws -> R {
@@ -253,8 +252,9 @@ extension SearchEngine {
                 let list = lists.first ?? SearchPostings(UnsafeRawBufferPointer(start: nil, count: 0))
                 return try withWordPostings(words.dropFirst(), index, done + [list], body)
             }
-            var merged = merge(lists[0], lists[1])
-            for list in lists.dropFirst(2) { merged = merged.withUnsafeBytes { merge(SearchPostings($0), list) } }
+            let ordered = lists.sorted { $0.count < $1.count }
+            var merged = merge(ordered[0], ordered[1])
+            for list in ordered.dropFirst(2) { merged = merged.withUnsafeBytes { merge(SearchPostings($0), list) } }
             return try merged.withUnsafeBytes { try withWordPostings(words.dropFirst(), index, done + [SearchPostings($0)], body) }
         }
     }
@@ -316,38 +316,18 @@ extension SearchEngine {
         return out
     }
 
-    /// Two ID-sorted match lists with no document in common as one, in ID order.
-    static func inIDOrder(_ first: [WordMatch], _ second: [WordMatch]) -> [WordMatch] {
-        guard !first.isEmpty, !second.isEmpty else { return first.isEmpty ? second : first }
-        var out: [WordMatch] = []
-        out.reserveCapacity(first.count + second.count)
-        var (left, right) = (0, 0)
-        while left < first.count, right < second.count {
-            if first[left].docID < second[right].docID {
-                out.append(first[left])
-                left += 1
-            } else {
-                out.append(second[right])
-                right += 1
-            }
-        }
-        out.append(contentsOf: first[left...])
-        out.append(contentsOf: second[right...])
-        return out
-    }
-
-    /// Documents holding the rarest word, each scored against every list, in one walk: those
-    /// holding every word (what `intersect` finds) and those missing some (partial matches); nil
-    /// when the rarest word is in more than `partialScanLimit` documents. A document may miss
-    /// only words more common than one it holds: "client" or "library" is what a summary leaves
-    /// out, while one holding only the commoner word ("parser" for "date parsing") is about
-    /// something else.
-    static func rarestWordMatches(_ lists: [SearchPostings]) -> (full: [WordMatch], partial: [WordMatch])? {
+    /// Documents holding the rarest word, each scored against every list, in one walk and in ID
+    /// order: those holding every word (what `intersect` finds) and those missing some (partial
+    /// matches) together, as the pool needs them; nil when the rarest word is in more than
+    /// `partialScanLimit` documents. A document may miss only words more common than one it
+    /// holds: "client" or "library" is what a summary leaves out, while one holding only the
+    /// commoner word ("parser" for "date parsing") is about something else.
+    static func rarestWordMatches(_ lists: [SearchPostings]) -> [WordMatch]? {
         guard let rarestIndex = lists.indices.min(by: { lists[$0].count < lists[$1].count }), lists[rarestIndex].count <= partialScanLimit else { return nil }
         let rarest = lists[rarestIndex]
         var positions = [Int](repeating: 0, count: lists.count)
-        var full: [WordMatch] = []
-        var partial: [WordMatch] = []
+        var out: [WordMatch] = []
+        out.reserveCapacity(rarest.count)
         for seed in 0..<rarest.count {
             let docID = rarest.docID(at: seed)
             // The seed's own list holds it where it stands: only the others are searched.
@@ -360,9 +340,9 @@ extension SearchEngine {
                 match.weight += Int(list.weight(at: position))
                 match.bucket = PopularityBucket(rawValue: max(match.bucket.rawValue, list.bucket(at: position).rawValue))
             }
-            if match.words < lists.count { partial.append(match) } else { full.append(match) }
+            out.append(match)
         }
-        return (full, partial)
+        return out
     }
 
     /// Every document in any list, for a query whose words no document holds together: one

@@ -156,4 +156,49 @@ import AgoraTestSupport
         #expect(runs == [entry])
         #expect(try store.withSearchIndex { try $0.withPostings(forAny: ["solo"]) { $0.map { $0.docID(at: 0) } } } == [0x0102_0304_0506_0708])
     }
+
+    /// A word's forms read from LMDB merge to their union, whatever order they are given in and
+    /// whichever is largest (merged rarest first, so the commonest is copied once): each
+    /// document once, with its largest weight. Lists of up to 3,000 entries span several pages,
+    /// so both the in-place and the copied postings are merged.
+    @Test func aWordsFormsMergeToTheirUnion() throws {
+        let directory = try TemporaryDirectory()
+        let store = try RegistryViewsTestSupport.openRegistryStore(directory)
+        let postings = try RegistryDatabases(store).postings
+        var rng = SeededGenerator(seed: 61)
+        for round in 0..<40 {
+            // Postings of one document carry its one bucket, as the view writes them.
+            let buckets = (0..<4_000).map { _ in PopularityBucket(rawValue: UInt8.random(in: 0...255, using: &rng)) }
+            var forms: [String] = []
+            var lists: [[(docID: UInt64, weight: UInt8, bucket: PopularityBucket)]] = []
+            for form in 0..<Int.random(in: 1...5, using: &rng) {
+                let size = Bool.random(using: &rng) ? Int.random(in: 0...3_000, using: &rng) : Int.random(in: 0...40, using: &rng)
+                let ids = Set((0..<size).map { _ in Int.random(in: 0..<4_000, using: &rng) })
+                lists.append(ids.map { (UInt64($0), UInt8.random(in: 1...255, using: &rng), buckets[$0]) })
+                forms.append("w\(round)f\(form)")
+            }
+            try store.environment.write { txn in
+                for (form, list) in zip(forms, lists) {
+                    for entry in list {
+                        try txn.put(postings, key: Array(form.utf8), value: SearchPostings.entryBytes(docID: entry.docID, weight: entry.weight, bucket: entry.bucket))
+                    }
+                }
+            }
+            var expected: [UInt64: (weight: UInt8, bucket: PopularityBucket)] = [:]
+            for entry in lists.joined() {
+                expected[entry.docID] = (max(expected[entry.docID]?.weight ?? 0, entry.weight), entry.bucket)
+            }
+            let wanted = SearchPostings.encode(expected.map { (docID: $0.key, weight: $0.value.weight, bucket: $0.value.bucket) })
+            forms.shuffle(using: &rng)
+            // A second word after the merged one reaches `body` unmerged and in its place.
+            let words = [forms + ["w\(round)absent"], [forms[0]]]
+            let merged = try store.withSearchIndex { index in
+                try SearchEngine.withWordPostings(words[...], index, []) { $0.map { Array($0.bytes) } }
+            }
+            let alone = lists[Int(forms[0].split(separator: "f").last!)!]
+            #expect(merged.count == 2, "round \(round)")
+            #expect(merged.first ?? [] == wanted, "round \(round): forms \(lists.map(\.count))")
+            #expect(merged.last ?? [] == SearchPostings.encode(alone), "round \(round)")
+        }
+    }
 }

@@ -35,11 +35,11 @@ import AgoraTestSupport
             let values = (0..<count).map { _ in Double(Int.random(in: 0..<spread, using: &rng)) / 2 }
             let sorted = values.sorted(by: >)
             let rank = Int.random(in: 1...count, using: &rng)
-            var scratch = values
-            #expect(scratch.withUnsafeMutableBufferPointer { SearchEngine.largest(rank, in: $0) } == sorted[rank - 1])
+            #expect(SearchEngine.largest(rank, of: values) == sorted[rank - 1])
         }
-        var ascending = (0..<5000).map(Double.init)
-        #expect(ascending.withUnsafeMutableBufferPointer { SearchEngine.largest(10, in: $0) } == 4990)
+        let ascending = (0..<5000).map(Double.init)
+        #expect(SearchEngine.largest(10, of: ascending) == 4990)
+        #expect(SearchEngine.largest(10, of: ascending.reversed()) == 4990)
     }
 
     /// The contenders' best `count` by exact rank are the pool's best `count`, and only

@@ -49,10 +49,13 @@ import AgoraTestSupport
             }
             SearchPostings.withEach(lists) { postings in
                 func tallies(_ matches: [SearchEngine.WordMatch]) -> [String] { matches.map { "\($0.docID) \($0.words) \($0.weight) \($0.bucket.rawValue)" } }
-                guard let (full, partial) = SearchEngine.rarestWordMatches(postings) else {
+                guard let walked = SearchEngine.rarestWordMatches(postings) else {
                     Issue.record("round \(round): lists of at most 120 are under the scan limit")
                     return
                 }
+                #expect(walked.map(\.docID) == walked.map(\.docID).sorted(), "round \(round): in ID order")
+                let full = walked.filter { $0.words == postings.count }
+                let partial = walked.filter { $0.words < postings.count }
                 #expect(tallies(full) == tallies(SearchEngine.intersect(postings)), "round \(round)")
                 let rarest = postings.min { $0.count < $1.count }!
                 let inRarest = (0..<rarest.count).map { rarest.docID(at: $0) }
