@@ -46,7 +46,8 @@ struct SearchIndexWriter {
         var keptPrepared = false
         defer { if let prepared, !keptPrepared { withdraw(prepared) } }
         let old = try summary(of: docID)
-        // Compared only when both exist: `old == document?.summary` copied every new summary.
+        // Nothing to write when both are absent or equal. (Matching the pair still copies the
+        // new document: comparing only under `if let old` would not; Benchmarks/README.md.)
         switch (old, document) {
         case (nil, nil): return
         case (let old?, let document?) where old == document.summary: return
