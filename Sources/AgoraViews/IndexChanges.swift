@@ -98,16 +98,26 @@ struct IndexChanges {
         }
     }
 
-    /// Sorts and nets what was recorded so far, each database on its own core, so that `write`
-    /// sorts only what is recorded after and merges the two: a prepared batch does the bulk of
-    /// its sorting outside the write transaction.
-    mutating func presort() {
-        let sorted = ParallelMap.map(pending, minimumCount: 2) { batch in
+    /// Sorts and nets what was recorded so far in both, every database on its own core, so
+    /// that `write` sorts only what is recorded after and merges the two: a prepared batch
+    /// does the bulk of its sorting outside the write transaction. Both at once, so a small
+    /// one (the package event sets) is not sorted alone on the calling thread after the other.
+    static func presort(_ first: inout IndexChanges, _ second: inout IndexChanges) {
+        let sorted = presorted(first.pending + second.pending)
+        first.adoptPresorted(sorted[..<first.pending.count])
+        second.adoptPresorted(sorted[first.pending.count...])
+    }
+
+    private static func presorted(_ pending: [Pending]) -> [[Change]] {
+        ParallelMap.map(pending, minimumCount: 2) { batch in
             batch.arena.withUnsafeBytes { arena in Self.net(batch.changes, arena, sorted: batch.sorted) }
         }
-        for index in pending.indices {
-            pending[index].changes = sorted[index]
-            pending[index].sorted = sorted[index].count
+    }
+
+    private mutating func adoptPresorted(_ sorted: ArraySlice<[Change]>) {
+        for (index, changes) in zip(pending.indices, sorted) {
+            pending[index].changes = changes
+            pending[index].sorted = changes.count
         }
     }
 

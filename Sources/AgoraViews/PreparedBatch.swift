@@ -1,5 +1,6 @@
 import AgoraCore
 import AgoraStore
+import Foundation
 
 /// What `RegistryViews.prepare` makes of a batch outside the write transaction, on every core:
 /// each event's body, and for each release the state, record and search document its package
@@ -27,11 +28,12 @@ final class PreparedBatch: Sendable {
         }
     }
 
-    /// The events' IDs, bodies and first releases, in input order: the transaction finds an
-    /// event's by position (`positions(of:)`), so no dictionary keyed by event ID is built or
-    /// probed per event on either side.
+    /// The events' IDs, bodies, packages and first releases, in input order: the transaction
+    /// finds an event's by position (`positions(of:)`), so no dictionary keyed by event ID is
+    /// built or probed per event on either side.
     private let ids: [EventID]
     private let bodies: [EventBody?]
+    private let packages: [PackageKeyBytes?]
     private let firsts: [FirstRelease?]
     /// Every first release's document entries, added and presorted, in `SearchIndexWriter`'s layout.
     let search: IndexChanges
@@ -42,35 +44,70 @@ final class PreparedBatch: Sendable {
     /// event given twice is added twice, and withdrawn wherever its position goes unused).
     let documented: [Int]
 
-    init(_ events: [Event], databases: RegistryDatabases) {
-        let prepared = ParallelMap.map(events) { event -> (body: EventBody?, set: [UInt8]?, first: FirstRelease?) in
-            let body = try? event.decodedBody()
-            let set = ViewBatch.packageKey(of: body).map { Array($0.description.utf8) }
-            guard case .releasePublished(let release)? = body,
-                  let key = RegistryViews.packageKey(scope: release.scope, name: release.name)
-            else { return (body, set, nil) }
-            let state = ViewBatch.firstReleaseState(key, event, release, principal: event.author)
-            let document = SearchDocument(state: state)
-            return (body, set, FirstRelease(
-                event: event.id, state: state, record: state.encoded(), document: document, entries: document.map(DocumentEntries.init)))
+    /// One contiguous range of the batch, prepared on one core: with its documents' entries
+    /// recorded there too, the writer thread only concatenates the ranges' arenas (recording
+    /// them one by one on the calling thread was a sixth of its share of `prepare`).
+    private struct Part: Sendable {
+        var bodies: [EventBody?] = []
+        var packages: [PackageKeyBytes?] = []
+        var firsts: [FirstRelease?] = []
+        var search: IndexChanges
+        var packageEvents: IndexChanges
+        var documented: [Int] = []
+
+        init(_ events: [Event], _ range: Range<Int>, databases: RegistryDatabases) {
+            search = SearchIndexWriter.changes(databases)
+            packageEvents = ViewBatch.packageEventChanges(databases)
+            bodies.reserveCapacity(range.count)
+            packages.reserveCapacity(range.count)
+            firsts.reserveCapacity(range.count)
+            for index in range {
+                let event = events[index]
+                let body = try? event.decodedBody()
+                let package = ViewBatch.packageKey(of: body).map(PackageKeyBytes.init)
+                if let package { packageEvents.add(0, key: package.bytes, value: event.id.bytes) }
+                var first: FirstRelease?
+                if case .releasePublished(let release)? = body, let package {
+                    let state = ViewBatch.firstReleaseState(package.key, event, release, principal: event.author)
+                    let document = SearchDocument(state: state)
+                    let entries = document.map(DocumentEntries.init)
+                    first = FirstRelease(event: event.id, state: state, record: state.encoded(), document: document, entries: entries)
+                    if let entries {
+                        entries.replay(into: &search, delta: 1)
+                        documented.append(index)
+                    }
+                }
+                bodies.append(body)
+                packages.append(package)
+                firsts.append(first)
+            }
         }
+    }
+
+    init(_ events: [Event], databases: RegistryDatabases) {
+        // Several ranges per core, so a core slowed by other load does not hold up the rest.
+        let count = events.count < ParallelMap.minimumCount ? 1 : 4 * ProcessInfo.processInfo.activeProcessorCount
+        let ranges = (0..<count).map { (events.count * $0 / count)..<(events.count * ($0 + 1) / count) }
+        let parts = ParallelMap.map(ranges, minimumCount: 2) { Part(events, $0, databases: databases) }
         var search = SearchIndexWriter.changes(databases)
         var packageEvents = ViewBatch.packageEventChanges(databases)
-        var documented: [Int] = []
-        for (index, item) in prepared.enumerated() {
-            if let set = item.set { packageEvents.add(0, key: set, value: events[index].id.bytes) }
-            guard let documentEntries = item.first?.entries else { continue }
-            documentEntries.replay(into: &search, delta: 1)
-            documented.append(index)
-        }
-        search.presort()
-        packageEvents.presort()
+        search.append(contentsOf: parts.map(\.search))
+        packageEvents.append(contentsOf: parts.map(\.packageEvents))
+        IndexChanges.presort(&search, &packageEvents)
+        self.search = search
         self.packageEvents = packageEvents
         ids = events.map(\.id)
-        bodies = prepared.map(\.body)
-        firsts = prepared.map(\.first)
-        self.search = search
-        self.documented = documented
+        bodies = Self.joined(parts.map(\.bodies))
+        packages = Self.joined(parts.map(\.packages))
+        firsts = Self.joined(parts.map(\.firsts))
+        documented = Self.joined(parts.map(\.documented))
+    }
+
+    private static func joined<T>(_ arrays: [[T]]) -> [T] {
+        var out: [T] = []
+        out.reserveCapacity(arrays.reduce(0) { $0 + $1.count })
+        for array in arrays { out.append(contentsOf: array) }
+        return out
     }
 
     /// Events prepared (positions run over `0..<count`).
@@ -109,6 +146,14 @@ final class PreparedBatch: Sendable {
     func bodies(of events: [Event], at positions: [Int?]) -> [EventBody?] {
         if covers(positions) { return bodies }
         return zip(events, positions).map { event, position in position.map { bodies[$0] } ?? (try? event.decodedBody()) }
+    }
+
+    /// The package each of `bodies` (at `positions`) names, like `bodies(of:at:)`.
+    func packages(of bodies: [EventBody?], at positions: [Int?]) -> [PackageKeyBytes?] {
+        if covers(positions) { return packages }
+        return zip(bodies, positions).map { body, position in
+            position.map { packages[$0] } ?? ViewBatch.packageKey(of: body).map(PackageKeyBytes.init)
+        }
     }
 
     /// The package state of the release at `position` as its package's only event, its author its principal.

@@ -49,6 +49,12 @@ public struct RegistryViews: ViewMaintainer {
         // Decoding is pure, so it runs on every core before the batch's sequential part (or
         // before the transaction, when the batch was prepared).
         let bodies = prepared.map { $0.bodies(of: events, at: positions ?? []) } ?? ParallelMap.map(events) { try? $0.decodedBody() }
+        // Each release's and yank's package with its key bytes, made in `prepare` when there was one.
+        let packages = prepared?.packages(of: bodies, at: positions ?? [])
+        func package(at index: Int, scope: String, name: String) -> PackageKeyBytes? {
+            if let packages { return packages[index] }
+            return Self.packageKey(scope: scope, name: name).map(PackageKeyBytes.init)
+        }
         var batch = ViewBatch(
             txn: txn, databases: databases, events: events, bodies: bodies, newPackageFastPath: newPackageFastPath,
             prepared: prepared.map { ($0, positions ?? []) })
@@ -57,12 +63,12 @@ public struct RegistryViews: ViewMaintainer {
             guard let body = bodies[index] else { continue }
             switch body {
             case .releasePublished(let release):
-                guard let key = Self.packageKey(scope: release.scope, name: release.name) else { continue }
-                try batch.recordPackageEvent(index, package: key, release: true)
-                batch.recordFirstRelease(index, scope: key.scope)
+                guard let package = package(at: index, scope: release.scope, name: release.name) else { continue }
+                try batch.recordPackageEvent(index, package: package, release: true)
+                batch.recordFirstRelease(index, scope: package.key.scope)
             case .releaseYanked(let yank):
-                guard let key = Self.packageKey(scope: yank.scope, name: yank.name) else { continue }
-                try batch.recordPackageEvent(index, package: key, release: false)
+                guard let package = package(at: index, scope: yank.scope, name: yank.name) else { continue }
+                try batch.recordPackageEvent(index, package: package, release: false)
             case .scopeTransferred(let transfer):
                 guard let scope = Self.scope(transfer.scope) else { continue }
                 try batch.recordTransfer(events[index], scope: scope, newOwner: transfer.newOwner)

@@ -14,7 +14,10 @@ struct ViewBatch {
     private let bodies: [EventBody?]
     /// Position of each of `events` by ID, built when a fold first loads an event by ID.
     private var eventPositions: [EventID: Int]?
-    private var dirtyPackages = Set<PackageKey>()
+    /// Packages to re-fold, with their key bytes and this batch's events of each (positions in
+    /// `events`, which the stored sets lack until `bookkeeping` is written): one table, so
+    /// recording an event hashes its key once and re-folding a package looks nothing up.
+    private var dirtyPackages: [PackageKey: DirtyPackage] = [:]
     private var dirtyScopes = Set<String>()
     /// Scopes whose every package must be re-folded (a transfer, or a rotation of a party to one).
     private var wholeScopes = Set<String>()
@@ -26,9 +29,6 @@ struct ViewBatch {
     private var bookkeeping: IndexChanges
     /// Whether `recordPackageEvent` adds the entries (false: `bookkeeping` holds them, prepared).
     private let recordsPackageEvents: Bool
-    /// This batch's events per package (positions in `events`), which the stored sets lack
-    /// until `bookkeeping` is written.
-    private var batchPackageEvents: [PackageKey: [Int]] = [:]
     /// Whether the event at each position is a release the views take (so the fast path
     /// need not match its body again).
     private var isRelease: [Bool]
@@ -46,6 +46,12 @@ struct ViewBatch {
     /// Each (scope, author)'s release of lowest (seq, event ID) in this batch, by position:
     /// compared with the stored one once per pair when the batch ends.
     private var batchFirstReleases: [ScopeAuthor: Int] = [:]
+
+    private struct DirtyPackage {
+        let key: PackageKey
+        let bytes: [UInt8]
+        var events: [Int] = []
+    }
 
     private struct ScopeAuthor: Hashable {
         let scope: String
@@ -76,11 +82,10 @@ struct ViewBatch {
     // MARK: Recording
 
     /// The event at `index` of the batch (a release or a yank) joins the package's set.
-    mutating func recordPackageEvent(_ index: Int, package key: PackageKey, release: Bool) throws {
-        if recordsPackageEvents { bookkeeping.add(0, key: key.description.utf8, value: events[index].id.bytes) }
-        batchPackageEvents[key, default: []].append(index)
+    mutating func recordPackageEvent(_ index: Int, package: PackageKeyBytes, release: Bool) throws {
+        if recordsPackageEvents { bookkeeping.add(0, key: package.bytes, value: events[index].id.bytes) }
+        dirtyPackages[package.key, default: DirtyPackage(key: package.key, bytes: package.bytes)].events.append(index)
         isRelease[index] = release
-        dirtyPackages.insert(key)
     }
 
     /// Keeps the author's lowest-seq release into the scope: the only one of its releases a
@@ -240,8 +245,15 @@ struct ViewBatch {
     }
 
     private mutating func markDirty(_ package: PackageKey) {
-        dirtyPackages.insert(package)
+        touch(package)
         dirtyScopes.insert(package.scope)
+    }
+
+    /// Marks the package for re-folding (with no event of this batch, unless recorded).
+    private mutating func touch(_ package: PackageKey) {
+        if dirtyPackages.index(forKey: package) == nil {
+            dirtyPackages[package] = DirtyPackage(key: package, bytes: Array(package.description.utf8))
+        }
     }
 
     /// The principal of each key, read once per batch.
@@ -295,15 +307,17 @@ struct ViewBatch {
                     guard let package = PackageKey(String(decoding: current.key, as: UTF8.self)) else {
                         throw StoreError.corrupt("package events key \(Hex.encode(Array(current.key))) is no package")
                     }
-                    dirtyPackages.insert(package)
+                    touch(package)
                     entry = try cursor.nextKey()
                 }
             }
         }
-        // Sorted by key bytes (computed once; `PackageKey.<` builds both strings per comparison),
-        // so the writes walk each tree in order.
-        let packages = dirtyPackages.map { (bytes: Array($0.description.utf8), key: $0) }
-            .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+        // Sorted by key bytes (`PackageKey.<` builds both strings per comparison), so the
+        // writes walk each tree in order; in place (a sorted copy of tuples moved each through
+        // value witnesses).
+        var packages = Array(dirtyPackages.values)
+        dirtyPackages = [:]
+        packages.sort { ByteOrder.precedes($0.bytes, $1.bytes) }
         // Folding reads the transaction, so it runs here; what follows from each state alone
         // (its record bytes and search document) is derived on every core, then written here,
         // unless the batch was prepared with it.
@@ -311,7 +325,7 @@ struct ViewBatch {
         folded.reserveCapacity(packages.count)
         var unprepared: [(index: Int, state: PackageState)] = []
         for package in packages {
-            let result = try fold(package: package.key, bytes: package.bytes)
+            let result = try fold(package: package.key, bytes: package.bytes, batchEvents: package.events)
             switch result {
             case .prepared(let position, _): usedPrepared[position] = true
             case .folded(let state?): unprepared.append((folded.count, state))
@@ -322,12 +336,23 @@ struct ViewBatch {
         let computed = ParallelMap.map(unprepared) { item in (record: item.state.encoded(), document: SearchDocument(state: item.state)) }
         var derived: [Int: (record: [UInt8], document: SearchDocument?)] = [:]
         for (item, result) in zip(unprepared, computed) { derived[item.index] = result }
+        let docIDs = packages.indices.map { index in
+            switch folded[index] {
+            case .prepared(_, let first): first.document?.docID ?? SearchDocument.docID(for: packages[index].key)
+            case .folded: derived[index]?.document?.docID ?? SearchDocument.docID(for: packages[index].key)
+            }
+        }
+        search.willReplace(docIDs)
         for (index, package) in packages.enumerated() {
             if case .prepared(_, let first) = folded[index] {
-                try write(package: package.key, bytes: package.bytes, record: first.record, document: first.document, prepared: first.entries)
+                try write(
+                    package: package.key, bytes: package.bytes, docID: docIDs[index], record: first.record, document: first.document,
+                    prepared: first.entries)
             } else {
                 let result = derived[index]
-                try write(package: package.key, bytes: package.bytes, record: result?.record, document: result?.document, prepared: nil)
+                try write(
+                    package: package.key, bytes: package.bytes, docID: docIDs[index], record: result?.record, document: result?.document,
+                    prepared: nil)
             }
         }
         for position in prepared?.documented ?? [] where !usedPrepared[position] {
@@ -388,14 +413,15 @@ struct ViewBatch {
     }
 
     /// The package's state folded from its whole event set.
-    private mutating func fold(package key: PackageKey, bytes packageBytes: [UInt8]) throws -> Folded {
-        if let fresh = try newPackageState(key, packageBytes) {
+    /// `batchEvents`: the package's events in this batch (positions in `events`).
+    private mutating func fold(package key: PackageKey, bytes packageBytes: [UInt8], batchEvents: [Int]) throws -> Folded {
+        if let fresh = try newPackageState(key, packageBytes, batchEvents: batchEvents) {
             return fresh
         } else {
             var ids = try eventIDs(in: databases.packageEvents, key: packageBytes)
-            if let batch = batchPackageEvents[key] {
+            if !batchEvents.isEmpty {
                 let stored = Set(ids)
-                ids += batch.map { self.events[$0].id }.filter { !stored.contains($0) }
+                ids += batchEvents.map { self.events[$0].id }.filter { !stored.contains($0) }
             }
             ids += try eventIDs(in: databases.scopeEvents, key: Array(key.scope.utf8))
             var events = try ids.map { try load($0) }
@@ -406,17 +432,18 @@ struct ViewBatch {
     }
 
     /// Stores a re-folded package: its record (nil: none left) and its search document
-    /// (`prepared`: its entries, which the search changes hold already).
+    /// (`prepared`: its entries, which the search changes hold already) under `docID`.
     private mutating func write(
-        package key: PackageKey, bytes packageBytes: [UInt8], record: [UInt8]?, document: SearchDocument?, prepared: DocumentEntries?
+        package key: PackageKey, bytes packageBytes: [UInt8], docID: UInt64, record: [UInt8]?, document: SearchDocument?,
+        prepared: DocumentEntries?
     ) throws {
         if let record {
             try txn.put(databases.releases, key: packageBytes, value: record)
         } else {
             try txn.delete(databases.releases, key: packageBytes)
         }
-        try search.replace(package: key, with: document, prepared: prepared)
-        dirtyPopularity.insert(document?.docID ?? SearchDocument.docID(for: key))
+        try search.replace(package: key, docID: docID, with: document, prepared: prepared)
+        dirtyPopularity.insert(docID)
     }
 
     /// The state of a package whose whole event set is one release in this batch: no stored
@@ -425,8 +452,8 @@ struct ViewBatch {
     /// without reading back the sets or decoding the event again (most events of a catch-up or a
     /// rebuild are such first releases). The prepared state when the batch has one for the
     /// same principal. Nil when the package needs the general fold.
-    private mutating func newPackageState(_ key: PackageKey, _ packageBytes: [UInt8]) throws -> Folded? {
-        guard newPackageFastPath, let indices = batchPackageEvents[key], indices.count == 1, isRelease[indices[0]],
+    private mutating func newPackageState(_ key: PackageKey, _ packageBytes: [UInt8], batchEvents indices: [Int]) throws -> Folded? {
+        guard newPackageFastPath, indices.count == 1, isRelease[indices[0]],
               try !txn.contains(databases.packageEvents, key: packageBytes),
               try !scopeHasTransfers(key.scope),
               try rotations(of: events[indices[0]].author).isEmpty

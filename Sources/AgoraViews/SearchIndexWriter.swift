@@ -17,6 +17,9 @@ struct SearchIndexWriter {
     /// Summaries this batch gave each document ID (nil: removed), read in place of the
     /// store's until the changes are written.
     private var written: [UInt64: SearchSummary?] = [:]
+    /// The document IDs `written` keeps (nil: all): those replaced more than once in this
+    /// batch (`willReplace`). Keeping every summary was a quarter of `replace`.
+    private var repeated: Set<UInt64>?
 
     /// `prepared`: changes recorded before the transaction (`PreparedBatch.search`), which
     /// `replace(package:with:prepared:)` and `withdraw` then keep or take out again.
@@ -38,12 +41,18 @@ struct SearchIndexWriter {
     /// Document IDs are 64-bit hashes, so someone could publish two names that share one. The
     /// smaller package key then keeps the ID and the other goes unindexed: a rule that gives
     /// the same index in any order, and never refuses an append over it.
-    mutating func replace(package key: PackageKey, with document: SearchDocument?, prepared: DocumentEntries? = nil) throws {
-        let docID = document?.docID ?? SearchDocument.docID(for: key)
+    /// `docID`: the document's (`SearchDocument.docID(for: key)`).
+    mutating func replace(package key: PackageKey, docID: UInt64, with document: SearchDocument?, prepared: DocumentEntries? = nil) throws {
         var keptPrepared = false
         defer { if let prepared, !keptPrepared { withdraw(prepared) } }
         let old = try summary(of: docID)
-        if old == document?.summary { return }
+        // Nothing to write when both are absent or equal. (Matching the pair still copies the
+        // new document: comparing only under `if let old` would not; Benchmarks/README.md.)
+        switch (old, document) {
+        case (nil, nil): return
+        case (let old?, let document?) where old == document.summary: return
+        default: break
+        }
         let bucket = try Self.storedBucket(docID, txn: txn, databases: databases)
         if let old {
             if old.package != key && (document == nil || old.package < key) { return }
@@ -53,7 +62,14 @@ struct SearchIndexWriter {
             // Prepared entries carry no popularity: they serve only a document without a record.
             if prepared != nil, bucket.isNone { keptPrepared = true } else { record(document, delta: 1, bucket: bucket) }
         }
-        written.updateValue(document?.summary, forKey: docID)
+        if repeated?.contains(docID) ?? true { written.updateValue(document?.summary, forKey: docID) }
+    }
+
+    /// The document IDs of every `replace` to come in this batch: only a summary whose ID is
+    /// replaced again can be read back from `written` (two package keys sharing the ID).
+    mutating func willReplace(_ docIDs: [UInt64]) {
+        let sorted = docIDs.sorted()
+        repeated = Set(zip(sorted, sorted.dropFirst()).compactMap { $0 == $1 ? $0 : nil })
     }
 
     /// Takes out prepared entries of a document that is not added.
@@ -65,6 +81,7 @@ struct SearchIndexWriter {
     mutating func finish() throws {
         try changes.write(txn)
         written = [:]
+        repeated = nil
     }
 
     private func summary(of docID: UInt64) throws -> SearchSummary? {
