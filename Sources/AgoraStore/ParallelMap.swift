@@ -12,17 +12,19 @@ public enum ParallelMap {
     /// `transform` of each element, in input order. Deterministic: each output slot is
     /// written by exactly one call, whatever the threads' interleaving.
     /// `minimumCount`: fewer elements run on the calling thread (lower it for a few large ones).
+    /// `eachAlone`: every element is its own chunk, taken in input order — for a few unequal
+    /// ones put largest first, so no chunk holds two of the largest while a core idles.
     /// Inlinable so callers in other modules get it specialised: unspecialised, every element
     /// and result was copied through value witnesses (a rebuild's largest runtime cost after
     /// retain/release).
     @inlinable
     public static func map<T: Sendable, U: Sendable>(
-        _ input: [T], minimumCount: Int = minimumCount, _ transform: @escaping @Sendable (T) -> U
+        _ input: [T], minimumCount: Int = minimumCount, eachAlone: Bool = false, _ transform: @escaping @Sendable (T) -> U
     ) -> [U] {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         guard input.count >= minimumCount, cores > 1 else { return input.map(transform) }
         // Several chunks per core, so a core slowed by other load does not hold up the rest.
-        let chunks = min(input.count, cores * 4)
+        let chunks = eachAlone ? input.count : min(input.count, cores * 4)
         return [U](unsafeUninitializedCapacity: input.count) { buffer, initialized in
             let slots = Slots(base: buffer.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in

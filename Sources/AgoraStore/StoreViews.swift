@@ -114,18 +114,23 @@ extension Store {
     /// result to the emptied view databases. Returns the local seq the views now cover (0 when
     /// the maintainer has no bulk fold), nil when another rebuild took over.
     private func bulkLoad(_ views: any ViewMaintainer, token: [UInt8], _ limits: RebuildLimits) throws -> UInt64? {
-        var events: [Event] = []
-        var last: UInt64?
+        // Stored bytes first, decoded once on every core: decoding page by page and joining
+        // the pages copied every event (five arrays retained and released) on this thread.
+        var raw: [StoredEntry] = []
         var bytes = 0
-        while events.count < limits.bulkEvents, bytes < limits.bulkBytes {
-            let page = try decodedPage(
-                since: last ?? 0, limit: min(limits.pageSize, limits.bulkEvents - events.count), maxBytes: limits.bulkBytes - bytes)
-            guard let pageLast = page.last else { break }
-            events += page.events
-            bytes += page.events.reduce(0) { $0 + $1.bytes.count }
-            last = pageLast
+        while raw.count < limits.bulkEvents, bytes < limits.bulkBytes {
+            let (after, limit) = (raw.last?.localSeq ?? 0, min(limits.pageSize, limits.bulkEvents - raw.count))
+            let read = try self.read { txn in
+                try appendStored(after: after, through: .max, limit: limit, maxBytes: limits.bulkBytes - bytes, to: &raw, in: txn)
+            }
+            guard read.count > 0 else { break }
+            bytes += read.bytes
         }
+        var events = try Self.decoded(raw)
+        let last = raw.last?.localSeq
+        raw = []
         guard let last, let tables = try views.bulkFold(events, store: databases, views: viewDatabases) else { return 0 }
+        backgroundRelease.release(events)
         events = []
         var position = (table: 0, entry: 0)
         while position.table < tables.count {
@@ -153,22 +158,41 @@ extension Store {
     func decodedEvents(
         after: UInt64, through: UInt64, limit: Int, maxBytes: Int, in txn: some ReadableTransaction
     ) throws -> (events: [Event], last: UInt64?) {
-        guard limit > 0, after < through else { return ([], nil) }
-        var raw: [(localSeq: UInt64, bytes: [UInt8])] = []
-        var bytes = 0
+        var raw: [StoredEntry] = []
+        try appendStored(after: after, through: through, limit: limit, maxBytes: maxBytes, to: &raw, in: txn)
+        return (try Self.decoded(raw), raw.last?.localSeq)
+    }
+
+    typealias StoredEntry = (localSeq: UInt64, bytes: [UInt8])
+
+    /// Appends the log entries in (`after`, `through`] to `raw`, at most `limit` and, past the
+    /// first, at most `maxBytes` of stored events; returns how many entries and bytes.
+    @discardableResult
+    private func appendStored(
+        after: UInt64, through: UInt64, limit: Int, maxBytes: Int, to raw: inout [StoredEntry], in txn: some ReadableTransaction
+    ) throws -> (count: Int, bytes: Int) {
+        guard limit > 0, after < through else { return (0, 0) }
+        var (count, bytes) = (0, 0)
         try txn.forEach(databases.log, from: BigEndian.bytes(after + 1)) { entry in
             guard let localSeq = BigEndian.uint64(entry.key), localSeq > after else {
                 throw StoreError.corrupt("log key of \(entry.key.count) bytes")
             }
-            guard localSeq <= through, raw.isEmpty || entry.value.count <= maxBytes - bytes else { return false }
+            guard localSeq <= through, count == 0 || entry.value.count <= maxBytes - bytes else { return false }
             raw.append((localSeq, Array(entry.value)))
+            count += 1
             bytes += entry.value.count
-            return raw.count < limit
+            return count < limit
         }
+        return (count, bytes)
+    }
+
+    /// `raw` decoded on every core (decoding re-derives each event's ID, a SHA-256 of its
+    /// canonical bytes).
+    private static func decoded(_ raw: [StoredEntry]) throws -> [Event] {
         let decoded = ParallelMap.map(raw) { entry in
             Result { try StoreDatabases.decodeStored(entry.bytes, localSeq: entry.localSeq) }
         }
-        return (try decoded.map { try $0.get() }, raw.last?.localSeq)
+        return try decoded.map { try $0.get() }
     }
 
     /// Appends entries from `start` on until about `budget` bytes are written; returns where

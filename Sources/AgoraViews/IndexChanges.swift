@@ -68,25 +68,6 @@ struct IndexChanges {
             prefix: prefix, start: start, keyCount: Int32(keyEnd - start), valueCount: Int32(batch.arena.count - keyEnd), delta: delta))
     }
 
-    /// Takes over `others`' changes, recorded over the same databases (e.g. on other cores).
-    /// Room for all of them is made first: growing by doubling copied (and page-faulted)
-    /// the rebuild's arenas several times over.
-    mutating func append(contentsOf others: [IndexChanges]) {
-        for index in pending.indices {
-            pending[index].arena.reserveCapacity(pending[index].arena.count + others.reduce(0) { $0 + $1.pending[index].arena.count })
-            pending[index].changes.reserveCapacity(pending[index].changes.count + others.reduce(0) { $0 + $1.pending[index].changes.count })
-            for other in others where !other.pending[index].changes.isEmpty {
-                let shift = pending[index].arena.count
-                pending[index].arena.append(contentsOf: other.pending[index].arena)
-                pending[index].changes.append(contentsOf: other.pending[index].changes.lazy.map { change in
-                    var moved = change
-                    moved.start += shift
-                    return moved
-                })
-            }
-        }
-    }
-
     /// Writes every change and forgets them.
     mutating func write(_ txn: WriteTransaction) throws {
         for (index, db) in databases.enumerated() where !pending[index].changes.isEmpty {
@@ -121,19 +102,77 @@ struct IndexChanges {
         }
     }
 
-    /// Every pair added, netted and sorted, for a bulk load into empty databases (removals
-    /// have nothing to remove there and are dropped). The databases are sorted on every core.
-    func sortedEntries() -> [SortedEntries] {
-        let tables = Array(zip(databases, pending))
-        return ParallelMap.map(tables, minimumCount: 2) { db, batch in
-            let entries = batch.arena.withUnsafeBytes { arena in
-                Self.net(batch.changes, arena, sorted: batch.sorted).compactMap { change in
-                    change.delta > 0
-                        ? SortedEntries.Entry(start: change.start, keyCount: change.keyCount, valueCount: change.valueCount) : nil
+    /// Every pair added in each group's parts (changes over the same databases, e.g. recorded
+    /// on several cores), netted and sorted, one table per database in group order, for a bulk
+    /// load into empty databases (removals have nothing to remove there and are dropped).
+    ///
+    /// All of it runs on every core, largest table first, so the longest sort (postings) does
+    /// not start last and leave the other core idle: joining the parts' arenas, sorting, and
+    /// copying each table's bytes into key order. The writer then reads its arena front to
+    /// back; in recording order, each entry's first byte was a cache miss on the one thread
+    /// that holds the write transaction.
+    static func sortedEntries(_ groups: [[IndexChanges]]) -> [SortedEntries] {
+        let jobs = groups.flatMap { parts in
+            (parts.first?.databases ?? []).indices.map { index in
+                (database: parts[0].databases[index], batches: parts.map { $0.pending[index] })
+            }
+        }
+        let sizes = jobs.map { $0.batches.reduce(0) { $0 + $1.changes.count } }
+        let order = jobs.indices.sorted { sizes[$0] > sizes[$1] }
+        let tables = ParallelMap.map(order.map { jobs[$0] }, minimumCount: 2, eachAlone: true) { job in
+            sortedTable(job.database, joined(job.batches))
+        }
+        var byDatabase = tables
+        for (position, index) in order.enumerated() { byDatabase[index] = tables[position] }
+        return byDatabase
+    }
+
+    /// One batch holding `batches`' changes, their offsets moved into the joined arena; room
+    /// is made first (growing by doubling copied, and page-faulted, the arenas several times).
+    private static func joined(_ batches: [Pending]) -> Pending {
+        if batches.count == 1 { return batches[0] }
+        var joined = Pending()
+        joined.arena.reserveCapacity(batches.reduce(0) { $0 + $1.arena.count })
+        joined.changes.reserveCapacity(batches.reduce(0) { $0 + $1.changes.count })
+        for batch in batches where !batch.changes.isEmpty {
+            let shift = joined.arena.count
+            joined.arena.append(contentsOf: batch.arena)
+            joined.changes.append(contentsOf: batch.changes.lazy.map { change in
+                var moved = change
+                moved.start += shift
+                return moved
+            })
+        }
+        return joined
+    }
+
+    /// The batch's added pairs in key order, their bytes copied into a new arena in that order
+    /// (kept as it is when recording order was key order already).
+    private static func sortedTable(_ database: Database, _ batch: Pending) -> SortedEntries {
+        batch.arena.withUnsafeBytes { arena in
+            let added = net(batch.changes, arena, sorted: batch.sorted).filter { $0.delta > 0 }
+            if zip(added, added.dropFirst()).allSatisfy({ $0.start < $1.start }) {
+                return SortedEntries(database: database, arena: batch.arena, entries: added.map(entry))
+            }
+            var entries: [SortedEntries.Entry] = []
+            entries.reserveCapacity(added.count)
+            let total = added.reduce(0) { $0 + Int($1.keyCount) + Int($1.valueCount) }
+            let ordered = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+                let target = UnsafeMutableRawBufferPointer(buffer)
+                for change in added {
+                    let count = Int(change.keyCount) + Int(change.valueCount)
+                    let source = UnsafeRawBufferPointer(rebasing: arena[change.start..<(change.start + count)])
+                    UnsafeMutableRawBufferPointer(rebasing: target[initialized..<(initialized + count)]).copyMemory(from: source)
+                    entries.append(SortedEntries.Entry(start: initialized, keyCount: change.keyCount, valueCount: change.valueCount))
+                    initialized += count
                 }
             }
-            return SortedEntries(database: db, arena: batch.arena, entries: entries)
+            return SortedEntries(database: database, arena: ordered, entries: entries)
         }
+    }
+
+    private static func entry(_ change: Change) -> SortedEntries.Entry {
+        SortedEntries.Entry(start: change.start, keyCount: change.keyCount, valueCount: change.valueCount)
     }
 
     /// Sums the deltas of each (key, value) pair, dropping pairs that come to zero. Sorted by
