@@ -68,6 +68,13 @@ struct IndexChanges {
             prefix: prefix, start: start, keyCount: Int32(keyEnd - start), valueCount: Int32(batch.arena.count - keyEnd), delta: delta))
     }
 
+    /// Takes over `others`' changes, recorded over the same databases (e.g. on other cores).
+    mutating func append(contentsOf others: [IndexChanges]) {
+        for index in pending.indices {
+            pending[index] = Self.joined([pending[index]] + others.map { $0.pending[index] })
+        }
+    }
+
     /// Writes every change and forgets them.
     mutating func write(_ txn: WriteTransaction) throws {
         for (index, db) in databases.enumerated() where !pending[index].changes.isEmpty {
@@ -131,7 +138,9 @@ struct IndexChanges {
     /// is made first (growing by doubling copied, and page-faulted, the arenas several times).
     private static func joined(_ batches: [Pending]) -> Pending {
         if batches.count == 1 { return batches[0] }
+        // The first batch's changes keep their offsets, so its sorted prefix stays sorted.
         var joined = Pending()
+        joined.sorted = batches.first?.sorted ?? 0
         joined.arena.reserveCapacity(batches.reduce(0) { $0 + $1.arena.count })
         joined.changes.reserveCapacity(batches.reduce(0) { $0 + $1.changes.count })
         for batch in batches where !batch.changes.isEmpty {
