@@ -17,6 +17,8 @@ public struct LMDBError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var isMapFull: Bool { code == MDB_MAP_FULL }
+    /// One transaction dirtied more pages than LMDB keeps track of (~131k); nothing was written.
+    public var isTransactionFull: Bool { code == MDB_TXN_FULL }
     /// The file system refused to grow the data file; LMDB aborts the transaction, so
     /// everything committed before stays.
     public var isDiskFull: Bool { code == ENOSPC || code == EDQUOT || code == EFBIG }

@@ -90,8 +90,20 @@ extension Store {
     /// writer moved the position meanwhile the run is read again inside the transaction and
     /// applied unprepared. Does nothing while a rebuild owns the views (it folds everything).
     /// A kill at any point leaves the views and their position as the last commit left them.
+    /// A run LMDB cannot hold in one transaction is folded in halves: the pages a run dirties
+    /// grow with the store (a run's packages are scattered over the trees, so nearly every leaf
+    /// it touches is copied: 3 KB per event at 100k events, 15 KB at 1M), and a run that fits
+    /// a small store would otherwise fail on a large one forever, leaving the views behind.
     @discardableResult
     public func foldPendingViews(maxEvents: Int = foldRunLimit, maxBytes: Int = foldRunBytes) throws -> UInt64 {
+        do {
+            return try foldRun(maxEvents: maxEvents, maxBytes: maxBytes)
+        } catch StoreError.lmdb(let error) where error.isTransactionFull && maxEvents > 1 {
+            return try foldPendingViews(maxEvents: maxEvents / 2, maxBytes: maxBytes / 2)
+        }
+    }
+
+    private func foldRun(maxEvents: Int, maxBytes: Int) throws -> UInt64 {
         guard let views else { throw StoreError.noViewMaintainer }
         let limit = max(1, maxEvents)
         let start: UInt64? = try read { txn in try viewsRebuilding(in: txn) ? nil : try pendingPosition(in: txn) }

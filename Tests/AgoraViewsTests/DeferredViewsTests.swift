@@ -155,6 +155,69 @@ import Testing
         Self.expectSame(try RegistryViewsTestSupport.snapshot(store), expected, "folded one event per run")
     }
 
+    /// The registry views, except that a transaction given more than `fits` events fails as
+    /// LMDB fails one that dirties too many pages (a large store's runs).
+    struct RunsOverflow: ViewMaintainer {
+        let fits: Int
+        let inner = RegistryViews()
+        var viewVersion: UInt32 { inner.viewVersion }
+        var databaseSpecs: [DatabaseSpec] { inner.databaseSpecs }
+
+        func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws {
+            try apply(events, prepared: nil, in: txn, store: store, views: views)
+        }
+
+        func prepare(_ events: [Event], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)? {
+            inner.prepare(events, store: store, views: views)
+        }
+
+        func apply(_ events: [Event], prepared: (any Sendable)?, in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws {
+            try inner.apply(events, prepared: prepared, in: txn, store: store, views: views)
+            if events.count > fits { throw StoreError.lmdb(LMDBError(code: -30788, operation: "put")) }
+        }
+
+        func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]? {
+            try inner.bulkFold(events, store: store, views: views)
+        }
+    }
+
+    /// A run too large for one LMDB transaction is folded in halves until it fits: the views
+    /// end as immediate appends leave them, where the full run would fail on every try.
+    @Test func runTooLargeForATransactionIsFoldedInHalves() throws {
+        let (events, expected) = try Self.corpus(seed: 11)
+        let directory = try TemporaryDirectory()
+        do {
+            let store = try RegistryViewsTestSupport.openRegistryStore(directory)
+            #expect(Self.appendedAll(try store.append(events, verification: .chain, views: .deferred)))
+        }
+        let fits = max(1, events.count / 5)
+        do {
+            let store = try Store(home: directory.url, migrations: AgoraMigrations.all, views: RunsOverflow(fits: fits))
+            var runs = 1
+            while try store.foldPendingViews(maxEvents: events.count) > 0 { runs += 1 }
+            #expect(runs >= 5, "at most \(fits) events fit one transaction, \(events.count) were pending")
+            #expect(try store.viewProgress().lag == 0)
+        }
+        // Verified by the registry views themselves: verifying replays the log in one transaction.
+        let store = try RegistryViewsTestSupport.openRegistryStore(directory)
+        #expect(try store.verifyViews().equal)
+        Self.expectSame(try RegistryViewsTestSupport.snapshot(store), expected, "folded in halves")
+    }
+
+    /// A run of one event that does not fit fails with LMDB's error (once, not in a loop) and
+    /// leaves the views where they were.
+    @Test func oneEventThatDoesNotFitFails() throws {
+        let (events, _) = try Self.corpus(seed: 12)
+        let directory = try TemporaryDirectory()
+        do {
+            let store = try RegistryViewsTestSupport.openRegistryStore(directory)
+            #expect(Self.appendedAll(try store.append(Array(events[..<8]), verification: .chain, views: .deferred)))
+        }
+        let store = try Store(home: directory.url, migrations: AgoraMigrations.all, views: RunsOverflow(fits: 0))
+        #expect(throws: StoreError.lmdb(LMDBError(code: -30788, operation: "put"))) { try store.foldPendingViews() }
+        #expect(try store.viewProgress().lag == 8)
+    }
+
     /// A fold that fails inside its transaction (as a kill would end it) leaves the views and
     /// their position as they were; the next fold, by a working maintainer, completes them.
     @Test func failedFoldChangesNothing() throws {
