@@ -31,6 +31,10 @@ public final class Store: Sendable {
     let blobUseLog = BlobUseLog()
     /// Where fold runs are freed (`foldPendingViews`).
     let backgroundRelease = BackgroundRelease()
+    /// The fold run read and prepared ahead (`foldPendingViews`).
+    let foldAhead = FoldAhead()
+    /// The fold run size that fits one transaction here (`foldPendingViews`).
+    let foldRunCap = FoldRunCap()
 
     /// The store inside an Agora home: `$AGORA_HOME/store`.
     public convenience init(

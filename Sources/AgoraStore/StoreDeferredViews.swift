@@ -93,29 +93,41 @@ extension Store {
     /// A run LMDB cannot hold in one transaction is folded in halves: the pages a run dirties
     /// grow with the store (a run's packages are scattered over the trees, so nearly every leaf
     /// it touches is copied: 3 KB per event at 100k events, 15 KB at 1M), and a run that fits
-    /// a small store would otherwise fail on a large one forever, leaving the views behind.
+    /// a small store would otherwise fail on a large one forever, leaving the views behind. The
+    /// store remembers the half (`FoldRunCap`), so later runs do not overflow first again.
+    /// When more is pending past the run, the next run is read and prepared on another thread
+    /// while this one's transaction runs (`FoldAhead`).
     @discardableResult
     public func foldPendingViews(maxEvents: Int = foldRunLimit, maxBytes: Int = foldRunBytes) throws -> UInt64 {
+        let (events, bytes) = foldRunCap.bounded(events: max(1, maxEvents), bytes: maxBytes)
         do {
-            return try foldRun(maxEvents: maxEvents, maxBytes: maxBytes)
-        } catch StoreError.lmdb(let error) where error.isTransactionFull && maxEvents > 1 {
-            return try foldPendingViews(maxEvents: maxEvents / 2, maxBytes: maxBytes / 2)
+            return try foldRun(maxEvents: events, maxBytes: bytes)
+        } catch StoreError.lmdb(let error) where error.isTransactionFull && events > 1 {
+            foldRunCap.overflowed(events: events, bytes: bytes)
+            return try foldPendingViews(maxEvents: events / 2, maxBytes: bytes / 2)
         }
     }
 
-    private func foldRun(maxEvents: Int, maxBytes: Int) throws -> UInt64 {
+    private func foldRun(maxEvents limit: Int, maxBytes: Int) throws -> UInt64 {
         guard let views else { throw StoreError.noViewMaintainer }
-        let limit = max(1, maxEvents)
-        let start: UInt64? = try read { txn in try viewsRebuilding(in: txn) ? nil : try pendingPosition(in: txn) }
-        guard let start else { return 0 }
-        let run = try decodedPage(since: start, limit: limit, maxBytes: maxBytes)
-        let prepared = views.prepare(run.events, store: databases, views: viewDatabases)
-        defer { backgroundRelease.release((run, prepared)) }
+        let snapshot: (start: UInt64, end: UInt64)? = try read { txn in
+            guard try !viewsRebuilding(in: txn), let start = try pendingPosition(in: txn) else { return nil }
+            return (start, try lastLocalSeq(in: txn))
+        }
+        guard let (start, end) = snapshot else { return 0 }
+        let run = try foldAhead.take(start: start, limit: limit, maxBytes: maxBytes, logEnd: end)
+            ?? preparedRun(start: start, limit: limit, maxBytes: maxBytes)
+        if let last = run.last, last < run.logEnd {
+            foldAhead.prepare(start: last, limit: limit, maxBytes: maxBytes) { [self] in
+                try? preparedRun(start: last, limit: limit, maxBytes: maxBytes)
+            }
+        }
+        defer { backgroundRelease.release(run) }
         return try environment.write { txn in
             guard try !viewsRebuilding(in: txn), let position = try pendingPosition(in: txn) else { return 0 }
             var events = run.events
             var last = run.last ?? start
-            var preparation = prepared
+            var preparation = run.prepared
             if position != start {
                 let entries = try decodedEvents(after: position, through: .max, limit: limit, maxBytes: maxBytes, in: txn)
                 events = entries.events
@@ -125,6 +137,18 @@ extension Store {
             try views.apply(events, prepared: preparation, in: txn, store: databases, views: viewDatabases)
             return try advance(to: last, in: txn)
         }
+    }
+
+    /// The run past `start`, read in one snapshot and prepared (`ViewMaintainer.prepare`) on every core.
+    private func preparedRun(start: UInt64, limit: Int, maxBytes: Int) throws -> FoldRun {
+        guard let views else { throw StoreError.noViewMaintainer }
+        let (events, last, logEnd) = try read { txn in
+            let page = try decodedEvents(after: start, through: .max, limit: limit, maxBytes: maxBytes, in: txn)
+            return (page.events, page.last, try lastLocalSeq(in: txn))
+        }
+        return FoldRun(
+            start: start, limit: limit, maxBytes: maxBytes, events: events, last: last, logEnd: logEnd,
+            prepared: views.prepare(events, store: databases, views: viewDatabases))
     }
 
     /// Records that the views hold the log through `folded`; returns the events still pending.

@@ -145,13 +145,6 @@ extension Store {
         return last
     }
 
-    /// At most `limit` log entries above `since`, read in one snapshot and decoded on every core
-    /// (decoding re-derives each event's ID, a SHA-256 of its canonical bytes), and the local
-    /// seq of the last; past the first entry, at most `maxBytes` of stored events.
-    func decodedPage(since: UInt64, limit: Int, maxBytes: Int = .max) throws -> (events: [Event], last: UInt64?) {
-        try read { txn in try decodedEvents(after: since, through: .max, limit: limit, maxBytes: maxBytes, in: txn) }
-    }
-
     /// Log entries in (`after`, `through`], at most `limit` and, past the first, at most
     /// `maxBytes` of stored events, read in `txn` and decoded on every core; and the local seq
     /// of the last.
