@@ -84,8 +84,10 @@ public struct Cursor {
         try transaction.check(rc, "cursor put into \(database.name)")
     }
 
-    /// Writes `count` fixed-size values of one key in a DUPFIXED database in one call.
-    public func putRun(key: some ContiguousBytes, values: some ContiguousBytes, valueSize: Int) throws {
+    /// Writes `count` fixed-size values of one key in a DUPFIXED database in one call. With
+    /// `appendDuplicate` the values go after the key's last (and with `append` too, the key
+    /// after the database's last), each without a search from the root.
+    public func putRun(key: some ContiguousBytes, values: some ContiguousBytes, valueSize: Int, flags: PutFlags = []) throws {
         guard database.spec.flags.contains(.duplicateFixed), valueSize > 0 else {
             throw LMDBError(code: MDB_INCOMPATIBLE, operation: "multiple-value put on \(database.name), which is not DUPFIXED")
         }
@@ -97,7 +99,7 @@ public struct Cursor {
                     MDB_val(mv_size: valueSize, mv_data: UnsafeMutableRawPointer(mutating: buffer.baseAddress)),
                     MDB_val(mv_size: buffer.count / valueSize, mv_data: nil))
                 return withUnsafeMutableBytes(of: &pair) { raw in
-                    mdb_cursor_put(pointer, &key, raw.baseAddress!.assumingMemoryBound(to: MDB_val.self), UInt32(MDB_MULTIPLE))
+                    mdb_cursor_put(pointer, &key, raw.baseAddress!.assumingMemoryBound(to: MDB_val.self), UInt32(MDB_MULTIPLE) | flags.rawValue)
                 }
             }
         }

@@ -97,17 +97,10 @@ final class PreparedBatch: Sendable {
         self.search = search
         self.packageEvents = packageEvents
         ids = events.map(\.id)
-        bodies = Self.joined(parts.map(\.bodies))
-        packages = Self.joined(parts.map(\.packages))
-        firsts = Self.joined(parts.map(\.firsts))
-        documented = Self.joined(parts.map(\.documented))
-    }
-
-    private static func joined<T>(_ arrays: [[T]]) -> [T] {
-        var out: [T] = []
-        out.reserveCapacity(arrays.reduce(0) { $0 + $1.count })
-        for array in arrays { out.append(contentsOf: array) }
-        return out
+        bodies = parts.flatMap(\.bodies)
+        packages = parts.flatMap(\.packages)
+        firsts = parts.flatMap(\.firsts)
+        documented = parts.flatMap(\.documented)
     }
 
     /// Events prepared (positions run over `0..<count`).

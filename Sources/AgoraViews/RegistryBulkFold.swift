@@ -48,16 +48,13 @@ struct RegistryBulkFold {
             if let body { fold.record(index, body) }
         }
         let tables = fold.finish(bodies: bodies, databases: databases)
-        freeElsewhere(bodies)
+        backgroundRelease.release(bodies)
         return tables
     }
 
-    /// Drops `value` on another thread. The caller must hold no other reference to it after
-    /// this call: the last release frees it. ~10⁵ packages' objects, or decoded bodies, took
-    /// 0.1 s each to free, on the thread that holds the write transaction next.
-    private static func freeElsewhere(_ value: some Sendable) {
-        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(value) {} }
-    }
+    /// Frees the folded packages and decoded bodies off the thread that holds the write
+    /// transaction next.
+    private static let backgroundRelease = BackgroundRelease()
 
     // MARK: Sets
 
@@ -138,7 +135,7 @@ struct RegistryBulkFold {
         // Popularity first: each document's postings carry its record's bucket.
         let buckets = foldPopularity { docID in owners[docID].flatMap { packages[$0].ownKeys } ?? [] }
         let recorded = recordPackages(packages, indexed: indexed, buckets: buckets, databases: databases)
-        Self.freeElsewhere(packages)
+        Self.backgroundRelease.release(packages)
         foldScopes(roots: roots)
         return IndexChanges.sortedEntries([
             [bookkeeping] + recorded.map(\.0), [SearchIndexWriter.changes(databases)] + recorded.map(\.1),
