@@ -87,7 +87,7 @@ public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
     public func summary(of docID: UInt64) throws -> SearchSummary? {
         try withDocumentKey(docID) { key in
             try txn.withValue(databases.docs, key: key) { bytes in
-                try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary.decode(bytes) }
+                try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary.decode(bytes, storedAs: docID) }
             }
         }
     }

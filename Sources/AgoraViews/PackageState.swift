@@ -7,8 +7,14 @@ public struct PackageKey: Hashable, Comparable, Sendable, CustomStringConvertibl
     public let name: String
 
     public init(scope: String, name: String) {
-        self.scope = scope.lowercased()
-        self.name = name.lowercased()
+        self.scope = Self.lowercased(scope)
+        self.name = Self.lowercased(name)
+    }
+
+    /// `text.lowercased()`, without its Unicode case mapping where the text is ASCII without
+    /// capitals, as stored keys are: search builds a key for each summary it shows.
+    private static func lowercased(_ text: String) -> String {
+        text.utf8.contains { $0 >= 0x80 || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) } ? text.lowercased() : text
     }
 
     /// Parses `scope/name`; nil unless both halves are non-empty.

@@ -61,7 +61,17 @@ public struct SearchSummary: Sendable, Hashable {
         return writer.bytes
     }
 
+    /// The definition of a stored summary, checking that its document ID is its key's hash:
+    /// what the index writer reads back before it takes a document's entries out.
     public init(decoding bytes: some Collection<UInt8>) throws(ViewDecodeError) {
+        try self.init(decoding: bytes, checkingID: true)
+    }
+
+    /// `checkingID` false leaves out the hash of the key: search shows a stored summary as it
+    /// is stored (`decode(_:storedAs:)`); the views are derived data that `agora verify`
+    /// rebuilds and compares, so a hash per summary shown (11 % of a query) checks nothing it
+    /// does not.
+    init(decoding bytes: some Collection<UInt8>, checkingID: Bool) throws(ViewDecodeError) {
         guard bytes.count <= Self.maxEncodedSize else { throw ViewDecodeError("search summary of \(bytes.count) bytes") }
         let reader = try ViewRecord.reader(bytes)
         guard reader.unknown(known: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14]).isEmpty else {
@@ -71,7 +81,8 @@ public struct SearchSummary: Sendable, Hashable {
         let scope = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(2) }
         let packageName = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(3) }
         package = PackageKey(scope: scope, name: packageName)
-        guard !scope.isEmpty, !packageName.isEmpty, docID == SearchDocument.docID(for: package) else {
+        guard !scope.isEmpty, !packageName.isEmpty else { throw ViewDecodeError("search summary without scope or name") }
+        guard !checkingID || docID == SearchDocument.docID(for: package) else {
             throw ViewDecodeError("search summary key does not match its document ID")
         }
         name = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(4) }
@@ -92,11 +103,21 @@ public struct SearchSummary: Sendable, Hashable {
 }
 
 extension SearchSummary {
-    /// `init(decoding:)` for a stored summary: the byte-level reading below when it applies,
-    /// else the definition, which also says what is wrong with a bad record.
-    static func decode(_ bytes: UnsafeRawBufferPointer) throws(ViewDecodeError) -> SearchSummary {
-        if let summary = SearchSummary(canonical: bytes) { return summary }
-        return try SearchSummary(decoding: bytes)
+    /// The summary stored under `docID`, as search shows it: the byte-level reading below when
+    /// it applies, else the definition, which also says what is wrong with a bad record. The
+    /// key is not hashed (`init(decoding:checkingID:)`); a record naming another document than
+    /// the one it is stored under is refused, so a hit's ID is the one the index gave.
+    static func decode(_ bytes: UnsafeRawBufferPointer, storedAs docID: UInt64) throws(ViewDecodeError) -> SearchSummary {
+        let summary: SearchSummary
+        if let canonical = SearchSummary(canonical: bytes) {
+            summary = canonical
+        } else {
+            summary = try SearchSummary(decoding: bytes, checkingID: false)
+        }
+        guard summary.docID == docID else {
+            throw ViewDecodeError("search summary of document \(summary.docID) stored under \(docID)")
+        }
+        return summary
     }
 
     /// A summary laid out as `encoded()` writes it, read in one walk over the bytes without the
@@ -104,13 +125,14 @@ extension SearchSummary {
     /// set of known tags cost more than the fields). Anything unusual — a field unknown,
     /// repeated, out of order or of the wrong type, a multi-byte tag, a value the definition
     /// checks and refuses — gives nil, so the definition decides; a seeded test holds the two
-    /// equal on every record this accepts.
+    /// equal on every record this accepts. Like `decode(_:storedAs:)`, it does not hash the key.
     init?(canonical bytes: UnsafeRawBufferPointer) {
         guard bytes.count <= Self.maxEncodedSize else { return nil }
         var fields = (docID: UInt64(0), yanked: UInt64(0), contested: UInt64(0), published: UInt64(0))
-        var texts = [String](repeating: "", count: 7)
+        // Fields 2–6 in locals, not an array: one allocation less per summary shown.
+        var texts = (scope: "", name: "", shown: "", version: "", description: "")
         var publisher: PublicKey?
-        var lists: [[String]] = [[], [], []]
+        var (keywords, tags, authors): ([String], [String], [String]) = ([], [], [])
         var index = 0
         var lastTag: UInt64 = 0
         while index < bytes.count {
@@ -139,13 +161,23 @@ extension SearchSummary {
                 switch tag {
                 case 2...6:
                     guard tag > lastTag, let text = Self.text(payload) else { return nil }
-                    texts[Int(tag)] = text
+                    switch tag {
+                    case 2: texts.scope = text
+                    case 3: texts.name = text
+                    case 4: texts.shown = text
+                    case 5: texts.version = text
+                    default: texts.description = text
+                    }
                 case 7:
                     guard tag > lastTag, let key = try? PublicKey(bytes: Array(payload)) else { return nil }
                     publisher = key
                 case 12...14:
                     guard tag >= lastTag, let text = Self.text(payload) else { return nil }
-                    lists[Int(tag) - 12].append(text)
+                    switch tag {
+                    case 12: keywords.append(text)
+                    case 13: tags.append(text)
+                    default: authors.append(text)
+                    }
                 default:
                     return nil
                 }
@@ -154,22 +186,19 @@ extension SearchSummary {
             }
             lastTag = tag
         }
-        let package = PackageKey(scope: texts[2], name: texts[3])
-        guard !texts[2].isEmpty, !texts[3].isEmpty, fields.yanked <= 1, fields.contested <= 1,
-            fields.docID == SearchDocument.docID(for: package)
-        else { return nil }
+        guard !texts.scope.isEmpty, !texts.name.isEmpty, fields.yanked <= 1, fields.contested <= 1 else { return nil }
         docID = fields.docID
-        self.package = package
-        name = texts[4]
-        version = texts[5]
-        description = texts[6]
+        package = PackageKey(scope: texts.scope, name: texts.name)
+        name = texts.shown
+        version = texts.version
+        description = texts.description
         self.publisher = publisher
         yanked = fields.yanked == 1
         contested = fields.contested == 1
         published = fields.published
-        keywords = lists[0]
-        tags = lists[1]
-        authors = lists[2]
+        self.keywords = keywords
+        self.tags = tags
+        self.authors = authors
     }
 
     /// UTF-8 text, nil when invalid; ASCII (nearly every field) needs no validation.

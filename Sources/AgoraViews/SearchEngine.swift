@@ -148,6 +148,7 @@ public enum SearchEngine {
             for summary in exact.sorted(by: { $0.package < $1.package }) {
                 candidates.add(summary.docID, .exactName, 1_000_000, nil)
             }
+            candidates.read = exact
             try collectPrefix(name, index, &candidates)
             try collectTypos(name, index, scope, .typo, 240, &candidates)
         } else {
@@ -294,6 +295,8 @@ public enum SearchEngine {
         var entries: [Entry] = []
         /// Sized for a one-word query's prefix, typo and word candidates, so it rarely grows.
         var positions = [UInt64: Int](minimumCapacity: 512)
+        /// Summaries read while collecting (the exact matches', for their scope), not read again.
+        var read: [SearchSummary] = []
 
         /// A document found again by a later tier keeps its first (better) tier.
         mutating func add(
@@ -330,7 +333,7 @@ public enum SearchEngine {
             if filters.sort == .recent {
                 for entry in ranked { recent[entry.docID] = try index.summary(of: entry.docID)?.published ?? 0 }
             }
-            ranked.sort { lhs, rhs in
+            func precedes(_ lhs: Entry, _ rhs: Entry) -> Bool {
                 switch filters.sort {
                 case .relevance:
                     break
@@ -343,11 +346,22 @@ public enum SearchEngine {
                 }
                 return byRelevance(lhs, rhs)
             }
+            // A page of 20 from hundreds of candidates: the first `limit` are selected, and all
+            // are sorted only when filters turn enough of those away. The order is total (the
+            // finding position breaks ties), so the selection is the sorted list's start.
+            var ordered = smallest(filters.limit, of: ranked, by: precedes)
             var hits: [SearchHit] = []
-            for entry in ranked {
+            var next = 0
+            while next < ranked.count {
+                if next == ordered.count {
+                    ranked.sort(by: precedes)
+                    ordered = ranked
+                }
+                let entry = ordered[next]
+                next += 1
                 if let wordCut, rank(entry) < wordCut { return (hits, false) }
-                guard let summary = try index.summary(of: entry.docID), filters.accepts(summary),
-                      scope.map({ summary.package.scope == $0 }) ?? true
+                guard let summary = try read.first(where: { $0.docID == entry.docID }) ?? index.summary(of: entry.docID),
+                      filters.accepts(summary), scope.map({ summary.package.scope == $0 }) ?? true
                 else { continue }
                 hits.append(SearchHit(summary: summary, tier: entry.tier, score: entry.score, edit: entry.edit, popularity: entry.popularity))
                 if hits.count >= filters.limit { return (hits, true) }

@@ -57,6 +57,9 @@ public struct SearchPostings {
 
     public var count: Int { bytes.count / Self.entrySize }
 
+    /// No entries: a word none of whose forms is in the index.
+    static var empty: SearchPostings { SearchPostings(UnsafeRawBufferPointer(start: nil, count: 0)) }
+
     public func docID(at index: Int) -> UInt64 {
         UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: index * Self.entrySize, as: UInt64.self))
     }

@@ -37,14 +37,16 @@ extension SearchEngine {
         // Full and partial matches in ID order; or, where every document holding any word is a
         // match (one word, or none holds them all), the pool itself.
         let (matches, pooled) = try withWordPostings(tokens.map(QueryWords.variants(of:))[...], index, []) {
-            postings -> ([WordMatch], Bool) in
+            words -> ([WordMatch], Bool) in
             // One list's intersection is its union.
-            if postings.count > 1 {
-                let walked = rarestWordMatches(postings) ?? intersect(postings)
-                if walked.contains(where: { $0.words == postings.count }) { return (walked, false) }
+            if words.count > 1 {
+                let walked = rarestWordMatches(words) ?? intersect(words)
+                if walked.contains(where: { $0.words == words.count }) { return (walked, false) }
             }
-            if filtered { return (union(postings), false) }
-            return (bestOfUnion(popularityScanLimit, of: postings, queryWords: tokens.count), true)
+            return withMerged(words[...], []) { postings in
+                if filtered { return (union(postings), false) }
+                return (bestOfUnion(popularityScanLimit, of: postings, queryWords: tokens.count), true)
+            }
         }
         if filtered {
             // Full matches first: among equal ranks the earlier found stays first.
@@ -238,25 +240,78 @@ extension SearchEngine {
         return out
     }
 
-    /// Calls `body` with the postings of each query word (`words`: each word's forms), a word's
-    /// forms merged into one list in the stored layout, where a document under several keeps
-    /// its largest weight and bucket. A word with one form present is handed on as the index
-    /// gave it, without a copy; of several, the rarer are merged first, so the commonest form
-    /// (`python`'s 21k entries beside a few `pythons`) is copied once, not once per other form.
+    /// A query word's postings: its commonest form as the index gave it, the others merged
+    /// into one list, and how many documents hold any form. Walks that look documents up in a
+    /// word seek in both parts, so a common word (`python`'s 21k entries beside a few
+    /// `pythons`) is never copied into a merged list; a walk over every document of a word
+    /// merges its parts (`withMerged`).
+    struct WordPostings {
+        var common: SearchPostings
+        /// The other forms merged; empty for a word with one form present.
+        var others: SearchPostings
+        /// The documents of the merged list: `common`'s, plus `others`' not in it.
+        var count: Int
+
+        /// The word as the union of its `forms` (in any order): the rarer are merged, rarest
+        /// first, and galloped into the commonest to count the documents they share with it.
+        static func of<R>(_ forms: [SearchPostings], _ body: (WordPostings) throws -> R) rethrows -> R {
+            let ordered = forms.sorted { $0.count < $1.count }
+            guard let common = ordered.last else { return try body(WordPostings(common: .empty, others: .empty, count: 0)) }
+            func counted(_ others: SearchPostings) throws -> R {
+                var shared = 0
+                var position = 0
+                for entry in 0..<others.count {
+                    position = common.seek(others.docID(at: entry), from: position)
+                    if position < common.count, common.docID(at: position) == others.docID(at: entry) { shared += 1 }
+                }
+                return try body(WordPostings(common: common, others: others, count: common.count + others.count - shared))
+            }
+            let rarer = Array(ordered.dropLast())
+            guard rarer.count > 1 else { return try counted(rarer.first ?? .empty) }
+            var merged = SearchEngine.merge(rarer[0], rarer[1])
+            for list in rarer.dropFirst(2) { merged = merged.withUnsafeBytes { SearchEngine.merge(SearchPostings($0), list) } }
+            return try merged.withUnsafeBytes { try counted(SearchPostings($0)) }
+        }
+
+        /// The largest weight and bucket any form gives `docID`, nil when none holds it; each
+        /// part is sought from its position in `cursor`, so ascending IDs walk each part once.
+        func find(_ docID: UInt64, from cursor: inout (common: Int, others: Int)) -> (weight: UInt8, bucket: UInt8)? {
+            cursor.common = common.seek(docID, from: cursor.common)
+            var found: (weight: UInt8, bucket: UInt8)?
+            if cursor.common < common.count, common.docID(at: cursor.common) == docID {
+                found = (common.weight(at: cursor.common), common.bucket(at: cursor.common).rawValue)
+            }
+            guard others.count > 0 else { return found }
+            cursor.others = others.seek(docID, from: cursor.others)
+            guard cursor.others < others.count, others.docID(at: cursor.others) == docID else { return found }
+            let (weight, bucket) = (others.weight(at: cursor.others), others.bucket(at: cursor.others).rawValue)
+            guard let found else { return (weight, bucket) }
+            return (max(found.weight, weight), max(found.bucket, bucket))
+        }
+
+        /// Calls `body` with the word's documents as one list: each document once, with its
+        /// largest weight and bucket.
+        func withMerged<R>(_ body: (SearchPostings) throws -> R) rethrows -> R {
+            guard others.count > 0 else { return try body(common) }
+            return try SearchEngine.merge(common, others).withUnsafeBytes { try body(SearchPostings($0)) }
+        }
+    }
+
+    /// Calls `body` with the postings of each query word (`words`: each word's forms, looked up
+    /// together), in order.
     static func withWordPostings<R>(
-        _ words: ArraySlice<[String]>, _ index: some SearchIndex, _ done: [SearchPostings], _ body: ([SearchPostings]) throws -> R
+        _ words: ArraySlice<[String]>, _ index: some SearchIndex, _ done: [WordPostings], _ body: ([WordPostings]) throws -> R
     ) throws -> R {
         guard let forms = words.first else { return try body(done) }
         return try index.withPostings(forAny: forms) { lists in
-            guard lists.count > 1 else {
-                let list = lists.first ?? SearchPostings(UnsafeRawBufferPointer(start: nil, count: 0))
-                return try withWordPostings(words.dropFirst(), index, done + [list], body)
-            }
-            let ordered = lists.sorted { $0.count < $1.count }
-            var merged = merge(ordered[0], ordered[1])
-            for list in ordered.dropFirst(2) { merged = merged.withUnsafeBytes { merge(SearchPostings($0), list) } }
-            return try merged.withUnsafeBytes { try withWordPostings(words.dropFirst(), index, done + [SearchPostings($0)], body) }
+            try WordPostings.of(lists) { word in try withWordPostings(words.dropFirst(), index, done + [word], body) }
         }
+    }
+
+    /// Calls `body` with each word's documents as one list (`WordPostings.withMerged`).
+    static func withMerged<R>(_ words: ArraySlice<WordPostings>, _ done: [SearchPostings], _ body: ([SearchPostings]) throws -> R) rethrows -> R {
+        guard let word = words.first else { return try body(done) }
+        return try word.withMerged { list in try withMerged(words.dropFirst(), done + [list], body) }
     }
 
     /// Two ID-sorted posting lists as one; a document in both keeps its larger weight. Walks
@@ -292,57 +347,56 @@ extension SearchEngine {
         }
     }
 
-    /// Walks the shortest list and seeks into the others, so the cost follows the rarest word.
-    static func intersect(_ lists: [SearchPostings]) -> [WordMatch] {
-        let ordered = lists.sorted { $0.count < $1.count }
-        guard let shortest = ordered.first, shortest.count > 0 else { return [] }
-        var positions = [Int](repeating: 0, count: ordered.count)
-        var out: [WordMatch] = []
-        out.reserveCapacity(shortest.count)
-        candidates: for index in 0..<shortest.count {
-            let docID = shortest.docID(at: index)
-            var score = Int(shortest.weight(at: index))
-            var bucket = shortest.bucket(at: index).rawValue
-            for other in 1..<ordered.count {
-                let position = ordered[other].seek(docID, from: positions[other])
-                positions[other] = position
-                guard position < ordered[other].count else { break candidates }
-                guard ordered[other].docID(at: position) == docID else { continue candidates }
-                score += Int(ordered[other].weight(at: position))
-                bucket = max(bucket, ordered[other].bucket(at: position).rawValue)
+    /// Walks the shortest word and looks its documents up in the others, so the cost follows
+    /// the rarest word.
+    static func intersect(_ words: [WordPostings]) -> [WordMatch] {
+        guard let shortestIndex = words.indices.min(by: { words[$0].count < words[$1].count }), words[shortestIndex].count > 0 else { return [] }
+        return words[shortestIndex].withMerged { shortest in
+            var cursors = [(common: Int, others: Int)](repeating: (0, 0), count: words.count)
+            var out: [WordMatch] = []
+            out.reserveCapacity(shortest.count)
+            candidates: for index in 0..<shortest.count {
+                let docID = shortest.docID(at: index)
+                var score = Int(shortest.weight(at: index))
+                var bucket = shortest.bucket(at: index).rawValue
+                for (number, word) in words.enumerated() where number != shortestIndex {
+                    guard let found = word.find(docID, from: &cursors[number]) else { continue candidates }
+                    score += Int(found.weight)
+                    bucket = max(bucket, found.bucket)
+                }
+                out.append(WordMatch(docID: docID, words: words.count, weight: score, bucket: PopularityBucket(rawValue: bucket)))
             }
-            out.append(WordMatch(docID: docID, words: lists.count, weight: score, bucket: PopularityBucket(rawValue: bucket)))
+            return out
         }
-        return out
     }
 
-    /// Documents holding the rarest word, each scored against every list, in one walk and in ID
-    /// order: those holding every word (what `intersect` finds) and those missing some (partial
-    /// matches) together, as the pool needs them; nil when the rarest word is in more than
-    /// `partialScanLimit` documents. A document may miss only words more common than one it
-    /// holds: "client" or "library" is what a summary leaves out, while one holding only the
+    /// Documents holding the rarest word, each scored against every word, in one walk and in
+    /// ID order: those holding every word (what `intersect` finds) and those missing some
+    /// (partial matches) together, as the pool needs them; nil when the rarest word is in more
+    /// than `partialScanLimit` documents. A document may miss only words more common than one
+    /// it holds: "client" or "library" is what a summary leaves out, while one holding only the
     /// commoner word ("parser" for "date parsing") is about something else.
-    static func rarestWordMatches(_ lists: [SearchPostings]) -> [WordMatch]? {
-        guard let rarestIndex = lists.indices.min(by: { lists[$0].count < lists[$1].count }), lists[rarestIndex].count <= partialScanLimit else { return nil }
-        let rarest = lists[rarestIndex]
-        var positions = [Int](repeating: 0, count: lists.count)
-        var out: [WordMatch] = []
-        out.reserveCapacity(rarest.count)
-        for seed in 0..<rarest.count {
-            let docID = rarest.docID(at: seed)
-            // The seed's own list holds it where it stands: only the others are searched.
-            var match = WordMatch(docID: docID, words: 1, weight: Int(rarest.weight(at: seed)), bucket: rarest.bucket(at: seed))
-            for (number, list) in lists.enumerated() where number != rarestIndex {
-                let position = list.seek(docID, from: positions[number])
-                positions[number] = position
-                guard position < list.count, list.docID(at: position) == docID else { continue }
-                match.words += 1
-                match.weight += Int(list.weight(at: position))
-                match.bucket = PopularityBucket(rawValue: max(match.bucket.rawValue, list.bucket(at: position).rawValue))
+    static func rarestWordMatches(_ words: [WordPostings]) -> [WordMatch]? {
+        guard let rarestIndex = words.indices.min(by: { words[$0].count < words[$1].count }), words[rarestIndex].count <= partialScanLimit
+        else { return nil }
+        return words[rarestIndex].withMerged { rarest in
+            var cursors = [(common: Int, others: Int)](repeating: (0, 0), count: words.count)
+            var out: [WordMatch] = []
+            out.reserveCapacity(rarest.count)
+            for seed in 0..<rarest.count {
+                let docID = rarest.docID(at: seed)
+                // The seed's own word holds it where it stands: only the others are searched.
+                var match = WordMatch(docID: docID, words: 1, weight: Int(rarest.weight(at: seed)), bucket: rarest.bucket(at: seed))
+                for (number, word) in words.enumerated() where number != rarestIndex {
+                    guard let found = word.find(docID, from: &cursors[number]) else { continue }
+                    match.words += 1
+                    match.weight += Int(found.weight)
+                    match.bucket = PopularityBucket(rawValue: max(match.bucket.rawValue, found.bucket))
+                }
+                out.append(match)
             }
-            out.append(match)
+            return out
         }
-        return out
     }
 
     /// Every document in any list, for a query whose words no document holds together: one

@@ -157,10 +157,58 @@ import AgoraTestSupport
         #expect(try store.withSearchIndex { try $0.withPostings(forAny: ["solo"]) { $0.map { $0.docID(at: 0) } } } == [0x0102_0304_0506_0708])
     }
 
+    /// Search shows a stored summary without hashing its key (the views are derived data that
+    /// `agora verify` rebuilds and compares): a summary naming another package under its own ID
+    /// is shown as stored, and `verify` reports it; one stored under another document's ID, or
+    /// bytes that are no summary, fail the search as a corrupt store, never a crash. The
+    /// writer's read still checks the hash.
+    @Test func hostileSummariesAreShownAsStoredOrRefused() throws {
+        let feeds = Self.generatedFeeds(packages: 300, seed: 5)
+        let documents = Self.expectedDocuments(feeds.flatMap { $0 }).sorted { $0.docID < $1.docID }
+        let directory = try TemporaryDirectory()
+        let store = try RegistryViewsTestSupport.openRegistryStore(directory)
+        var rng = SeededGenerator(seed: 17)
+        #expect(try RegistryViewsTestSupport.appendInBatches(
+            RegistryViewsTestSupport.interleave(feeds, using: &rng), to: store, maxBatch: 100, using: &rng))
+        let docs = try RegistryDatabases(store).docs
+        // Names held by one document only, so the exact match is that document.
+        let named = Dictionary(grouping: documents, by: \.normalisedName).values.filter { $0.count == 1 && !$0[0].summary.yanked }.map { $0[0] }
+            .sorted { $0.docID < $1.docID }
+        #expect(named.count > 20)
+        for round in 0..<20 {
+            let target = named[(round * 7) % named.count]
+            let key = BigEndian.bytes(target.docID)
+            var forged = target.summary
+            forged.package = PackageKey(scope: "forged\(round)", name: "other")
+            forged.description = "forged \(round)"
+            let shown = forged
+            try store.environment.write { txn in try txn.put(docs, key: key, value: shown.encoded()) }
+            let hits = try store.search(query: target.normalisedName)
+            #expect(hits.first?.summary == forged, "round \(round)")
+            #expect(hits.first?.tier == .exactName)
+            #expect(throws: ViewDecodeError.self) { try SearchSummary(decoding: shown.encoded()) }
+            if round == 0 { #expect(try store.verifyViews().equal == false) }
+
+            let other = named[(round * 7 + 1) % named.count]
+            let misplaced: [[UInt8]] = [
+                other.summary.encoded(),
+                (0..<Int.random(in: 0...60, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) },
+            ]
+            for value in misplaced {
+                try store.environment.write { txn in try txn.put(docs, key: key, value: value) }
+                #expect(throws: StoreError.self, "round \(round)") { try store.search(query: target.normalisedName) }
+            }
+            try store.environment.write { txn in try txn.put(docs, key: key, value: target.summary.encoded()) }
+            #expect(try store.search(query: target.normalisedName).first?.summary == target.summary)
+        }
+        #expect(try store.verifyViews().equal)
+    }
+
     /// A word's forms read from LMDB merge to their union, whatever order they are given in and
-    /// whichever is largest (merged rarest first, so the commonest is copied once): each
-    /// document once, with its largest weight. Lists of up to 3,000 entries span several pages,
-    /// so both the in-place and the copied postings are merged.
+    /// whichever is largest (the rarer merged, the commonest left as read): each document once,
+    /// with its largest weight; its count and per-form lookups agree with that union. Lists of
+    /// up to 3,000 entries span several pages, so both the in-place and the copied postings are
+    /// merged.
     @Test func aWordsFormsMergeToTheirUnion() throws {
         let directory = try TemporaryDirectory()
         let store = try RegistryViewsTestSupport.openRegistryStore(directory)
@@ -192,13 +240,21 @@ import AgoraTestSupport
             forms.shuffle(using: &rng)
             // A second word after the merged one reaches `body` unmerged and in its place.
             let words = [forms + ["w\(round)absent"], [forms[0]]]
-            let merged = try store.withSearchIndex { index in
-                try SearchEngine.withWordPostings(words[...], index, []) { $0.map { Array($0.bytes) } }
+            let (merged, counts, found) = try store.withSearchIndex { index in
+                try SearchEngine.withWordPostings(words[...], index, []) { words in
+                    // Looked up per form, without merging: what the merged list holds.
+                    var cursor = (common: 0, others: 0)
+                    let found = stride(from: UInt64(0), to: 4_001, by: 3).map { words[0].find($0, from: &cursor) }
+                    return (words.map { $0.withMerged { Array($0.bytes) } }, words.map(\.count), found)
+                }
             }
             let alone = lists[Int(forms[0].split(separator: "f").last!)!]
             #expect(merged.count == 2, "round \(round)")
             #expect(merged.first ?? [] == wanted, "round \(round): forms \(lists.map(\.count))")
             #expect(merged.last ?? [] == SearchPostings.encode(alone), "round \(round)")
+            #expect(counts == [expected.count, Set(alone.map(\.docID)).count], "round \(round)")
+            let wantedFound = stride(from: UInt64(0), to: 4_001, by: 3).map { docID in expected[docID].map { ($0.weight, $0.bucket.rawValue) } }
+            #expect(found.map { $0.map { "\($0.weight) \($0.bucket)" } } == wantedFound.map { $0.map { "\($0.0) \($0.1)" } }, "round \(round)")
         }
     }
 }

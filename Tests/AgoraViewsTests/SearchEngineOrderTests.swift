@@ -36,40 +36,84 @@ import AgoraTestSupport
         }
     }
 
-    /// The walk over the rarest word finds exactly the documents `intersect` finds, with the same
-    /// tallies, and as partial matches the rest of the rarest word's documents.
-    @Test func rarestWalkMatchesTheIntersection() {
-        var rng = SeededGenerator(seed: 29)
-        for round in 0..<300 {
-            let lists = (0..<Int.random(in: 2...4, using: &rng)).map { _ in
-                SearchPostings.encode((0..<Int.random(in: 0...120, using: &rng)).map { _ in
-                    (docID: UInt64.random(in: 0...150, using: &rng), weight: UInt8.random(in: 1...40, using: &rng),
-                     bucket: PopularityBucket(rawValue: UInt8.random(in: 0...255, using: &rng)))
-                })
-            }
-            SearchPostings.withEach(lists) { postings in
-                func tallies(_ matches: [SearchEngine.WordMatch]) -> [String] { matches.map { "\($0.docID) \($0.words) \($0.weight) \($0.bucket.rawValue)" } }
-                guard let walked = SearchEngine.rarestWordMatches(postings) else {
-                    Issue.record("round \(round): lists of at most 120 are under the scan limit")
-                    return
+    /// Each word's forms as `WordPostings` (as the engine gets them from the index).
+    static func withWords<R>(_ forms: [[[UInt8]]], _ body: ([SearchEngine.WordPostings]) -> R) -> R {
+        func next(_ remaining: ArraySlice<[[UInt8]]>, _ done: [SearchEngine.WordPostings]) -> R {
+            guard let word = remaining.first else { return body(done) }
+            return SearchPostings.withEach(word) { lists in SearchEngine.WordPostings.of(lists) { next(remaining.dropFirst(), done + [$0]) } }
+        }
+        return next(forms[...], [])
+    }
+
+    /// The union of a word's forms in the stored layout: each document once, with its largest
+    /// weight and bucket.
+    static func union(of forms: [[UInt8]]) -> [UInt8] {
+        var best: [UInt64: (weight: UInt8, bucket: UInt8)] = [:]
+        SearchPostings.withEach(forms) { lists in
+            for list in lists {
+                for entry in 0..<list.count {
+                    let old = best[list.docID(at: entry)] ?? (0, 0)
+                    best[list.docID(at: entry)] = (max(old.weight, list.weight(at: entry)), max(old.bucket, list.bucket(at: entry).rawValue))
                 }
-                #expect(walked.map(\.docID) == walked.map(\.docID).sorted(), "round \(round): in ID order")
-                let full = walked.filter { $0.words == postings.count }
-                let partial = walked.filter { $0.words < postings.count }
-                #expect(tallies(full) == tallies(SearchEngine.intersect(postings)), "round \(round)")
-                let rarest = postings.min { $0.count < $1.count }!
-                let inRarest = (0..<rarest.count).map { rarest.docID(at: $0) }
-                #expect((full + partial).map(\.docID).sorted() == inRarest, "round \(round)")
-                #expect(partial.allSatisfy { $0.words < postings.count && $0.words >= 1 })
-                // Every match tallied over every list, by a plain scan of each.
-                func tally(_ docID: UInt64) -> String {
-                    let found = postings.compactMap { list in (0..<list.count).first { list.docID(at: $0) == docID }.map { (list, $0) } }
-                    let weight = found.reduce(0) { $0 + Int($1.0.weight(at: $1.1)) }
-                    return "\(docID) \(found.count) \(weight) \(found.map { $0.0.bucket(at: $0.1).rawValue }.max() ?? 0)"
-                }
-                #expect(tallies(full + partial) == (full + partial).map { tally($0.docID) }, "round \(round)")
             }
         }
+        return SearchPostings.encode(best.map { (docID: $0.key, weight: $0.value.weight, bucket: PopularityBucket(rawValue: $0.value.bucket)) })
+    }
+
+    /// The walk over the rarest word finds exactly the documents `intersect` finds, with the same
+    /// tallies, and as partial matches the rest of the rarest word's documents; words of one to
+    /// three forms (looked up per form, never merged unless walked) count and find what their
+    /// merged lists hold.
+    @Test func rarestWalkMatchesTheIntersection() {
+        var rng = SeededGenerator(seed: 29)
+        var severalForms = 0
+        for round in 0..<300 {
+            let forms = (0..<Int.random(in: 2...4, using: &rng)).map { _ in
+                (0..<Int.random(in: 1...3, using: &rng)).map { form in
+                    SearchPostings.encode((0..<Int.random(in: 0...(form == 0 ? 120 : 25), using: &rng)).map { _ in
+                        (docID: UInt64.random(in: 0...150, using: &rng), weight: UInt8.random(in: 1...40, using: &rng),
+                         bucket: PopularityBucket(rawValue: UInt8.random(in: 0...255, using: &rng)))
+                    })
+                }
+            }
+            severalForms += forms.filter { $0.count > 1 }.count
+            let merged = forms.map { Self.union(of: $0) }
+            Self.withWords(forms) { words in
+                SearchPostings.withEach(merged) { postings in
+                    #expect(words.map(\.count) == postings.map(\.count), "round \(round)")
+                    for (word, list) in zip(words, postings) {
+                        #expect(word.withMerged { Array($0.bytes) } == Array(list.bytes), "round \(round)")
+                        var cursor = (common: 0, others: 0)
+                        for docID in UInt64(0)...151 {
+                            let entry = (0..<list.count).first { list.docID(at: $0) == docID }
+                            let found = word.find(docID, from: &cursor)
+                            #expect(found?.weight == entry.map { list.weight(at: $0) } && found?.bucket == entry.map { list.bucket(at: $0).rawValue })
+                        }
+                    }
+                    func tallies(_ matches: [SearchEngine.WordMatch]) -> [String] { matches.map { "\($0.docID) \($0.words) \($0.weight) \($0.bucket.rawValue)" } }
+                    guard let walked = SearchEngine.rarestWordMatches(words) else {
+                        Issue.record("round \(round): lists of at most 195 are under the scan limit")
+                        return
+                    }
+                    #expect(walked.map(\.docID) == walked.map(\.docID).sorted(), "round \(round): in ID order")
+                    let full = walked.filter { $0.words == postings.count }
+                    let partial = walked.filter { $0.words < postings.count }
+                    #expect(tallies(full) == tallies(SearchEngine.intersect(words)), "round \(round)")
+                    let rarest = postings.min { $0.count < $1.count }!
+                    let inRarest = (0..<rarest.count).map { rarest.docID(at: $0) }
+                    #expect((full + partial).map(\.docID).sorted() == inRarest, "round \(round)")
+                    #expect(partial.allSatisfy { $0.words < postings.count && $0.words >= 1 })
+                    // Every match tallied over every merged list, by a plain scan of each.
+                    func tally(_ docID: UInt64) -> String {
+                        let found = postings.compactMap { list in (0..<list.count).first { list.docID(at: $0) == docID }.map { (list, $0) } }
+                        let weight = found.reduce(0) { $0 + Int($1.0.weight(at: $1.1)) }
+                        return "\(docID) \(found.count) \(weight) \(found.map { $0.0.bucket(at: $0.1).rawValue }.max() ?? 0)"
+                    }
+                    #expect(tallies(full + partial) == (full + partial).map { tally($0.docID) }, "round \(round)")
+                }
+            }
+        }
+        #expect(severalForms > 200)
     }
 
     /// The pool taken straight from the postings when every document holding any word is a
@@ -100,6 +144,77 @@ import AgoraTestSupport
             }
         }
         #expect(cutsInsideTheLargestList > 300)
+    }
+
+    /// A page read from the first `limit` candidates selected (all sorted only when filters turn
+    /// some of those away) is the page walking every candidate in sorted order gives: each sort
+    /// order, scores and popularity from small sets (many ties, broken by finding position),
+    /// yanked and out-of-scope documents, summaries already read for exact names, word cuts.
+    @Test func pageIsTheSortedCandidatesFirstAccepted() throws {
+        var rng = SeededGenerator(seed: 47)
+        var turnedAwayAmongTheFirst = 0
+        for round in 0..<300 {
+            var popularity: [UInt64: PackagePopularity] = [:]
+            let documents = (0..<Int.random(in: 1...120, using: &rng)).map { number in
+                let summary = SearchSummary(
+                    package: PackageKey(scope: ["pypi", "acme"].randomElement(using: &rng)!, name: "p\(round)-\(number)"), name: "p\(number)",
+                    version: "1.0", yanked: Int.random(in: 0..<4, using: &rng) == 0, published: UInt64.random(in: 0...3, using: &rng))
+                if Bool.random(using: &rng) {
+                    popularity[summary.docID] = PackagePopularity(reporters: 1, milliScore: [0, 1_000, 3_000].randomElement(using: &rng)!)
+                }
+                return SearchDocument(summary: summary)
+            }
+            let index = InMemorySearchIndex(documents: documents, popularity: popularity)
+            var candidates = SearchEngine.Candidates()
+            for document in documents.shuffled(using: &rng) {
+                let tier = [SearchTier.exactName, .namePrefix, .typo, .token].randomElement(using: &rng)!
+                let known: PackagePopularity?? = Bool.random(using: &rng) ? .some(popularity[document.docID]) : nil
+                candidates.add(document.docID, tier, [240, 250, 300].randomElement(using: &rng)!, nil, popularity: known)
+            }
+            candidates.read = candidates.entries.filter { $0.tier == .exactName }.compactMap { entry in documents.first { $0.docID == entry.docID }?.summary }
+            let filters = SearchFilters(
+                includeYanked: Int.random(in: 0..<4, using: &rng) == 0, limit: Int.random(in: 1...40, using: &rng),
+                sort: SearchSort.allCases.randomElement(using: &rng)!)
+            let scope = Int.random(in: 0..<4, using: &rng) == 0 ? "acme" : nil
+            let wordCut: Double? = filters.sort == .relevance && Bool.random(using: &rng) ? [245, 260, 1_000].randomElement(using: &rng)! : nil
+
+            // Every candidate sorted, then walked.
+            func rank(_ entry: SearchEngine.Candidates.Entry) -> Double {
+                entry.tier == .exactName ? .infinity : entry.score + (popularity[entry.docID]?.score ?? 0)
+            }
+            func key(_ entry: SearchEngine.Candidates.Entry) -> Int {
+                switch filters.sort {
+                case .relevance: 0
+                case .popular: Int(popularity[entry.docID]?.milliScore ?? 0)
+                case .recent: Int(index.summary(of: entry.docID)?.published ?? 0)
+                }
+            }
+            let sorted = candidates.entries.sorted { lhs, rhs in
+                if key(lhs) != key(rhs) { return key(lhs) > key(rhs) }
+                return rank(lhs) != rank(rhs) ? rank(lhs) > rank(rhs) : lhs.position < rhs.position
+            }
+            func accepted(_ docID: UInt64) -> Bool {
+                guard let summary = index.summary(of: docID) else { return false }
+                return filters.accepts(summary) && (scope.map { summary.package.scope == $0 } ?? true)
+            }
+            var expected: [UInt64] = []
+            var settled = wordCut == nil
+            for entry in sorted {
+                if let wordCut, rank(entry) < wordCut { break }
+                guard accepted(entry.docID) else { continue }
+                expected.append(entry.docID)
+                if expected.count == filters.limit {
+                    settled = true
+                    break
+                }
+            }
+            if sorted.prefix(filters.limit).contains(where: { !accepted($0.docID) }) { turnedAwayAmongTheFirst += 1 }
+            let page = try candidates.page(index, filters: filters, scope: scope, wordCut: wordCut)
+            #expect(page.hits.map(\.docID) == expected, "round \(round)")
+            #expect(page.settled == settled, "round \(round)")
+            #expect(page.hits.map(\.summary) == expected.map { index.summary(of: $0) }, "round \(round)")
+        }
+        #expect(turnedAwayAmongTheFirst > 100, "the selection often has to be extended past the first `limit`")
     }
 
     /// Ranking the best few word matches first gives the page ranking them all gives, whether

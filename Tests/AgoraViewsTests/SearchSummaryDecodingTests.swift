@@ -4,9 +4,10 @@ import AgoraTestSupport
 import Testing
 @testable import AgoraViews
 
-/// The byte-level summary reader search uses must give what the canonical definition gives:
-/// on every record it accepts, the same summary, and on records it leaves alone, the
-/// definition's answer (a value or the error).
+/// The byte-level summary reader search uses must give what the canonical definition gives
+/// (without the key's hash, which search leaves to `agora verify`): on every record it
+/// accepts, the same summary, and on records it leaves alone, the definition's answer (a value
+/// or the error).
 @Suite struct SearchSummaryDecodingTests {
     static func text(_ rng: inout SeededGenerator, maxLength: Int) -> String {
         let pieces: [String] = ["a", "Z", "0", "-", "_", ".", " ", "ñ", "é", "日", "🙂", "py", "http", "/"]
@@ -26,8 +27,8 @@ import Testing
             contested: Bool.random(using: &rng), published: Bool.random(using: &rng) ? 0 : UInt64.random(in: 1...UInt64.max, using: &rng))
     }
 
-    static func definition(_ bytes: [UInt8]) -> Result<SearchSummary, ViewDecodeError> {
-        Result { () throws(ViewDecodeError) in try SearchSummary(decoding: bytes) }
+    static func definition(_ bytes: [UInt8], checkingID: Bool = false) -> Result<SearchSummary, ViewDecodeError> {
+        Result { () throws(ViewDecodeError) in try SearchSummary(decoding: bytes, checkingID: checkingID) }
     }
 
     /// Document IDs are shared by every node: the first 8 bytes of SHA-256 of `scope/name`.
@@ -45,12 +46,14 @@ import Testing
         var rng = SeededGenerator(seed: seed)
         let publishers = try (1...3).map { try Identity(seed: [UInt8](repeating: UInt8($0), count: 32)).publicKey }
         var mutatedAccepted = 0
+        var hashMismatches = 0
         for _ in 0..<400 {
             let summary = Self.summary(&rng, publishers: publishers)
             let encoded = summary.encoded()
             let fast = encoded.withUnsafeBytes { SearchSummary(canonical: $0) }
             #expect(fast == summary, "every record the writer makes takes the fast path")
-            #expect(try encoded.withUnsafeBytes { try SearchSummary.decode($0) } == summary)
+            #expect(try encoded.withUnsafeBytes { try SearchSummary.decode($0, storedAs: summary.docID) } == summary)
+            #expect(throws: ViewDecodeError.self) { try encoded.withUnsafeBytes { try SearchSummary.decode($0, storedAs: summary.docID ^ 1) } }
 
             // Damaged or unusual records: whatever the fast path accepts, the definition accepts
             // with the same value; the rest goes to the definition.
@@ -72,14 +75,27 @@ import Testing
                     mutatedAccepted += 1
                     #expect(try expected.get() == fast, "\(bytes)")
                 }
-                let decoded = bytes.withUnsafeBytes { bytes in Result { () throws(ViewDecodeError) in try SearchSummary.decode(bytes) } }
+                // Search refuses only what the definition refuses, or a record of another ID
+                // than its place; the writer's check of the key's hash refuses more.
+                let decoded = bytes.withUnsafeBytes { bytes in
+                    Result { () throws(ViewDecodeError) in try SearchSummary.decode(bytes, storedAs: summary.docID) }
+                }
                 switch (expected, decoded) {
-                case (.success(let left), .success(let right)): #expect(left == right)
+                case (.success(let left), .success(let right)): #expect(left == right && left.docID == summary.docID)
+                case (.success(let left), .failure): #expect(left.docID != summary.docID)
                 case (.failure(let left), .failure(let right)): #expect(left.description == right.description)
-                default: Issue.record("the definition and decode disagree on \(bytes)")
+                case (.failure, .success): Issue.record("search accepts what the definition refuses: \(bytes)")
+                }
+                if case .success(let checked) = Self.definition(bytes, checkingID: true) {
+                    #expect(checked.docID == SearchDocument.docID(for: checked.package) && (try? expected.get()) == checked)
+                }
+                if case .success(let unchecked) = expected, unchecked.docID != SearchDocument.docID(for: unchecked.package) {
+                    hashMismatches += 1
+                    #expect(throws: ViewDecodeError.self) { try SearchSummary(decoding: bytes) }
                 }
             }
         }
         #expect(mutatedAccepted > 0, "some changed records stay valid (a flipped letter), exercising the comparison")
+        #expect(hashMismatches > 0, "some changed keys no longer hash to their ID")
     }
 }
