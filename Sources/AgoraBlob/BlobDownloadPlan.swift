@@ -37,18 +37,33 @@ public struct BlobDownloadPlan: Sendable {
         !suspects.contains(peer) && failures[peer, default: 0] < maxFailures
     }
 
-    /// The next chunk for `peer` to fetch, marked in flight; nil when nothing is left for it.
-    public mutating func next(for peer: PeerID) -> Int? {
-        guard isUsable(peer), !chunks.isEmpty else { return nil }
+    /// What a source's stream does next.
+    public enum Assignment: Sendable, Equatable {
+        /// Fetch this chunk, now in flight for the source.
+        case fetch(Int)
+        /// Nothing is missing, but chunks are in flight and one may come back (refused by its
+        /// hash, failed): a stream that stopped now could leave it with nobody to fetch it.
+        case wait
+        /// Nothing is left for this source.
+        case done
+    }
+
+    /// The next chunk for `peer` to fetch, marked in flight.
+    public mutating func next(for peer: PeerID) -> Assignment {
+        guard isUsable(peer), !chunks.isEmpty else { return .done }
+        var inFlight = false
         for step in 0..<chunks.count {
             let index = (cursor + step) % chunks.count
-            if chunks[index] == .missing {
+            switch chunks[index] {
+            case .missing:
                 chunks[index] = .inFlight(peer)
                 cursor = index + 1
-                return index
+                return .fetch(index)
+            case .inFlight: inFlight = true
+            case .done: break
             }
         }
-        return nil
+        return inFlight ? .wait : .done
     }
 
     /// True when `bytes` are chunk `index`; otherwise the chunk is requeued and `peer` suspected.

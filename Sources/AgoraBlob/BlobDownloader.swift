@@ -249,6 +249,8 @@ private actor PlanBox {
     private var hashed = 0
     private var written: Set<Int> = []
     private var failure: (any Error)?
+    /// Streams told to wait by the plan; bounded by the streams of one download.
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
     init(_ plan: BlobDownloadPlan, file: FileHandle) {
         self.plan = plan
@@ -257,15 +259,40 @@ private actor PlanBox {
         written = Set((0..<plan.manifest.chunkCount).filter { !plan.needs($0) })
     }
 
-    func next(for peer: PeerID) -> Int? { plan.next(for: peer) }
-    func received(_ index: Int, _ bytes: [UInt8], from peer: PeerID) -> Bool { plan.received(index, bytes, from: peer) }
-    func failed(_ index: Int, from peer: PeerID) { plan.failed(index, from: peer) }
+    /// The next chunk for `peer`, waiting while the only chunks left are in flight elsewhere:
+    /// a chunk a liar sent wrong comes back, and the honest streams must still be there.
+    func next(for peer: PeerID) async -> Int? {
+        while true {
+            switch plan.next(for: peer) {
+            case .fetch(let index): return index
+            case .done: return nil
+            case .wait: await withCheckedContinuation { waiting.append($0) }
+            }
+        }
+    }
+
+    func received(_ index: Int, _ bytes: [UInt8], from peer: PeerID) -> Bool {
+        defer { planChanged() }
+        return plan.received(index, bytes, from: peer)
+    }
+
+    func failed(_ index: Int, from peer: PeerID) {
+        plan.failed(index, from: peer)
+        planChanged()
+    }
+
+    /// Every answer or failure can end a wait: each waiting stream asks the plan again.
+    private func planChanged() {
+        let woken = waiting
+        waiting = []
+        for stream in woken { stream.resume() }
+    }
 
     /// One stream that would not open is one failure: the peer's other streams may work
     /// (on a loaded host a negotiation can time out), and counting it as `maxFailures` dropped
     /// a good source with chunks still in flight on its other stream.
     func failedToConnect(_ peer: PeerID) {
-        plan.failed(-1, from: peer)
+        failed(-1, from: peer)
     }
 
     func write(_ bytes: [UInt8], chunk index: Int) {

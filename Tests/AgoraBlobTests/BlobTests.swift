@@ -41,21 +41,47 @@ func peer(_ seed: UInt8) throws -> PeerID {
         var plan = BlobDownloadPlan(manifest: manifest)
         let (good, bad) = (try peer(1), try peer(2))
         let first = plan.next(for: bad)
-        #expect(first == 0)
+        #expect(first == .fetch(0))
         var wrong = Array(bytes[manifest.range(of: 0)])
         wrong[0] ^= 1
         let refused = !plan.received(0, wrong, from: bad)
         #expect(refused)
         #expect(plan.suspects == [bad])
         let more = plan.next(for: bad)
-        #expect(more == nil)
+        #expect(more == .done)
         var served = 0
-        while let index = plan.next(for: good) {
+        while case .fetch(let index) = plan.next(for: good) {
             let accepted = plan.received(index, Array(bytes[manifest.range(of: index)]), from: good)
             #expect(accepted)
             served += 1
         }
         #expect(plan.isComplete && served == manifest.chunkCount)
+    }
+
+    /// The honest source runs out of chunks while the liar still holds some in flight; it is
+    /// told to wait, not to stop, so the chunks the liar sends wrong are still fetched.
+    @Test func aSourceWithNothingMissingWaitsForChunksInFlightElsewhere() throws {
+        let bytes = randomBytes(400_000, seed: 3)
+        let manifest = try manifest(of: bytes)
+        var plan = BlobDownloadPlan(manifest: manifest)
+        let (good, bad) = (try peer(1), try peer(2))
+        guard case .fetch(let held) = plan.next(for: bad) else {
+            Issue.record("the first source gets a chunk")
+            return
+        }
+        while case .fetch(let index) = plan.next(for: good) {
+                let accepted = plan.received(index, Array(bytes[manifest.range(of: index)]), from: good)
+            #expect(accepted)
+        }
+        let waits = plan.next(for: good)
+        #expect(waits == .wait, "one chunk is in flight at the other source")
+        let refused = !plan.received(held, Array(repeating: 0, count: manifest.range(of: held).count), from: bad)
+        #expect(refused)
+        let requeued = plan.next(for: good)
+        #expect(requeued == .fetch(held), "the refused chunk goes to the waiting source")
+        let accepted = plan.received(held, Array(bytes[manifest.range(of: held)]), from: good)
+        let finished = plan.next(for: good)
+        #expect(accepted && finished == .done && plan.isComplete)
     }
 
     @Test func resumedChunksAreNotFetchedAgainAndFailuresRequeue() throws {
@@ -64,13 +90,16 @@ func peer(_ seed: UInt8) throws -> PeerID {
         var plan = BlobDownloadPlan(manifest: manifest, have: [0, 1, 2], maxFailures: 2)
         let source = try peer(3)
         let index = plan.next(for: source)
-        #expect(index == 3)
+        #expect(index == .fetch(3))
         plan.failed(3, from: source)
         let retry = plan.next(for: source)
-        #expect(retry != nil, "the failed chunk is requeued")
-        plan.failed(retry ?? 3, from: source)
+        guard case .fetch(let again) = retry else {
+            Issue.record("a source with one failure is still asked")
+            return
+        }
+        plan.failed(again, from: source)
         let exhausted = plan.next(for: source)
-        #expect(exhausted == nil, "two failures exhaust the source")
+        #expect(exhausted == .done, "two failures exhaust the source")
         #expect(plan.remaining == manifest.chunkCount - 3)
     }
 
