@@ -28,7 +28,7 @@ enum APIVersion {
         let type = trimmed(range)
         guard type.count >= prefix.count, zip(type, prefix).allSatisfy({ lowercased($0) == $1 }) else { return }
         var rest = type.dropFirst(prefix.count)
-        if rest.count >= 2, rest.first == UInt8(ascii: "."), lowercased(rest.dropFirst().first!) == UInt8(ascii: "v") {
+        if rest.first == UInt8(ascii: "."), rest.dropFirst().first.map(lowercased) == UInt8(ascii: "v") {
             rest = rest.dropFirst(2)
             let number = rest.prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
             guard !number.isEmpty else { throw Problem(.badRequest, "invalid API version in Accept: \(text(type))") }
