@@ -90,6 +90,55 @@ final class BlobCluster: @unchecked Sendable {
         try await cluster.shutdown()
     }
 
+    /// A source that answers the manifest but never a chunk holds its chunks until the request
+    /// times out; the honest source, out of chunks by then, waits for them instead of ending,
+    /// so the download completes rather than failing with chunks "unavailable".
+    @Test func aSourceThatNeverAnswersChunksOnlyDelaysTheDownload() async throws {
+        let cluster = try await BlobCluster(count: 3)
+        do {
+            let archive = randomBytes(2 << 20, seed: 14)
+            let digest = try cluster.stores[1].putBlob(archive)
+            _ = try cluster.stores[2].putBlob(archive)
+            let server = BlobServer(store: cluster.stores[1])
+            let stalled = Gate()
+            try await cluster.hosts[1].handle(BlobProtocol.id) { stream in
+                while let frame = try await stream.readLengthPrefixed(maxLength: BlobProtocol.maxRequestLength) {
+                    let response = try await server.answer(BlobRequest(decoding: frame))
+                    if case .chunk = response { await stalled.wait(upTo: .seconds(30)) }
+                    try await stream.writeLengthPrefixed(response.encoded())
+                }
+            }
+            let staller = BlobServer(store: cluster.stores[2])
+            try await cluster.hosts[2].handle(BlobProtocol.id) { stream in
+                while let frame = try await stream.readLengthPrefixed(maxLength: BlobProtocol.maxRequestLength) {
+                    let request = try BlobRequest(decoding: frame)
+                    guard request.kind == .manifest else {
+                        await stalled.open()
+                        continue
+                    }
+                    try await stream.writeLengthPrefixed(try await staller.answer(request).encoded())
+                }
+            }
+            try await cluster.connect(0, 1)
+            try await cluster.connect(0, 2)
+            var options = BlobDownloader.Options()
+            options.requestTimeout = .seconds(2)
+            let downloader = BlobDownloader(
+                host: cluster.hosts[0], store: cluster.stores[0], partials: cluster.directories[0].url.appendingPathComponent("partial"),
+                options: options)
+            let (honest, silent) = (cluster.hosts[1].peerID, cluster.hosts[2].peerID)
+            let report = try await downloader.download(digest, from: [honest, silent])
+            #expect(try cluster.stores[0].blob(digest) == archive)
+            #expect(report.chunksFetched.keys.sorted { $0.base58 < $1.base58 } == [honest])
+            #expect(report.sources[silent, default: BlobSourceTally()].timeouts >= 1)
+            #expect(report.corruptPeers.isEmpty, "silence is not proof of lying")
+        } catch {
+            try await cluster.shutdown()
+            throw error
+        }
+        try await cluster.shutdown()
+    }
+
     @Test func interruptedDownloadResumesFromItsPartialFile() async throws {
         let cluster = try await BlobCluster(count: 2)
         do {

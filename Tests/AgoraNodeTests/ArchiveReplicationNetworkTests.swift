@@ -129,17 +129,3 @@ import Testing
         }
     }
 }
-
-/// Opens once; a waiter returns when it is open or after its own limit.
-actor Gate {
-    private var isOpen = false
-
-    func open() { isOpen = true }
-
-    func wait(upTo limit: Duration) async {
-        let deadline = ContinuousClock.now + limit
-        while !isOpen, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-    }
-}
