@@ -48,6 +48,30 @@ public struct Cursor {
         }
     }
 
+    /// Calls `body` with up to `limit` entries from the first key ≥ `prefix` while their keys
+    /// start with `prefix`, in order (a key's duplicates in theirs). One loop over
+    /// `mdb_cursor_get`, the prefix compared by `memcmp`: search's name and typo scans read
+    /// thousands of entries a query, and stepping through `next()` and a generic prefix test
+    /// cost as much again as LMDB's own step.
+    public func forEach(prefix: [UInt8], limit: Int, _ body: (RawEntry) throws -> Void) throws {
+        guard limit > 0 else { return }
+        try prefix.withUnsafeBytes { wanted in
+            var key = MDB_val(mv_size: wanted.count, mv_data: UnsafeMutableRawPointer(mutating: wanted.baseAddress))
+            var data = MDB_val()
+            var rc = mdb_cursor_get(pointer, &key, &data, wanted.isEmpty ? MDB_FIRST : MDB_SET_RANGE)
+            var read = 0
+            while rc == 0 {
+                guard key.mv_size >= wanted.count else { return }
+                if let start = wanted.baseAddress, memcmp(key.mv_data, start, wanted.count) != 0 { return }
+                try body((key.buffer, data.buffer))
+                read += 1
+                guard read < limit else { return }
+                rc = mdb_cursor_get(pointer, &key, &data, MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND { try transaction.check(rc, "cursor scan of \(database.name)") }
+        }
+    }
+
     /// Number of values under the current key of a duplicate-sorted database.
     public func duplicateCount() throws -> Int {
         var count: Int = 0

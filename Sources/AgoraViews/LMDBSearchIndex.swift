@@ -31,15 +31,9 @@ public struct LMDBSearchIndex<Transaction: ReadableTransaction>: SearchIndex {
     ) throws {
         guard limit > 0, prefix.count <= SearchIndexWriter.maxKeyLength else { return }
         try txn.withCursor(db) { cursor in
-            var read = 0
-            var entry = try prefix.isEmpty ? cursor.first() : cursor.seek(prefix)
-            while let current = entry, read < limit, current.key.starts(with: prefix) {
-                guard let docID = BigEndian.uint64(current.value), current.value.count == 8 else {
-                    throw StoreError.corrupt("\(db.name) holds a value of \(current.value.count) bytes")
-                }
-                try body(current.key, docID)
-                read += 1
-                entry = try cursor.next()
+            try cursor.forEach(prefix: prefix, limit: limit) { entry in
+                guard entry.value.count == 8 else { throw StoreError.corrupt("\(db.name) holds a value of \(entry.value.count) bytes") }
+                try body(entry.key, UInt64(bigEndian: entry.value.loadUnaligned(as: UInt64.self)))
             }
         }
     }

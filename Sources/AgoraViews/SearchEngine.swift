@@ -95,8 +95,9 @@ public enum SearchEngine {
     /// Word matches ranked (the best by text score), at least; more when the page is longer.
     public static let tokenCandidates = 200
     /// Word matches ranked first, per result on the page (`search`); the page is checked to
-    /// be the one `tokenCandidates` would give, else all are ranked.
-    static let settledWordMatches = 2
+    /// be the one `tokenCandidates` would give, else all are ranked. One per result settles
+    /// nearly every page and reads the popularity of half the contenders two did.
+    static let settledWordMatches = 1
     /// Typo-index entries read per scan (`TypoKeys.scans`); bounds work for very short queries.
     public static let typoScanLimit = 2_000
     /// How much one unit of `PackagePopularity.score` (one reporter's log2 count) weighs

@@ -4,10 +4,13 @@
 /// Each name is stored twice: forward and with its scalars reversed, both behind its length
 /// in scalars. An edit (insertion, deletion, substitution, adjacent transposition) of a query
 /// `q` of `n` scalars either leaves `q[..<h]` in place (it touches positions ≥ h) or leaves
-/// `q[(h+1)...]` in place as the name's ending (it touches positions ≤ h), for h = n / 2. So a
-/// name one edit away has length n − 1, n or n + 1 and either starts with `q[..<h]` or ends
-/// with `q[(h+1)...]`: two prefix scans per length. Candidates are confirmed with
-/// `EditDistance`, as before; the set found is every indexed name within one edit.
+/// `q[h...]` in place as the name's ending (it touches positions < h), for h = n / 2, except
+/// the transposition of `q[h-1]` and `q[h]`, which makes one name. So a name one edit away
+/// has length n − 1, n or n + 1 and either starts with `q[..<h]`, ends with `q[h...]` or is
+/// that transposition: two prefix scans per length and one key. Candidates are confirmed
+/// with `EditDistance`, as before; the set found is every indexed name within one edit.
+/// (Ending with `q[(h+1)...]`, which also holds the transposition, read every name of the
+/// length ending in one letter for a four-letter query, and every name of it for two.)
 public enum TypoKeys {
     /// Names longer than this (in Unicode scalars) are not indexed for typos.
     public static let maxIndexedLength = 41
@@ -53,11 +56,16 @@ public enum TypoKeys {
         // ASCII: one scalar per byte, so the key prefixes are slices of the bytes.
         guard !bytes.isEmpty, bytes.count <= maxIndexedLength + 1 else { return [] }
         let half = bytes.count / 2
-        let tail = bytes[min(half + 1, bytes.count)...].reversed()
+        let tail = bytes[half...].reversed()
         var out: [[UInt8]] = []
         for length in max(1, bytes.count - 1)...min(maxIndexedLength, bytes.count + 1) {
             out.append([forward, UInt8(length)] + bytes[..<half])
             out.append([backward, UInt8(length)] + tail)
+            if length == bytes.count, half > 0, bytes[half - 1] != bytes[half] {
+                var swapped = bytes
+                swapped.swapAt(half - 1, half)
+                out.append([forward, UInt8(length)] + swapped)
+            }
         }
         return out
     }
@@ -67,11 +75,17 @@ public enum TypoKeys {
         guard !scalars.isEmpty, scalars.count <= maxIndexedLength + 1 else { return [] }
         let half = scalars.count / 2
         let head = scalars[..<half]
-        let tail = Array(scalars[min(half + 1, scalars.count)...].reversed())[...]
+        let tail = Array(scalars[half...].reversed())[...]
         var out: [[UInt8]] = []
         for length in max(1, scalars.count - 1)...min(maxIndexedLength, scalars.count + 1) {
             out.append(key(forward, length, head))
             out.append(key(backward, length, tail))
+            // The transposition across `half` leaves neither part in place: the one name it makes.
+            if length == scalars.count, half > 0, scalars[half - 1] != scalars[half] {
+                var swapped = scalars
+                swapped.swapAt(half - 1, half)
+                out.append(key(forward, length, swapped[...]))
+            }
         }
         return out
     }

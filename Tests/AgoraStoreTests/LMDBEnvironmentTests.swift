@@ -83,6 +83,44 @@ import Testing
         }
     }
 
+    /// A prefix scan hands out the entries a sorted list of every (key, value) pair holds from
+    /// the first key at or after the prefix while keys start with it, up to the limit, a
+    /// key's duplicates in their order: seeded keys over a three-letter alphabet (so prefixes
+    /// are shared and some keys are prefixes of others), one to three values each, enough to
+    /// span pages; prefixes empty, absent, past the last key and longer than the keys.
+    @Test func prefixScansReadWhatASortedListHolds() throws {
+        let directory = try TemporaryDirectory()
+        let env = try Environment(path: directory.path)
+        let db = try env.write { try $0.createDatabase(fixedSpec) }
+        var rng = SeededGenerator(seed: 73)
+        func word(_ length: ClosedRange<Int>) -> [UInt8] {
+            (0..<Int.random(in: length, using: &rng)).map { _ in UInt8(ascii: "a") + UInt8.random(in: 0...2, using: &rng) }
+        }
+        var entries = Set<[UInt8]>()
+        for _ in 0..<3_000 {
+            let key = word(1...7)
+            for _ in 0..<Int.random(in: 1...3, using: &rng) { entries.insert(key + BigEndian.bytes(UInt64.random(in: 0...9, using: &rng))) }
+        }
+        // LMDB's order: keys as bytes (a prefix first), then a key's values as bytes.
+        let pairs = entries.map { (key: Array($0.dropLast(8)), value: Array($0.suffix(8))) }.sorted {
+            $0.key != $1.key ? $0.key.lexicographicallyPrecedes($1.key) : $0.value.lexicographicallyPrecedes($1.value)
+        }
+        try env.write { txn in for pair in pairs { try txn.put(db, key: pair.key, value: pair.value) } }
+        var prefixes: [[UInt8]] = [[], Array("d".utf8), Array("ccccccccc".utf8), Array("aaaaaaaaaa".utf8)]
+        for _ in 0..<300 { prefixes.append(word(1...4)) }
+        try env.read { txn in
+            for prefix in prefixes {
+                let limit = [0, 1, 5, 40, 10_000].randomElement(using: &rng)!
+                let expected = pairs.filter { $0.key.starts(with: prefix) }.prefix(limit).map { $0.key + $0.value }
+                var read: [[UInt8]] = []
+                try txn.withCursor(db) { cursor in
+                    try cursor.forEach(prefix: prefix, limit: limit) { read.append(Array($0.key) + Array($0.value)) }
+                }
+                #expect(read == expected, "prefix \(String(decoding: prefix, as: UTF8.self)), limit \(limit)")
+            }
+        }
+    }
+
     /// LMDB keeps a key's only value without a duplicate sub-database, where
     /// MDB_GET_MULTIPLE returns nothing; one and two values are the edge.
     @Test(arguments: [1, 2, 3])
