@@ -71,9 +71,11 @@ extension Store {
         views folding: ViewFolding = .immediate
     ) throws -> [AppendOutcome] {
         if folding == .immediate { try foldLongLag() }
-        return try environment.write { txn in
+        let outcomes = try environment.write { txn in
             try append(events, verification: verification, storing: blobs, recording: positions, prepared: nil, folding: folding, in: txn)
         }
+        if folding == .deferred { prepareAppended(events, outcomes) }
+        return outcomes
     }
 
     /// `append` of a prepared batch.
@@ -82,10 +84,29 @@ extension Store {
         views folding: ViewFolding = .immediate
     ) throws -> [AppendOutcome] {
         if folding == .immediate { try foldLongLag() }
-        return try environment.write { txn in
+        let outcomes = try environment.write { txn in
             try append(
                 prepared.events, verification: verification, storing: blobs, recording: positions, prepared: prepared.views,
                 folding: folding, in: txn)
+        }
+        if folding == .deferred { prepareAppended(prepared.events, outcomes) }
+        return outcomes
+    }
+
+    /// Starts preparing, for the fold that will take them into the views, the events a deferred
+    /// append committed (`AppendedParts`).
+    private func prepareAppended(_ events: [Event], _ outcomes: [AppendOutcome]) {
+        guard let views else { return }
+        var appended: [Event] = []
+        var seqs: (first: UInt64, last: UInt64)?
+        for (event, outcome) in zip(events, outcomes) {
+            guard case .appended(let localSeq) = outcome else { continue }
+            appended.append(event)
+            seqs = (seqs?.first ?? localSeq, localSeq)
+        }
+        guard let seqs else { return }
+        appendedParts.prepare(appended, first: seqs.first, last: seqs.last) { [databases, viewDatabases] events in
+            views.preparePart(events, store: databases, views: viewDatabases)
         }
     }
 
