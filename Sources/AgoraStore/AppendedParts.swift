@@ -11,10 +11,11 @@ import Synchronization
 /// event's bytes), so runs read by another handle's appends, after a rebuild, a failed fold
 /// or a restart (nothing here survives one) prepare what no part matches themselves.
 ///
-/// Bounded: parts held and being made cover at most `maxEvents` events; past that the oldest
-/// made part is dropped (a part a fold never took — its events folded by an immediate append
-/// or another handle — goes that way too), and a batch that still does not fit is not
-/// prepared.
+/// Bounded: parts held and being made cover at most `maxEvents` events; a batch past that is
+/// not prepared (the parts held are the oldest, the next a fold takes). Parts whose events
+/// reached the views otherwise are dropped: by an immediate append or a rebuild (`drop`), by
+/// a fold of this handle (`take`); a fold by another process leaves them until this handle
+/// folds.
 final class AppendedParts: Sendable {
     struct Made: Sendable {
         /// The local seqs of the part's first and last events.
@@ -28,6 +29,8 @@ final class AppendedParts: Sendable {
         var made: [Made] = []
         /// Events in `made` and being made.
         var events = 0
+        /// Parts ending at or before this local seq are not kept (`drop`).
+        var dropped: UInt64 = 0
     }
 
     /// Two default fold runs: a fold finds its whole run made while the next run's batches are
@@ -41,9 +44,6 @@ final class AppendedParts: Sendable {
     func prepare(_ events: [Event], first: UInt64, last: UInt64, _ make: @escaping @Sendable ([Event]) -> (any Sendable)?) {
         let count = events.count
         let fits = state.withLock { state in
-            while state.events + count > Self.maxEvents, !state.made.isEmpty {
-                state.events -= state.made.removeFirst().ids.count
-            }
             guard state.events + count <= Self.maxEvents else { return false }
             state.events += count
             return true
@@ -52,12 +52,22 @@ final class AppendedParts: Sendable {
         queue.async { [self] in
             let part = make(events)
             state.withLock { state in
-                guard let part else {
+                guard let part, last > state.dropped else {
                     state.events -= count
                     return
                 }
                 state.made.append(Made(first: first, last: last, ids: events.map(\.id), part: part))
             }
+        }
+    }
+
+    /// Drops the parts of events through local seq `last` (held or being made): the views hold them.
+    func drop(through last: UInt64) {
+        state.withLock { state in
+            state.dropped = max(state.dropped, last)
+            let dropped = state.made.filter { $0.last <= last }
+            state.made.removeAll { $0.last <= last }
+            state.events -= dropped.reduce(0) { $0 + $1.ids.count }
         }
     }
 

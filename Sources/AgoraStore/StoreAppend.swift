@@ -74,7 +74,7 @@ extension Store {
         let outcomes = try environment.write { txn in
             try append(events, verification: verification, storing: blobs, recording: positions, prepared: nil, folding: folding, in: txn)
         }
-        if folding == .deferred { prepareAppended(events, outcomes) }
+        partsAfterAppend(events, outcomes, folding)
         return outcomes
     }
 
@@ -89,22 +89,24 @@ extension Store {
                 prepared.events, verification: verification, storing: blobs, recording: positions, prepared: prepared.views,
                 folding: folding, in: txn)
         }
-        if folding == .deferred { prepareAppended(prepared.events, outcomes) }
+        partsAfterAppend(prepared.events, outcomes, folding)
         return outcomes
     }
 
-    /// Starts preparing, for the fold that will take them into the views, the events a deferred
-    /// append committed (`AppendedParts`).
-    private func prepareAppended(_ events: [Event], _ outcomes: [AppendOutcome]) {
+    /// After an append commits: starts preparing the events a deferred append committed for the
+    /// fold that will take them into the views, or drops what was prepared of the events an
+    /// immediate append folded (`AppendedParts`).
+    private func partsAfterAppend(_ events: [Event], _ outcomes: [AppendOutcome], _ folding: ViewFolding) {
         guard let views else { return }
         var appended: [Event] = []
         var seqs: (first: UInt64, last: UInt64)?
         for (event, outcome) in zip(events, outcomes) {
             guard case .appended(let localSeq) = outcome else { continue }
-            appended.append(event)
+            if folding == .deferred { appended.append(event) }
             seqs = (seqs?.first ?? localSeq, localSeq)
         }
         guard let seqs else { return }
+        guard folding == .deferred else { return appendedParts.drop(through: seqs.last) }
         appendedParts.prepare(appended, first: seqs.first, last: seqs.last) { [databases, viewDatabases] events in
             views.preparePart(events, store: databases, views: viewDatabases)
         }

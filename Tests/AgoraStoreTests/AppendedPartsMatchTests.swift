@@ -35,19 +35,36 @@ import Testing
         #expect(parts.take(Array(log[17..<30]), after: 17, through: 30).isEmpty)
     }
 
+    /// Past the bound a batch is not prepared (the parts held are the next a fold takes); a
+    /// fold taking them makes room again.
     @Test func heldEventsAreBounded() {
-        let log = Self.events(seed: 3, count: 8)
+        let log = Self.events(seed: 3, count: 3)
         let parts = AppendedParts()
         let batch = AppendedParts.maxEvents / 2 + 1
-        // Three batches that each hold more than half the bound: each new one drops the one
-        // before, once made (a take of nothing waits for it).
-        for index in UInt64(0)..<3 {
-            parts.prepare(Array(repeating: log[Int(index)], count: batch), first: 1 + index * UInt64(batch), last: (index + 1) * UInt64(batch)) { $0.count }
-            #expect(parts.take([], after: 0, through: 0).isEmpty)
+        func prepare(_ index: Int) {
+            parts.prepare(Array(repeating: log[index], count: batch), first: 1 + UInt64(index * batch), last: UInt64((index + 1) * batch)) { $0.count }
         }
-        let taken = parts.take(Array(repeating: log[2], count: batch), after: 2 * UInt64(batch), through: 3 * UInt64(batch))
-        #expect(taken.mapValues { $0 as? Int } == [0: batch])
-        let none = parts.take(Array(repeating: log[0], count: batch), after: 0, through: UInt64(batch))
-        #expect(none.isEmpty)
+        func take(_ index: Int) -> [Int: Int?] {
+            parts.take(Array(repeating: log[index], count: batch), after: UInt64(index * batch), through: UInt64((index + 1) * batch)).mapValues { $0 as? Int }
+        }
+        prepare(0)
+        prepare(1)
+        #expect(take(0) == [0: batch])
+        #expect(take(1).isEmpty, "past the bound")
+        prepare(2)
+        #expect(take(2) == [0: batch], "room once the first was taken")
+    }
+
+    /// Parts of events the views took in otherwise are dropped, made or still being made.
+    @Test func droppedPartsAreNotTaken() {
+        let log = Self.events(seed: 4, count: 20)
+        let parts = AppendedParts()
+        Self.parts(parts, [(log[0..<5], 1), (log[5..<10], 6)])
+        parts.drop(through: 5)
+        Self.parts(parts, [(log[10..<15], 11)])
+        #expect(parts.take(Array(log[0..<15]), after: 0, through: 15).mapValues { $0 as? Int } == [5: 5, 10: 5])
+        Self.parts(parts, [(log[15..<20], 16)])
+        parts.drop(through: 20)
+        #expect(parts.take(Array(log[15..<20]), after: 15, through: 20).isEmpty)
     }
 }
