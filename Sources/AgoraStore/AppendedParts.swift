@@ -37,6 +37,8 @@ final class AppendedParts: Sendable {
     /// appended and made.
     static let maxEvents = 2 * Store.foldRunLimit
 
+    /// As `FoldAhead`'s: a fold waits for the parts being made; at a lower QoS they were made
+    /// later and held longer, for no gain the benchmarks could separate (Benchmarks/README.md).
     private let queue = DispatchQueue(label: "agora.store.appended-parts", qos: .userInitiated)
     private let state = Mutex(State())
 

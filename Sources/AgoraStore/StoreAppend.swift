@@ -121,7 +121,7 @@ extension Store {
         _ bodies: [EventBody], by identity: Identity, timestamp: UInt64, signingGuard: (any FeedSigningGuard)? = nil
     ) throws -> [Event] {
         try foldLongLag()
-        let events = try environment.write { txn in
+        let (events, outcomes) = try environment.write { txn in
             var head = try databases.head(of: identity.publicKey, in: txn)
             try signingGuard?.check(key: identity.publicKey, storeHead: head) { seq in
                 try databases.feedEntry(author: identity.publicKey, seq: seq, in: txn)
@@ -139,8 +139,9 @@ extension Store {
             guard outcomes.allSatisfy({ if case .appended = $0 { true } else { false } }) else {
                 throw StoreError.corrupt("own feed \(identity.publicKey.short) refused its next event")
             }
-            return events
+            return (events, outcomes)
         }
+        partsAfterAppend(events, outcomes, .immediate)
         if let signingGuard, let last = events.last {
             try signingGuard.committed(key: identity.publicKey, head: FeedHead(seq: last.seq, id: last.id))
         }
