@@ -35,6 +35,8 @@ public final class Store: Sendable {
     let foldAhead = FoldAhead()
     /// The fold run size that fits one transaction here (`foldPendingViews`).
     let foldRunCap = FoldRunCap()
+    /// Batches appended with the views deferred, prepared for `foldPendingViews` as they commit.
+    let appendedParts = AppendedParts()
 
     /// The store inside an Agora home: `$AGORA_HOME/store`.
     public convenience init(

@@ -71,9 +71,11 @@ extension Store {
         views folding: ViewFolding = .immediate
     ) throws -> [AppendOutcome] {
         if folding == .immediate { try foldLongLag() }
-        return try environment.write { txn in
+        let outcomes = try environment.write { txn in
             try append(events, verification: verification, storing: blobs, recording: positions, prepared: nil, folding: folding, in: txn)
         }
+        partsAfterAppend(events, outcomes, folding)
+        return outcomes
     }
 
     /// `append` of a prepared batch.
@@ -82,10 +84,31 @@ extension Store {
         views folding: ViewFolding = .immediate
     ) throws -> [AppendOutcome] {
         if folding == .immediate { try foldLongLag() }
-        return try environment.write { txn in
+        let outcomes = try environment.write { txn in
             try append(
                 prepared.events, verification: verification, storing: blobs, recording: positions, prepared: prepared.views,
                 folding: folding, in: txn)
+        }
+        partsAfterAppend(prepared.events, outcomes, folding)
+        return outcomes
+    }
+
+    /// After an append commits: starts preparing the events a deferred append committed for the
+    /// fold that will take them into the views, or drops what was prepared of the events an
+    /// immediate append folded (`AppendedParts`).
+    private func partsAfterAppend(_ events: [Event], _ outcomes: [AppendOutcome], _ folding: ViewFolding) {
+        guard let views else { return }
+        var appended: [Event] = []
+        var seqs: (first: UInt64, last: UInt64)?
+        for (event, outcome) in zip(events, outcomes) {
+            guard case .appended(let localSeq) = outcome else { continue }
+            if folding == .deferred { appended.append(event) }
+            seqs = (seqs?.first ?? localSeq, localSeq)
+        }
+        guard let seqs else { return }
+        guard folding == .deferred else { return appendedParts.drop(through: seqs.last) }
+        appendedParts.prepare(appended, first: seqs.first, last: seqs.last) { [databases, viewDatabases] events in
+            views.preparePart(events, store: databases, views: viewDatabases)
         }
     }
 
@@ -98,7 +121,7 @@ extension Store {
         _ bodies: [EventBody], by identity: Identity, timestamp: UInt64, signingGuard: (any FeedSigningGuard)? = nil
     ) throws -> [Event] {
         try foldLongLag()
-        let events = try environment.write { txn in
+        let (events, outcomes) = try environment.write { txn in
             var head = try databases.head(of: identity.publicKey, in: txn)
             try signingGuard?.check(key: identity.publicKey, storeHead: head) { seq in
                 try databases.feedEntry(author: identity.publicKey, seq: seq, in: txn)
@@ -116,8 +139,9 @@ extension Store {
             guard outcomes.allSatisfy({ if case .appended = $0 { true } else { false } }) else {
                 throw StoreError.corrupt("own feed \(identity.publicKey.short) refused its next event")
             }
-            return events
+            return (events, outcomes)
         }
+        partsAfterAppend(events, outcomes, .immediate)
         if let signingGuard, let last = events.last {
             try signingGuard.committed(key: identity.publicKey, head: FeedHead(seq: last.seq, id: last.id))
         }

@@ -139,16 +139,18 @@ extension Store {
         }
     }
 
-    /// The run past `start`, read in one snapshot and prepared (`ViewMaintainer.prepare`) on every core.
+    /// The run past `start`, read in one snapshot and prepared (`ViewMaintainer.prepare`) on
+    /// every core, taking the parts made of its batches as they were appended (`AppendedParts`).
     private func preparedRun(start: UInt64, limit: Int, maxBytes: Int) throws -> FoldRun {
         guard let views else { throw StoreError.noViewMaintainer }
         let (events, last, logEnd) = try read { txn in
             let page = try decodedEvents(after: start, through: .max, limit: limit, maxBytes: maxBytes, in: txn)
             return (page.events, page.last, try lastLocalSeq(in: txn))
         }
+        let parts = appendedParts.take(events, after: start, through: last ?? start)
         return FoldRun(
             start: start, limit: limit, maxBytes: maxBytes, events: events, last: last, logEnd: logEnd,
-            prepared: views.prepare(events, store: databases, views: viewDatabases))
+            prepared: views.prepare(events, reusing: parts, store: databases, views: viewDatabases))
     }
 
     /// Records that the views hold the log through `folded`; returns the events still pending.

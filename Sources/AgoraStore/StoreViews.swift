@@ -56,6 +56,10 @@ extension Store {
     ) throws {
         guard let views else { throw StoreError.noViewMaintainer }
         let limits = RebuildLimits(pageSize: max(1, pageSize), bulkEvents: bulkLimit, bulkBytes: bulkBytes, transactionBytes: transactionBytes)
+        // Whoever finishes it, the rebuild folds every event appended before it: what was
+        // prepared of those for a fold is not needed.
+        let logEnd = try read { txn in try lastLocalSeq(in: txn) }
+        defer { appendedParts.drop(through: logEnd) }
         while try !rebuildOnce(views, limits) {
             let clock = ContinuousClock()
             let deadline = clock.now + takeoverWait

@@ -28,6 +28,16 @@ public protocol ViewMaintainer: Sendable {
     /// Nil: nothing to prepare.
     func prepare(_ events: [Event], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)?
 
+    /// `prepare`'s work on `events` alone, as one part that `prepare(_:reusing:)` of a batch
+    /// holding them in a row takes instead of doing it again: made for each batch appended with
+    /// the views deferred, on another thread while the writer goes on (`AppendedParts`). Nil:
+    /// the maintainer makes no parts.
+    func preparePart(_ events: [Event], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)?
+
+    /// `prepare` of `events`, with `parts[offset]` — what `preparePart` made of the events
+    /// from `offset` on — taken for those events. Must give what `prepare` gives.
+    func prepare(_ events: [Event], reusing parts: [Int: any Sendable], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)?
+
     /// `apply` with what `prepare` made of a batch holding `events` (and perhaps others). It
     /// must leave exactly what `apply` leaves: a prepared result whose assumptions no longer
     /// hold in the transaction is recomputed, never trusted.
@@ -42,6 +52,12 @@ public protocol ViewMaintainer: Sendable {
 
 extension ViewMaintainer {
     public func prepare(_ events: [Event], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)? { nil }
+
+    public func preparePart(_ events: [Event], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)? { nil }
+
+    public func prepare(_ events: [Event], reusing parts: [Int: any Sendable], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)? {
+        prepare(events, store: store, views: views)
+    }
 
     public func apply(
         _ events: [Event], prepared: (any Sendable)?, in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases

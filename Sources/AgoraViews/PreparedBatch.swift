@@ -44,16 +44,22 @@ final class PreparedBatch: Sendable {
     /// event given twice is added twice, and withdrawn wherever its position goes unused).
     let documented: [Int]
 
-    /// One contiguous range of the batch, prepared on one core: with its documents' entries
-    /// recorded there too, the writer thread only concatenates the ranges' arenas (recording
-    /// them one by one on the calling thread was a sixth of its share of `prepare`).
-    private struct Part: Sendable {
-        var bodies: [EventBody?] = []
-        var packages: [PackageKeyBytes?] = []
-        var firsts: [FirstRelease?] = []
-        var search: IndexChanges
-        var packageEvents: IndexChanges
-        var documented: [Int] = []
+    /// Consecutive events of a batch, prepared on one core: with its documents' entries
+    /// recorded there too, the writer thread only concatenates the parts' arenas (recording
+    /// them one by one on the calling thread was a sixth of its share of `prepare`). Made of
+    /// the events alone, never of view state, so a part made for a batch as it was appended
+    /// (`RegistryViews.preparePart`) serves any later fold run holding those events.
+    struct Part: Sendable {
+        fileprivate var bodies: [EventBody?] = []
+        fileprivate var packages: [PackageKeyBytes?] = []
+        fileprivate var firsts: [FirstRelease?] = []
+        fileprivate var search: IndexChanges
+        fileprivate var packageEvents: IndexChanges
+        /// Offsets, from the part's first event, of the first releases `search` documents.
+        fileprivate var documented: [Int] = []
+
+        /// Events prepared.
+        var count: Int { bodies.count }
 
         init(_ events: [Event], _ range: Range<Int>, databases: RegistryDatabases) {
             search = SearchIndexWriter.changes(databases)
@@ -74,7 +80,7 @@ final class PreparedBatch: Sendable {
                     first = FirstRelease(event: event.id, state: state, record: state.encoded(), document: document, entries: entries)
                     if let entries {
                         entries.replay(into: &search, delta: 1)
-                        documented.append(index)
+                        documented.append(index - range.lowerBound)
                     }
                 }
                 bodies.append(body)
@@ -84,11 +90,26 @@ final class PreparedBatch: Sendable {
         }
     }
 
-    init(_ events: [Event], databases: RegistryDatabases) {
+    convenience init(_ events: [Event], databases: RegistryDatabases) {
+        self.init(events, reusing: [:], databases: databases)
+    }
+
+    /// `events` prepared, with `made[offset]` (when it holds as many events) taken as the part
+    /// starting at `offset`; the rest is prepared here, in ranges on every core.
+    init(_ events: [Event], reusing made: [Int: Part], databases: RegistryDatabases) {
+        var pieces: [(range: Range<Int>, part: Part?)] = []
         // Several ranges per core, so a core slowed by other load does not hold up the rest.
-        let count = events.count < ParallelMap.minimumCount ? 1 : 4 * ProcessInfo.processInfo.activeProcessorCount
-        let ranges = (0..<count).map { (events.count * $0 / count)..<(events.count * ($0 + 1) / count) }
-        let parts = ParallelMap.map(ranges, minimumCount: 2) { Part(events, $0, databases: databases) }
+        let rangeSize = events.count < ParallelMap.minimumCount ? max(1, events.count)
+            : max(1, events.count / (4 * ProcessInfo.processInfo.activeProcessorCount))
+        var start = 0
+        for (offset, part) in made.sorted(by: { $0.key < $1.key })
+        where offset >= start && part.count > 0 && part.count <= events.count - offset {
+            pieces += Self.ranges(start..<offset, size: rangeSize).map { ($0, nil) }
+            pieces.append((offset..<offset + part.count, part))
+            start = offset + part.count
+        }
+        pieces += Self.ranges(start..<events.count, size: rangeSize).map { ($0, nil) }
+        let parts = ParallelMap.map(pieces, minimumCount: 2) { piece in piece.part ?? Part(events, piece.range, databases: databases) }
         var search = SearchIndexWriter.changes(databases)
         var packageEvents = ViewBatch.packageEventChanges(databases)
         search.append(contentsOf: parts.map(\.search))
@@ -100,7 +121,12 @@ final class PreparedBatch: Sendable {
         bodies = parts.flatMap(\.bodies)
         packages = parts.flatMap(\.packages)
         firsts = parts.flatMap(\.firsts)
-        documented = parts.flatMap(\.documented)
+        documented = zip(pieces, parts).flatMap { piece, part in part.documented.map { $0 + piece.range.lowerBound } }
+    }
+
+    /// `range` cut into ranges of at most `size` events.
+    private static func ranges(_ range: Range<Int>, size: Int) -> [Range<Int>] {
+        stride(from: range.lowerBound, to: range.upperBound, by: size).map { $0..<min($0 + size, range.upperBound) }
     }
 
     /// Events prepared (positions run over `0..<count`).

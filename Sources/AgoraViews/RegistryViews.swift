@@ -36,6 +36,16 @@ public struct RegistryViews: ViewMaintainer {
         (try? RegistryDatabases(store: store, views: views)).map { PreparedBatch(events, databases: $0) }
     }
 
+    public func preparePart(_ events: [Event], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)? {
+        (try? RegistryDatabases(store: store, views: views)).map { PreparedBatch.Part(events, events.indices, databases: $0) }
+    }
+
+    public func prepare(_ events: [Event], reusing parts: [Int: any Sendable], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)? {
+        (try? RegistryDatabases(store: store, views: views)).map { databases in
+            PreparedBatch(events, reusing: parts.compactMapValues { $0 as? PreparedBatch.Part }, databases: databases)
+        }
+    }
+
     public func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws {
         try apply(events, prepared: nil, in: txn, store: store, views: views)
     }

@@ -157,27 +157,13 @@ import Testing
 
     /// The registry views, except that a transaction given more than `fits` events fails as
     /// LMDB fails one that dirties too many pages (a large store's runs).
-    struct RunsOverflow: ViewMaintainer {
+    struct RunsOverflow: RegistryViewsWrapper {
         let fits: Int
         let inner = RegistryViews()
-        var viewVersion: UInt32 { inner.viewVersion }
-        var databaseSpecs: [DatabaseSpec] { inner.databaseSpecs }
-
-        func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws {
-            try apply(events, prepared: nil, in: txn, store: store, views: views)
-        }
-
-        func prepare(_ events: [Event], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)? {
-            inner.prepare(events, store: store, views: views)
-        }
 
         func apply(_ events: [Event], prepared: (any Sendable)?, in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws {
             try inner.apply(events, prepared: prepared, in: txn, store: store, views: views)
             if events.count > fits { throw StoreError.lmdb(LMDBError(code: -30788, operation: "put")) }
-        }
-
-        func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]? {
-            try inner.bulkFold(events, store: store, views: views)
         }
     }
 

@@ -56,6 +56,29 @@ enum RegistryViewsTestSupport {
     }
 }
 
+/// A test maintainer that is the registry views with `apply(_:prepared:...)` changed: the rest
+/// forwards to `inner`.
+protocol RegistryViewsWrapper: ViewMaintainer {
+    var inner: RegistryViews { get }
+}
+
+extension RegistryViewsWrapper {
+    var viewVersion: UInt32 { inner.viewVersion }
+    var databaseSpecs: [DatabaseSpec] { inner.databaseSpecs }
+
+    func apply(_ events: [Event], in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws {
+        try apply(events, prepared: nil, in: txn, store: store, views: views)
+    }
+
+    func prepare(_ events: [Event], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)? {
+        inner.prepare(events, store: store, views: views)
+    }
+
+    func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]? {
+        try inner.bulkFold(events, store: store, views: views)
+    }
+}
+
 extension FeedBuilder {
     @discardableResult
     mutating func publish(_ scope: String, _ name: String, _ version: String, description: String, keywords: [String] = [], authors: [String] = []) -> Event {
