@@ -9,14 +9,25 @@ import AgoraCore
 /// stack, and it makes one string per distinct term. `terms` answers nil where a field is not plain ASCII, and the document
 /// then takes its terms from the tokenizer's lists; a seeded test holds the two equal.
 struct ASCIITerms {
-    /// A token's lowered bytes at `bytes[start..<(start + count)]`.
+    /// A token's lowered bytes at `bytes[start..<(start + count)]`. 16 bytes, so a typical
+    /// document's tokens fit the stack (`withUnsafeTemporaryAllocation` takes up to 1 KiB there).
     private struct Token {
         /// The first 8 bytes, big-endian, zero-padded (as `IndexChanges` keys): most
         /// comparisons in the sort end here.
         var prefix: UInt64
-        var start: Int
-        var count: Int
+        var offset: UInt32
+        var length: UInt8
         var weight: UInt8
+
+        init(prefix: UInt64, start: Int, count: Int, weight: UInt8) {
+            self.prefix = prefix
+            offset = UInt32(start)
+            length = UInt8(count)
+            self.weight = weight
+        }
+
+        var start: Int { Int(offset) }
+        var count: Int { Int(length) }
     }
 
     /// Where the current field's tokens begin: within a field a token counts once towards
@@ -45,6 +56,8 @@ struct ASCIITerms {
         // Room for every token: a name byte is in its run and at most one piece, a keyword byte
         // also in the whole keyword, a description byte in one word; a token has 2 bytes or more.
         let room = name.utf8.count * 2 + keywordBytes * 3 + description.utf8.count
+        // Offsets are 32-bit; a token is at most `Tokenizer.maxTokenLength` bytes.
+        guard room <= Int(UInt32.max) else { return nil }
         return withUnsafeTemporaryAllocation(of: Token.self, capacity: room / 2 + 1) { tokens in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: room) { bytes in
                 var terms = ASCIITerms(tokens: tokens, bytes: bytes)
