@@ -99,7 +99,7 @@ struct SearchIndexWriter {
     /// Adds or removes every (database, key, value) a document puts in the index; `changes`
     /// holds docs, names, typos and postings in that order (`changes(_:)`).
     /// The document ID and posting value are built on the stack: two arrays per document
-    /// (one of them grown) were a tenth of recording it.
+    /// (one of them grown) were ~8 % of recording it.
     static func record(_ document: SearchDocument, delta: Int32, bucket: PopularityBucket, into changes: inout some IndexEntrySink) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { entry in
             UnsafeMutableRawBufferPointer(entry).storeBytes(of: document.docID.bigEndian, as: UInt64.self)
