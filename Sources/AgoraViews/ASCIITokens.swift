@@ -38,12 +38,18 @@ enum ASCIITokens {
                 let token = lowered(piece)
                 if !out.contains(token) { out.append(token) }
             }
-            forEachRun(bytes) { run in
-                add(bytes[run])
-                forEachCamelCaseAndDigitPiece(bytes, run) { add(bytes[$0]) }
-                return true
-            }
+            forEachNamePiece(bytes) { add(bytes[$0]) }
             return out
+        }
+    }
+
+    /// The candidate name tokens in order: each run of letters and digits, then its camelCase
+    /// and letter/digit pieces when it has more than one (before length limits and repeats).
+    static func forEachNamePiece(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+        forEachRun(bytes) { run in
+            body(run)
+            forEachCamelCaseAndDigitPiece(bytes, run, body)
+            return true
         }
     }
 
@@ -79,7 +85,7 @@ enum ASCIITokens {
 
     /// Calls `body` with each maximal run of letters and digits until it returns false; no
     /// array of runs is made (a document tokenises several fields).
-    private static func forEachRun(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Bool) {
+    static func forEachRun(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Bool) {
         var start: Int?
         for index in bytes.indices {
             if isAlphanumeric(bytes[index]) {
@@ -123,7 +129,7 @@ enum ASCIITokens {
     }.sorted()
 
     /// Whether the lowercased bytes are one of `Tokenizer.stopWords`.
-    private static func isStopWord(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+    static func isStopWord(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
         guard bytes.count <= 8 else { return false }
         let code = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64(lower($1)) }
         return stopWordCodes.contains(code)

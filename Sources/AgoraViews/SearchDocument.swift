@@ -284,6 +284,13 @@ public struct SearchDocument: Sendable, Hashable {
     public init(summary: SearchSummary) {
         self.summary = summary
         self.normalisedName = Tokenizer.normaliseName(summary.name)
+        terms = ASCIITerms.terms(name: summary.name, keywords: summary.keywords, tags: summary.tags, description: summary.description)
+            ?? Self.tokenizedTerms(summary)
+    }
+
+    /// The terms of a summary from the tokenizer's list per field: the definition, used where
+    /// a field is not plain ASCII (`ASCIITerms`).
+    static func tokenizedTerms(_ summary: SearchSummary) -> [SearchTerm] {
         // Each source's tokens, tagged with their weight, sorted together: equal tokens end up
         // side by side and add up, with no dictionary or set of strings per document.
         // Each carries its first 8 bytes big-endian, zero-padded (as `IndexChanges` keys do):
@@ -324,7 +331,7 @@ public struct SearchDocument: Sendable, Hashable {
             lastWeight = term.weight
             terms[terms.count - 1].weight = UInt8(min(Int(last.weight) + Int(term.weight), 255))
         }
-        self.terms = terms
+        return terms
     }
 
     /// Builds the document for a package from its current release's manifest. A manifest that

@@ -1,3 +1,5 @@
+import AgoraCore
+
 /// Keys of the typo index, which finds every name within one edit of a query with a few
 /// range scans instead of SymSpell's one key per deleted character.
 ///
@@ -24,29 +26,30 @@ public enum TypoKeys {
         return out
     }
 
-    /// `keys(for:)`, each passed to `body`: an all-ASCII name's two keys are built in one
-    /// array (every document indexed records them).
-    static func forEachKey(for name: String, _ body: (ArraySlice<UInt8>) -> Void) {
-        let bytes = name.utf8
-        if bytes.allSatisfy({ $0 < 0x80 }) {
+    /// `keys(for:)`, each passed to `body`: an all-ASCII name's keys are built in one buffer on
+    /// the stack, the backward key over the forward one (every document indexed records them).
+    static func forEachKey(for name: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var name = name
+        let ascii = name.withUTF8 { bytes in
+            guard UTF8Text.isASCII(bytes) else { return false }
             // ASCII: one scalar per byte, so the keys are the bytes themselves.
-            guard !bytes.isEmpty, bytes.count <= maxIndexedLength else { return }
-            var both: [UInt8] = []
-            both.reserveCapacity(2 * (bytes.count + 2))
-            both.append(forward)
-            both.append(UInt8(bytes.count))
-            both.append(contentsOf: bytes)
-            both.append(backward)
-            both.append(UInt8(bytes.count))
-            both.append(contentsOf: bytes.reversed())
-            body(both[..<(bytes.count + 2)])
-            body(both[(bytes.count + 2)...])
-            return
+            guard !bytes.isEmpty, bytes.count <= maxIndexedLength else { return true }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count + 2) { key in
+                key[0] = forward
+                key[1] = UInt8(bytes.count)
+                for index in bytes.indices { key[2 + index] = bytes[index] }
+                body(UnsafeBufferPointer(key))
+                key[0] = backward
+                for index in bytes.indices { key[2 + index] = bytes[bytes.count - 1 - index] }
+                body(UnsafeBufferPointer(key))
+            }
+            return true
         }
+        guard !ascii else { return }
         let scalars = Array(name.unicodeScalars)
         guard !scalars.isEmpty, scalars.count <= maxIndexedLength else { return }
-        body(key(forward, scalars.count, scalars[...])[...])
-        body(key(backward, scalars.count, scalars.reversed()[...])[...])
+        key(forward, scalars.count, scalars[...]).withUnsafeBufferPointer(body)
+        key(backward, scalars.count, scalars.reversed()[...]).withUnsafeBufferPointer(body)
     }
 
     /// The key prefixes whose entries hold every indexed name within one edit of `query`.
