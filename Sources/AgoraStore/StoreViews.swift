@@ -1,4 +1,5 @@
 import AgoraCore
+import Dispatch
 import Foundation
 
 /// Where a rebuilt view first differs from the live one.
@@ -115,7 +116,8 @@ extension Store {
 
     /// Folds the first `bulkEvents` events of the log (at most about `bulkBytes` of them: a
     /// page's first event may pass the budget, then the part ends) in memory and appends the
-    /// result to the emptied view databases. Returns the local seq the views now cover (0 when
+    /// result to the emptied view databases, each table as soon as the fold has sorted it
+    /// (`ReadyTables`). Returns the local seq the views now cover (0 when
     /// the maintainer has no bulk fold), nil when another rebuild took over.
     private func bulkLoad(_ views: any ViewMaintainer, token: [UInt8], _ limits: RebuildLimits) throws -> UInt64? {
         // Stored bytes first, decoded once on every core: decoding page by page and joining
@@ -131,22 +133,34 @@ extension Store {
             bytes += read.bytes
         }
         var events = try Self.decoded(raw)
-        let last = raw.last?.localSeq
+        guard let last = raw.last?.localSeq else { return 0 }
         raw = []
-        guard let last, let tables = try views.bulkFold(events, store: databases, views: viewDatabases) else { return 0 }
-        backgroundRelease.release(events)
-        events = []
-        var position = (table: 0, entry: 0)
-        while position.table < tables.count {
-            let committed = position
-            let next = try environment.write { txn -> (table: Int, entry: Int)? in
-                guard try txn.get(databases.meta, key: Self.rebuildKey) == token else { return nil }
-                return try Self.append(tables, from: committed, budget: max(1, limits.transactionBytes), in: txn)
-            }
-            guard let next else { return nil }
-            position = next
+        // Folded on other threads, each table appended here as soon as it is sorted; the fold
+        // holds the only reference to the events and frees them where it ends, off this thread.
+        let ready = ReadyTables()
+        let (databases, viewDatabases) = (databases, viewDatabases)
+        DispatchQueue.global(qos: .userInitiated).async { [events] in
+            ready.finish(Result { try views.bulkFold(events, store: databases, views: viewDatabases) { ready.put($0) } })
         }
-        return last
+        events = []
+        // However the appends end, the fold is waited for: it holds the events and the tables.
+        defer { _ = try? ready.folded() }
+        while true {
+            let tables = ready.take()
+            if tables.isEmpty { break }
+            var position = (table: 0, entry: 0)
+            while position.table < tables.count {
+                let committed = position
+                let next = try environment.write { txn -> (table: Int, entry: Int)? in
+                    guard try txn.get(databases.meta, key: Self.rebuildKey) == token else { return nil }
+                    return try Self.append(tables, from: committed, budget: max(1, limits.transactionBytes), in: txn)
+                }
+                guard let next else { return nil }
+                position = next
+            }
+            backgroundRelease.release(tables)
+        }
+        return try ready.folded() ? last : 0
     }
 
     /// Log entries in (`after`, `through`], at most `limit` and, past the first, at most
