@@ -1,5 +1,4 @@
 import AgoraCore
-import Dispatch
 import Foundation
 
 /// Where a rebuilt view first differs from the live one.
@@ -34,6 +33,9 @@ extension Store {
     public static let bulkTransactionBytes = 64 << 20
 
     static let rebuildKey = Array("rebuild".utf8)
+    /// The bulk fold's thread's stack: a main thread's usual 8 MiB, whatever a spawned
+    /// thread's default is here.
+    static let foldStackSize = 8 << 20
 
     /// Empties the view databases and folds the whole log into them again. The view version
     /// is recorded only at the end, so an interrupted rebuild leaves the views marked stale and
@@ -137,11 +139,15 @@ extension Store {
         raw = []
         // Folded on other threads, each table appended here as soon as it is sorted; the fold
         // holds the only reference to the events and frees them where it ends, off this thread.
+        // A thread of its own, not a queue's: a caller on a pool thread waits for it below,
+        // and a pool that had no thread left for it would never run it.
         let ready = ReadyTables()
         let (databases, viewDatabases) = (databases, viewDatabases)
-        DispatchQueue.global(qos: .userInitiated).async { [events] in
+        let fold = Thread { [events] in
             ready.finish(Result { try views.bulkFold(events, store: databases, views: viewDatabases) { ready.put($0) } })
         }
+        fold.stackSize = Self.foldStackSize
+        fold.start()
         events = []
         // However the appends end, the fold is waited for: it holds the events and the tables.
         defer { _ = try? ready.folded() }
