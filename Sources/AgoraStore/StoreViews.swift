@@ -33,6 +33,9 @@ extension Store {
     public static let bulkTransactionBytes = 64 << 20
 
     static let rebuildKey = Array("rebuild".utf8)
+    /// The bulk fold's thread's stack: a main thread's usual 8 MiB, whatever a spawned
+    /// thread's default is here.
+    static let foldStackSize = 8 << 20
 
     /// Empties the view databases and folds the whole log into them again. The view version
     /// is recorded only at the end, so an interrupted rebuild leaves the views marked stale and
@@ -115,7 +118,8 @@ extension Store {
 
     /// Folds the first `bulkEvents` events of the log (at most about `bulkBytes` of them: a
     /// page's first event may pass the budget, then the part ends) in memory and appends the
-    /// result to the emptied view databases. Returns the local seq the views now cover (0 when
+    /// result to the emptied view databases, each table as soon as the fold has sorted it
+    /// (`ReadyTables`). Returns the local seq the views now cover (0 when
     /// the maintainer has no bulk fold), nil when another rebuild took over.
     private func bulkLoad(_ views: any ViewMaintainer, token: [UInt8], _ limits: RebuildLimits) throws -> UInt64? {
         // Stored bytes first, decoded once on every core: decoding page by page and joining
@@ -131,22 +135,38 @@ extension Store {
             bytes += read.bytes
         }
         var events = try Self.decoded(raw)
-        let last = raw.last?.localSeq
+        guard let last = raw.last?.localSeq else { return 0 }
         raw = []
-        guard let last, let tables = try views.bulkFold(events, store: databases, views: viewDatabases) else { return 0 }
-        backgroundRelease.release(events)
-        events = []
-        var position = (table: 0, entry: 0)
-        while position.table < tables.count {
-            let committed = position
-            let next = try environment.write { txn -> (table: Int, entry: Int)? in
-                guard try txn.get(databases.meta, key: Self.rebuildKey) == token else { return nil }
-                return try Self.append(tables, from: committed, budget: max(1, limits.transactionBytes), in: txn)
-            }
-            guard let next else { return nil }
-            position = next
+        // Folded on other threads, each table appended here as soon as it is sorted; the fold
+        // holds the only reference to the events and frees them where it ends, off this thread.
+        // A thread of its own, not a queue's: a caller on a pool thread waits for it below,
+        // and a pool that had no thread left for it would never run it.
+        let ready = ReadyTables()
+        let (databases, viewDatabases) = (databases, viewDatabases)
+        let fold = Thread { [events] in
+            ready.finish(Result { try views.bulkFold(events, store: databases, views: viewDatabases) { ready.put($0) } })
         }
-        return last
+        fold.stackSize = Self.foldStackSize
+        fold.start()
+        events = []
+        // However the appends end, the fold is waited for: it holds the events and the tables.
+        defer { _ = try? ready.folded() }
+        while true {
+            let tables = ready.take()
+            if tables.isEmpty { break }
+            var position = (table: 0, entry: 0)
+            while position.table < tables.count {
+                let committed = position
+                let next = try environment.write { txn -> (table: Int, entry: Int)? in
+                    guard try txn.get(databases.meta, key: Self.rebuildKey) == token else { return nil }
+                    return try Self.append(tables, from: committed, budget: max(1, limits.transactionBytes), in: txn)
+                }
+                guard let next else { return nil }
+                position = next
+            }
+            backgroundRelease.release(tables)
+        }
+        return try ready.folded() ? last : 0
     }
 
     /// Log entries in (`after`, `through`], at most `limit` and, past the first, at most

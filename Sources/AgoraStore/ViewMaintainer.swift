@@ -48,6 +48,13 @@ public protocol ViewMaintainer: Sendable {
     /// applies the log page by page). Must equal what `apply` leaves for the same events, byte
     /// for byte; runs outside any transaction, so it may use every core.
     func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]?
+
+    /// `bulkFold`, handing each table to `ready` (on any thread, in any order) as soon as it is
+    /// complete, so the writer appends it while the others are still folded. False when the
+    /// maintainer has no bulk fold.
+    func bulkFold(
+        _ events: [Event], store: StoreDatabases, views: ViewDatabases, ready: @escaping @Sendable (SortedEntries) -> Void
+    ) throws -> Bool
 }
 
 extension ViewMaintainer {
@@ -66,6 +73,14 @@ extension ViewMaintainer {
     }
 
     public func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]? { nil }
+
+    public func bulkFold(
+        _ events: [Event], store: StoreDatabases, views: ViewDatabases, ready: @escaping @Sendable (SortedEntries) -> Void
+    ) throws -> Bool {
+        guard let tables = try bulkFold(events, store: store, views: views) else { return false }
+        tables.forEach(ready)
+        return true
+    }
 }
 
 /// The open databases of a maintainer's `databaseSpecs`, in spec order.

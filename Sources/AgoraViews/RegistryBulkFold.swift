@@ -40,14 +40,17 @@ struct RegistryBulkFold {
         bookkeeping = Self.bookkeeping(databases)
     }
 
-    /// Every registry view database's content for `events`, sorted for `MDB_APPEND`.
-    static func fold(_ events: [Event], databases: RegistryDatabases) -> [SortedEntries] {
+    /// Every registry view database's content for `events`, sorted for `MDB_APPEND`; each
+    /// table also handed to `ready` as soon as it is sorted.
+    static func fold(
+        _ events: [Event], databases: RegistryDatabases, ready: @escaping @Sendable (SortedEntries) -> Void = { _ in }
+    ) -> [SortedEntries] {
         var fold = RegistryBulkFold(events: events, databases: databases)
         let bodies = ParallelMap.map(events) { try? $0.decodedBody() }
         for (index, body) in bodies.enumerated() {
             if let body { fold.record(index, body) }
         }
-        let tables = fold.finish(bodies: bodies, databases: databases)
+        let tables = fold.finish(bodies: bodies, databases: databases, ready: ready)
         backgroundRelease.release(bodies)
         return tables
     }
@@ -106,7 +109,9 @@ struct RegistryBulkFold {
 
     // MARK: Folds
 
-    private consuming func finish(bodies: [EventBody?], databases: RegistryDatabases) -> [SortedEntries] {
+    private consuming func finish(
+        bodies: [EventBody?], databases: RegistryDatabases, ready: @escaping @Sendable (SortedEntries) -> Void
+    ) -> [SortedEntries] {
         let roots = principalRoots()
         for (key, root) in roots { bookkeeping.add(Self.principals, key: key.bytes, value: root.bytes) }
         for (scope, authors) in firstReleases {
@@ -139,7 +144,7 @@ struct RegistryBulkFold {
         foldScopes(roots: roots)
         return IndexChanges.sortedEntries([
             [bookkeeping] + recorded.map(\.0), [SearchIndexWriter.changes(databases)] + recorded.map(\.1),
-        ])
+        ], ready: ready)
     }
 
     /// Each rotated-to key's root, as `ViewBatch.refoldPrincipals` stores them.

@@ -101,6 +101,13 @@ public struct RegistryViews: ViewMaintainer {
         RegistryBulkFold.fold(events, databases: try RegistryDatabases(store: store, views: views))
     }
 
+    public func bulkFold(
+        _ events: [Event], store: StoreDatabases, views: ViewDatabases, ready: @escaping @Sendable (SortedEntries) -> Void
+    ) throws -> Bool {
+        _ = RegistryBulkFold.fold(events, databases: try RegistryDatabases(store: store, views: views), ready: ready)
+        return true
+    }
+
     /// The package key an event's scope and name make, or nil when the views ignore it.
     static func packageKey(scope: String, name: String) -> PackageKey? {
         guard scope.utf8.count + name.utf8.count < maxPackageKeyLength, Self.scope(scope) != nil,
