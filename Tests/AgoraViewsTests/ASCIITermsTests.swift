@@ -70,6 +70,42 @@ import AgoraTestSupport
         #expect(onBytes > 400)
     }
 
+    /// Fields as a hostile manifest could hold them, up to the manifest's limits (a
+    /// 4,096-character description, 20 keywords): any ASCII byte (NUL, controls, DEL), runs of
+    /// one separator, and now and then bytes ≥ 0x80 decoded with repair. Whichever path a
+    /// summary takes, its terms are the definition's.
+    @Test(arguments: 0..<2)
+    func rawBytesGiveTheDefinitionsTerms(seed: UInt64) {
+        var rng = SeededGenerator(seed: 900 + seed)
+        // `printable`: space to tilde only, as the byte path takes keywords and tags.
+        func field(_ maxLength: Int, printable: Bool = false) -> String {
+            let length = Int.random(in: 0...maxLength, using: &rng)
+            let high = !printable && Int.random(in: 0..<8, using: &rng) == 0
+            let bytes: ClosedRange<UInt8> = printable ? 0x20...0x7E : high ? 0...0xFF : 0...0x7F
+            let run = Int.random(in: 0..<6, using: &rng) == 0 ? UInt8.random(in: bytes, using: &rng) : nil
+            let drawn = (0..<length).map { _ -> UInt8 in
+                if let run, Bool.random(using: &rng) { return run }
+                return UInt8.random(in: bytes, using: &rng)
+            }
+            return String(decoding: drawn, as: UTF8.self)
+        }
+        var onBytes = 0
+        for _ in 0..<300 {
+            let printable = Bool.random(using: &rng)
+            let summary = SearchSummary(
+                package: PackageKey(scope: "acme", name: "p"), name: field(64), version: "1.0.0", description: field(4_096),
+                keywords: (0..<Int.random(in: 0...20, using: &rng)).map { _ in field(48, printable: printable) },
+                tags: (0..<Int.random(in: 0...3, using: &rng)).map { _ in field(24, printable: printable) })
+            let definition = SearchDocument.tokenizedTerms(summary)
+            #expect(SearchDocument(summary: summary).terms == definition, "\(summary)")
+            if ASCIITerms.terms(name: summary.name, keywords: summary.keywords, tags: summary.tags, description: summary.description) != nil {
+                onBytes += 1
+            }
+        }
+        // Both paths are exercised: about half the summaries have printable keywords and tags.
+        #expect(onBytes > 75 && onBytes < 300)
+    }
+
     @Test func bytePathRefusesWhatItCannotTrimOrCount() {
         let plain = ASCIITerms.terms(name: "Kit", keywords: [" Machine_Learning "], tags: ["web"], description: "a JSON kit")
         #expect(plain == SearchDocument.tokenizedTerms(SearchSummary(
