@@ -21,7 +21,8 @@ import Foundation
 /// log instead: each batch is appended with the views deferred, and whenever N events are
 /// pending one fold of N runs (as the node's writer does at its lag bound), the rest at the
 /// end; it prints the time until the views are current, split into appends and folds, with
-/// bytes written per event. With `--fold-after` every batch is appended first and the folds of N
+/// bytes written per event. `--rebuilds=N` appends with the views deferred and rebuilds them N
+/// times, timing only the rebuilds. With `--fold-after` every batch is appended first and the folds of N
 /// follow, so the two rates show apart. `--baseline` first appends the same events immediately
 /// (today's path) into a second store, for a comparison within one process.
 @main
@@ -51,6 +52,10 @@ enum IngestBench {
         let events = ReleaseEvents.sign(records, feeds: 10, keySeed: 1, scope: nil)
         print("signed \(events.count) events in \(clock.now - start)")
 
+        if let times = flags.first(where: { $0.hasPrefix("--rebuilds=") }).flatMap({ Int($0.dropFirst(11)) }) {
+            try rebuilds(events, folder: folder, batchSize: batchSize, pageSize: pageSize, times: times)
+            return
+        }
         if let foldRun = deferred {
             if flags.contains("--baseline") { try baseline(events, batchSize: batchSize) }
             try foldBehind(events, folder: folder, batchSize: batchSize, foldRun: foldRun, foldAfter: flags.contains("--fold-after"))
@@ -158,6 +163,24 @@ enum IngestBench {
         print(total.line("until the views are current", events: events.count))
         let progress = try store.viewProgress()
         print("views: folded through \(progress.folded) of \(progress.logEnd); data.mdb \(try fileSize(folder) / 1_000_000) MB, \(try pagesInUse(store) / 1_000_000) MB of pages in use")
+    }
+
+    /// Appends with the views deferred (none folded), then rebuilds them `times` times: the
+    /// rebuild alone, repeated in one process, for pairs of binaries alternated in quick turns.
+    static func rebuilds(_ events: [Event], folder: URL, batchSize: Int, pageSize: Int, times: Int) throws {
+        let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: RegistryViews())
+        for start in stride(from: 0, to: events.count, by: batchSize) {
+            let outcomes = try store.append(Array(events[start..<min(events.count, start + batchSize)]), verification: .chain, views: .deferred)
+            guard outcomes.allSatisfy({ if case .appended = $0 { true } else { false } }) else {
+                throw BenchmarkSetupError("append refused an event")
+            }
+        }
+        for _ in 0..<times {
+            var rebuild = Phase()
+            try rebuild.measure { try store.rebuildViews(pageSize: pageSize) }
+            print(rebuild.line("rebuild views", events: events.count))
+        }
+        print("after the rebuild: \(try pagesInUse(store) / 1_000_000) MB of pages in use")
     }
 
     /// Bytes of the pages the store's databases hold (leaf, branch and overflow), free pages not counted.
