@@ -13,9 +13,11 @@ public final class BackgroundRelease: Sendable {
 
     public init() {}
 
-    /// Drops `value` on the release queue; the caller should hold no other reference to it.
-    public func release(_ value: some Sendable) {
+    /// Drops `value` on the release queue. Pass the caller's last reference (`consume x`): a
+    /// copy the caller still holds when the queue has dropped its own is freed by the caller.
+    public func release(_ value: consuming some Sendable) {
         group.wait()
-        queue.async(group: group) { withExtendedLifetime(value) {} }
+        let handoff = Handoff(consume value)
+        queue.async(group: group) { _ = handoff.take() }
     }
 }

@@ -134,21 +134,21 @@ extension Store {
             guard read.count > 0 else { break }
             bytes += read.bytes
         }
-        var events = try Self.decoded(raw)
+        let events = Handoff(try Self.decoded(raw))
         guard let last = raw.last?.localSeq else { return 0 }
         raw = []
         // Folded on other threads, each table appended here as soon as it is sorted; the fold
-        // holds the only reference to the events and frees them where it ends, off this thread.
+        // takes the only reference to the events and frees them where it ends, off this thread.
         // A thread of its own, not a queue's: a caller on a pool thread waits for it below,
         // and a pool that had no thread left for it would never run it.
         let ready = ReadyTables()
         let (databases, viewDatabases) = (databases, viewDatabases)
-        let fold = Thread { [events] in
-            ready.finish(Result { try views.bulkFold(events, store: databases, views: viewDatabases) { ready.put($0) } })
+        let fold = Thread {
+            let taken = events.take() ?? []
+            ready.finish(Result { try views.bulkFold(taken, store: databases, views: viewDatabases) { ready.put($0) } })
         }
         fold.stackSize = Self.foldStackSize
         fold.start()
-        events = []
         // However the appends end, the fold is waited for: it holds the events and the tables.
         defer { _ = try? ready.folded() }
         while true {
@@ -164,7 +164,7 @@ extension Store {
                 guard let next else { return nil }
                 position = next
             }
-            backgroundRelease.release(tables)
+            backgroundRelease.release(consume tables)
         }
         return try ready.folded() ? last : 0
     }

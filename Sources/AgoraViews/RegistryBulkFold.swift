@@ -59,7 +59,7 @@ struct RegistryBulkFold {
         }
         fold.group(members, decoded)
         let tables = fold.finish(decoded: decoded, databases: databases, ready: ready)
-        backgroundRelease.release(decoded)
+        backgroundRelease.release(consume decoded)
         return tables
     }
 
@@ -101,31 +101,41 @@ struct RegistryBulkFold {
     /// thread, with the table growing, left the other core idle for ~0.3 s of a 2.2 s profiled
     /// rebuild of 100k events.
     private mutating func group(_ members: consuming [Member], _ decoded: [Decoded]) {
-        members.sort { $0.bytes == $1.bytes ? $0.index < $1.index : ByteOrder.precedes($0.bytes, $1.bytes) }
+        members.sort { lhs, rhs in
+            let order = ByteOrder.compare(lhs.bytes, rhs.bytes)
+            return order != 0 ? order < 0 : lhs.index < rhs.index
+        }
+        // A scope's packages are adjacent (keys are `scope/name`), so its authors' first
+        // releases are kept in one small table while its packages pass.
+        var scope: (name: String, authors: [PublicKey: (seq: UInt64, index: Int)])?
         var start = 0
         while start < members.count {
             var end = start + 1
-            while end < members.count, members[end].bytes == members[start].bytes { end += 1 }
-            guard let key = decoded[members[start].index].package?.key else { start = end; continue }
+            while end < members.count, ByteOrder.compare(members[end].bytes, members[start].bytes) == 0 { end += 1 }
+            defer { start = end }
+            guard let key = decoded[members[start].index].package?.key else { continue }
+            if scope?.name != key.scope {
+                if let done = scope { keepFirstReleases(done.authors, scope: done.name) }
+                scope = (key.scope, [:])
+            }
             var package = Package(bytes: members[start].bytes, key: key, indices: [])
             package.indices.reserveCapacity(end - start)
             for member in members[start..<end] {
                 package.indices.append(member.index)
-                if case .releasePublished? = decoded[member.index].body { keepFirstRelease(member.index, scope: key.scope) }
+                guard case .releasePublished? = decoded[member.index].body else { continue }
+                let (author, seq) = (events[member.index].author, events[member.index].seq)
+                if scope?.authors[author].map({ (seq, member.index) < ($0.seq, $0.index) }) ?? true {
+                    scope?.authors[author] = (seq, member.index)
+                }
             }
             packages.append(package)
-            start = end
         }
+        if let done = scope { keepFirstReleases(done.authors, scope: done.name) }
     }
 
-    /// Reads the event's fields in place (`events[index].author`): a copy of the whole event
-    /// retained and released its five arrays, per event.
-    private mutating func keepFirstRelease(_ index: Int, scope: String) {
-        let author = events[index].author
-        let kept = firstReleases[scope]?[author]
-        if kept.map({ (events[index].seq, index) < ($0.seq, $0.index) }) ?? true {
-            firstReleases[scope, default: [:]][author] = (events[index].seq, index)
-        }
+    /// Merges a scope's first releases into `firstReleases`, lowest (seq, index) kept.
+    private mutating func keepFirstReleases(_ authors: [PublicKey: (seq: UInt64, index: Int)], scope: String) {
+        firstReleases[scope, default: [:]].merge(authors) { kept, new in (new.seq, new.index) < (kept.seq, kept.index) ? new : kept }
     }
 
     /// Records an event that joins no package's set (`group` takes those).
@@ -194,7 +204,7 @@ struct RegistryBulkFold {
         // Popularity first: each document's postings carry its record's bucket.
         let buckets = foldPopularity { docID in owners[docID].flatMap { packages[$0].ownKeys } ?? [] }
         let recorded = recordPackages(packages, indexed: indexed, buckets: buckets, databases: databases)
-        Self.backgroundRelease.release(packages)
+        Self.backgroundRelease.release(consume packages)
         foldScopes(roots: roots)
         return IndexChanges.sortedEntries([
             [bookkeeping] + recorded.map(\.0), [SearchIndexWriter.changes(databases)] + recorded.map(\.1),
