@@ -44,13 +44,14 @@ public protocol ViewMaintainer: Sendable {
     func apply(_ events: [Event], prepared: (any Sendable)?, in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws
 
     /// The view databases' whole content for `events` (a prefix of the log, in local order)
-    /// folded into empty views, or nil when the maintainer has no bulk fold (the rebuild then
+    /// folded into empty views — a database's content as one table or as several, in key
+    /// order — or nil when the maintainer has no bulk fold (the rebuild then
     /// applies the log page by page). Must equal what `apply` leaves for the same events, byte
     /// for byte; runs outside any transaction, so it may use every core.
     func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]?
 
-    /// `bulkFold`, handing each table to `ready` (on any thread, in any order) as soon as it is
-    /// complete, so the writer appends it while the others are still folded. False when the
+    /// `bulkFold`, handing each table to `ready` (on any thread, in any order but one
+    /// database's tables in key order) as soon as it is complete, so the writer appends it while the others are still folded. False when the
     /// maintainer has no bulk fold.
     func bulkFold(
         _ events: [Event], store: StoreDatabases, views: ViewDatabases, ready: @escaping @Sendable (SortedEntries) -> Void

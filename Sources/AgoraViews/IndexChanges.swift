@@ -109,18 +109,27 @@ struct IndexChanges {
         }
     }
 
+    /// Changes a table holds at most before it is cut into key ranges (`sortedEntries`), and
+    /// the most ranges it is cut into.
+    static let sortedPartSize = 1 << 17
+    static let maxKeyRanges = 16
+
     /// Every pair added in each group's parts (changes over the same databases, e.g. recorded
-    /// on several cores), netted and sorted, one table per database in group order, for a bulk
-    /// load into empty databases (removals have nothing to remove there and are dropped). Each
-    /// table is also handed to `ready` as soon as it is sorted (on the thread that sorted it).
+    /// on several cores), netted and sorted, for a bulk load into empty databases (removals
+    /// have nothing to remove there and are dropped): each database's table in group order, a
+    /// table of more than `partSize` changes as several, by key range, in key order. Each is
+    /// also handed to `ready` as soon as it is sorted (on the thread that sorted it; one
+    /// database's in key order).
     ///
     /// All of it runs on every core, largest table first, so the longest sort (postings) does
     /// not start last and leave the other core idle: joining the parts' arenas, sorting, and
     /// copying each table's bytes into key order. The writer then reads its arena front to
     /// back; in recording order, each entry's first byte was a cache miss on the one thread
-    /// that holds the write transaction.
+    /// that holds the write transaction. A large table is sorted a key range at a time, so the
+    /// writer appends the first ranges while the rest are sorted: sorted whole, postings was
+    /// appended alone after every sort had ended, the other core idle.
     static func sortedEntries(
-        _ groups: [[IndexChanges]], ready: @escaping @Sendable (SortedEntries) -> Void = { _ in }
+        _ groups: [[IndexChanges]], partSize: Int = sortedPartSize, ready: @escaping @Sendable (SortedEntries) -> Void = { _ in }
     ) -> [SortedEntries] {
         let jobs = groups.flatMap { parts in
             (parts.first?.databases ?? []).indices.map { index in
@@ -130,13 +139,50 @@ struct IndexChanges {
         let sizes = jobs.map { $0.batches.reduce(0) { $0 + $1.changes.count } }
         let order = jobs.indices.sorted { sizes[$0] > sizes[$1] }
         let tables = ParallelMap.map(order.map { jobs[$0] }, minimumCount: 2, eachAlone: true) { job in
-            let table = sortedTable(job.database, joined(job.batches))
-            ready(table)
-            return table
+            keyRanges(joined(job.batches), partSize: partSize).map { part in
+                let table = sortedTable(job.database, part)
+                ready(table)
+                return table
+            }
         }
         var byDatabase = tables
         for (position, index) in order.enumerated() { byDatabase[index] = tables[position] }
-        return byDatabase
+        return byDatabase.flatMap { $0 }
+    }
+
+    /// `batch` cut into parts of about `partSize` changes by key range, in key order: by the
+    /// 8-byte prefix (prefix order is key order where prefixes differ, and equal pairs share
+    /// their prefix, so each part nets alone), at quantiles of a sample of the prefixes. Parts
+    /// share the arena; each keeps its changes in the batch's order, so the sorted prefix of
+    /// the batch is a sorted prefix of each part.
+    private static func keyRanges(_ batch: consuming Pending, partSize: Int) -> [Pending] {
+        let count = batch.changes.count
+        guard count > max(1, partSize) else { return [batch] }
+        let parts = min(maxKeyRanges, (count + partSize - 1) / partSize)
+        let step = max(1, count / (parts * 64))
+        let sample = stride(from: 0, to: count, by: step).map { batch.changes[$0].prefix }.sorted()
+        var bounds: [UInt64] = []
+        for part in 1..<parts {
+            let bound = sample[sample.count * part / parts]
+            if bound != bounds.last, bound != sample[0] { bounds.append(bound) }
+        }
+        guard !bounds.isEmpty else { return [batch] }
+        var ranges = Array(repeating: Pending(), count: bounds.count + 1)
+        for index in ranges.indices {
+            ranges[index].arena = batch.arena
+            ranges[index].changes.reserveCapacity(count / ranges.count + count / 16)
+        }
+        for (position, change) in batch.changes.enumerated() {
+            // The first bound above the prefix.
+            var (range, above) = (0, bounds.count)
+            while range < above {
+                let middle = (range + above) / 2
+                if bounds[middle] <= change.prefix { range = middle + 1 } else { above = middle }
+            }
+            ranges[range].changes.append(change)
+            if position < batch.sorted { ranges[range].sorted += 1 }
+        }
+        return ranges
     }
 
     /// One batch holding `batches`' changes, their offsets moved into the joined arena; room

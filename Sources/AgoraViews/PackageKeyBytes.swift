@@ -1,13 +1,18 @@
 /// A package key with the bytes the views store it under (`scope/name`), made once per event
-/// (in `PreparedBatch`, on every core, for a prepared batch): the fold's sets and the sort of
-/// its dirty packages use the bytes, which would otherwise be rebuilt from the key's two
-/// strings at each use.
+/// (on every core: in `PreparedBatch` for a prepared batch, with the body in a rebuild): the
+/// fold's sets and the sorts of packages use the bytes, which would otherwise be rebuilt from
+/// the key's two strings at each use.
 struct PackageKeyBytes: Sendable {
     let key: PackageKey
     let bytes: [UInt8]
 
     init(_ key: PackageKey) {
         self.key = key
-        bytes = Array(key.description.utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(key.scope.utf8.count + 1 + key.name.utf8.count)
+        bytes.append(contentsOf: key.scope.utf8)
+        bytes.append(UInt8(ascii: "/"))
+        bytes.append(contentsOf: key.name.utf8)
+        self.bytes = bytes
     }
 }

@@ -15,7 +15,7 @@ public struct PackageKey: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// capitals, as stored keys are: search builds a key for each summary it shows, and a
     /// native string's bytes are tested in place (through `String.UTF8View` each byte cost
     /// ~15 instructions).
-    private static func lowercased(_ text: String) -> String {
+    static func lowercased(_ text: String) -> String {
         func mapped(_ byte: UInt8) -> Bool { byte >= 0x80 || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) }
         let needsMapping = text.utf8.withContiguousStorageIfAvailable { $0.contains(where: mapped) } ?? text.utf8.contains(where: mapped)
         return needsMapping ? text.lowercased() : text

@@ -44,7 +44,8 @@ struct RegistryBulkFold {
     /// Every registry view database's content for `events`, sorted for `MDB_APPEND`; each
     /// table also handed to `ready` as soon as it is sorted.
     static func fold(
-        _ events: [Event], databases: RegistryDatabases, ready: @escaping @Sendable (SortedEntries) -> Void = { _ in }
+        _ events: [Event], databases: RegistryDatabases, partSize: Int = IndexChanges.sortedPartSize,
+        ready: @escaping @Sendable (SortedEntries) -> Void = { _ in }
     ) -> [SortedEntries] {
         var fold = RegistryBulkFold(events: events, databases: databases)
         let decoded = ParallelMap.map(events) { Decoded($0) }
@@ -58,7 +59,7 @@ struct RegistryBulkFold {
             }
         }
         fold.group(members, decoded)
-        let tables = fold.finish(decoded: decoded, databases: databases, ready: ready)
+        let tables = fold.finish(decoded: decoded, databases: databases, partSize: partSize, ready: ready)
         backgroundRelease.release(consume decoded)
         return tables
     }
@@ -76,7 +77,7 @@ struct RegistryBulkFold {
     }
 
     /// A package event's position in `events`, with its package's key bytes to sort by.
-    private struct Member {
+    private struct Member: Sendable {
         let bytes: [UInt8]
         let index: Int
     }
@@ -101,36 +102,88 @@ struct RegistryBulkFold {
     /// thread, with the table growing, left the other core idle for ~0.3 s of a 2.2 s profiled
     /// rebuild of 100k events.
     private mutating func group(_ members: consuming [Member], _ decoded: [Decoded]) {
-        members.sort { lhs, rhs in
-            let order = ByteOrder.compare(lhs.bytes, rhs.bytes)
-            return order != 0 ? order < 0 : lhs.index < rhs.index
-        }
-        // A scope's packages are adjacent (keys are `scope/name`), so its authors' first
-        // releases are kept in one small table while its packages pass.
-        var scope: (name: String, authors: [PublicKey: (seq: UInt64, index: Int)])?
+        members = Self.sorted(members)
+        packages.reserveCapacity(members.count)
+        var firsts = FirstReleases()
         var start = 0
         while start < members.count {
             var end = start + 1
             while end < members.count, ByteOrder.compare(members[end].bytes, members[start].bytes) == 0 { end += 1 }
             defer { start = end }
             guard let key = decoded[members[start].index].package?.key else { continue }
-            if scope?.name != key.scope {
-                if let done = scope { keepFirstReleases(done.authors, scope: done.name) }
-                scope = (key.scope, [:])
+            // A scope's packages are adjacent (keys are `scope/name`); one met again would merge.
+            if firsts.scope != key.scope {
+                if let done = firsts.finish() { keepFirstReleases(done.authors, scope: done.scope) }
+                firsts.scope = key.scope
             }
             var package = Package(bytes: members[start].bytes, key: key, indices: [])
             package.indices.reserveCapacity(end - start)
             for member in members[start..<end] {
                 package.indices.append(member.index)
                 guard case .releasePublished? = decoded[member.index].body else { continue }
-                let (author, seq) = (events[member.index].author, events[member.index].seq)
-                if scope?.authors[author].map({ (seq, member.index) < ($0.seq, $0.index) }) ?? true {
-                    scope?.authors[author] = (seq, member.index)
-                }
+                firsts.keep(author: events[member.index].author, seq: events[member.index].seq, index: member.index)
             }
             packages.append(package)
         }
-        if let done = scope { keepFirstReleases(done.authors, scope: done.name) }
+        if let done = firsts.finish() { keepFirstReleases(done.authors, scope: done.scope) }
+    }
+
+    /// By key bytes, then position: each half on its own core, then merged.
+    private static func sorted(_ members: [Member]) -> [Member] {
+        let middle = members.count / 2
+        let halves = ParallelMap.map([0..<middle, middle..<members.count], minimumCount: 2, eachAlone: true) { range in
+            members[range].sorted(by: Self.precedes)
+        }
+        var merged: [Member] = []
+        merged.reserveCapacity(members.count)
+        var (left, right) = (0, 0)
+        while left < halves[0].count || right < halves[1].count {
+            if right == halves[1].count || (left < halves[0].count && Self.precedes(halves[0][left], halves[1][right])) {
+                merged.append(halves[0][left])
+                left += 1
+            } else {
+                merged.append(halves[1][right])
+                right += 1
+            }
+        }
+        return merged
+    }
+
+    private static func precedes(_ lhs: Member, _ rhs: Member) -> Bool {
+        let order = ByteOrder.compare(lhs.bytes, rhs.bytes)
+        return order != 0 ? order < 0 : lhs.index < rhs.index
+    }
+
+    /// One scope's authors' first releases while its packages pass: the last author met is
+    /// compared in place (a scope's releases are mostly one author's), the table hashed only
+    /// when the author changes.
+    private struct FirstReleases {
+        var scope: String?
+        private var authors: [PublicKey: (seq: UInt64, index: Int)] = [:]
+        private var last: (author: PublicKey, seq: UInt64, index: Int)?
+
+        mutating func keep(author: PublicKey, seq: UInt64, index: Int) {
+            if let kept = last, kept.author == author {
+                if (seq, index) < (kept.seq, kept.index) { last = (author, seq, index) }
+                return
+            }
+            flushLast()
+            last = (author, seq, index)
+        }
+
+        /// The scope and its authors' first releases, and empties this for the next scope.
+        mutating func finish() -> (scope: String, authors: [PublicKey: (seq: UInt64, index: Int)])? {
+            flushLast()
+            defer { (scope, authors) = (nil, [:]) }
+            return scope.map { ($0, authors) }
+        }
+
+        private mutating func flushLast() {
+            guard let kept = last else { return }
+            last = nil
+            if let stored = authors[kept.author], (stored.seq, stored.index) < (kept.seq, kept.index) { return }
+            authors[kept.author] = (kept.seq, kept.index)
+        }
     }
 
     /// Merges a scope's first releases into `firstReleases`, lowest (seq, index) kept.
@@ -174,7 +227,7 @@ struct RegistryBulkFold {
     // MARK: Folds
 
     private consuming func finish(
-        decoded: [Decoded], databases: RegistryDatabases, ready: @escaping @Sendable (SortedEntries) -> Void
+        decoded: [Decoded], databases: RegistryDatabases, partSize: Int, ready: @escaping @Sendable (SortedEntries) -> Void
     ) -> [SortedEntries] {
         let roots = principalRoots()
         for (key, root) in roots { bookkeeping.add(Self.principals, key: key.bytes, value: root.bytes) }
@@ -208,7 +261,7 @@ struct RegistryBulkFold {
         foldScopes(roots: roots)
         return IndexChanges.sortedEntries([
             [bookkeeping] + recorded.map(\.0), [SearchIndexWriter.changes(databases)] + recorded.map(\.1),
-        ], ready: ready)
+        ], partSize: partSize, ready: ready)
     }
 
     /// Each rotated-to key's root, as `ViewBatch.refoldPrincipals` stores them.

@@ -23,13 +23,17 @@ public struct RegistryViews: ViewMaintainer {
     /// Whether a package first seen in a batch, with one release, is folded directly
     /// (`ViewBatch.newPackageState`); off only in tests that compare it with the general fold.
     let newPackageFastPath: Bool
+    /// Changes a rebuild's table holds before it is sorted in key ranges
+    /// (`IndexChanges.sortedEntries`); small only in tests of the ranges.
+    let sortedPartSize: Int
 
     public init() {
-        newPackageFastPath = true
+        self.init(newPackageFastPath: true)
     }
 
-    init(newPackageFastPath: Bool) {
+    init(newPackageFastPath: Bool = true, sortedPartSize: Int = IndexChanges.sortedPartSize) {
         self.newPackageFastPath = newPackageFastPath
+        self.sortedPartSize = sortedPartSize
     }
 
     public func prepare(_ events: [Event], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)? {
@@ -98,13 +102,13 @@ public struct RegistryViews: ViewMaintainer {
     }
 
     public func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]? {
-        RegistryBulkFold.fold(events, databases: try RegistryDatabases(store: store, views: views))
+        RegistryBulkFold.fold(events, databases: try RegistryDatabases(store: store, views: views), partSize: sortedPartSize)
     }
 
     public func bulkFold(
         _ events: [Event], store: StoreDatabases, views: ViewDatabases, ready: @escaping @Sendable (SortedEntries) -> Void
     ) throws -> Bool {
-        _ = RegistryBulkFold.fold(events, databases: try RegistryDatabases(store: store, views: views), ready: ready)
+        _ = RegistryBulkFold.fold(events, databases: try RegistryDatabases(store: store, views: views), partSize: sortedPartSize, ready: ready)
         return true
     }
 
@@ -114,13 +118,13 @@ public struct RegistryViews: ViewMaintainer {
               !name.isEmpty, !name.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 })
         else { return nil }
         let key = PackageKey(scope: scope, name: name)
-        return key.description.utf8.count <= maxPackageKeyLength ? key : nil
+        return key.scope.utf8.count + 1 + key.name.utf8.count <= maxPackageKeyLength ? key : nil
     }
 
     /// The lowercased scope, or nil when it cannot name a scope: empty, too long, or holding
     /// `/` or NUL, which the view keys use as separators.
     static func scope(_ scope: String) -> String? {
-        let lowered = scope.lowercased()
+        let lowered = PackageKey.lowercased(scope)
         guard !lowered.isEmpty, lowered.utf8.count < maxPackageKeyLength,
               !lowered.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 })
         else { return nil }
