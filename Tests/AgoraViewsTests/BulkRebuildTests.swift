@@ -79,14 +79,8 @@ import Testing
     @Test(arguments: [UInt64(4), 5])
     func rebuildInKeyRangesEqualsIncrementalAppend(seed: UInt64) throws {
         var rng = SeededGenerator(seed: seed)
-        let events = RegistryViewsTestSupport.interleave(try Self.corpus(seed: seed), using: &rng)
         let directory = try TemporaryDirectory()
-        let incremental: [String: [UInt8]]
-        do {
-            let store = try RegistryViewsTestSupport.openRegistryStore(directory)
-            #expect(try RegistryViewsTestSupport.appendInBatches(events, to: store, maxBatch: 64, using: &rng))
-            incremental = try RegistryViewsTestSupport.snapshot(store)
-        }
+        let incremental = try RegistryViewsTestSupport.incrementalViews(try Self.corpus(seed: seed), in: directory, using: &rng).views
         for partSize in [1, 5, 64] {
             let store = try Store(home: directory.url, migrations: AgoraMigrations.all, views: RegistryViews(sortedPartSize: partSize))
             for transactionBytes in [Store.bulkTransactionBytes, 300] {

@@ -37,14 +37,8 @@ import Testing
 
     @Test func tablesInAnyOrderFromAnyThreadRebuildTheSameViews() throws {
         var rng = SeededGenerator(seed: 21)
-        let events = RegistryViewsTestSupport.interleave(try BulkRebuildTests.corpus(seed: 6), using: &rng)
         let directory = try TemporaryDirectory()
-        let incremental: [String: [UInt8]]
-        do {
-            let store = try RegistryViewsTestSupport.openRegistryStore(directory)
-            #expect(try RegistryViewsTestSupport.appendInBatches(events, to: store, maxBatch: 64, using: &rng))
-            incremental = try RegistryViewsTestSupport.snapshot(store)
-        }
+        let incremental = try RegistryViewsTestSupport.incrementalViews(try BulkRebuildTests.corpus(seed: 6), in: directory, using: &rng).views
         let store = try Store(home: directory.url, migrations: AgoraMigrations.all, views: Handover(fails: false))
         try store.rebuildViews(transactionBytes: 500)
         #expect(try RegistryViewsTestSupport.snapshot(store) == incremental)

@@ -3,6 +3,7 @@ import AgoraMigrations
 import Foundation
 import AgoraStore
 import AgoraTestSupport
+import Testing
 @testable import AgoraViews
 
 /// Helpers for tests of the LMDB-backed registry views.
@@ -40,6 +41,17 @@ enum RegistryViewsTestSupport {
     }
 
     /// Appends in random batches of 1...`maxBatch` events; every event must be appended.
+    /// The views appending `corpus`' feeds interleaved, in random batches, leaves in a new store
+    /// in `directory` (closed again); the events in the order appended.
+    static func incrementalViews(
+        _ corpus: [[Event]], in directory: TemporaryDirectory, using rng: inout SeededGenerator
+    ) throws -> (events: [Event], views: [String: [UInt8]]) {
+        let events = interleave(corpus, using: &rng)
+        let store = try openRegistryStore(directory)
+        #expect(try appendInBatches(events, to: store, maxBatch: 64, using: &rng))
+        return (events, try snapshot(store))
+    }
+
     static func appendInBatches(_ events: [Event], to store: Store, maxBatch: Int, using rng: inout SeededGenerator) throws -> Bool {
         var start = 0
         while start < events.count {
