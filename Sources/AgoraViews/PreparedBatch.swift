@@ -16,6 +16,8 @@ final class PreparedBatch: Sendable {
         let state: PackageState
         let record: [UInt8]
         let document: SearchDocument?
+        /// The document's ID, read here: the writer thread reading it from `document` copied the document.
+        let docID: UInt64?
         /// The document's index entries, each added once to `search`.
         let entries: DocumentEntries?
 
@@ -24,6 +26,7 @@ final class PreparedBatch: Sendable {
             self.state = state
             self.record = record
             self.document = document
+            docID = document?.docID
             self.entries = entries
         }
     }
