@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Frees a fold run's events and preparation, or a rebuild's folded packages and bodies, on
 /// another thread. A run of 20k events is a few hundred thousand objects; freeing them was
@@ -13,9 +14,27 @@ public final class BackgroundRelease: Sendable {
 
     public init() {}
 
-    /// Drops `value` on the release queue; the caller should hold no other reference to it.
-    public func release(_ value: some Sendable) {
+    /// Drops `value` on the release queue; the caller should hold no other reference to it
+    /// (pass a local with `consume`). The queue takes the value out of a slot rather than
+    /// dropping a copy the closure captured: with a copy, a caller that released its own
+    /// reference after the queue had dropped the copy freed the whole value itself, which a
+    /// fold's writer thread did after most runs (Benchmarks/README.md, "Views: the fold's
+    /// writer thread, fewer copies").
+    public func release<Value: Sendable>(_ value: consuming Value) {
         group.wait()
-        queue.async(group: group) { withExtendedLifetime(value) {} }
+        let slot = Slot(value)
+        queue.async(group: group) { slot.empty() }
+    }
+
+    private final class Slot<Value: Sendable>: Sendable {
+        private let value: Mutex<Value?>
+
+        init(_ value: consuming Value) {
+            self.value = Mutex(value)
+        }
+
+        func empty() {
+            value.withLock { $0 = nil }
+        }
     }
 }

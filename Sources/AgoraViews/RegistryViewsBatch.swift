@@ -21,9 +21,10 @@ struct ViewBatch {
     /// retained every key, bytes and event list once more).
     private var dirtyPackages: [DirtyPackage] = []
     private var dirtyPositions: [PackageKey: Int] = [:]
-    /// The next event of the same package after each position (nil: the last): a package's
-    /// events in this batch as a chain from `DirtyPackage.firstEvent`, so recording one
-    /// allocates no list per package.
+    /// Each dirty package's events in this batch, by `DirtyPackage.slot`: a chain through
+    /// `nextEvent` (the next event of the same package after each position, nil: the last), so
+    /// recording one allocates no list per package.
+    private var chains: [EventChain] = []
     private var nextEvent: [Int?]
     private var dirtyScopes = Set<String>()
     /// Scopes whose every package must be re-folded (a transfer, or a rotation of a party to one).
@@ -51,29 +52,38 @@ struct ViewBatch {
     private var dirtyPopularity = Set<UInt64>()
 
     /// Each (scope, author)'s release of lowest (seq, event ID) in this batch, by position:
-    /// compared with the stored one once per pair when the batch ends.
-    private var batchFirstReleases: [ScopeAuthor: Int] = [:]
+    /// compared with the stored one once per pair when the batch ends. Reduced in `prepare`
+    /// for a batch of exactly the prepared events.
+    private var batchFirstReleases: FirstReleases
+    /// Whether `recordFirstRelease` adds the releases (false: `batchFirstReleases` holds them, prepared).
+    private let recordsFirstReleases: Bool
 
     /// A class, so re-folding hands each to `fold` by reference: a struct was copied there,
-    /// retaining its key's strings and bytes, made on the other core.
-    private final class DirtyPackage {
+    /// retaining its key's strings and bytes, made on the other core. Immutable, so the
+    /// batch's tables of them are freed on another thread (`backgroundRelease`).
+    private final class DirtyPackage: Sendable {
         let key: PackageKey
         let bytes: [UInt8]
-        /// The package's events in this batch: the first and last of the chain `nextEvent` links.
-        var firstEvent: Int?
-        var lastEvent: Int?
-        var eventCount = 0
+        /// Its place in `chains` (the order recorded; `refoldDirty` sorts the packages).
+        let slot: Int
 
-        init(key: PackageKey, bytes: [UInt8]) {
+        init(key: PackageKey, bytes: [UInt8], slot: Int) {
             self.key = key
             self.bytes = bytes
+            self.slot = slot
         }
     }
 
-    private struct ScopeAuthor: Hashable {
-        let scope: String
-        let author: PublicKey
+    /// A package's events in this batch: the first and last of the chain `nextEvent` links.
+    private struct EventChain {
+        var first: Int?
+        var last: Int?
+        var count = 0
     }
+
+    /// Frees each batch's tables of dirty packages and their folds, tens of thousands of
+    /// objects that hold keys made on the other core, off the writer thread.
+    private static let backgroundRelease = BackgroundRelease()
 
     /// `prepared`: the batch made before the transaction and each event's position in it.
     init(
@@ -91,8 +101,11 @@ struct ViewBatch {
         nextEvent = Array(repeating: nil, count: events.count)
         usedPrepared = Array(repeating: false, count: prepared?.batch.count ?? 0)
         // A batch of exactly the prepared events starts from their presorted set entries.
-        let presorted = prepared.flatMap { $0.batch.covers($0.positions) ? $0.batch.packageEvents : nil }
+        let covered = prepared.flatMap { $0.batch.covers($0.positions) ? $0.batch : nil }
+        let presorted = covered?.packageEvents
         recordsPackageEvents = presorted == nil
+        recordsFirstReleases = covered == nil
+        batchFirstReleases = covered?.firstReleases ?? FirstReleases()
         bookkeeping = presorted ?? Self.packageEventChanges(databases)
         search = SearchIndexWriter(txn: txn, databases: databases, prepared: prepared?.batch.search)
     }
@@ -102,27 +115,30 @@ struct ViewBatch {
     /// The event at `index` of the batch (a release or a yank) joins the package's set.
     mutating func recordPackageEvent(_ index: Int, package: PackageKeyBytes, release: Bool) throws {
         if recordsPackageEvents { bookkeeping.add(0, key: package.bytes, value: events[index].id.bytes) }
-        let dirty = dirtyPackages[dirtySlot(package.key) { DirtyPackage(key: package.key, bytes: package.bytes) }]
-        if let last = dirty.lastEvent { nextEvent[last] = index } else { dirty.firstEvent = index }
-        dirty.lastEvent = index
-        dirty.eventCount += 1
+        let slot = dirtySlot(package.key) { DirtyPackage(key: package.key, bytes: package.bytes, slot: $0) }
+        if let last = chains[slot].last { nextEvent[last] = index } else { chains[slot].first = index }
+        chains[slot].last = index
+        chains[slot].count += 1
         isRelease[index] = release
     }
 
     /// The package's place in `dirtyPackages`, added there (`make`) when absent, hashing its key once.
-    private mutating func dirtySlot(_ key: PackageKey, _ make: () -> DirtyPackage) -> Int {
+    private mutating func dirtySlot(_ key: PackageKey, _ make: (Int) -> DirtyPackage) -> Int {
         let next = dirtyPackages.count
         func slot(_ stored: inout Int) -> Int { stored }
         let slot = slot(&dirtyPositions[key, default: next])
-        if slot == next { dirtyPackages.append(make()) }
+        if slot == next {
+            dirtyPackages.append(make(slot))
+            chains.append(EventChain())
+        }
         return slot
     }
 
     /// The package's events in this batch, in the order recorded.
     private func batchEvents(of package: DirtyPackage) -> [Int] {
         var out: [Int] = []
-        out.reserveCapacity(package.eventCount)
-        var next = package.firstEvent
+        out.reserveCapacity(chains[package.slot].count)
+        var next = chains[package.slot].first
         while let index = next {
             out.append(index)
             next = nextEvent[index]
@@ -133,16 +149,7 @@ struct ViewBatch {
     /// Keeps the author's lowest-seq release into the scope: the only one of its releases a
     /// scope fold can pick, so the scope re-folds from one event per author.
     mutating func recordFirstRelease(_ index: Int, scope: String) {
-        let key = ScopeAuthor(scope: scope, author: events[index].author)
-        if let kept = batchFirstReleases[key], !precedes(index, kept) { return }
-        batchFirstReleases[key] = index
-    }
-
-    /// Whether the event at `lhs` has the lower (seq, event ID): the order `scopeAuthors` values
-    /// sort in. Read in place: copying the two events out retained each one's five arrays.
-    private func precedes(_ lhs: Int, _ rhs: Int) -> Bool {
-        events[lhs].seq != events[rhs].seq ? events[lhs].seq < events[rhs].seq
-            : events[lhs].id.bytes.lexicographicallyPrecedes(events[rhs].id.bytes)
+        if recordsFirstReleases { batchFirstReleases.add(index, of: events, scope: scope) }
     }
 
     /// Empty changes over the package event sets.
@@ -161,7 +168,7 @@ struct ViewBatch {
 
     /// Stores each (scope, author)'s first release of the batch where it precedes the stored one.
     private mutating func writeFirstReleases() throws {
-        let records = batchFirstReleases.map { pair in
+        let records = batchFirstReleases.positions.map { pair in
             var key = Array(pair.key.scope.utf8)
             key.append(0)
             key.append(contentsOf: pair.key.author.bytes)
@@ -176,7 +183,7 @@ struct ViewBatch {
             guard let separator = key.firstIndex(of: 0) else { continue }
             dirtyScopes.insert(String(decoding: key[..<separator], as: UTF8.self))
         }
-        batchFirstReleases = [:]
+        batchFirstReleases = FirstReleases()
     }
 
     mutating func recordTransfer(_ event: Event, scope: String, newOwner: PublicKey) throws {
@@ -295,7 +302,7 @@ struct ViewBatch {
 
     /// Marks the package for re-folding (with no event of this batch, unless recorded).
     private mutating func touch(_ package: PackageKey) {
-        _ = dirtySlot(package) { DirtyPackage(key: package, bytes: Array(package.description.utf8)) }
+        _ = dirtySlot(package) { DirtyPackage(key: package, bytes: Array(package.description.utf8), slot: $0) }
     }
 
     /// The principal of each key, read once per batch.
@@ -365,7 +372,8 @@ struct ViewBatch {
         // value witnesses), taken out of the batch rather than copied.
         var packages: [DirtyPackage] = []
         swap(&packages, &dirtyPackages)
-        dirtyPositions = [:]
+        var positions: [PackageKey: Int] = [:]
+        swap(&positions, &dirtyPositions)
         packages.sort { ByteOrder.precedes($0.bytes, $1.bytes) }
         // Folding reads the transaction, so it runs here; what follows from each state alone
         // (its record bytes and search document) is derived on every core, then written here,
@@ -395,20 +403,18 @@ struct ViewBatch {
             }
         }
         search.willReplace(docIDs)
-        for index in packages.indices {
+        for (index, package) in packages.enumerated() {
             switch folded[index] {
             case .prepared(let first):
-                try write(
-                    package: packages[index].key, bytes: packages[index].bytes, docID: docIDs[index], record: first.record,
-                    document: first.document, prepared: first.entries)
+                try write(package, docID: docIDs[index], record: first.record, document: first.document, prepared: first.entries)
             case .derived(let slot):
-                try write(
-                    package: packages[index].key, bytes: packages[index].bytes, docID: docIDs[index], record: derived[slot].record,
-                    document: derived[slot].document, prepared: nil)
+                try write(package, docID: docIDs[index], record: derived[slot].record, document: derived[slot].document, prepared: nil)
             case .none:
-                try write(package: packages[index].key, bytes: packages[index].bytes, docID: docIDs[index], record: nil, document: nil, prepared: nil)
+                try write(package, docID: docIDs[index], record: nil, document: nil, prepared: nil)
             }
         }
+        chains = []
+        Self.backgroundRelease.release((consume packages, consume positions, consume folded))
         for position in prepared?.documented ?? [] where !usedPrepared[position] {
             if let entries = prepared?.entries(at: position) { search.withdraw(entries) }
         }
@@ -468,7 +474,7 @@ struct ViewBatch {
 
     /// What `refoldDirty` writes for a package: a prepared first release, the record and
     /// document derived from a folded state (its place in the derived list), or none.
-    private enum Folded {
+    private enum Folded: Sendable {
         case prepared(PreparedBatch.FirstRelease)
         case derived(Int)
         case none
@@ -481,7 +487,7 @@ struct ViewBatch {
         } else {
             let key = package.key
             var ids = try eventIDs(in: databases.packageEvents, key: package.bytes)
-            if package.eventCount > 0 {
+            if chains[package.slot].count > 0 {
                 let stored = Set(ids)
                 ids += batchEvents(of: package).map { self.events[$0].id }.filter { !stored.contains($0) }
             }
@@ -495,16 +501,16 @@ struct ViewBatch {
 
     /// Stores a re-folded package: its record (nil: none left) and its search document
     /// (`prepared`: its entries, which the search changes hold already) under `docID`.
+    /// The package is passed by reference: passing its key and bytes copied them.
     private mutating func write(
-        package key: PackageKey, bytes packageBytes: [UInt8], docID: UInt64, record: [UInt8]?, document: SearchDocument?,
-        prepared: DocumentEntries?
+        _ package: DirtyPackage, docID: UInt64, record: [UInt8]?, document: SearchDocument?, prepared: DocumentEntries?
     ) throws {
         if let record {
-            try txn.put(databases.releases, key: packageBytes, value: record)
+            try txn.put(databases.releases, key: package.bytes, value: record)
         } else {
-            try txn.delete(databases.releases, key: packageBytes)
+            try txn.delete(databases.releases, key: package.bytes)
         }
-        try search.replace(package: key, docID: docID, with: document, prepared: prepared)
+        try search.replace(package: package.key, docID: docID, with: document, prepared: prepared)
         dirtyPopularity.insert(docID)
     }
 
@@ -515,7 +521,7 @@ struct ViewBatch {
     /// rebuild are such first releases). The prepared state when the batch has one for the
     /// same principal. Nil when the package needs the general fold.
     private mutating func newPackageState(_ package: DirtyPackage) throws -> Fold? {
-        guard newPackageFastPath, package.eventCount == 1, let index = package.firstEvent, isRelease[index],
+        guard newPackageFastPath, chains[package.slot].count == 1, let index = chains[package.slot].first, isRelease[index],
               try !txn.contains(databases.packageEvents, key: package.bytes),
               try !scopeHasTransfers(package.key.scope)
         else { return nil }
