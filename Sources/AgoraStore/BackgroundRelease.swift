@@ -13,8 +13,11 @@ public final class BackgroundRelease: Sendable {
 
     public init() {}
 
-    /// Drops `value` on the release queue. Pass the caller's last reference (`consume x`): a
-    /// copy the caller still holds when the queue has dropped its own is freed by the caller.
+    /// Drops `value` on the release queue. Pass the caller's last reference (`consume x`): the
+    /// queue takes the value out of a `Handoff` rather than dropping a copy its closure
+    /// captured, since with a copy a caller that released its own reference after the queue had
+    /// dropped the copy freed the whole value itself — a fold's writer thread did after most
+    /// runs (Benchmarks/README.md, "Views: the fold's writer thread, fewer copies").
     public func release(_ value: consuming some Sendable) {
         group.wait()
         let handoff = Handoff(consume value)

@@ -122,21 +122,24 @@ extension Store {
                 try? preparedRun(start: last, limit: limit, maxBytes: maxBytes)
             }
         }
-        defer { backgroundRelease.release(run) }
-        return try environment.write { txn in
-            guard try !viewsRebuilding(in: txn), let position = try pendingPosition(in: txn) else { return 0 }
-            var events = run.events
-            var last = run.last ?? start
-            var preparation = run.prepared
-            if position != start {
-                let entries = try decodedEvents(after: position, through: .max, limit: limit, maxBytes: maxBytes, in: txn)
-                events = entries.events
-                last = entries.last ?? position
-                preparation = nil
+        let folded = Result { () throws -> UInt64 in
+            try environment.write { txn in
+                guard try !viewsRebuilding(in: txn), let position = try pendingPosition(in: txn) else { return 0 }
+                var events = run.events
+                var last = run.last ?? start
+                var preparation = run.prepared
+                if position != start {
+                    let entries = try decodedEvents(after: position, through: .max, limit: limit, maxBytes: maxBytes, in: txn)
+                    events = entries.events
+                    last = entries.last ?? position
+                    preparation = nil
+                }
+                try views.apply(events, prepared: preparation, in: txn, store: databases, views: viewDatabases)
+                return try advance(to: last, in: txn)
             }
-            try views.apply(events, prepared: preparation, in: txn, store: databases, views: viewDatabases)
-            return try advance(to: last, in: txn)
         }
+        backgroundRelease.release(consume run)
+        return try folded.get()
     }
 
     /// The run past `start`, read in one snapshot and prepared (`ViewMaintainer.prepare`) on

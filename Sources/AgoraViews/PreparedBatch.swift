@@ -16,6 +16,8 @@ final class PreparedBatch: Sendable {
         let state: PackageState
         let record: [UInt8]
         let document: SearchDocument?
+        /// The document's ID, read here: the writer thread reading it from `document` copied the document.
+        let docID: UInt64?
         /// The document's index entries, each added once to `search`.
         let entries: DocumentEntries?
 
@@ -24,6 +26,7 @@ final class PreparedBatch: Sendable {
             self.state = state
             self.record = record
             self.document = document
+            docID = document?.docID
             self.entries = entries
         }
     }
@@ -43,6 +46,10 @@ final class PreparedBatch: Sendable {
     /// The positions whose first releases' documents `search` holds, once per position (an
     /// event given twice is added twice, and withdrawn wherever its position goes unused).
     let documented: [Int]
+    /// Each (scope, author)'s first release among the events, for a batch applied with exactly
+    /// the prepared events (`covers`): reduced per range on every core, so the writer thread
+    /// hashes no pair per event.
+    let firstReleases: FirstReleases
 
     /// Consecutive events of a batch, prepared on one core: with its documents' entries
     /// recorded there too, the writer thread only concatenates the parts' arenas (recording
@@ -57,6 +64,8 @@ final class PreparedBatch: Sendable {
         fileprivate var packageEvents: IndexChanges
         /// Offsets, from the part's first event, of the first releases `search` documents.
         fileprivate var documented: [Int] = []
+        /// By offset from the part's first event.
+        fileprivate var firstReleases = FirstReleases()
 
         /// Events prepared.
         var count: Int { bodies.count }
@@ -67,6 +76,7 @@ final class PreparedBatch: Sendable {
             bodies.reserveCapacity(range.count)
             packages.reserveCapacity(range.count)
             firsts.reserveCapacity(range.count)
+            var firstReleases = FirstReleases()
             for index in range {
                 let event = events[index]
                 let body = try? event.decodedBody()
@@ -82,11 +92,13 @@ final class PreparedBatch: Sendable {
                         entries.replay(into: &search, delta: 1)
                         documented.append(index - range.lowerBound)
                     }
+                    firstReleases.add(index, of: events, scope: package.key.scope)
                 }
                 bodies.append(body)
                 packages.append(package)
                 firsts.append(first)
             }
+            self.firstReleases = firstReleases.shifted(by: -range.lowerBound)
         }
     }
 
@@ -122,6 +134,9 @@ final class PreparedBatch: Sendable {
         packages = parts.flatMap(\.packages)
         firsts = parts.flatMap(\.firsts)
         documented = zip(pieces, parts).flatMap { piece, part in part.documented.map { $0 + piece.range.lowerBound } }
+        var firstReleases = FirstReleases()
+        for (piece, part) in zip(pieces, parts) { firstReleases.merge(part.firstReleases, offset: piece.range.lowerBound, of: events) }
+        self.firstReleases = firstReleases
     }
 
     /// `range` cut into ranges of at most `size` events.

@@ -104,7 +104,7 @@ struct RegistryBulkFold {
     private mutating func group(_ members: consuming [Member], _ decoded: [Decoded]) {
         members = Self.sorted(members)
         packages.reserveCapacity(members.count)
-        var firsts = FirstReleases()
+        var firsts = ScopeFirstReleases()
         var start = 0
         while start < members.count {
             var end = start + 1
@@ -157,7 +157,7 @@ struct RegistryBulkFold {
     /// One scope's authors' first releases while its packages pass: the last author met is
     /// compared in place (a scope's releases are mostly one author's), the table hashed only
     /// when the author changes.
-    private struct FirstReleases {
+    private struct ScopeFirstReleases {
         var scope: String?
         private var authors: [PublicKey: (seq: UInt64, index: Int)] = [:]
         private var last: (author: PublicKey, seq: UInt64, index: Int)?

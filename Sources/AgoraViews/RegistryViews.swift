@@ -73,7 +73,16 @@ public struct RegistryViews: ViewMaintainer {
             txn: txn, databases: databases, events: events, bodies: bodies, newPackageFastPath: newPackageFastPath,
             prepared: prepared.map { ($0, positions ?? []) })
         var rotationAuthors: [PublicKey] = []
+        let release = EventKind.releasePublished.rawValue
         for index in events.indices {
+            // A prepared release's or yank's package was made in `prepare`: its kind tells which,
+            // so its body is not matched here (matching copied it, retaining its every string).
+            if let packages, let package = packages[index] {
+                let isRelease = events[index].kindCode == release
+                try batch.recordPackageEvent(index, package: package, release: isRelease)
+                if isRelease { batch.recordFirstRelease(index, scope: package.key.scope) }
+                continue
+            }
             guard let body = bodies[index] else { continue }
             switch body {
             case .releasePublished(let release):

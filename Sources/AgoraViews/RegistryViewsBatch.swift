@@ -15,9 +15,17 @@ struct ViewBatch {
     /// Position of each of `events` by ID, built when a fold first loads an event by ID.
     private var eventPositions: [EventID: Int]?
     /// Packages to re-fold, with their key bytes and this batch's events of each (positions in
-    /// `events`, which the stored sets lack until `bookkeeping` is written): one table, so
-    /// recording an event hashes its key once and re-folding a package looks nothing up.
-    private var dirtyPackages: [PackageKey: DirtyPackage] = [:]
+    /// `events`, which the stored sets lack until `bookkeeping` is written), and each one's
+    /// place in that list: recording an event hashes its key once, re-folding a package looks
+    /// nothing up, and the list is sorted where it stands (copying a table's values out
+    /// retained every key, bytes and event list once more).
+    private var dirtyPackages: [DirtyPackage] = []
+    private var dirtyPositions: [PackageKey: Int] = [:]
+    /// Each dirty package's events in this batch, by `DirtyPackage.slot`: a chain through
+    /// `nextEvent` (the next event of the same package after each position, nil: the last), so
+    /// recording one allocates no list per package.
+    private var chains: [EventChain] = []
+    private var nextEvent: [Int?]
     private var dirtyScopes = Set<String>()
     /// Scopes whose every package must be re-folded (a transfer, or a rotation of a party to one).
     private var wholeScopes = Set<String>()
@@ -44,19 +52,38 @@ struct ViewBatch {
     private var dirtyPopularity = Set<UInt64>()
 
     /// Each (scope, author)'s release of lowest (seq, event ID) in this batch, by position:
-    /// compared with the stored one once per pair when the batch ends.
-    private var batchFirstReleases: [ScopeAuthor: Int] = [:]
+    /// compared with the stored one once per pair when the batch ends. Reduced in `prepare`
+    /// for a batch of exactly the prepared events.
+    private var batchFirstReleases: FirstReleases
+    /// Whether `recordFirstRelease` adds the releases (false: `batchFirstReleases` holds them, prepared).
+    private let recordsFirstReleases: Bool
 
-    private struct DirtyPackage {
+    /// A class, so re-folding hands each to `fold` by reference: a struct was copied there,
+    /// retaining its key's strings and bytes, made on the other core. Immutable, so the
+    /// batch's tables of them are freed on another thread (`backgroundRelease`).
+    private final class DirtyPackage: Sendable {
         let key: PackageKey
         let bytes: [UInt8]
-        var events: [Int] = []
+        /// Its place in `chains` (the order recorded; `refoldDirty` sorts the packages).
+        let slot: Int
+
+        init(key: PackageKey, bytes: [UInt8], slot: Int) {
+            self.key = key
+            self.bytes = bytes
+            self.slot = slot
+        }
     }
 
-    private struct ScopeAuthor: Hashable {
-        let scope: String
-        let author: PublicKey
+    /// A package's events in this batch: the first and last of the chain `nextEvent` links.
+    private struct EventChain {
+        var first: Int?
+        var last: Int?
+        var count = 0
     }
+
+    /// Frees each batch's tables of dirty packages and their folds, tens of thousands of
+    /// objects that hold keys made on the other core, off the writer thread.
+    private static let backgroundRelease = BackgroundRelease()
 
     /// `prepared`: the batch made before the transaction and each event's position in it.
     init(
@@ -71,10 +98,14 @@ struct ViewBatch {
         self.prepared = prepared?.batch
         preparedPositions = prepared?.positions ?? []
         isRelease = Array(repeating: false, count: events.count)
+        nextEvent = Array(repeating: nil, count: events.count)
         usedPrepared = Array(repeating: false, count: prepared?.batch.count ?? 0)
         // A batch of exactly the prepared events starts from their presorted set entries.
-        let presorted = prepared.flatMap { $0.batch.covers($0.positions) ? $0.batch.packageEvents : nil }
+        let covered = prepared.flatMap { $0.batch.covers($0.positions) ? $0.batch : nil }
+        let presorted = covered?.packageEvents
         recordsPackageEvents = presorted == nil
+        recordsFirstReleases = covered == nil
+        batchFirstReleases = covered?.firstReleases ?? FirstReleases()
         bookkeeping = presorted ?? Self.packageEventChanges(databases)
         search = SearchIndexWriter(txn: txn, databases: databases, prepared: prepared?.batch.search)
     }
@@ -84,21 +115,41 @@ struct ViewBatch {
     /// The event at `index` of the batch (a release or a yank) joins the package's set.
     mutating func recordPackageEvent(_ index: Int, package: PackageKeyBytes, release: Bool) throws {
         if recordsPackageEvents { bookkeeping.add(0, key: package.bytes, value: events[index].id.bytes) }
-        dirtyPackages[package.key, default: DirtyPackage(key: package.key, bytes: package.bytes)].events.append(index)
+        let slot = dirtySlot(package.key) { DirtyPackage(key: package.key, bytes: package.bytes, slot: $0) }
+        if let last = chains[slot].last { nextEvent[last] = index } else { chains[slot].first = index }
+        chains[slot].last = index
+        chains[slot].count += 1
         isRelease[index] = release
+    }
+
+    /// The package's place in `dirtyPackages`, added there (`make`) when absent, hashing its key once.
+    private mutating func dirtySlot(_ key: PackageKey, _ make: (Int) -> DirtyPackage) -> Int {
+        let next = dirtyPackages.count
+        func slot(_ stored: inout Int) -> Int { stored }
+        let slot = slot(&dirtyPositions[key, default: next])
+        if slot == next {
+            dirtyPackages.append(make(slot))
+            chains.append(EventChain())
+        }
+        return slot
+    }
+
+    /// The package's events in this batch, in the order recorded.
+    private func batchEvents(of package: DirtyPackage) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(chains[package.slot].count)
+        var next = chains[package.slot].first
+        while let index = next {
+            out.append(index)
+            next = nextEvent[index]
+        }
+        return out
     }
 
     /// Keeps the author's lowest-seq release into the scope: the only one of its releases a
     /// scope fold can pick, so the scope re-folds from one event per author.
     mutating func recordFirstRelease(_ index: Int, scope: String) {
-        let key = ScopeAuthor(scope: scope, author: events[index].author)
-        if let kept = batchFirstReleases[key], !Self.precedes(events[index], events[kept]) { return }
-        batchFirstReleases[key] = index
-    }
-
-    /// Whether `lhs` has the lower (seq, event ID): the order `scopeAuthors` values sort in.
-    private static func precedes(_ lhs: Event, _ rhs: Event) -> Bool {
-        lhs.seq != rhs.seq ? lhs.seq < rhs.seq : lhs.id.bytes.lexicographicallyPrecedes(rhs.id.bytes)
+        if recordsFirstReleases { batchFirstReleases.add(index, of: events, scope: scope) }
     }
 
     /// Empty changes over the package event sets.
@@ -117,7 +168,7 @@ struct ViewBatch {
 
     /// Stores each (scope, author)'s first release of the batch where it precedes the stored one.
     private mutating func writeFirstReleases() throws {
-        let records = batchFirstReleases.map { pair in
+        let records = batchFirstReleases.positions.map { pair in
             var key = Array(pair.key.scope.utf8)
             key.append(0)
             key.append(contentsOf: pair.key.author.bytes)
@@ -132,7 +183,7 @@ struct ViewBatch {
             guard let separator = key.firstIndex(of: 0) else { continue }
             dirtyScopes.insert(String(decoding: key[..<separator], as: UTF8.self))
         }
-        batchFirstReleases = [:]
+        batchFirstReleases = FirstReleases()
     }
 
     mutating func recordTransfer(_ event: Event, scope: String, newOwner: PublicKey) throws {
@@ -251,9 +302,7 @@ struct ViewBatch {
 
     /// Marks the package for re-folding (with no event of this batch, unless recorded).
     private mutating func touch(_ package: PackageKey) {
-        if dirtyPackages.index(forKey: package) == nil {
-            dirtyPackages[package] = DirtyPackage(key: package, bytes: Array(package.description.utf8))
-        }
+        _ = dirtySlot(package) { DirtyPackage(key: package, bytes: Array(package.description.utf8), slot: $0) }
     }
 
     /// The principal of each key, read once per batch.
@@ -276,6 +325,12 @@ struct ViewBatch {
         var out: [Event] = []
         for author in Set(events.map(\.author)) { out += try rotations(of: author) }
         return out
+    }
+
+    /// Whether the author's feed holds a rotation, without copying out its cached list.
+    private mutating func hasRotations(_ author: PublicKey) throws -> Bool {
+        if let cached = rotationCache[author]?.isEmpty { return !cached }
+        return try !rotations(of: author).isEmpty
     }
 
     private mutating func rotations(of author: PublicKey) throws -> [Event] {
@@ -314,47 +369,52 @@ struct ViewBatch {
         }
         // Sorted by key bytes (`PackageKey.<` builds both strings per comparison), so the
         // writes walk each tree in order; in place (a sorted copy of tuples moved each through
-        // value witnesses).
-        var packages = Array(dirtyPackages.values)
-        dirtyPackages = [:]
+        // value witnesses), taken out of the batch rather than copied.
+        var packages: [DirtyPackage] = []
+        swap(&packages, &dirtyPackages)
+        var positions: [PackageKey: Int] = [:]
+        swap(&positions, &dirtyPositions)
         packages.sort { ByteOrder.precedes($0.bytes, $1.bytes) }
         // Folding reads the transaction, so it runs here; what follows from each state alone
         // (its record bytes and search document) is derived on every core, then written here,
         // unless the batch was prepared with it.
         var folded: [Folded] = []
         folded.reserveCapacity(packages.count)
-        var unprepared: [(index: Int, state: PackageState)] = []
+        var unprepared: [PackageState] = []
         for package in packages {
-            let result = try fold(package: package.key, bytes: package.bytes, batchEvents: package.events)
-            switch result {
-            case .prepared(let position, _): usedPrepared[position] = true
-            case .folded(let state?): unprepared.append((folded.count, state))
-            case .folded(nil): break
+            switch try fold(package) {
+            case .prepared(let position, let first):
+                usedPrepared[position] = true
+                folded.append(.prepared(first))
+            case .folded(let state?):
+                folded.append(.derived(unprepared.count))
+                unprepared.append(state)
+            case .folded(nil):
+                folded.append(.none)
             }
-            folded.append(result)
         }
-        let computed = ParallelMap.map(unprepared) { item in (record: item.state.encoded(), document: SearchDocument(state: item.state)) }
-        var derived: [Int: (record: [UInt8], document: SearchDocument?)] = [:]
-        for (item, result) in zip(unprepared, computed) { derived[item.index] = result }
+        let derived = ParallelMap.map(unprepared) { state in (record: state.encoded(), document: SearchDocument(state: state)) }
+        // Each document's ID read in place: copying a document out to read it retained its every string.
         let docIDs = packages.indices.map { index in
             switch folded[index] {
-            case .prepared(_, let first): first.document?.docID ?? SearchDocument.docID(for: packages[index].key)
-            case .folded: derived[index]?.document?.docID ?? SearchDocument.docID(for: packages[index].key)
+            case .prepared(let first): first.docID ?? SearchDocument.docID(for: packages[index].key)
+            case .derived(let slot): derived[slot].document?.docID ?? SearchDocument.docID(for: packages[index].key)
+            case .none: SearchDocument.docID(for: packages[index].key)
             }
         }
         search.willReplace(docIDs)
         for (index, package) in packages.enumerated() {
-            if case .prepared(_, let first) = folded[index] {
-                try write(
-                    package: package.key, bytes: package.bytes, docID: docIDs[index], record: first.record, document: first.document,
-                    prepared: first.entries)
-            } else {
-                let result = derived[index]
-                try write(
-                    package: package.key, bytes: package.bytes, docID: docIDs[index], record: result?.record, document: result?.document,
-                    prepared: nil)
+            switch folded[index] {
+            case .prepared(let first):
+                try write(package, docID: docIDs[index], record: first.record, document: first.document, prepared: first.entries)
+            case .derived(let slot):
+                try write(package, docID: docIDs[index], record: derived[slot].record, document: derived[slot].document, prepared: nil)
+            case .none:
+                try write(package, docID: docIDs[index], record: nil, document: nil, prepared: nil)
             }
         }
+        chains = []
+        Self.backgroundRelease.release((consume packages, consume positions, consume folded))
         for position in prepared?.documented ?? [] where !usedPrepared[position] {
             if let entries = prepared?.entries(at: position) { search.withdraw(entries) }
         }
@@ -406,22 +466,30 @@ struct ViewBatch {
 
     /// A package's new state: prepared before the transaction with its record and document, or
     /// folded here (nil: no release left).
-    private enum Folded {
+    private enum Fold {
         /// At its position in the prepared batch.
         case prepared(Int, PreparedBatch.FirstRelease)
         case folded(PackageState?)
     }
 
+    /// What `refoldDirty` writes for a package: a prepared first release, the record and
+    /// document derived from a folded state (its place in the derived list), or none.
+    private enum Folded: Sendable {
+        case prepared(PreparedBatch.FirstRelease)
+        case derived(Int)
+        case none
+    }
+
     /// The package's state folded from its whole event set.
-    /// `batchEvents`: the package's events in this batch (positions in `events`).
-    private mutating func fold(package key: PackageKey, bytes packageBytes: [UInt8], batchEvents: [Int]) throws -> Folded {
-        if let fresh = try newPackageState(key, packageBytes, batchEvents: batchEvents) {
+    private mutating func fold(_ package: DirtyPackage) throws -> Fold {
+        if let fresh = try newPackageState(package) {
             return fresh
         } else {
-            var ids = try eventIDs(in: databases.packageEvents, key: packageBytes)
-            if !batchEvents.isEmpty {
+            let key = package.key
+            var ids = try eventIDs(in: databases.packageEvents, key: package.bytes)
+            if chains[package.slot].count > 0 {
                 let stored = Set(ids)
-                ids += batchEvents.map { self.events[$0].id }.filter { !stored.contains($0) }
+                ids += batchEvents(of: package).map { self.events[$0].id }.filter { !stored.contains($0) }
             }
             ids += try eventIDs(in: databases.scopeEvents, key: Array(key.scope.utf8))
             var events = try ids.map { try load($0) }
@@ -433,16 +501,16 @@ struct ViewBatch {
 
     /// Stores a re-folded package: its record (nil: none left) and its search document
     /// (`prepared`: its entries, which the search changes hold already) under `docID`.
+    /// The package is passed by reference: passing its key and bytes copied them.
     private mutating func write(
-        package key: PackageKey, bytes packageBytes: [UInt8], docID: UInt64, record: [UInt8]?, document: SearchDocument?,
-        prepared: DocumentEntries?
+        _ package: DirtyPackage, docID: UInt64, record: [UInt8]?, document: SearchDocument?, prepared: DocumentEntries?
     ) throws {
         if let record {
-            try txn.put(databases.releases, key: packageBytes, value: record)
+            try txn.put(databases.releases, key: package.bytes, value: record)
         } else {
-            try txn.delete(databases.releases, key: packageBytes)
+            try txn.delete(databases.releases, key: package.bytes)
         }
-        try search.replace(package: key, docID: docID, with: document, prepared: prepared)
+        try search.replace(package: package.key, docID: docID, with: document, prepared: prepared)
         dirtyPopularity.insert(docID)
     }
 
@@ -452,20 +520,20 @@ struct ViewBatch {
     /// without reading back the sets or decoding the event again (most events of a catch-up or a
     /// rebuild are such first releases). The prepared state when the batch has one for the
     /// same principal. Nil when the package needs the general fold.
-    private mutating func newPackageState(_ key: PackageKey, _ packageBytes: [UInt8], batchEvents indices: [Int]) throws -> Folded? {
-        guard newPackageFastPath, indices.count == 1, isRelease[indices[0]],
-              try !txn.contains(databases.packageEvents, key: packageBytes),
-              try !scopeHasTransfers(key.scope),
-              try rotations(of: events[indices[0]].author).isEmpty
+    private mutating func newPackageState(_ package: DirtyPackage) throws -> Fold? {
+        guard newPackageFastPath, chains[package.slot].count == 1, let index = chains[package.slot].first, isRelease[index],
+              try !txn.contains(databases.packageEvents, key: package.bytes),
+              try !scopeHasTransfers(package.key.scope)
         else { return nil }
-        let index = indices[0]
-        let principal = try principal(of: events[index].author)
-        if principal == events[index].author, let position = preparedPositions.isEmpty ? nil : preparedPositions[index],
+        let author = events[index].author
+        guard try !hasRotations(author) else { return nil }
+        let principal = try principal(of: author)
+        if principal == author, let position = preparedPositions.isEmpty ? nil : preparedPositions[index],
            let first = prepared?.firstRelease(at: position) {
             return .prepared(position, first)
         }
         guard case .releasePublished(let release)? = bodies[index] else { return nil }
-        return .folded(Self.firstReleaseState(key, events[index], release, principal: principal))
+        return .folded(Self.firstReleaseState(package.key, events[index], release, principal: principal))
     }
 
     /// Whether the scope's transfer set is non-empty, read once per batch (after the batch

@@ -46,22 +46,29 @@ struct SearchIndexWriter {
         var keptPrepared = false
         defer { if let prepared, !keptPrepared { withdraw(prepared) } }
         let old = try summary(of: docID)
+        // Matched without binding: `document == nil` is `Optional`'s `==`, which copies the
+        // whole document into a pair to compare (Benchmarks/README.md, "Views: the fold's
+        // writer thread, fewer copies").
+        let hasDocument = if case .some = document { true } else { false }
         // Nothing to write when both are absent or equal. Compared under `if let old`: matching
         // `(old, document)` as a pair copied the whole new document (3 % of a fold's writer
         // thread; Benchmarks/README.md, "Views: the fold's writer thread, second pass").
         if let old {
             if let document, old == document.summary { return }
-        } else if document == nil {
+        } else if !hasDocument {
             return
         }
         let bucket = try Self.storedBucket(docID, txn: txn, databases: databases)
         if let old {
-            if old.package != key && (document == nil || old.package < key) { return }
+            if old.package != key && (!hasDocument || old.package < key) { return }
             record(SearchDocument(summary: old), delta: -1, bucket: bucket)
         }
-        if let document {
-            // Prepared entries carry no popularity: they serve only a document without a record.
-            if prepared != nil, bucket.isNone { keptPrepared = true } else { record(document, delta: 1, bucket: bucket) }
+        // Prepared entries carry no popularity: they serve only a document without a record.
+        // Unwrapped only to be recorded: binding it copied the whole document.
+        if prepared != nil, hasDocument, bucket.isNone {
+            keptPrepared = true
+        } else if let document {
+            record(document, delta: 1, bucket: bucket)
         }
         if repeated?.contains(docID) ?? true { written.updateValue(document?.summary, forKey: docID) }
     }
