@@ -74,8 +74,9 @@ public struct Manifest: Codable, Sendable, Hashable {
     }
 
     /// Cannot fail: every field is a String, [String], String? or [String: String], and
-    /// JSONEncoder throws only for non-finite floating-point values or a custom `encode(to:)`
-    /// that throws, neither of which a Manifest has.
+    /// JSONEncoder throws only for non-finite floating-point values or for what an
+    /// `encode(to:)` throws itself; Manifest's `encode(to:)` only hands those fields to the
+    /// keyed container, which throws for neither.
     public func canonicalJSON() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
