@@ -26,6 +26,10 @@ public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
         hasher.combineWords(of: bytes)
     }
 
+    public static func == (lhs: EventID, rhs: EventID) -> Bool {
+        lhs.bytes.equalsByWords(rhs.bytes)
+    }
+
     public static func < (lhs: EventID, rhs: EventID) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }

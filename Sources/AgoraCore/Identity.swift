@@ -34,6 +34,10 @@ public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible
         return key.isValidSignature(signature, for: message)
     }
 
+    public static func == (lhs: PublicKey, rhs: PublicKey) -> Bool {
+        lhs.bytes.equalsByWords(rhs.bytes)
+    }
+
     public static func < (lhs: PublicKey, rhs: PublicKey) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }

@@ -13,3 +13,27 @@ extension Hasher {
         }
     }
 }
+
+extension [UInt8] {
+    /// Equal bytes, compared as 8-byte words (the tail byte by byte): the derived `==` of a
+    /// 32-byte key went element by element, a third of grouping a rebuild's package events
+    /// (each release's author compared with the last one's).
+    func equalsByWords(_ other: [UInt8]) -> Bool {
+        guard count == other.count else { return false }
+        return withUnsafeBytes { left in
+            other.withUnsafeBytes { right in
+                var offset = 0
+                while offset + 8 <= left.count {
+                    guard left.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                        == right.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
+                    offset += 8
+                }
+                while offset < left.count {
+                    guard left[offset] == right[offset] else { return false }
+                    offset += 1
+                }
+                return true
+            }
+        }
+    }
+}

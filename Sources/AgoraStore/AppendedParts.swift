@@ -63,13 +63,16 @@ final class AppendedParts: Sendable {
         }
     }
 
-    /// Drops the parts of events through local seq `last` (held or being made): the views hold them.
-    func drop(through last: UInt64) {
+    /// Drops the parts of events through local seq `last` (held or being made): the views hold
+    /// them. Returns the parts held, for the caller to free off its thread: freeing a catch-up's
+    /// parts (up to `maxEvents` events' packages and documents) took a rebuild ~0.15 s on one core.
+    func drop(through last: UInt64) -> [Made] {
         state.withLock { state in
             state.dropped = max(state.dropped, last)
             let dropped = state.made.filter { $0.last <= last }
             state.made.removeAll { $0.last <= last }
             state.events -= dropped.reduce(0) { $0 + $1.ids.count }
+            return dropped
         }
     }
 

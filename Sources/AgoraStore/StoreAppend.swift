@@ -106,7 +106,7 @@ extension Store {
             seqs = (seqs?.first ?? localSeq, localSeq)
         }
         guard let seqs else { return }
-        guard folding == .deferred else { return appendedParts.drop(through: seqs.last) }
+        guard folding == .deferred else { return backgroundRelease.release(appendedParts.drop(through: seqs.last)) }
         appendedParts.prepare(appended, first: seqs.first, last: seqs.last) { [databases, viewDatabases] events in
             views.preparePart(events, store: databases, views: viewDatabases)
         }

@@ -60,9 +60,9 @@ extension Store {
         guard let views else { throw StoreError.noViewMaintainer }
         let limits = RebuildLimits(pageSize: max(1, pageSize), bulkEvents: bulkLimit, bulkBytes: bulkBytes, transactionBytes: transactionBytes)
         // Whoever finishes it, the rebuild folds every event appended before it: what was
-        // prepared of those for a fold is not needed.
+        // prepared of those for a fold is not needed, and is freed while the rebuild runs.
         let logEnd = try read { txn in try lastLocalSeq(in: txn) }
-        defer { appendedParts.drop(through: logEnd) }
+        backgroundRelease.release(appendedParts.drop(through: logEnd))
         while try !rebuildOnce(views, limits) {
             let clock = ContinuousClock()
             let deadline = clock.now + takeoverWait

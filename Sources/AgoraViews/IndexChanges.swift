@@ -53,19 +53,23 @@ struct IndexChanges {
     /// One access to the database's batch (three through `pending[database]` each checked the
     /// outer array's bounds and uniqueness again: a third of recording a change).
     private static func record(key: some Collection<UInt8>, value: some Collection<UInt8>, delta: Int32, into batch: inout Pending) {
-        let start = batch.arena.count
-        batch.arena.append(contentsOf: key)
-        let keyEnd = batch.arena.count
-        batch.arena.append(contentsOf: value)
+        batch.changes.append(change(key: key, value: value, delta: delta, in: &batch.arena))
+    }
+
+    /// A change of `key` and `value`, their bytes appended to `arena`.
+    static func change(key: some Collection<UInt8>, value: some Collection<UInt8>, delta: Int32, in arena: inout [UInt8]) -> Change {
+        let start = arena.count
+        arena.append(contentsOf: key)
+        let keyEnd = arena.count
+        arena.append(contentsOf: value)
         // Read back from the arena: contiguous, where `key` may be a lazy view.
-        let prefix = batch.arena.withUnsafeBytes { arena in
+        let prefix = arena.withUnsafeBytes { arena in
             if keyEnd - start >= 8 { return UInt64(bigEndian: arena.loadUnaligned(fromByteOffset: start, as: UInt64.self)) }
             var prefix: UInt64 = 0
             for index in start..<keyEnd { prefix |= UInt64(arena[index]) << (56 - 8 * UInt64(index - start)) }
             return prefix
         }
-        batch.changes.append(Change(
-            prefix: prefix, start: start, keyCount: Int32(keyEnd - start), valueCount: Int32(batch.arena.count - keyEnd), delta: delta))
+        return Change(prefix: prefix, start: start, keyCount: Int32(keyEnd - start), valueCount: Int32(arena.count - keyEnd), delta: delta)
     }
 
     /// Takes over `others`' changes, recorded over the same databases (e.g. on other cores).
@@ -282,11 +286,11 @@ struct IndexChanges {
         return sorted
     }
 
-    private static func key(_ arena: UnsafeRawBufferPointer, _ change: Change) -> UnsafeRawBufferPointer {
+    static func key(_ arena: UnsafeRawBufferPointer, _ change: Change) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: arena[change.start..<(change.start + Int(change.keyCount))])
     }
 
-    private static func value(_ arena: UnsafeRawBufferPointer, _ change: Change) -> UnsafeRawBufferPointer {
+    static func value(_ arena: UnsafeRawBufferPointer, _ change: Change) -> UnsafeRawBufferPointer {
         let start = change.start + Int(change.keyCount)
         return UnsafeRawBufferPointer(rebasing: arena[start..<(start + Int(change.valueCount))])
     }
@@ -302,7 +306,7 @@ struct IndexChanges {
         return byKey != 0 ? byKey : ByteOrder.compare(value(arena, lhs), value(arena, rhs))
     }
 
-    private static func sameKey(_ arena: UnsafeRawBufferPointer, _ lhs: Change, _ rhs: Change) -> Bool {
+    static func sameKey(_ arena: UnsafeRawBufferPointer, _ lhs: Change, _ rhs: Change) -> Bool {
         ByteOrder.compare(key(arena, lhs), key(arena, rhs)) == 0
     }
 

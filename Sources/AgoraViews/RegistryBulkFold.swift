@@ -49,11 +49,11 @@ struct RegistryBulkFold {
     ) -> [SortedEntries] {
         var fold = RegistryBulkFold(events: events, databases: databases)
         let decoded = ParallelMap.map(events) { Decoded($0) }
-        var members: [Member] = []
-        members.reserveCapacity(events.count)
+        var members = Members()
+        members.changes.reserveCapacity(events.count)
         for (index, item) in decoded.enumerated() {
             if let package = item.package {
-                members.append(Member(bytes: package.bytes, index: index))
+                members.add(package.bytes, index: index)
             } else if let body = item.body {
                 fold.record(index, body)
             }
@@ -70,16 +70,29 @@ struct RegistryBulkFold {
         let body: EventBody?
         let package: PackageKeyBytes?
 
-        init(_ event: Event) {
+        init(_ event: borrowing Event) {
             body = try? event.decodedBody()
             package = ViewBatch.packageKey(of: body).map(PackageKeyBytes.init)
         }
     }
 
-    /// A package event's position in `events`, with its package's key bytes to sort by.
-    private struct Member: Sendable {
-        let bytes: [UInt8]
-        let index: Int
+    /// The package events' key bytes, each followed by its position in `events` (u64 BE), in
+    /// one arena: sorted by radix (`ChangeOrder`), where a comparison sort of one key array per
+    /// event retained and released both arrays at every comparison and move.
+    private struct Members {
+        var arena: [UInt8] = []
+        var changes: [IndexChanges.Change] = []
+
+        mutating func add(_ bytes: [UInt8], index: Int) {
+            withUnsafeBytes(of: UInt64(index).bigEndian) { value in
+                changes.append(IndexChanges.change(key: bytes, value: value, delta: 1, in: &arena))
+            }
+        }
+
+        /// The position of `change`'s event.
+        static func index(_ arena: UnsafeRawBufferPointer, _ change: IndexChanges.Change) -> Int {
+            Int(truncatingIfNeeded: IndexChanges.value(arena, change).loadUnaligned(as: UInt64.self).bigEndian)
+        }
     }
 
     /// A package's key, its key bytes and the indices of its events, ascending.
@@ -97,61 +110,39 @@ struct RegistryBulkFold {
 
     /// Groups the package events into their sets, in key-byte order (equal keys are equal
     /// packages: a scope holds no `/`), and keeps each (scope, author)'s lowest (seq, index)
-    /// release. A sort of key bytes made on every core (`Decoded`), not a table keyed by
+    /// release. A radix sort of key bytes made on every core (`Decoded`), not a table keyed by
     /// `PackageKey` built here: making and hashing both strings of each event's key on this one
     /// thread, with the table growing, left the other core idle for ~0.3 s of a 2.2 s profiled
     /// rebuild of 100k events.
-    private mutating func group(_ members: consuming [Member], _ decoded: [Decoded]) {
-        members = Self.sorted(members)
-        packages.reserveCapacity(members.count)
+    private mutating func group(_ members: consuming Members, _ decoded: [Decoded]) {
+        members.arena.withUnsafeBytes { arena in ChangeOrder.sort(&members.changes, arena) }
+        let (arena, sorted) = (members.arena, members.changes)
+        packages.reserveCapacity(sorted.count)
         var firsts = ScopeFirstReleases()
-        var start = 0
-        while start < members.count {
-            var end = start + 1
-            while end < members.count, ByteOrder.compare(members[end].bytes, members[start].bytes) == 0 { end += 1 }
-            defer { start = end }
-            guard let key = decoded[members[start].index].package?.key else { continue }
-            // A scope's packages are adjacent (keys are `scope/name`); one met again would merge.
-            if firsts.scope != key.scope {
-                if let done = firsts.finish() { keepFirstReleases(done.authors, scope: done.scope) }
-                firsts.scope = key.scope
+        arena.withUnsafeBytes { arena in
+            var start = 0
+            while start < sorted.count {
+                var end = start + 1
+                while end < sorted.count, IndexChanges.sameKey(arena, sorted[end], sorted[start]) { end += 1 }
+                defer { start = end }
+                guard let key = decoded[Members.index(arena, sorted[start])].package?.key else { continue }
+                // A scope's packages are adjacent (keys are `scope/name`); one met again would merge.
+                if firsts.scope != key.scope {
+                    if let done = firsts.finish() { keepFirstReleases(done.authors, scope: done.scope) }
+                    firsts.scope = key.scope
+                }
+                var package = Package(bytes: Array(IndexChanges.key(arena, sorted[start])), key: key, indices: [])
+                package.indices.reserveCapacity(end - start)
+                for member in sorted[start..<end] {
+                    let index = Members.index(arena, member)
+                    package.indices.append(index)
+                    guard case .releasePublished? = decoded[index].body else { continue }
+                    firsts.keep(author: events[index].author, seq: events[index].seq, index: index)
+                }
+                packages.append(package)
             }
-            var package = Package(bytes: members[start].bytes, key: key, indices: [])
-            package.indices.reserveCapacity(end - start)
-            for member in members[start..<end] {
-                package.indices.append(member.index)
-                guard case .releasePublished? = decoded[member.index].body else { continue }
-                firsts.keep(author: events[member.index].author, seq: events[member.index].seq, index: member.index)
-            }
-            packages.append(package)
         }
         if let done = firsts.finish() { keepFirstReleases(done.authors, scope: done.scope) }
-    }
-
-    /// By key bytes, then position: each half on its own core, then merged.
-    private static func sorted(_ members: [Member]) -> [Member] {
-        let middle = members.count / 2
-        let halves = ParallelMap.map([0..<middle, middle..<members.count], minimumCount: 2, eachAlone: true) { range in
-            members[range].sorted(by: Self.precedes)
-        }
-        var merged: [Member] = []
-        merged.reserveCapacity(members.count)
-        var (left, right) = (0, 0)
-        while left < halves[0].count || right < halves[1].count {
-            if right == halves[1].count || (left < halves[0].count && Self.precedes(halves[0][left], halves[1][right])) {
-                merged.append(halves[0][left])
-                left += 1
-            } else {
-                merged.append(halves[1][right])
-                right += 1
-            }
-        }
-        return merged
-    }
-
-    private static func precedes(_ lhs: Member, _ rhs: Member) -> Bool {
-        let order = ByteOrder.compare(lhs.bytes, rhs.bytes)
-        return order != 0 ? order < 0 : lhs.index < rhs.index
     }
 
     /// One scope's authors' first releases while its packages pass: the last author met is
