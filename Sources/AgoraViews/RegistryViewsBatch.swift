@@ -21,6 +21,13 @@ struct ViewBatch {
     /// retained every key, bytes and event list once more).
     private var dirtyPackages: [DirtyPackage] = []
     private var dirtyPositions: [PackageKey: Int] = [:]
+    /// Whether `dirtyPackages` is in key-byte order already: a batch of exactly the prepared
+    /// events starts from the prepared packages, sorted, with each event's place among them
+    /// (`packageSlots`), and fills `dirtyPositions` (`positionsPending` until then) only when
+    /// a package outside them is marked.
+    private var dirtySorted = false
+    private var positionsPending = false
+    private let packageSlots: [Int32]?
     /// Each dirty package's events in this batch, by `DirtyPackage.slot`: a chain through
     /// `nextEvent` (the next event of the same package after each position, nil: the last), so
     /// recording one allocates no list per package.
@@ -48,8 +55,10 @@ struct ViewBatch {
     /// The prepared first releases this batch used, by prepared position; the others' entries are withdrawn.
     private var usedPrepared: [Bool]
     private var search: SearchIndexWriter
-    /// Documents whose retrieval counts or package keys changed in this batch.
-    private var dirtyPopularity = Set<UInt64>()
+    /// Documents whose retrieval counts or package keys changed in this batch, with repeats:
+    /// sorted and deduplicated once at the end (a set insert per re-folded package was 2 % of
+    /// the deferred fold's writer thread).
+    private var dirtyPopularity: [UInt64] = []
 
     /// Each (scope, author)'s release of lowest (seq, event ID) in this batch, by position:
     /// compared with the stored one once per pair when the batch ends. Reduced in `prepare`
@@ -107,6 +116,15 @@ struct ViewBatch {
         recordsFirstReleases = covered == nil
         batchFirstReleases = covered?.firstReleases ?? FirstReleases()
         bookkeeping = presorted ?? Self.packageEventChanges(databases)
+        if let covered, let distinct = covered.distinctPackages {
+            dirtyPackages = distinct.enumerated().map { DirtyPackage(key: $1.key, bytes: $1.bytes, slot: $0) }
+            chains = Array(repeating: EventChain(), count: dirtyPackages.count)
+            dirtySorted = true
+            positionsPending = true
+            packageSlots = covered.packageSlots
+        } else {
+            packageSlots = nil
+        }
         search = SearchIndexWriter(txn: txn, databases: databases, prepared: prepared?.batch.search)
     }
 
@@ -115,7 +133,8 @@ struct ViewBatch {
     /// The event at `index` of the batch (a release or a yank) joins the package's set.
     mutating func recordPackageEvent(_ index: Int, package: PackageKeyBytes, release: Bool) throws {
         if recordsPackageEvents { bookkeeping.add(0, key: package.bytes, value: events[index].id.bytes) }
-        let slot = dirtySlot(package.key) { DirtyPackage(key: package.key, bytes: package.bytes, slot: $0) }
+        let prepared = packageSlots.map { Int($0[index]) } ?? -1
+        let slot = prepared >= 0 ? prepared : dirtySlot(package.key) { DirtyPackage(key: package.key, bytes: package.bytes, slot: $0) }
         if let last = chains[slot].last { nextEvent[last] = index } else { chains[slot].first = index }
         chains[slot].last = index
         chains[slot].count += 1
@@ -125,11 +144,16 @@ struct ViewBatch {
     /// The package's place in `dirtyPackages`, added there (`make`) when absent, hashing its key once.
     private mutating func dirtySlot(_ key: PackageKey, _ make: (Int) -> DirtyPackage) -> Int {
         let next = dirtyPackages.count
+        if positionsPending {
+            dirtyPositions = Dictionary(dirtyPackages.map { ($0.key, $0.slot) }, uniquingKeysWith: { first, _ in first })
+            positionsPending = false
+        }
         func slot(_ stored: inout Int) -> Int { stored }
         let slot = slot(&dirtyPositions[key, default: next])
         if slot == next {
             dirtyPackages.append(make(slot))
             chains.append(EventChain())
+            dirtySorted = false
         }
         return slot
     }
@@ -222,7 +246,7 @@ struct ViewBatch {
                 if stored >= count { continue }
             }
             try txn.put(databases.retrievalCounts, key: slot, value: BigEndian.bytes(count))
-            dirtyPopularity.insert(docID)
+            dirtyPopularity.append(docID)
         }
     }
 
@@ -374,7 +398,7 @@ struct ViewBatch {
         swap(&packages, &dirtyPackages)
         var positions: [PackageKey: Int] = [:]
         swap(&positions, &dirtyPositions)
-        packages.sort { ByteOrder.precedes($0.bytes, $1.bytes) }
+        if !dirtySorted { packages.sort { ByteOrder.precedes($0.bytes, $1.bytes) } }
         // Folding reads the transaction, so it runs here; what follows from each state alone
         // (its record bytes and search document) is derived on every core, then written here,
         // unless the batch was prepared with it.
@@ -421,7 +445,10 @@ struct ViewBatch {
         try bookkeeping.write(txn)
         try search.finish()
         for scope in dirtyScopes.sorted() { try refold(scope: scope) }
-        for docID in dirtyPopularity.sorted() { try refoldPopularity(docID) }
+        dirtyPopularity.sort()
+        for (index, docID) in dirtyPopularity.enumerated() where index == 0 || dirtyPopularity[index - 1] != docID {
+            try refoldPopularity(docID)
+        }
     }
 
     /// Sums each reporter's capped counts over its periods and folds them into the package's
@@ -511,7 +538,7 @@ struct ViewBatch {
             try txn.delete(databases.releases, key: package.bytes)
         }
         try search.replace(package: package.key, docID: docID, with: document, prepared: prepared)
-        dirtyPopularity.insert(docID)
+        dirtyPopularity.append(docID)
     }
 
     /// The state of a package whose whole event set is one release in this batch: no stored
