@@ -38,6 +38,13 @@ struct ViewBatch {
     private var wholeScopes = Set<String>()
     private var principalCache: [PublicKey: PublicKey] = [:]
     private var transferredScopes: [String: Bool] = [:]
+    /// The last scope and author the new-package fast path looked up, and what it found (for
+    /// the author: its principal and whether that is itself, nil when its feed holds a
+    /// rotation). Packages are re-folded in key order, so consecutive ones mostly share their
+    /// scope and its publisher: one comparison each, where the caches hashed the scope once
+    /// and the author twice per package (5 % of a deferred fold's write transaction).
+    private var lastFastPathScope: (scope: String, transferred: Bool)?
+    private var lastFastPathAuthor: (author: PublicKey, principal: PublicKey?, own: Bool)?
     /// Each author's rotations, read once per batch (after the batch recorded its own).
     private var rotationCache: [PublicKey: [Event]] = [:]
     /// The package-event entries of this batch, written sorted at the end.
@@ -550,17 +557,33 @@ struct ViewBatch {
     private mutating func newPackageState(_ package: DirtyPackage) throws -> Fold? {
         guard newPackageFastPath, chains[package.slot].count == 1, let index = chains[package.slot].first, isRelease[index],
               try !txn.contains(databases.packageEvents, key: package.bytes),
-              try !scopeHasTransfers(package.key.scope)
+              try !fastPathScopeHasTransfers(package.key.scope),
+              let (principal, own) = try fastPathPrincipal(of: events[index].author)
         else { return nil }
-        let author = events[index].author
-        guard try !hasRotations(author) else { return nil }
-        let principal = try principal(of: author)
-        if principal == author, let position = preparedPositions.isEmpty ? nil : preparedPositions[index],
+        if own, let position = preparedPositions.isEmpty ? nil : preparedPositions[index],
            let first = prepared?.firstRelease(at: position) {
             return .prepared(position, first)
         }
         guard case .releasePublished(let release)? = bodies[index] else { return nil }
         return .folded(Self.firstReleaseState(package.key, events[index], release, principal: principal))
+    }
+
+    /// `scopeHasTransfers`, asked of the last scope first.
+    private mutating func fastPathScopeHasTransfers(_ scope: String) throws -> Bool {
+        if let last = lastFastPathScope, last.scope == scope { return last.transferred }
+        let transferred = try scopeHasTransfers(scope)
+        lastFastPathScope = (scope, transferred)
+        return transferred
+    }
+
+    /// The author's principal and whether that is the author itself, nil when the author's
+    /// feed holds a rotation; asked of the last author first.
+    private mutating func fastPathPrincipal(of author: PublicKey) throws -> (PublicKey, own: Bool)? {
+        if let last = lastFastPathAuthor, last.author == author { return last.principal.map { ($0, last.own) } }
+        let principal = try hasRotations(author) ? nil : try principal(of: author)
+        let own = principal == author
+        lastFastPathAuthor = (author, principal, own)
+        return principal.map { ($0, own) }
     }
 
     /// Whether the scope's transfer set is non-empty, read once per batch (after the batch
