@@ -453,9 +453,29 @@ struct ViewBatch {
         try search.finish()
         for scope in dirtyScopes.sorted() { try refold(scope: scope) }
         dirtyPopularity.sort()
+        let counted = try countedDocuments(limit: dirtyPopularity.count)
         for (index, docID) in dirtyPopularity.enumerated() where index == 0 || dirtyPopularity[index - 1] != docID {
-            try refoldPopularity(docID)
+            if counted?.contains(docID) ?? true { try refoldPopularity(docID) }
         }
+    }
+
+    /// The documents the retrieval counts hold, read in one pass when the table has at most
+    /// `limit` entries (nil: more, or a malformed key, which `refoldPopularity` reports): a
+    /// document without counts has no popularity to fold, and seeking each re-folded
+    /// document's counts was 4 % of a deferred fold's write transaction where few or none exist.
+    private func countedDocuments(limit: Int) throws -> Set<UInt64>? {
+        guard try txn.statistics(databases.retrievalCounts).entries <= limit else { return nil }
+        var documents = Set<UInt64>()
+        var wellFormed = true
+        try txn.forEach(databases.retrievalCounts) { entry in
+            guard entry.key.count == 48, let docID = BigEndian.uint64(entry.key, at: 0) else {
+                wellFormed = false
+                return false
+            }
+            documents.insert(docID)
+            return true
+        }
+        return wellFormed ? documents : nil
     }
 
     /// Sums each reporter's capped counts over its periods and folds them into the package's
