@@ -50,6 +50,16 @@ final class PreparedBatch: Sendable {
     /// the prepared events (`covers`): reduced per range on every core, so the writer thread
     /// hashes no pair per event.
     let firstReleases: FirstReleases
+    /// The events' packages sorted by their bytes, each once, and each event's place among them
+    /// (-1: no package), for a batch applied with exactly the prepared events (`covers`): the
+    /// writer thread then records each event's package by its place, hashing no key, and
+    /// re-folds the packages in this order without sorting them (the hashes and the sort were
+    /// 8 % of the instructions of a deferred fold's write transaction). Each part sorts its
+    /// own; they are merged here. Nil when a key is not ASCII: the batch's packages are told
+    /// apart by `PackageKey`'s `==`, which holds canonically equivalent strings of different
+    /// bytes equal.
+    let distinctPackages: [PackageKeyBytes]?
+    let packageSlots: [Int32]
 
     /// Consecutive events of a batch, prepared on one core: with its documents' entries
     /// recorded there too, the writer thread only concatenates the parts' arenas (recording
@@ -66,6 +76,10 @@ final class PreparedBatch: Sendable {
         fileprivate var documented: [Int] = []
         /// By offset from the part's first event.
         fileprivate var firstReleases = FirstReleases()
+        /// The part's packages sorted by bytes, each once, and each event's place among them
+        /// (-1: none); nil when a key is not ASCII (`distinctPackages`).
+        fileprivate var distinct: [PackageKeyBytes]? = []
+        fileprivate var slots: [Int32] = []
 
         /// Events prepared.
         var count: Int { bodies.count }
@@ -99,6 +113,28 @@ final class PreparedBatch: Sendable {
                 firsts.append(first)
             }
             self.firstReleases = firstReleases.shifted(by: -range.lowerBound)
+            (distinct, slots) = Self.distinct(packages)
+        }
+
+        /// `packages` sorted by bytes, each once, and each one's place among them (-1: none).
+        private static func distinct(_ packages: [PackageKeyBytes?]) -> ([PackageKeyBytes]?, [Int32]) {
+            var named: [(bytes: [UInt8], offset: Int)] = []
+            named.reserveCapacity(packages.count)
+            for (offset, package) in packages.enumerated() {
+                guard let package else { continue }
+                guard package.bytes.allSatisfy({ $0 < 0x80 }) else { return (nil, []) }
+                named.append((package.bytes, offset))
+            }
+            named.sort { ByteOrder.precedes($0.bytes, $1.bytes) }
+            var distinct: [PackageKeyBytes] = []
+            var slots = [Int32](repeating: -1, count: packages.count)
+            for (index, entry) in named.enumerated() {
+                if index == 0 || ByteOrder.compare(named[index - 1].bytes, entry.bytes) != 0, let package = packages[entry.offset] {
+                    distinct.append(package)
+                }
+                slots[entry.offset] = Int32(distinct.count - 1)
+            }
+            return (distinct, slots)
         }
     }
 
@@ -137,6 +173,76 @@ final class PreparedBatch: Sendable {
         var firstReleases = FirstReleases()
         for (piece, part) in zip(pieces, parts) { firstReleases.merge(part.firstReleases, offset: piece.range.lowerBound, of: events) }
         self.firstReleases = firstReleases
+        (distinctPackages, packageSlots) = Self.mergeDistinct(parts)
+    }
+
+    /// A package of a part: the first 8 bytes of its key, big-endian, zero-padded (most
+    /// comparisons end there), the part and its place in the part's `distinct`.
+    private struct PartPackage {
+        var prefix: UInt64
+        var part: Int
+        var slot: Int
+    }
+
+    /// The parts' sorted packages merged, each once, and each event's place among them: runs
+    /// merged in pairs, so each package is compared about log₂(parts) times.
+    private static func mergeDistinct(_ parts: [Part]) -> ([PackageKeyBytes]?, [Int32]) {
+        var partPackages: [[PackageKeyBytes]] = []
+        for part in parts {
+            guard let distinct = part.distinct else { return (nil, []) }
+            partPackages.append(distinct)
+        }
+        func compare(_ lhs: PartPackage, _ rhs: PartPackage) -> Int {
+            if lhs.prefix != rhs.prefix { return lhs.prefix < rhs.prefix ? -1 : 1 }
+            return ByteOrder.compare(partPackages[lhs.part][lhs.slot].bytes, partPackages[rhs.part][rhs.slot].bytes)
+        }
+        var runs = partPackages.enumerated().map { part, packages in
+            packages.indices.map { slot in PartPackage(prefix: Self.prefix(packages[slot].bytes), part: part, slot: slot) }
+        }
+        while runs.count > 1 {
+            runs = stride(from: 0, to: runs.count, by: 2).map { index in
+                index + 1 < runs.count ? Self.merged(runs[index], runs[index + 1], compare) : runs[index]
+            }
+        }
+        var distinct: [PackageKeyBytes] = []
+        var places = partPackages.map { [Int32](repeating: -1, count: $0.count) }
+        let sorted = runs.first ?? []
+        for (index, package) in sorted.enumerated() {
+            if index == 0 || compare(sorted[index - 1], package) != 0 { distinct.append(partPackages[package.part][package.slot]) }
+            places[package.part][package.slot] = Int32(distinct.count - 1)
+        }
+        var slots: [Int32] = []
+        slots.reserveCapacity(parts.reduce(0) { $0 + $1.slots.count })
+        for (part, partSlots) in parts.map(\.slots).enumerated() {
+            slots.append(contentsOf: partSlots.lazy.map { $0 < 0 ? -1 : places[part][Int($0)] })
+        }
+        return (distinct, slots)
+    }
+
+    /// Two sorted runs as one, the left's first of equals.
+    private static func merged(_ left: [PartPackage], _ right: [PartPackage], _ compare: (PartPackage, PartPackage) -> Int) -> [PartPackage] {
+        var out: [PartPackage] = []
+        out.reserveCapacity(left.count + right.count)
+        var (nextLeft, nextRight) = (0, 0)
+        while nextLeft < left.count && nextRight < right.count {
+            if compare(right[nextRight], left[nextLeft]) < 0 {
+                out.append(right[nextRight])
+                nextRight += 1
+            } else {
+                out.append(left[nextLeft])
+                nextLeft += 1
+            }
+        }
+        out.append(contentsOf: left[nextLeft...])
+        out.append(contentsOf: right[nextRight...])
+        return out
+    }
+
+    /// The key's first 8 bytes, big-endian, zero-padded.
+    private static func prefix(_ bytes: [UInt8]) -> UInt64 {
+        var prefix: UInt64 = 0
+        for (index, byte) in bytes.prefix(8).enumerated() { prefix |= UInt64(byte) << (56 - 8 * UInt64(index)) }
+        return prefix
     }
 
     /// `range` cut into ranges of at most `size` events.

@@ -21,6 +21,13 @@ struct ViewBatch {
     /// retained every key, bytes and event list once more).
     private var dirtyPackages: [DirtyPackage] = []
     private var dirtyPositions: [PackageKey: Int] = [:]
+    /// Whether `dirtyPackages` is in key-byte order already: a batch of exactly the prepared
+    /// events starts from the prepared packages, sorted, with each event's place among them
+    /// (`packageSlots`), and fills `dirtyPositions` (`positionsPending` until then) only when
+    /// a package outside them is marked.
+    private var dirtySorted = false
+    private var positionsPending = false
+    private let packageSlots: [Int32]?
     /// Each dirty package's events in this batch, by `DirtyPackage.slot`: a chain through
     /// `nextEvent` (the next event of the same package after each position, nil: the last), so
     /// recording one allocates no list per package.
@@ -31,6 +38,13 @@ struct ViewBatch {
     private var wholeScopes = Set<String>()
     private var principalCache: [PublicKey: PublicKey] = [:]
     private var transferredScopes: [String: Bool] = [:]
+    /// The last scope and author the new-package fast path looked up, and what it found (for
+    /// the author: its principal and whether that is itself, nil when its feed holds a
+    /// rotation). Packages are re-folded in key order, so consecutive ones mostly share their
+    /// scope and its publisher: one comparison each, where the caches hashed the scope once
+    /// and the author twice per package (5 % of a deferred fold's write transaction).
+    private var lastFastPathScope: (scope: String, transferred: Bool)?
+    private var lastFastPathAuthor: (author: PublicKey, principal: PublicKey?, own: Bool)?
     /// Each author's rotations, read once per batch (after the batch recorded its own).
     private var rotationCache: [PublicKey: [Event]] = [:]
     /// The package-event entries of this batch, written sorted at the end.
@@ -48,8 +62,10 @@ struct ViewBatch {
     /// The prepared first releases this batch used, by prepared position; the others' entries are withdrawn.
     private var usedPrepared: [Bool]
     private var search: SearchIndexWriter
-    /// Documents whose retrieval counts or package keys changed in this batch.
-    private var dirtyPopularity = Set<UInt64>()
+    /// Documents whose retrieval counts or package keys changed in this batch, with repeats:
+    /// sorted and deduplicated once at the end (a set insert per re-folded package was 2 % of
+    /// the deferred fold's writer thread).
+    private var dirtyPopularity: [UInt64] = []
 
     /// Each (scope, author)'s release of lowest (seq, event ID) in this batch, by position:
     /// compared with the stored one once per pair when the batch ends. Reduced in `prepare`
@@ -107,6 +123,15 @@ struct ViewBatch {
         recordsFirstReleases = covered == nil
         batchFirstReleases = covered?.firstReleases ?? FirstReleases()
         bookkeeping = presorted ?? Self.packageEventChanges(databases)
+        if let covered, let distinct = covered.distinctPackages {
+            dirtyPackages = distinct.enumerated().map { DirtyPackage(key: $1.key, bytes: $1.bytes, slot: $0) }
+            chains = Array(repeating: EventChain(), count: dirtyPackages.count)
+            dirtySorted = true
+            positionsPending = true
+            packageSlots = covered.packageSlots
+        } else {
+            packageSlots = nil
+        }
         search = SearchIndexWriter(txn: txn, databases: databases, prepared: prepared?.batch.search)
     }
 
@@ -115,7 +140,8 @@ struct ViewBatch {
     /// The event at `index` of the batch (a release or a yank) joins the package's set.
     mutating func recordPackageEvent(_ index: Int, package: PackageKeyBytes, release: Bool) throws {
         if recordsPackageEvents { bookkeeping.add(0, key: package.bytes, value: events[index].id.bytes) }
-        let slot = dirtySlot(package.key) { DirtyPackage(key: package.key, bytes: package.bytes, slot: $0) }
+        let prepared = packageSlots.map { Int($0[index]) } ?? -1
+        let slot = prepared >= 0 ? prepared : dirtySlot(package.key) { DirtyPackage(key: package.key, bytes: package.bytes, slot: $0) }
         if let last = chains[slot].last { nextEvent[last] = index } else { chains[slot].first = index }
         chains[slot].last = index
         chains[slot].count += 1
@@ -125,11 +151,16 @@ struct ViewBatch {
     /// The package's place in `dirtyPackages`, added there (`make`) when absent, hashing its key once.
     private mutating func dirtySlot(_ key: PackageKey, _ make: (Int) -> DirtyPackage) -> Int {
         let next = dirtyPackages.count
+        if positionsPending {
+            dirtyPositions = Dictionary(dirtyPackages.map { ($0.key, $0.slot) }, uniquingKeysWith: { first, _ in first })
+            positionsPending = false
+        }
         func slot(_ stored: inout Int) -> Int { stored }
         let slot = slot(&dirtyPositions[key, default: next])
         if slot == next {
             dirtyPackages.append(make(slot))
             chains.append(EventChain())
+            dirtySorted = false
         }
         return slot
     }
@@ -222,7 +253,7 @@ struct ViewBatch {
                 if stored >= count { continue }
             }
             try txn.put(databases.retrievalCounts, key: slot, value: BigEndian.bytes(count))
-            dirtyPopularity.insert(docID)
+            dirtyPopularity.append(docID)
         }
     }
 
@@ -374,7 +405,7 @@ struct ViewBatch {
         swap(&packages, &dirtyPackages)
         var positions: [PackageKey: Int] = [:]
         swap(&positions, &dirtyPositions)
-        packages.sort { ByteOrder.precedes($0.bytes, $1.bytes) }
+        if !dirtySorted { packages.sort { ByteOrder.precedes($0.bytes, $1.bytes) } }
         // Folding reads the transaction, so it runs here; what follows from each state alone
         // (its record bytes and search document) is derived on every core, then written here,
         // unless the batch was prepared with it.
@@ -421,7 +452,30 @@ struct ViewBatch {
         try bookkeeping.write(txn)
         try search.finish()
         for scope in dirtyScopes.sorted() { try refold(scope: scope) }
-        for docID in dirtyPopularity.sorted() { try refoldPopularity(docID) }
+        dirtyPopularity.sort()
+        let counted = try countedDocuments(limit: dirtyPopularity.count)
+        for (index, docID) in dirtyPopularity.enumerated() where index == 0 || dirtyPopularity[index - 1] != docID {
+            if counted?.contains(docID) ?? true { try refoldPopularity(docID) }
+        }
+    }
+
+    /// The documents the retrieval counts hold, read in one pass when the table has at most
+    /// `limit` entries (nil: more, or a malformed key, which `refoldPopularity` reports): a
+    /// document without counts has no popularity to fold, and seeking each re-folded
+    /// document's counts was 4 % of a deferred fold's write transaction where few or none exist.
+    private func countedDocuments(limit: Int) throws -> Set<UInt64>? {
+        guard try txn.statistics(databases.retrievalCounts).entries <= limit else { return nil }
+        var documents = Set<UInt64>()
+        var wellFormed = true
+        try txn.forEach(databases.retrievalCounts) { entry in
+            guard entry.key.count == 48, let docID = BigEndian.uint64(entry.key, at: 0) else {
+                wellFormed = false
+                return false
+            }
+            documents.insert(docID)
+            return true
+        }
+        return wellFormed ? documents : nil
     }
 
     /// Sums each reporter's capped counts over its periods and folds them into the package's
@@ -511,7 +565,7 @@ struct ViewBatch {
             try txn.delete(databases.releases, key: package.bytes)
         }
         try search.replace(package: package.key, docID: docID, with: document, prepared: prepared)
-        dirtyPopularity.insert(docID)
+        dirtyPopularity.append(docID)
     }
 
     /// The state of a package whose whole event set is one release in this batch: no stored
@@ -523,17 +577,33 @@ struct ViewBatch {
     private mutating func newPackageState(_ package: DirtyPackage) throws -> Fold? {
         guard newPackageFastPath, chains[package.slot].count == 1, let index = chains[package.slot].first, isRelease[index],
               try !txn.contains(databases.packageEvents, key: package.bytes),
-              try !scopeHasTransfers(package.key.scope)
+              try !fastPathScopeHasTransfers(package.key.scope),
+              let (principal, own) = try fastPathPrincipal(of: events[index].author)
         else { return nil }
-        let author = events[index].author
-        guard try !hasRotations(author) else { return nil }
-        let principal = try principal(of: author)
-        if principal == author, let position = preparedPositions.isEmpty ? nil : preparedPositions[index],
+        if own, let position = preparedPositions.isEmpty ? nil : preparedPositions[index],
            let first = prepared?.firstRelease(at: position) {
             return .prepared(position, first)
         }
         guard case .releasePublished(let release)? = bodies[index] else { return nil }
         return .folded(Self.firstReleaseState(package.key, events[index], release, principal: principal))
+    }
+
+    /// `scopeHasTransfers`, asked of the last scope first.
+    private mutating func fastPathScopeHasTransfers(_ scope: String) throws -> Bool {
+        if let last = lastFastPathScope, last.scope == scope { return last.transferred }
+        let transferred = try scopeHasTransfers(scope)
+        lastFastPathScope = (scope, transferred)
+        return transferred
+    }
+
+    /// The author's principal and whether that is the author itself, nil when the author's
+    /// feed holds a rotation; asked of the last author first.
+    private mutating func fastPathPrincipal(of author: PublicKey) throws -> (PublicKey, own: Bool)? {
+        if let last = lastFastPathAuthor, last.author == author { return last.principal.map { ($0, last.own) } }
+        let principal = try hasRotations(author) ? nil : try principal(of: author)
+        let own = principal == author
+        lastFastPathAuthor = (author, principal, own)
+        return principal.map { ($0, own) }
     }
 
     /// Whether the scope's transfer set is non-empty, read once per batch (after the batch

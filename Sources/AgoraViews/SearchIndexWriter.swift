@@ -94,8 +94,11 @@ struct SearchIndexWriter {
 
     private func summary(of docID: UInt64) throws -> SearchSummary? {
         if let summary = written[docID] { return summary }
-        return try txn.withValue(databases.docs, key: BigEndian.bytes(docID)) { bytes in
-            try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary(decoding: bytes) }
+        // The key on the stack: an array per re-folded package was 1 % of a deferred fold's write transaction.
+        return try withUnsafeBytes(of: docID.bigEndian) { key in
+            try txn.withValue(databases.docs, key: key) { bytes in
+                try ViewBatch.decode("search summary", bytes) { (bytes) throws(ViewDecodeError) in try SearchSummary(decoding: bytes) }
+            }
         }
     }
 
