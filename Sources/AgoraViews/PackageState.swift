@@ -1,7 +1,10 @@
 import AgoraCore
 import AgoraStore
 
-/// A package's identity: `scope/name`, compared lowercased everywhere.
+/// A package's identity: `scope/name`, compared lowercased everywhere, and by bytes: stored
+/// keys are bytes, so two names that are the same text in different bytes (`café` precomposed
+/// and decomposed, which peers may send) are two packages. String's `==` holds them equal,
+/// which made the incremental fold merge what a rebuild keeps apart.
 public struct PackageKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let scope: String
     public let name: String
@@ -32,6 +35,29 @@ public struct PackageKey: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     public static func < (lhs: PackageKey, rhs: PackageKey) -> Bool {
         lhs.description.utf8.lexicographicallyPrecedes(rhs.description.utf8)
+    }
+
+    public static func == (lhs: PackageKey, rhs: PackageKey) -> Bool {
+        sameBytes(lhs.scope, rhs.scope) && sameBytes(lhs.name, rhs.name)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        Self.hashBytes(scope, into: &hasher)
+        Self.hashBytes(name, into: &hasher)
+    }
+
+    private static func sameBytes(_ lhs: String, _ rhs: String) -> Bool {
+        var (lhs, rhs) = (lhs, rhs)
+        return lhs.withUTF8 { left in rhs.withUTF8 { right in left.elementsEqual(right) } }
+    }
+
+    /// The count first, so `("ab", "c")` and `("a", "bc")` hash apart.
+    private static func hashBytes(_ text: String, into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { bytes in
+            hasher.combine(bytes.count)
+            hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+        }
     }
 }
 

@@ -55,10 +55,9 @@ final class PreparedBatch: Sendable {
     /// writer thread then records each event's package by its place, hashing no key, and
     /// re-folds the packages in this order without sorting them (the hashes and the sort were
     /// 8 % of the instructions of a deferred fold's write transaction). Each part sorts its
-    /// own; they are merged here. Nil when a key is not ASCII: the batch's packages are told
-    /// apart by `PackageKey`'s `==`, which holds canonically equivalent strings of different
-    /// bytes equal.
-    let distinctPackages: [PackageKeyBytes]?
+    /// own; they are merged here. Equal bytes are equal `PackageKey`s, so the order is the
+    /// writer's own bookkeeping's.
+    let distinctPackages: [PackageKeyBytes]
     let packageSlots: [Int32]
 
     /// Consecutive events of a batch, prepared on one core: with its documents' entries
@@ -77,8 +76,8 @@ final class PreparedBatch: Sendable {
         /// By offset from the part's first event.
         fileprivate var firstReleases = FirstReleases()
         /// The part's packages sorted by bytes, each once, and each event's place among them
-        /// (-1: none); nil when a key is not ASCII (`distinctPackages`).
-        fileprivate var distinct: [PackageKeyBytes]? = []
+        /// (-1: none).
+        fileprivate var distinct: [PackageKeyBytes] = []
         fileprivate var slots: [Int32] = []
 
         /// Events prepared.
@@ -117,12 +116,11 @@ final class PreparedBatch: Sendable {
         }
 
         /// `packages` sorted by bytes, each once, and each one's place among them (-1: none).
-        private static func distinct(_ packages: [PackageKeyBytes?]) -> ([PackageKeyBytes]?, [Int32]) {
+        private static func distinct(_ packages: [PackageKeyBytes?]) -> ([PackageKeyBytes], [Int32]) {
             var named: [(bytes: [UInt8], offset: Int)] = []
             named.reserveCapacity(packages.count)
             for (offset, package) in packages.enumerated() {
                 guard let package else { continue }
-                guard package.bytes.allSatisfy({ $0 < 0x80 }) else { return (nil, []) }
                 named.append((package.bytes, offset))
             }
             named.sort { ByteOrder.precedes($0.bytes, $1.bytes) }
@@ -186,12 +184,8 @@ final class PreparedBatch: Sendable {
 
     /// The parts' sorted packages merged, each once, and each event's place among them: runs
     /// merged in pairs, so each package is compared about log₂(parts) times.
-    private static func mergeDistinct(_ parts: [Part]) -> ([PackageKeyBytes]?, [Int32]) {
-        var partPackages: [[PackageKeyBytes]] = []
-        for part in parts {
-            guard let distinct = part.distinct else { return (nil, []) }
-            partPackages.append(distinct)
-        }
+    private static func mergeDistinct(_ parts: [Part]) -> ([PackageKeyBytes], [Int32]) {
+        let partPackages = parts.map(\.distinct)
         func compare(_ lhs: PartPackage, _ rhs: PartPackage) -> Int {
             if lhs.prefix != rhs.prefix { return lhs.prefix < rhs.prefix ? -1 : 1 }
             return ByteOrder.compare(partPackages[lhs.part][lhs.slot].bytes, partPackages[rhs.part][rhs.slot].bytes)

@@ -11,7 +11,9 @@ import AgoraStore
 /// place, one already in it is not added again.
 public struct RegistryViews: ViewMaintainer {
     /// Bump when a fold or a record layout changes; stores rebuild their views on open.
-    public static let version: UInt32 = 8
+    /// 9: package keys compare by bytes, so views an incremental fold merged for names that
+    /// are the same text in different bytes are rebuilt apart.
+    public static let version: UInt32 = 9
     /// Longest `scope/name` (UTF-8 bytes) a view indexes; LMDB keys stop at 511 bytes and a
     /// longer name is not a package anyone can publish through the tools. Events naming such a
     /// package stay in the log but are ignored by the views, on every node alike.

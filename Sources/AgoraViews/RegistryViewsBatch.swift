@@ -123,8 +123,8 @@ struct ViewBatch {
         recordsFirstReleases = covered == nil
         batchFirstReleases = covered?.firstReleases ?? FirstReleases()
         bookkeeping = presorted ?? Self.packageEventChanges(databases)
-        if let covered, let distinct = covered.distinctPackages {
-            dirtyPackages = distinct.enumerated().map { DirtyPackage(key: $1.key, bytes: $1.bytes, slot: $0) }
+        if let covered {
+            dirtyPackages = covered.distinctPackages.enumerated().map { DirtyPackage(key: $1.key, bytes: $1.bytes, slot: $0) }
             chains = Array(repeating: EventChain(), count: dirtyPackages.count)
             dirtySorted = true
             positionsPending = true

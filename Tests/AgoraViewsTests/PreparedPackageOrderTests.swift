@@ -8,9 +8,8 @@ import Testing
 /// A batch appended with exactly the events it was prepared with takes its packages' order and
 /// each event's place among them from the preparation (`PreparedBatch.distinctPackages`): it
 /// must leave exactly the views the general fold leaves, with a rotation or a transfer in the
-/// batch marking packages outside the prepared ones, and with names that are different bytes
-/// but equal `PackageKey`s (canonically equivalent Unicode), which the preparation leaves to
-/// the writer's own bookkeeping.
+/// batch marking packages outside the prepared ones, and with canonically equivalent names of
+/// different bytes in one batch (two packages, `EquivalentNameTests`).
 @Suite struct PreparedPackageOrderTests {
     @Test(arguments: [UInt64(1), 2, 3])
     func exactPreparationsGiveTheGeneralFoldsViews(seed: UInt64) throws {
