@@ -50,53 +50,100 @@ public struct PackageIdentity: Sendable, Hashable, Comparable, CustomStringConve
 
     /// Scope: 1–39 ASCII letters, digits and hyphens; a hyphen neither first, last, nor doubled.
     public static func validateScope(_ scope: String) throws(PackageNameError) {
-        try validate(scope, what: "scope", maxLength: maxScopeLength, separators: [UInt8(ascii: "-")],
-                     allowed: "letters, digits and \"-\"")
+        try validate(scope, .scope)
     }
 
     /// Name: 1–100 ASCII letters, digits, hyphens and underscores; a separator neither first, last, nor next to another.
     public static func validateName(_ name: String) throws(PackageNameError) {
-        try validate(name, what: "name", maxLength: maxNameLength, separators: [UInt8(ascii: "-"), UInt8(ascii: "_")],
-                     allowed: "letters, digits, \"-\" and \"_\"")
+        try validate(name, .name)
     }
 
-    private static func validate(
-        _ text: String, what: String, maxLength: Int, separators: Set<UInt8>, allowed: String
-    ) throws(PackageNameError) {
-        let bytes = Array(text.utf8)
-        guard !bytes.isEmpty else { throw PackageNameError(text: text, rule: "the \(what) is empty") }
-        guard bytes.count <= maxLength else {
-            throw PackageNameError(text: text, rule: "the \(what) is longer than \(maxLength) characters")
-        }
-        for (index, byte) in bytes.enumerated() {
-            if isAlphanumeric(byte) { continue }
-            guard separators.contains(byte) else {
-                let character = text.unicodeScalars.first { !$0.isASCII || !isAllowed(UInt8($0.value), separators) }
-                throw PackageNameError(
-                    text: text, rule: "the \(what) contains \"\(character.map(String.init) ?? "?")\"; only ASCII \(allowed) are allowed")
-            }
-            guard index > 0 else {
-                throw PackageNameError(text: text, rule: "the \(what) must start with a letter or digit")
-            }
-            guard index + 1 < bytes.count else {
-                throw PackageNameError(text: text, rule: "the \(what) must end with a letter or digit")
-            }
-            guard isAlphanumeric(bytes[index + 1]) else {
-                throw PackageNameError(text: text, rule: "the \(what) has two separators in a row")
-            }
+    /// `validateScope` without an error to build: the registry views ask it of every scope a
+    /// peer's event names, and index only what passes.
+    public static func isValidScope(_ scope: String) -> Bool {
+        violation(in: scope, .scope) == nil
+    }
+
+    /// `validateName` without an error to build (see `isValidScope`).
+    public static func isValidName(_ name: String) -> Bool {
+        violation(in: name, .name) == nil
+    }
+
+    /// ASCII capitals made small, every other byte kept: case folding for identities, which are
+    /// ASCII, with no Unicode case mapping. Text without capitals (stored keys) is returned as
+    /// it is, its bytes tested in place.
+    public static func asciiLowercased(_ text: String) -> String {
+        func isCapital(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "A") < 26 }
+        let hasCapital = text.utf8.withContiguousStorageIfAvailable { $0.contains(where: isCapital) } ?? text.utf8.contains(where: isCapital)
+        guard hasCapital else { return text }
+        return String(decoding: text.utf8.map { isCapital($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// A scope or a name: what the one rule over bytes (`violation`) varies by.
+    private enum Part {
+        case scope, name
+
+        var maxLength: Int { self == .scope ? PackageIdentity.maxScopeLength : PackageIdentity.maxNameLength }
+        var what: String { self == .scope ? "scope" : "name" }
+        var allowed: String { self == .scope ? "letters, digits and \"-\"" : "letters, digits, \"-\" and \"_\"" }
+
+        func isSeparator(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: "-") || (self == .name && byte == UInt8(ascii: "_"))
         }
     }
 
-    private static func isAllowed(_ byte: UInt8, _ separators: Set<UInt8>) -> Bool {
-        isAlphanumeric(byte) || separators.contains(byte)
+    /// The first rule a scope or name breaks, reading left to right.
+    private enum Violation {
+        case empty, tooLong, disallowed, separatorFirst, separatorLast, separatorsDoubled
+    }
+
+    private static func violation(in text: String, _ part: Part) -> Violation? {
+        text.utf8.withContiguousStorageIfAvailable { violation(in: $0, part) } ?? violation(in: Array(text.utf8), part)
+    }
+
+    private static func violation(in bytes: some Collection<UInt8>, _ part: Part) -> Violation? {
+        guard !bytes.isEmpty else { return .empty }
+        guard bytes.count <= part.maxLength else { return .tooLong }
+        var afterSeparator = false
+        var first = true
+        for byte in bytes {
+            defer { first = false }
+            if isAlphanumeric(byte) {
+                afterSeparator = false
+                continue
+            }
+            guard part.isSeparator(byte) else { return .disallowed }
+            if first { return .separatorFirst }
+            if afterSeparator { return .separatorsDoubled }
+            afterSeparator = true
+        }
+        return afterSeparator ? .separatorLast : nil
+    }
+
+    private static func validate(_ text: String, _ part: Part) throws(PackageNameError) {
+        let what = part.what
+        switch violation(in: text, part) {
+        case nil:
+            return
+        case .empty:
+            throw PackageNameError(text: text, rule: "the \(what) is empty")
+        case .tooLong:
+            throw PackageNameError(text: text, rule: "the \(what) is longer than \(part.maxLength) characters")
+        case .disallowed:
+            let character = text.unicodeScalars.first { !$0.isASCII || !(isAlphanumeric(UInt8($0.value)) || part.isSeparator(UInt8($0.value))) }
+            throw PackageNameError(
+                text: text, rule: "the \(what) contains \"\(character.map(String.init) ?? "?")\"; only ASCII \(part.allowed) are allowed")
+        case .separatorFirst:
+            throw PackageNameError(text: text, rule: "the \(what) must start with a letter or digit")
+        case .separatorLast:
+            throw PackageNameError(text: text, rule: "the \(what) must end with a letter or digit")
+        case .separatorsDoubled:
+            throw PackageNameError(text: text, rule: "the \(what) has two separators in a row")
+        }
     }
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
-    }
-
-    static func asciiLowercased(_ text: String) -> String {
-        String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5a ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 }
 

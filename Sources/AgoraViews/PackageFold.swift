@@ -13,8 +13,9 @@ import AgoraStore
 ///   yank's reason is kept;
 /// - two principals publishing the package contest it, unless a scope transfer authorised one.
 public enum PackageFold {
-    /// `events` may hold unrelated events; they are ignored, except that the rotations among
-    /// them retire keys (`KeyRevocations`). Returns nil when no release of
+    /// `events` may hold unrelated events; they are ignored, as are releases and yanks under
+    /// names the views do not index (`RegistryViews.packageKey(scope:name:)`), except that the
+    /// rotations among them retire keys (`KeyRevocations`). Returns nil when no release of
     /// the package is among them (yanks and transfers alone do not make a package).
     public static func fold(package key: PackageKey, events: [Event], principals: (PublicKey) -> PublicKey) -> PackageState? {
         var releases: [ReleaseSlot: PackageRelease] = [:]
@@ -26,7 +27,7 @@ public enum PackageFold {
         let revocations = KeyRevocations(events: events)
         for event in ViewFold.canonicalOrder(events) where revocations.admits(event) {
             switch try? event.decodedBody() {
-            case .releasePublished(let body)? where PackageKey(scope: body.scope, name: body.name) == key:
+            case .releasePublished(let body)? where RegistryViews.packageKey(scope: body.scope, name: body.name) == key:
                 let principal = principals(event.author)
                 let slot = ReleaseSlot(principal: principal, version: SemanticVersion.identityKey(body.version))
                 if display == nil { display = (body.scope, body.name) }
@@ -36,10 +37,10 @@ public enum PackageFold {
                     principal: principal, version: body.version, author: event.author, seq: event.seq, event: event.id,
                     archiveDigest: body.archiveDigest, archiveSize: body.archiveSize, manifest: body.manifest,
                     timestamp: event.timestamp)
-            case .releaseYanked(let body)? where PackageKey(scope: body.scope, name: body.name) == key:
+            case .releaseYanked(let body)? where RegistryViews.packageKey(scope: body.scope, name: body.name) == key:
                 let slot = ReleaseSlot(principal: principals(event.author), version: SemanticVersion.identityKey(body.version))
                 if yanks[slot] == nil { yanks[slot] = body.reason }
-            case .scopeTransferred(let body)? where body.scope.lowercased() == key.scope:
+            case .scopeTransferred(let body)? where RegistryViews.scope(body.scope) == key.scope:
                 transfers.append(ScopeTransfer(from: principals(event.author), to: principals(body.newOwner), event: event.id))
             default:
                 continue
@@ -56,14 +57,10 @@ public enum PackageFold {
             releases: Array(releases.values), claimants: claimants, contested: contested)
     }
 
-    /// The package an event belongs to, for the store's "which packages changed" bookkeeping;
-    /// nil for events that touch no single package (transfers touch a whole scope).
+    /// The package whose set an event joins in the views; nil for events that touch no single
+    /// package (transfers touch a whole scope) or name one the views do not index.
     public static func packageKey(of event: Event) -> PackageKey? {
-        switch try? event.decodedBody() {
-        case .releasePublished(let body)?: PackageKey(scope: body.scope, name: body.name)
-        case .releaseYanked(let body)?: PackageKey(scope: body.scope, name: body.name)
-        default: nil
-        }
+        ViewBatch.packageKey(of: try? event.decodedBody())
     }
 
     private struct ReleaseSlot: Hashable {

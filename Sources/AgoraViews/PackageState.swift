@@ -1,34 +1,28 @@
 import AgoraCore
 import AgoraStore
 
-/// A package's identity: `scope/name`, compared lowercased everywhere, and by bytes: stored
-/// keys are bytes, so two names that are the same text in different bytes (`café` precomposed
-/// and decomposed, which peers may send) are two packages. String's `==` holds them equal,
-/// which made the incremental fold merge what a rebuild keeps apart.
+/// A package's identity: `scope/name`, compared lowercased everywhere. The views hold only
+/// names SwiftPM's registry rule admits (`RegistryViews.packageKey(scope:name:)`), which are
+/// ASCII, so the case folding is ASCII's: a key made from other text (a query, a test) is
+/// kept as its bytes and names nothing the views hold. Compared and hashed by bytes, as the
+/// views store keys: the prepared batches and the rebuild group packages by key bytes.
 public struct PackageKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let scope: String
     public let name: String
 
     public init(scope: String, name: String) {
-        self.scope = Self.lowercased(scope)
-        self.name = Self.lowercased(name)
+        self.scope = PackageIdentity.asciiLowercased(scope)
+        self.name = PackageIdentity.asciiLowercased(name)
     }
 
-    /// `text.lowercased()`, without its Unicode case mapping where the text is ASCII without
-    /// capitals, as stored keys are: search builds a key for each summary it shows, and a
-    /// native string's bytes are tested in place (through `String.UTF8View` each byte cost
-    /// ~15 instructions).
-    static func lowercased(_ text: String) -> String {
-        func mapped(_ byte: UInt8) -> Bool { byte >= 0x80 || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) }
-        let needsMapping = text.utf8.withContiguousStorageIfAvailable { $0.contains(where: mapped) } ?? text.utf8.contains(where: mapped)
-        return needsMapping ? text.lowercased() : text
-    }
-
-    /// Parses `scope/name`; nil unless both halves are non-empty.
+    /// Parses `scope/name` at its first `/`; nil unless both halves are non-empty and the name
+    /// holds no other `/`.
     public init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !parts[1].contains("/") else { return nil }
-        self.init(scope: String(parts[0]), name: String(parts[1]))
+        let slash = UInt8(ascii: "/")
+        guard let separator = text.utf8.firstIndex(of: slash) else { return nil }
+        let scope = text.utf8[..<separator], name = text.utf8[text.utf8.index(after: separator)...]
+        guard !scope.isEmpty, !name.isEmpty, !name.contains(slash) else { return nil }
+        self.init(scope: String(decoding: scope, as: UTF8.self), name: String(decoding: name, as: UTF8.self))
     }
 
     public var description: String { "\(scope)/\(name)" }
@@ -216,10 +210,10 @@ public struct PackageState: Sendable, Hashable {
         guard reader.unknown(known: [1, 2, 3, 4, 5, 14, 15]).isEmpty else { throw ViewDecodeError("unknown field in package record") }
         let scope = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(1) }
         let name = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(2) }
-        guard !scope.isEmpty, !name.isEmpty, scope == scope.lowercased(), name == name.lowercased() else {
-            throw ViewDecodeError("package record key is missing or not lowercased")
+        guard let key = RegistryViews.packageKey(scope: scope, name: name), key.scope == scope, key.name == name else {
+            throw ViewDecodeError("package record key is missing, not lowercased or not a SwiftPM identity")
         }
-        key = PackageKey(scope: scope, name: name)
+        self.key = key
         displayScope = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(3) }
         displayName = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.string(4) }
         let flag = try ViewRecord.read { () throws(CanonicalDecodeError) in try reader.uint(5) }

@@ -202,7 +202,7 @@ struct RegistryBulkFold {
             scoreRecords[empty.key, default: empty].apply(body, at: events[index].timestamp)
         case .retrievalsCounted(let summary):
             for entry in summary.counts {
-                guard let key = PackageKey(entry.package), RegistryViews.packageKey(scope: key.scope, name: key.name) != nil else { continue }
+                guard let key = RegistryViews.packageKey(counted: entry.package) else { continue }
                 var slot = BigEndian.bytes(SearchDocument.docID(for: key))
                 slot.append(contentsOf: events[index].author.bytes)
                 BigEndian.append(summary.period, to: &slot)

@@ -11,13 +11,9 @@ import AgoraStore
 /// place, one already in it is not added again.
 public struct RegistryViews: ViewMaintainer {
     /// Bump when a fold or a record layout changes; stores rebuild their views on open.
-    /// 9: package keys compare by bytes, so views an incremental fold merged for names that
-    /// are the same text in different bytes are rebuilt apart.
-    public static let version: UInt32 = 9
-    /// Longest `scope/name` (UTF-8 bytes) a view indexes; LMDB keys stop at 511 bytes and a
-    /// longer name is not a package anyone can publish through the tools. Events naming such a
-    /// package stay in the log but are ignored by the views, on every node alike.
-    public static let maxPackageKeyLength = 255
+    /// 10: only names that pass SwiftPM's registry rule are indexed (`packageKey(scope:name:)`),
+    /// so packages an older fold took from peers under other names leave the views.
+    public static let version: UInt32 = 10
 
     public var viewVersion: UInt32 { Self.version }
     public var databaseSpecs: [DatabaseSpec] { RegistryDatabases.specs }
@@ -123,22 +119,27 @@ public struct RegistryViews: ViewMaintainer {
         return true
     }
 
-    /// The package key an event's scope and name make, or nil when the views ignore it.
+    /// The package key an event's scope and name make, or nil when the views ignore it: they
+    /// index only identities SwiftPM's registry rule admits (`PackageIdentity`), the rule
+    /// `agora publish` enforces, so a peer cannot place beside a real package a name no SwiftPM
+    /// client can request (a Cyrillic `а` in `аcme`, `zope.interface`), nor two spellings of one
+    /// text (`café` precomposed and decomposed) that a user cannot tell apart. Such events stay
+    /// in the log and replicate like any other; only the views pass them by, on every node
+    /// alike. The rule also bounds a key to 140 bytes, well inside LMDB's 511.
     static func packageKey(scope: String, name: String) -> PackageKey? {
-        guard scope.utf8.count + name.utf8.count < maxPackageKeyLength, Self.scope(scope) != nil,
-              !name.isEmpty, !name.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 })
-        else { return nil }
-        let key = PackageKey(scope: scope, name: name)
-        return key.scope.utf8.count + 1 + key.name.utf8.count <= maxPackageKeyLength ? key : nil
+        guard PackageIdentity.isValidScope(scope), PackageIdentity.isValidName(name) else { return nil }
+        return PackageKey(scope: scope, name: name)
     }
 
-    /// The lowercased scope, or nil when it cannot name a scope: empty, too long, or holding
-    /// `/` or NUL, which the view keys use as separators.
+    /// The package a retrieval summary names as `scope/name`, or nil when the views ignore it
+    /// (`packageKey(scope:name:)`).
+    static func packageKey(counted text: String) -> PackageKey? {
+        PackageKey(text).flatMap { packageKey(scope: $0.scope, name: $0.name) }
+    }
+
+    /// The lowercased scope, or nil when it breaks SwiftPM's rule for scopes, as
+    /// `packageKey(scope:name:)` decides for packages: a transfer of such a scope is not indexed.
     static func scope(_ scope: String) -> String? {
-        let lowered = PackageKey.lowercased(scope)
-        guard !lowered.isEmpty, lowered.utf8.count < maxPackageKeyLength,
-              !lowered.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == 0 })
-        else { return nil }
-        return lowered
+        PackageIdentity.isValidScope(scope) ? PackageIdentity.asciiLowercased(scope) : nil
     }
 }

@@ -242,7 +242,7 @@ struct ViewBatch {
     /// maximum, so any order and any repetition of summaries leaves the same counts.
     mutating func recordRetrievals(_ event: Event, _ summary: RetrievalsCounted) throws {
         for entry in summary.counts {
-            guard let key = PackageKey(entry.package), RegistryViews.packageKey(scope: key.scope, name: key.name) != nil else { continue }
+            guard let key = RegistryViews.packageKey(counted: entry.package) else { continue }
             let docID = SearchDocument.docID(for: key)
             var slot = BigEndian.bytes(docID)
             slot.append(contentsOf: event.author.bytes)

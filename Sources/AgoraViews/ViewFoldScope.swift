@@ -104,19 +104,20 @@ public struct ScopeState: Sendable, Hashable {
 
 /// Folds the events touching one scope into its ScopeState.
 public enum ScopeFold {
-    /// `events` may hold anything; only releases into `scope` and transfers of `scope` count,
+    /// `events` may hold anything; only releases of packages the views index
+    /// (`RegistryViews.packageKey(scope:name:)`) into `scope` and transfers of `scope` count,
     /// and rotations among them retire keys (`KeyRevocations`).
     public static func fold(scope: String, events: [Event], principals: (PublicKey) -> PublicKey) -> ScopeState {
-        let scope = scope.lowercased()
+        let scope = PackageIdentity.asciiLowercased(scope)
         var firstRelease: [PublicKey: EventID] = [:]
         var transfers: [ScopeTransfer] = []
         let revocations = KeyRevocations(events: events)
         for event in ViewFold.canonicalOrder(events) where revocations.admits(event) {
             switch try? event.decodedBody() {
-            case .releasePublished(let release)? where release.scope.lowercased() == scope:
+            case .releasePublished(let release)? where RegistryViews.packageKey(scope: release.scope, name: release.name)?.scope == scope:
                 let principal = principals(event.author)
                 if firstRelease[principal] == nil { firstRelease[principal] = event.id }
-            case .scopeTransferred(let transfer)? where transfer.scope.lowercased() == scope:
+            case .scopeTransferred(let transfer)? where RegistryViews.scope(transfer.scope) == scope:
                 transfers.append(ScopeTransfer(from: principals(event.author), to: principals(transfer.newOwner), event: event.id))
             default:
                 continue

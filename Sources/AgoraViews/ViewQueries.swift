@@ -48,7 +48,7 @@ extension Store {
     public func scopeState(_ scope: String) throws -> ScopeState? {
         let databases = try RegistryDatabases(self)
         return try read { txn in
-            try txn.withValue(databases.scopes, key: Array(scope.lowercased().utf8)) { bytes in
+            try txn.withValue(databases.scopes, key: Array(PackageIdentity.asciiLowercased(scope).utf8)) { bytes in
                 try ViewBatch.decode("scope record", bytes) { (bytes) throws(ViewDecodeError) in try ScopeState(decoding: bytes) }
             }
         }

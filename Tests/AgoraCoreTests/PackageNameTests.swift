@@ -29,6 +29,7 @@ import Testing
         ("acme/js on", "contains \" \""),
         ("acme/jsön", "contains \"ö\""),
         ("acme/a/b", "contains \"/\""),
+        ("acme/a-\u{E9}", "contains \"\u{E9}\""),
     ])
     func rejectsBrokenRules(text: String, rule: String) {
         #expect {
@@ -37,6 +38,22 @@ import Testing
             guard let error = error as? PackageNameError else { return false }
             return error.rule.contains(rule) && error.text == text
         }
+    }
+
+    /// The views check every peer's scope and name with the Boolean forms.
+    @Test func booleanChecksAgreeWithTheThrowingOnes() {
+        let texts = [
+            "acme", "Acme-Kit", "a", "a-b", "a_b", "-a", "a-", "a--b", "a-_b", "a_", "caf\u{E9}", "cafe\u{301}", "\u{430}cme",
+            "\u{212A}it", "zope.interface", "a b", "a/b", "", String(repeating: "s", count: 39), String(repeating: "s", count: 40),
+            String(repeating: "n", count: 100), String(repeating: "n", count: 101),
+        ]
+        for text in texts {
+            #expect(PackageIdentity.isValidScope(text) == ((try? PackageIdentity.validateScope(text)) != nil), "\(text)")
+            #expect(PackageIdentity.isValidName(text) == ((try? PackageIdentity.validateName(text)) != nil), "\(text)")
+        }
+        #expect(PackageIdentity.isValidName("a_b") && !PackageIdentity.isValidScope("a_b"))
+        #expect(PackageIdentity.isValidName(String(repeating: "s", count: 40)) && !PackageIdentity.isValidScope(String(repeating: "s", count: 40)))
+        #expect(PackageIdentity.asciiLowercased("JSON-Kit\u{212A}\u{C9}") == "json-kit\u{212A}\u{C9}")
     }
 
     @Test func enforcesLengthLimits() {
