@@ -27,7 +27,7 @@ import AgoraTestSupport
         var used = Set<PackageKey>()
         while used.count < packages {
             let parts = (0..<Int.random(in: 1...3, using: &rng)).map { _ in syllables.randomElement(using: &rng)! }
-            let separator = ["", "-", "_", "."].randomElement(using: &rng)!
+            let separator = ["", "-", "_"].randomElement(using: &rng)!
             var name = parts.joined(separator: separator)
             if Int.random(in: 0..<5, using: &rng) == 0 { name = parts.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined() }
             let scope = scopes.randomElement(using: &rng)!
