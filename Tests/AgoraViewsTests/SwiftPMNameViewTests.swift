@@ -28,10 +28,7 @@ import Testing
     /// ones (which rotates its key, so its feed is read back for re-folding), and a mirror
     /// counting retrievals of all of them.
     static func feeds() -> (feeds: [[Event]], owner: PublicKey, peer: PublicKey) {
-        var owner = FeedBuilder(seed: 61)
-        var peer = FeedBuilder(seed: 62)
-        var rotated = FeedBuilder(seed: 63)
-        var mirror = FeedBuilder(seed: 64)
+        var (owner, peer, rotated, mirror) = (FeedBuilder(seed: 61), FeedBuilder(seed: 62), FeedBuilder(seed: 63), FeedBuilder(seed: 64))
         owner.publish("acme", "json-kit", "1.0.0", description: "json parsing kit")
         owner.publish("acme", "kit", "1.0.0", description: "the real kit")
         owner.publish("kelvin", "meter", "1.0.0", description: "thermometer")
