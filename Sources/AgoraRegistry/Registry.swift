@@ -19,8 +19,9 @@ public final class Registry: Sendable {
 
     /// Opens an existing home; a missing one gets a message that says to run `agora init`, an
     /// unreadable one the path and the OS reason (exit 7, never "not found"). A key rotation a
-    /// killed process left half done is finished or rolled back first.
-    public init(home: AgoraHome, writerLock: WriterLockPolicy = WriterLockPolicy()) throws {
+    /// killed process left half done is finished or rolled back first. `notice` hears of a
+    /// views rebuild the open makes (`StoreNotice`).
+    public init(home: AgoraHome, writerLock: WriterLockPolicy = WriterLockPolicy(), notice: (StoreNotice) -> Void = { _ in }) throws {
         try home.checkReadable()
         guard FileManager.default.fileExists(atPath: home.identityURL.path) else {
             throw RegistryError("no Agora home at \(home.url.path); run `agora init` first", code: .notFound)
@@ -30,7 +31,7 @@ public final class Registry: Sendable {
         }
         self.home = home
         self.writerLock = writerLock
-        self.store = try Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews())
+        self.store = try Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews(), notice: notice)
         if FileManager.default.fileExists(atPath: home.pendingIdentityURL.path) {
             let store = store
             completedRotation = try home.withWriterLock(writerLock) { try Self.recoverRotation(home: home, store: store) }

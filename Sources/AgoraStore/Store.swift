@@ -41,19 +41,22 @@ public final class Store: Sendable {
     /// The store inside an Agora home: `$AGORA_HOME/store`.
     public convenience init(
         home: URL, migrations: [MigrationStep], views: (any ViewMaintainer)?,
-        configuration: EnvironmentConfiguration = EnvironmentConfiguration(), limits: StoreLimits = StoreLimits()
+        configuration: EnvironmentConfiguration = EnvironmentConfiguration(), limits: StoreLimits = StoreLimits(),
+        notice: (StoreNotice) -> Void = { _ in }
     ) throws {
         try self.init(
             directory: home.appendingPathComponent("store"), migrations: migrations, views: views,
-            configuration: configuration, limits: limits)
+            configuration: configuration, limits: limits, notice: notice)
     }
 
     /// Opens (creating or upgrading) the store. With `views`, view databases built by another
     /// view version, or left stale by appends made without a maintainer, are rebuilt from the
-    /// log before this returns. Without one, appends mark the views stale.
+    /// log before this returns, told to `notice` before and after when the log is not empty.
+    /// Without one, appends mark the views stale.
     public init(
         directory: URL, migrations: [MigrationStep], views: (any ViewMaintainer)?,
-        configuration: EnvironmentConfiguration = EnvironmentConfiguration(), limits: StoreLimits = StoreLimits()
+        configuration: EnvironmentConfiguration = EnvironmentConfiguration(), limits: StoreLimits = StoreLimits(),
+        notice: (StoreNotice) -> Void = { _ in }
     ) throws {
         let migrator = try Migrator(steps: migrations)
         guard migrator.latestVersion >= StoreLayout.currentVersion else {
@@ -68,8 +71,13 @@ public final class Store: Sendable {
         self.viewDatabases = try views.map { try ViewDatabases.open($0.databaseSpecs, in: environment) } ?? ViewDatabases([])
         self.migrations = migrations
         self.limits = limits
-        if let views, try storedViewVersion() != views.viewVersion {
+        if let views, case let builtBy = try storedViewVersion(), builtBy != views.viewVersion {
+            let events = try lastLocalSeq()
+            let clock = ContinuousClock()
+            let start = clock.now
+            if events > 0 { notice(.rebuildingViews(events: events, builtBy: builtBy, current: views.viewVersion)) }
             try rebuildViews()
+            if events > 0 { notice(.viewsRebuilt(events: events, duration: clock.now - start)) }
         }
     }
 

@@ -1,4 +1,5 @@
 import AgoraCore
+import AgoraMigrations
 import Foundation
 import AgoraTestSupport
 import Testing
@@ -133,9 +134,27 @@ import Testing
             let (store, _) = try populated(directory)
             try store.environment.write { txn in try txn.clear(store.viewDatabases.all[0]) }
         }
-        let reopened = try openStore(directory, views: TestViews(viewVersion: 2))
+        var notices: [StoreNotice] = []
+        let reopened = try Store(home: directory.url, migrations: AgoraMigrations.all, views: TestViews(viewVersion: 2)) { notices.append($0) }
         #expect(try reopened.storedViewVersion() == 2)
         #expect(try reopened.read { try $0.count(reopened.viewDatabases.all[0]) } == 60)
         #expect(try reopened.verifyViews().equal)
+        let events = try reopened.lastLocalSeq()
+        #expect(notices.first == .rebuildingViews(events: events, builtBy: 1, current: 2))
+        #expect(notices.count == 2)
+        if case .viewsRebuilt(let rebuilt, _)? = notices.last { #expect(rebuilt == events) } else { Issue.record("no rebuilt notice: \(notices)") }
+        notices = []
+        _ = try Store(home: directory.url, migrations: AgoraMigrations.all, views: TestViews(viewVersion: 2)) { notices.append($0) }
+        #expect(notices.isEmpty)
+    }
+
+    /// An empty log rebuilds in no time: nothing to tell.
+    @Test func emptyStoreRebuildsWithoutNotice() throws {
+        let directory = try TemporaryDirectory()
+        _ = try openStore(directory)
+        var notices: [StoreNotice] = []
+        let reopened = try Store(home: directory.url, migrations: AgoraMigrations.all, views: TestViews(viewVersion: 3)) { notices.append($0) }
+        #expect(try reopened.storedViewVersion() == 3)
+        #expect(notices.isEmpty)
     }
 }

@@ -58,7 +58,7 @@ struct DHTCommand: AsyncParsableCommand {
         /// The running daemon's addresses and up to 32 peers the store remembers.
         static func homePeers(_ home: AgoraHome, daemon: NodeStatus?) -> [Multiaddr] {
             var peers = daemon?.listen.compactMap { try? Multiaddr(parsing: $0) } ?? []
-            guard let store = try? Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews()) else { return peers }
+            guard let store = try? Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews(), notice: HomeOptions.storeNotice) else { return peers }
             for known in ((try? store.knownPeers()) ?? []).prefix(32) {
                 guard let peer = try? PeerID(bytes: known.peer), !peers.contains(where: { $0.peerID == peer }),
                       let address = known.addresses.lazy.compactMap({ try? Multiaddr(bytes: $0) }).first

@@ -43,7 +43,7 @@ struct PeersCommand: ParsableCommand {
                 say(table.render())
                 return
             }
-            let store = try Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews())
+            let store = try Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews(), notice: HomeOptions.storeNotice)
             let remembered = try store.knownPeers().compactMap { known -> Remembered? in
                 guard let peer = try? PeerID(bytes: known.peer) else { return nil }
                 return Remembered(peerID: peer.base58, addresses: known.addresses.compactMap { try? Multiaddr(bytes: $0) }.map { "\($0)" })

@@ -63,8 +63,8 @@ struct ServeCommand: AsyncParsableCommand {
             let identity = try NodeIdentity.loadOrCreate(home: home)
             // One LMDB environment per process: with --http the front door and the node share
             // the registry's store (LMDB must not open one file twice in a process).
-            let registry = http.address == nil ? nil : try Registry(home: home)
-            let store = try registry?.store ?? Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews())
+            let registry = http.address == nil ? nil : try Registry(home: home, notice: HomeOptions.storeNotice)
+            let store = try registry?.store ?? Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews(), notice: HomeOptions.storeNotice)
             var configuration = NodeConfiguration(
                 listen: addresses, bootstrap: bootstrapAddresses, mirror: mirror, statusFile: NodeStatus.url(home: home.url))
             configuration.archiveCacheBytes = try cacheBudget.flatMap(ByteSize.parse) ?? HomeConfig.load(home: home).archiveCacheBudget

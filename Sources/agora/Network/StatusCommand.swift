@@ -69,7 +69,7 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let home = options.home
-            let store = try Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews())
+            let store = try Store(home: home.url, migrations: AgoraMigrations.all, views: RegistryViews(), notice: HomeOptions.storeNotice)
             let daemon = NodeStatus.readLive(home: home.url)
             let counts = try store.counts()
             let views = try store.viewProgress()

@@ -121,6 +121,11 @@ struct HomeOptions: ParsableArguments {
     }
 
     func openRegistry() throws -> Registry {
-        try Registry(home: home, writerLock: writerLock)
+        try Registry(home: home, writerLock: writerLock, notice: Self.storeNotice)
+    }
+
+    /// A views rebuild on open, on stderr like the lock wait: stdout stays the command's output.
+    static func storeNotice(_ notice: StoreNotice) {
+        FileHandle.standardError.write(Data("note: \(notice)\n".utf8))
     }
 }
