@@ -164,9 +164,7 @@ struct ASCIITerms {
     }
 
     private func prefix(_ start: Int, _ count: Int) -> UInt64 {
-        var prefix: UInt64 = 0
-        for offset in 0..<min(count, 8) { prefix |= UInt64(bytes[start + offset]) << (56 - 8 * UInt64(offset)) }
-        return prefix
+        ByteOrder.prefix(UnsafeRawBufferPointer(bytes), start: start, count: count)
     }
 
     /// The token's bytes after its prefix.

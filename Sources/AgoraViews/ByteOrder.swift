@@ -31,4 +31,17 @@ enum ByteOrder {
         }
         return lhs.count - rhs.count
     }
+
+    /// The first 8 of the `count` bytes at `start`, big-endian, zero-padded: where two
+    /// prefixes differ they order their byte strings as `compare` does, so most comparisons of
+    /// index keys, radix chunks and document tokens end at one integer comparison. Where they
+    /// are equal, strings of up to 8 bytes differ at most in length (padding against real zero
+    /// bytes).
+    @inline(__always)
+    static func prefix(_ bytes: UnsafeRawBufferPointer, start: Int, count: Int) -> UInt64 {
+        if count >= 8 { return UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: start, as: UInt64.self)) }
+        var prefix: UInt64 = 0
+        for offset in 0..<max(count, 0) { prefix |= UInt64(bytes[start + offset]) << (56 - 8 * UInt64(offset)) }
+        return prefix
+    }
 }

@@ -93,12 +93,7 @@ enum ChangeOrder {
     private static func chunk(_ arena: UnsafeRawBufferPointer, start: Int, count: Int, offset: Int) -> (UInt64, UInt8) {
         let available = count - offset
         guard available > 0 else { return (0, 0) }
-        if available >= 8 {
-            return (UInt64(bigEndian: arena.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self)), UInt8(min(available, 9)))
-        }
-        var value: UInt64 = 0
-        for index in 0..<available { value |= UInt64(arena[start + offset + index]) << (56 - 8 * index) }
-        return (value, UInt8(available))
+        return (ByteOrder.prefix(arena, start: start + offset, count: available), UInt8(min(available, 9)))
     }
 
     /// Stable LSD radix sort by (chunk, rest): one counting pass per byte, skipping bytes that

@@ -63,12 +63,7 @@ struct IndexChanges {
         let keyEnd = arena.count
         arena.append(contentsOf: value)
         // Read back from the arena: contiguous, where `key` may be a lazy view.
-        let prefix = arena.withUnsafeBytes { arena in
-            if keyEnd - start >= 8 { return UInt64(bigEndian: arena.loadUnaligned(fromByteOffset: start, as: UInt64.self)) }
-            var prefix: UInt64 = 0
-            for index in start..<keyEnd { prefix |= UInt64(arena[index]) << (56 - 8 * UInt64(index - start)) }
-            return prefix
-        }
+        let prefix = arena.withUnsafeBytes { ByteOrder.prefix($0, start: start, count: keyEnd - start) }
         return Change(prefix: prefix, start: start, keyCount: Int32(keyEnd - start), valueCount: Int32(arena.count - keyEnd), delta: delta)
     }
 

@@ -112,27 +112,7 @@ final class PreparedBatch: Sendable {
                 firsts.append(first)
             }
             self.firstReleases = firstReleases.shifted(by: -range.lowerBound)
-            (distinct, slots) = Self.distinct(packages)
-        }
-
-        /// `packages` sorted by bytes, each once, and each one's place among them (-1: none).
-        private static func distinct(_ packages: [PackageKeyBytes?]) -> ([PackageKeyBytes], [Int32]) {
-            var named: [(bytes: [UInt8], offset: Int)] = []
-            named.reserveCapacity(packages.count)
-            for (offset, package) in packages.enumerated() {
-                guard let package else { continue }
-                named.append((package.bytes, offset))
-            }
-            named.sort { ByteOrder.precedes($0.bytes, $1.bytes) }
-            var distinct: [PackageKeyBytes] = []
-            var slots = [Int32](repeating: -1, count: packages.count)
-            for (index, entry) in named.enumerated() {
-                if index == 0 || ByteOrder.compare(named[index - 1].bytes, entry.bytes) != 0, let package = packages[entry.offset] {
-                    distinct.append(package)
-                }
-                slots[entry.offset] = Int32(distinct.count - 1)
-            }
-            return (distinct, slots)
+            (distinct, slots) = PreparedBatch.distinct(packages)
         }
     }
 
@@ -174,69 +154,35 @@ final class PreparedBatch: Sendable {
         (distinctPackages, packageSlots) = Self.mergeDistinct(parts)
     }
 
-    /// A package of a part: the first 8 bytes of its key, big-endian, zero-padded (most
-    /// comparisons end there), the part and its place in the part's `distinct`.
-    private struct PartPackage {
-        var prefix: UInt64
-        var part: Int
-        var slot: Int
-    }
-
-    /// The parts' sorted packages merged, each once, and each event's place among them: runs
-    /// merged in pairs, so each package is compared about log₂(parts) times.
-    private static func mergeDistinct(_ parts: [Part]) -> ([PackageKeyBytes], [Int32]) {
-        let partPackages = parts.map(\.distinct)
-        func compare(_ lhs: PartPackage, _ rhs: PartPackage) -> Int {
-            if lhs.prefix != rhs.prefix { return lhs.prefix < rhs.prefix ? -1 : 1 }
-            return ByteOrder.compare(partPackages[lhs.part][lhs.slot].bytes, partPackages[rhs.part][rhs.slot].bytes)
-        }
-        var runs = partPackages.enumerated().map { part, packages in
-            packages.indices.map { slot in PartPackage(prefix: Self.prefix(packages[slot].bytes), part: part, slot: slot) }
-        }
-        while runs.count > 1 {
-            runs = stride(from: 0, to: runs.count, by: 2).map { index in
-                index + 1 < runs.count ? Self.merged(runs[index], runs[index + 1], compare) : runs[index]
-            }
+    /// `packages` sorted by bytes, each once (the first of equals kept), and each one's place
+    /// among them (-1: none).
+    private static func distinct(_ packages: [PackageKeyBytes?]) -> ([PackageKeyBytes], [Int32]) {
+        var keys = KeyRuns(capacity: packages.count)
+        for (position, package) in packages.enumerated() {
+            if let package { keys.add(package.bytes, position: position) }
         }
         var distinct: [PackageKeyBytes] = []
-        var places = partPackages.map { [Int32](repeating: -1, count: $0.count) }
-        let sorted = runs.first ?? []
-        for (index, package) in sorted.enumerated() {
-            if index == 0 || compare(sorted[index - 1], package) != 0 { distinct.append(partPackages[package.part][package.slot]) }
-            places[package.part][package.slot] = Int32(distinct.count - 1)
-        }
-        var slots: [Int32] = []
-        slots.reserveCapacity(parts.reduce(0) { $0 + $1.slots.count })
-        for (part, partSlots) in parts.map(\.slots).enumerated() {
-            slots.append(contentsOf: partSlots.lazy.map { $0 < 0 ? -1 : places[part][Int($0)] })
+        var slots = [Int32](repeating: -1, count: packages.count)
+        keys.forEachRun { _, positions in
+            guard let package = packages[positions[0]] else { return }
+            for position in positions { slots[position] = Int32(distinct.count) }
+            distinct.append(package)
         }
         return (distinct, slots)
     }
 
-    /// Two sorted runs as one, the left's first of equals.
-    private static func merged(_ left: [PartPackage], _ right: [PartPackage], _ compare: (PartPackage, PartPackage) -> Int) -> [PartPackage] {
-        var out: [PartPackage] = []
-        out.reserveCapacity(left.count + right.count)
-        var (nextLeft, nextRight) = (0, 0)
-        while nextLeft < left.count && nextRight < right.count {
-            if compare(right[nextRight], left[nextLeft]) < 0 {
-                out.append(right[nextRight])
-                nextRight += 1
-            } else {
-                out.append(left[nextLeft])
-                nextLeft += 1
-            }
+    /// The parts' sorted packages merged, each once, and each event's place among them: the
+    /// parts' distinct packages grouped again, a part's places then mapped to the merged ones.
+    private static func mergeDistinct(_ parts: [Part]) -> ([PackageKeyBytes], [Int32]) {
+        let (distinct, places) = Self.distinct(parts.flatMap { $0.distinct.map(Optional.some) })
+        var slots: [Int32] = []
+        slots.reserveCapacity(parts.reduce(0) { $0 + $1.slots.count })
+        var first = 0
+        for part in parts {
+            slots.append(contentsOf: part.slots.lazy.map { [first] in $0 < 0 ? -1 : places[first + Int($0)] })
+            first += part.distinct.count
         }
-        out.append(contentsOf: left[nextLeft...])
-        out.append(contentsOf: right[nextRight...])
-        return out
-    }
-
-    /// The key's first 8 bytes, big-endian, zero-padded.
-    private static func prefix(_ bytes: [UInt8]) -> UInt64 {
-        var prefix: UInt64 = 0
-        for (index, byte) in bytes.prefix(8).enumerated() { prefix |= UInt64(byte) << (56 - 8 * UInt64(index)) }
-        return prefix
+        return (distinct, slots)
     }
 
     /// `range` cut into ranges of at most `size` events.

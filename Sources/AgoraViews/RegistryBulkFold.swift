@@ -49,11 +49,10 @@ struct RegistryBulkFold {
     ) -> [SortedEntries] {
         var fold = RegistryBulkFold(events: events, databases: databases)
         let decoded = ParallelMap.map(events) { Decoded($0) }
-        var members = Members()
-        members.changes.reserveCapacity(events.count)
+        var members = KeyRuns(capacity: events.count)
         for (index, item) in decoded.enumerated() {
             if let package = item.package {
-                members.add(package.bytes, index: index)
+                members.add(package.bytes, position: index)
             } else if let body = item.body {
                 fold.record(index, body)
             }
@@ -76,25 +75,6 @@ struct RegistryBulkFold {
         }
     }
 
-    /// The package events' key bytes, each followed by its position in `events` (u64 BE), in
-    /// one arena: sorted by radix (`ChangeOrder`), where a comparison sort of one key array per
-    /// event retained and released both arrays at every comparison and move.
-    private struct Members {
-        var arena: [UInt8] = []
-        var changes: [IndexChanges.Change] = []
-
-        mutating func add(_ bytes: [UInt8], index: Int) {
-            withUnsafeBytes(of: UInt64(index).bigEndian) { value in
-                changes.append(IndexChanges.change(key: bytes, value: value, delta: 1, in: &arena))
-            }
-        }
-
-        /// The position of `change`'s event.
-        static func index(_ arena: UnsafeRawBufferPointer, _ change: IndexChanges.Change) -> Int {
-            Int(truncatingIfNeeded: IndexChanges.value(arena, change).loadUnaligned(as: UInt64.self).bigEndian)
-        }
-    }
-
     /// A package's key, its key bytes and the indices of its events, ascending.
     private struct Package: Sendable {
         let bytes: [UInt8]
@@ -114,33 +94,24 @@ struct RegistryBulkFold {
     /// `PackageKey` built here: making and hashing both strings of each event's key on this one
     /// thread, with the table growing, left the other core idle for ~0.3 s of a 2.2 s profiled
     /// rebuild of 100k events.
-    private mutating func group(_ members: consuming Members, _ decoded: [Decoded]) {
-        members.arena.withUnsafeBytes { arena in ChangeOrder.sort(&members.changes, arena) }
-        let (arena, sorted) = (members.arena, members.changes)
-        packages.reserveCapacity(sorted.count)
+    private mutating func group(_ members: consuming KeyRuns, _ decoded: [Decoded]) {
+        packages.reserveCapacity(members.count)
         var firsts = ScopeFirstReleases()
-        arena.withUnsafeBytes { arena in
-            var start = 0
-            while start < sorted.count {
-                var end = start + 1
-                while end < sorted.count, IndexChanges.sameKey(arena, sorted[end], sorted[start]) { end += 1 }
-                defer { start = end }
-                guard let key = decoded[Members.index(arena, sorted[start])].package?.key else { continue }
-                // A scope's packages are adjacent (keys are `scope/name`); one met again would merge.
-                if firsts.scope != key.scope {
-                    if let done = firsts.finish() { keepFirstReleases(done.authors, scope: done.scope) }
-                    firsts.scope = key.scope
-                }
-                var package = Package(bytes: Array(IndexChanges.key(arena, sorted[start])), key: key, indices: [])
-                package.indices.reserveCapacity(end - start)
-                for member in sorted[start..<end] {
-                    let index = Members.index(arena, member)
-                    package.indices.append(index)
-                    guard case .releasePublished? = decoded[index].body else { continue }
-                    firsts.keep(author: events[index].author, seq: events[index].seq, index: index)
-                }
-                packages.append(package)
+        members.forEachRun { bytes, indices in
+            guard let key = decoded[indices[0]].package?.key else { return }
+            // A scope's packages are adjacent (keys are `scope/name`); one met again would merge.
+            if firsts.scope != key.scope {
+                if let done = firsts.finish() { keepFirstReleases(done.authors, scope: done.scope) }
+                firsts.scope = key.scope
             }
+            var package = Package(bytes: Array(bytes), key: key, indices: [])
+            package.indices.reserveCapacity(indices.count)
+            for index in indices {
+                package.indices.append(index)
+                guard case .releasePublished? = decoded[index].body else { continue }
+                firsts.keep(author: events[index].author, seq: events[index].seq, index: index)
+            }
+            packages.append(package)
         }
         if let done = firsts.finish() { keepFirstReleases(done.authors, scope: done.scope) }
     }
