@@ -9,12 +9,16 @@ public enum StoreNotice: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .rebuildingViews(let events, let builtBy?, let current):
-            "rebuilding the views from the log (\(events) events): they were built by view version \(builtBy), this agora folds version \(current)"
+            "rebuilding the views from the log (\(Self.events(events))): they were built by view version \(builtBy), this agora folds version \(current)"
         case .rebuildingViews(let events, nil, _):
-            "rebuilding the views from the log (\(events) events): they are stale (a rebuild was interrupted, or events were appended without them)"
+            "rebuilding the views from the log (\(Self.events(events))): they are stale (a rebuild was interrupted, or events were appended without them)"
         case .viewsRebuilt(let events, let duration):
-            "views rebuilt from \(events) events in \(Self.tenths(duration)) s"
+            "views rebuilt from \(Self.events(events)) in \(Self.tenths(duration)) s"
         }
+    }
+
+    private static func events(_ count: UInt64) -> String {
+        count == 1 ? "1 event" : "\(count) events"
     }
 
     /// Seconds with one decimal, without Foundation's formatters.

@@ -171,18 +171,48 @@ final class PreparedBatch: Sendable {
         return (distinct, slots)
     }
 
-    /// The parts' sorted packages merged, each once, and each event's place among them: the
-    /// parts' distinct packages grouped again, a part's places then mapped to the merged ones.
+    /// The parts' sorted packages merged, each once (the lowest part's first of equals kept),
+    /// and each event's place among them. The parts' runs are already sorted, so they are
+    /// merged head by head rather than sorted again (re-sorting them by radix cost the writer
+    /// thread 15 % more here); each head's 8-byte prefix is kept, so most steps compare integers.
     private static func mergeDistinct(_ parts: [Part]) -> ([PackageKeyBytes], [Int32]) {
-        let (distinct, places) = Self.distinct(parts.flatMap { $0.distinct.map(Optional.some) })
+        var next = [Int](repeating: 0, count: parts.count)
+        var heads = parts.map { headPrefix($0.distinct, 0) }
+        var places = parts.map { [Int32](repeating: -1, count: $0.distinct.count) }
+        var distinct: [PackageKeyBytes] = []
+        distinct.reserveCapacity(parts.reduce(0) { $0 + $1.distinct.count })
+        while true {
+            var lowest = -1
+            for part in parts.indices where next[part] < parts[part].distinct.count {
+                if lowest < 0 || heads[part] < heads[lowest]
+                    || (heads[part] == heads[lowest]
+                        && ByteOrder.compare(parts[part].distinct[next[part]].bytes, parts[lowest].distinct[next[lowest]].bytes) < 0) {
+                    lowest = part
+                }
+            }
+            if lowest < 0 { break }
+            // Earlier parts holding the same key would have been chosen: equals are at `lowest` or later.
+            let package = parts[lowest].distinct[next[lowest]], prefix = heads[lowest]
+            for part in lowest..<parts.count where next[part] < parts[part].distinct.count && heads[part] == prefix {
+                guard part == lowest || parts[part].distinct[next[part]].bytes == package.bytes else { continue }
+                places[part][next[part]] = Int32(distinct.count)
+                next[part] += 1
+                heads[part] = headPrefix(parts[part].distinct, next[part])
+            }
+            distinct.append(package)
+        }
         var slots: [Int32] = []
         slots.reserveCapacity(parts.reduce(0) { $0 + $1.slots.count })
-        var first = 0
-        for part in parts {
-            slots.append(contentsOf: part.slots.lazy.map { [first] in $0 < 0 ? -1 : places[first + Int($0)] })
-            first += part.distinct.count
+        for (part, places) in zip(parts, places) {
+            slots.append(contentsOf: part.slots.lazy.map { $0 < 0 ? -1 : places[Int($0)] })
         }
         return (distinct, slots)
+    }
+
+    /// The prefix of `packages[index]`'s bytes (`ByteOrder.prefix`), 0 past the end.
+    private static func headPrefix(_ packages: [PackageKeyBytes], _ index: Int) -> UInt64 {
+        guard index < packages.count else { return 0 }
+        return packages[index].bytes.withUnsafeBytes { ByteOrder.prefix($0, start: 0, count: $0.count) }
     }
 
     /// `range` cut into ranges of at most `size` events.

@@ -128,6 +128,15 @@ import Testing
         #expect(try store.verifyViews().equal)
     }
 
+    /// What a person reads: one event is not "1 events", and the duration has one decimal.
+    @Test func noticesCountEventsInWords() {
+        #expect(StoreNotice.rebuildingViews(events: 1, builtBy: 9, current: 10).description
+            == "rebuilding the views from the log (1 event): they were built by view version 9, this agora folds version 10")
+        #expect(StoreNotice.rebuildingViews(events: 2, builtBy: nil, current: 10).description.hasPrefix("rebuilding the views from the log (2 events): they are stale"))
+        #expect(StoreNotice.viewsRebuilt(events: 1, duration: .milliseconds(1250)).description == "views rebuilt from 1 event in 1.2 s")
+        #expect(StoreNotice.viewsRebuilt(events: 100_000, duration: .seconds(3)).description == "views rebuilt from 100000 events in 3.0 s")
+    }
+
     @Test func newViewVersionRebuildsOnOpen() throws {
         let directory = try TemporaryDirectory()
         do {
