@@ -16,9 +16,10 @@ import Synchronization
 /// Peers' batches of `deferAtLeast` events or more (a catch-up), and any batch while the views
 /// lag, are appended with the views deferred (`ViewFolding.deferred`): durable in the log at
 /// once, folded later in large runs (`Store.foldPendingViews`), which write each view page once
-/// for many events. A run is folded when the lag reaches `maxViewLag`, and when no network
-/// append has come for `idleFoldDelay` (then run after run until the views are current), so
-/// the lag is bounded and the views are current soon after the node goes idle. Local appends
+/// for many events. A run is folded when the lag reaches `maxViewLag` (a first catch-up's whole
+/// backlog, see `foldDue`), and when no network append has come for `idleFoldDelay` (then run
+/// after run until the views are current), so the lag is bounded and the views are current
+/// soon after the node goes idle. Local appends
 /// (publishes, reputation events) stay immediate: they fold the lag first, in their commit.
 public final class EventWriter: SyncSink {
     public let store: Store
@@ -70,6 +71,17 @@ public final class EventWriter: SyncSink {
     static let deferAtLeast = 64
     /// Pending events at which a fold runs even while appends keep coming.
     static let maxViewLag = UInt64(Store.foldRunLimit)
+
+    /// Whether the lag calls for a fold while appends keep coming: at `maxViewLag`, except
+    /// while the views hold nothing yet (a first catch-up). Those wait for the whole backlog,
+    /// up to what one bulk fold takes, since `foldPendingViews` folds it in bulk at once: at 1M
+    /// events that reaches the views about 3× sooner than runs folded along the way
+    /// (Benchmarks/README.md, "Views: a first catch-up folded in bulk").
+    static func foldDue(_ store: Store) throws -> Bool {
+        let progress = try store.viewProgress()
+        guard !progress.rebuilding else { return false }
+        return progress.lag >= (progress.folded == 0 ? UInt64(Store.bulkRebuildLimit) : maxViewLag)
+    }
     /// How long the writer waits without a network append before folding what is pending.
     static let idleFoldDelay = DispatchTimeInterval.milliseconds(50)
 
@@ -141,10 +153,10 @@ public final class EventWriter: SyncSink {
             count += 1
             return count
         }
-        if try store.pendingViewEvents() >= Self.maxViewLag {
+        if try Self.foldDue(store) {
             queue.async { [self] in
                 // Fold errors surface in the next immediate append, which folds the same events.
-                if (try? store.pendingViewEvents() >= Self.maxViewLag) == true { _ = try? store.foldPendingViews() }
+                if (try? Self.foldDue(store)) == true { _ = try? store.foldPendingViews() }
             }
         }
         queue.asyncAfter(deadline: .now() + Self.idleFoldDelay) { [self] in foldWhileIdle(since: generation) }

@@ -42,6 +42,10 @@ extension Store {
     /// Stored bytes one fold run reads at most (past its first event): events are up to
     /// `Event.maxSize` each, so 20k of them could otherwise hold gigabytes in memory.
     public static let foldRunBytes = 64 << 20
+    /// Pending events from which views that hold nothing yet are folded in bulk
+    /// (`foldFirstInBulk`): one default fold run, the size at which the bulk fold was already
+    /// the faster (Benchmarks/README.md, "Views: a first catch-up folded in bulk").
+    public static let bulkCatchUpMinimum = foldRunLimit
     /// Pending events an immediate append folds in its own transaction at most: with events
     /// of `Event.maxSize`, `foldRunBytes`. A longer lag is folded first in runs of its own.
     static let appendFoldLimit = UInt64(foldRunBytes / Event.maxSize)
@@ -96,25 +100,32 @@ extension Store {
     /// a small store would otherwise fail on a large one forever, leaving the views behind. The
     /// store remembers the half (`FoldRunCap`), so later runs do not overflow first again.
     /// When more is pending past the run, the next run is read and prepared on another thread
-    /// while this one's transaction runs (`FoldAhead`).
+    /// while this one's transaction runs (`FoldAhead`). Views that hold nothing yet, with at
+    /// least `bulkAtLeast` events pending (a mirror's first catch-up), take the backlog the way
+    /// a rebuild does instead (`foldFirstInBulk`).
     @discardableResult
-    public func foldPendingViews(maxEvents: Int = foldRunLimit, maxBytes: Int = foldRunBytes) throws -> UInt64 {
+    public func foldPendingViews(
+        maxEvents: Int = foldRunLimit, maxBytes: Int = foldRunBytes, bulkAtLeast: Int = bulkCatchUpMinimum
+    ) throws -> UInt64 {
         let (events, bytes) = foldRunCap.bounded(events: max(1, maxEvents), bytes: maxBytes)
         do {
-            return try foldRun(maxEvents: events, maxBytes: bytes)
+            return try foldRun(maxEvents: events, maxBytes: bytes, bulkAtLeast: bulkAtLeast)
         } catch StoreError.lmdb(let error) where error.isTransactionFull && events > 1 {
             foldRunCap.overflowed(events: events, bytes: bytes)
-            return try foldPendingViews(maxEvents: events / 2, maxBytes: bytes / 2)
+            return try foldPendingViews(maxEvents: events / 2, maxBytes: bytes / 2, bulkAtLeast: bulkAtLeast)
         }
     }
 
-    private func foldRun(maxEvents limit: Int, maxBytes: Int) throws -> UInt64 {
+    private func foldRun(maxEvents limit: Int, maxBytes: Int, bulkAtLeast: Int) throws -> UInt64 {
         guard let views else { throw StoreError.noViewMaintainer }
         let snapshot: (start: UInt64, end: UInt64)? = try read { txn in
             guard try !viewsRebuilding(in: txn), let start = try pendingPosition(in: txn) else { return nil }
             return (start, try lastLocalSeq(in: txn))
         }
         guard let (start, end) = snapshot else { return 0 }
+        if start == 0, end >= UInt64(max(1, bulkAtLeast)), views.foldsInBulk, let pending = try foldFirstInBulk(views) {
+            return pending
+        }
         let run = try foldAhead.take(start: start, limit: limit, maxBytes: maxBytes, logEnd: end)
             ?? preparedRun(start: start, limit: limit, maxBytes: maxBytes)
         if let last = run.last, last < run.logEnd {
@@ -157,7 +168,7 @@ extension Store {
     }
 
     /// Records that the views hold the log through `folded`; returns the events still pending.
-    private func advance(to folded: UInt64, in txn: WriteTransaction) throws -> UInt64 {
+    func advance(to folded: UInt64, in txn: WriteTransaction) throws -> UInt64 {
         let end = try lastLocalSeq(in: txn)
         if folded >= end {
             _ = try txn.delete(databases.meta, key: Self.foldedKey)

@@ -73,21 +73,30 @@ extension Store {
         }
     }
 
+    /// What marks one rebuild's ownership of the views (`rebuildKey`): another that starts
+    /// replaces it, and the first then stops.
+    static func rebuildToken() -> [UInt8] {
+        (0..<16).map { _ in UInt8.random(in: 0...255) }
+    }
+
     /// Whether a rebuild is under way (or was interrupted): appends then leave the views to it.
     func viewsRebuilding(in txn: some ReadableTransaction) throws -> Bool {
         try txn.contains(databases.meta, key: Self.rebuildKey)
     }
 
-    private struct RebuildLimits {
+    struct RebuildLimits {
         var pageSize: Int
         var bulkEvents: Int
         var bulkBytes: Int
         var transactionBytes: Int
+
+        static let standard = RebuildLimits(
+            pageSize: rebuildPageSize, bulkEvents: bulkRebuildLimit, bulkBytes: bulkRebuildBytes, transactionBytes: bulkTransactionBytes)
     }
 
     /// One rebuild; false when another rebuild took over before it finished.
     private func rebuildOnce(_ views: any ViewMaintainer, _ limits: RebuildLimits) throws -> Bool {
-        let token = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let token = Self.rebuildToken()
         try environment.write { txn in
             try txn.delete(databases.meta, key: Self.viewsKey)
             // The rebuild owns the views' position: it folds the whole log, deferred or not.
@@ -121,7 +130,7 @@ extension Store {
     /// result to the emptied view databases, each table as soon as the fold has sorted it
     /// (`ReadyTables`). Returns the local seq the views now cover (0 when
     /// the maintainer has no bulk fold), nil when another rebuild took over.
-    private func bulkLoad(_ views: any ViewMaintainer, token: [UInt8], _ limits: RebuildLimits) throws -> UInt64? {
+    func bulkLoad(_ views: any ViewMaintainer, token: [UInt8], _ limits: RebuildLimits) throws -> UInt64? {
         // Stored bytes first, decoded once on every core: decoding page by page and joining
         // the pages copied every event (five arrays retained and released) on this thread.
         var raw: [StoredEntry] = []

@@ -50,6 +50,10 @@ public protocol ViewMaintainer: Sendable {
     /// for byte; runs outside any transaction, so it may use every core.
     func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]?
 
+    /// Whether `bulkFold` folds (it is not the default's nil): only then does a fold into views
+    /// that hold nothing yet read the backlog into memory for it (`Store.foldPendingViews`).
+    var foldsInBulk: Bool { get }
+
     /// `bulkFold`, handing each table to `ready` (on any thread, in any order but one
     /// database's tables in key order) as soon as it is complete, so the writer appends it while the others are still folded. False when the
     /// maintainer has no bulk fold.
@@ -74,6 +78,8 @@ extension ViewMaintainer {
     }
 
     public func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]? { nil }
+
+    public var foldsInBulk: Bool { false }
 
     public func bulkFold(
         _ events: [Event], store: StoreDatabases, views: ViewDatabases, ready: @escaping @Sendable (SortedEntries) -> Void

@@ -108,6 +108,8 @@ public struct RegistryViews: ViewMaintainer {
         try batch.refoldDirty()
     }
 
+    public var foldsInBulk: Bool { true }
+
     public func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]? {
         RegistryBulkFold.fold(events, databases: try RegistryDatabases(store: store, views: views), partSize: sortedPartSize)
     }

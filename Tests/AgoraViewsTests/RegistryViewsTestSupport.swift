@@ -89,6 +89,8 @@ extension RegistryViewsWrapper {
     func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]? {
         try inner.bulkFold(events, store: store, views: views)
     }
+
+    var foldsInBulk: Bool { inner.foldsInBulk }
 }
 
 extension FeedBuilder {
