@@ -107,6 +107,9 @@ extension Store {
         }
         guard let seqs else { return }
         guard folding == .deferred else { return backgroundRelease.release(appendedParts.drop(through: seqs.last)) }
+        // Views that hold nothing yet take a backlog in bulk (`foldFirstInBulk`), which
+        // prepares nothing: parts made for it would only take the second core from the appends.
+        if views.foldsInBulk, (try? read({ txn in try pendingPosition(in: txn) })) == 0 { return }
         appendedParts.prepare(appended, first: seqs.first, last: seqs.last) { [databases, viewDatabases] events in
             views.preparePart(events, store: databases, views: viewDatabases)
         }

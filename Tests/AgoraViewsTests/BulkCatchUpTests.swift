@@ -18,8 +18,11 @@ import Testing
         struct Failed: Error {}
 
         final class Hooks: Sendable {
-            private let state = Mutex<(bulkFolds: Int, fail: Bool, during: (@Sendable () throws -> Void)?)>((0, false, nil))
+            private let state = Mutex<(bulkFolds: Int, parts: Int, fail: Bool, during: (@Sendable () throws -> Void)?)>((0, 0, false, nil))
             var bulkFolds: Int { state.withLock { $0.bulkFolds } }
+            /// Events of the parts made as batches were appended (`AppendedParts`).
+            var parts: Int { state.withLock { $0.parts } }
+            fileprivate func made(_ events: Int) { state.withLock { $0.parts += events } }
             func fail(_ fail: Bool) { state.withLock { $0.fail = fail } }
             func during(_ body: (@Sendable () throws -> Void)?) { state.withLock { $0.during = body } }
             fileprivate func enter() throws {
@@ -38,6 +41,11 @@ import Testing
 
         func apply(_ events: [Event], prepared: (any Sendable)?, in txn: WriteTransaction, store: StoreDatabases, views: ViewDatabases) throws {
             try inner.apply(events, prepared: prepared, in: txn, store: store, views: views)
+        }
+
+        func preparePart(_ events: [Event], store: StoreDatabases, views: ViewDatabases) -> (any Sendable)? {
+            hooks.made(events.count)
+            return inner.preparePart(events, store: store, views: views)
         }
 
         func bulkFold(_ events: [Event], store: StoreDatabases, views: ViewDatabases) throws -> [SortedEntries]? {
@@ -63,7 +71,9 @@ import Testing
     }
 
     /// The whole backlog in one call, through the bulk fold; below the threshold, or once the
-    /// views hold something, runs are folded as before.
+    /// views hold something, runs are folded as before. No part is prepared for batches
+    /// appended while the views hold nothing (the bulk fold would not use it), as before
+    /// once they hold something.
     @Test(arguments: [UInt64(1), 2])
     func firstCatchUpIsOneBulkFold(seed: UInt64) throws {
         let (events, expected) = try DeferredViewsTests.corpus(seed: seed)
@@ -74,21 +84,24 @@ import Testing
         try Self.appendDeferred(events[..<half], to: store)
         #expect(try store.foldPendingViews(maxEvents: 10, bulkAtLeast: half + 1) == UInt64(half - 10))
         #expect(views.hooks.bulkFolds == 0, "a lag below the threshold is folded in runs")
+        #expect(views.hooks.parts == 0)
         try store.rebuildViews()
         let rebuilt = views.hooks.bulkFolds
         try Self.appendDeferred(events[half...], to: store)
         #expect(try store.foldPendingViews(maxEvents: 10, bulkAtLeast: 1) == UInt64(events.count - half - 10))
         #expect(views.hooks.bulkFolds == rebuilt, "views that hold events are folded in runs")
         while try store.foldPendingViews(bulkAtLeast: 1) > 0 {}
+        #expect(views.hooks.parts > 0, "folds wait for the parts being made")
         DeferredViewsTests.expectSame(try RegistryViewsTestSupport.snapshot(store), expected, "runs")
 
         let fresh = try TemporaryDirectory()
         let catchingUp = try Store(home: fresh.url, migrations: AgoraMigrations.all, views: views)
-        let before = views.hooks.bulkFolds
+        let before = (bulkFolds: views.hooks.bulkFolds, parts: views.hooks.parts)
         try Self.appendDeferred(events[...], to: catchingUp)
+        #expect(views.hooks.parts == before.parts)
         #expect(try Self.progress(catchingUp) == Progress(folded: 0, logEnd: UInt64(events.count), rebuilding: false))
         #expect(try catchingUp.foldPendingViews(maxEvents: 10, bulkAtLeast: events.count) == 0)
-        #expect(views.hooks.bulkFolds == before + 1)
+        #expect(views.hooks.bulkFolds == before.bulkFolds + 1)
         #expect(try Self.progress(catchingUp) == Progress(folded: UInt64(events.count), logEnd: UInt64(events.count), rebuilding: false))
         #expect(try catchingUp.storedViewVersion() == views.viewVersion)
         DeferredViewsTests.expectSame(try RegistryViewsTestSupport.snapshot(catchingUp), expected, "bulk, seed \(seed)")
