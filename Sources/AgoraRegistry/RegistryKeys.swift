@@ -97,20 +97,27 @@ extension Registry {
         } catch {
             throw RegistryError("\(error)")
         }
-        try withWriterLock { try store.pin(key, for: scope.lowercased()) }
+        try withWriterLock { try store.pin(key, for: scope) }
         guard try store.head(of: key) != nil else {
             return ["key \(key.hex) has signed nothing this node has seen; check it is the key you meant (a typo pins a key nobody holds)"]
         }
         let principal = try store.principal(of: key)
-        let claimants = try store.scopeState(scope.lowercased())?.claimants.map(\.principal) ?? []
+        let claimants = try store.scopeState(PackageIdentity.asciiLowercased(scope))?.claimants.map(\.principal) ?? []
         guard claimants.contains(principal) else {
             return ["key \(key.short) has not published anything in scope \(scope) on this node"]
         }
         return []
     }
 
+    /// Removes the pin of `scope`; false when it had none. A scope no publish could use is
+    /// refused as `trust` refuses it, rather than reported as merely not pinned.
     public func untrust(scope: String) throws -> Bool {
-        try withWriterLock { try store.unpin(scope: scope.lowercased()) }
+        do {
+            try PackageIdentity.validateScope(scope)
+        } catch {
+            throw RegistryError("\(error)")
+        }
+        return try withWriterLock { try store.unpin(scope: scope) }
     }
 
     public func pins() throws -> [(scope: String, key: PublicKey)] {

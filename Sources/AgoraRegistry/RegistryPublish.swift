@@ -70,8 +70,8 @@ extension Registry {
                 signatureFormat: signature?.format ?? "", archiveSignature: signature?.archive ?? [],
                 metadataSignature: signature?.metadata ?? [])
             let event = try appendOwn(.releasePublished(body), storing: [prepared])
-            if try store.pinnedKey(for: manifest.package.scope.lowercased()) == nil {
-                try store.pin(identity.publicKey, for: manifest.package.scope.lowercased())
+            if try store.pinnedKey(for: manifest.package.scope) == nil {
+                try store.pin(identity.publicKey, for: manifest.package.scope)
             }
             return PublishResult(
                 package: manifest.package.description, version: versionText, digest: Hex.encode(digest),

@@ -80,20 +80,26 @@ extension Store {
         }
     }
 
-    /// Local trust: the key pinned for a scope (compared lowercased).
+    /// Local trust: the key pinned for a scope (compared with ASCII case folded).
     public func pinnedKey(for scope: String) throws -> PublicKey? {
         try read { txn in
-            try txn.get(databases.pins, key: Array(scope.lowercased().utf8)).flatMap { try? PublicKey(bytes: $0) }
+            try txn.get(databases.pins, key: Self.pinKey(scope)).flatMap { try? PublicKey(bytes: $0) }
         }
     }
 
     public func pin(_ key: PublicKey, for scope: String) throws {
-        try environment.write { txn in try txn.put(databases.pins, key: Array(scope.lowercased().utf8), value: key.bytes) }
+        try environment.write { txn in try txn.put(databases.pins, key: Self.pinKey(scope), value: key.bytes) }
     }
 
     @discardableResult
     public func unpin(scope: String) throws -> Bool {
-        try environment.write { txn in try txn.delete(databases.pins, key: Array(scope.lowercased().utf8)) }
+        try environment.write { txn in try txn.delete(databases.pins, key: Self.pinKey(scope)) }
+    }
+
+    /// Scopes follow SwiftPM's rule (ASCII only), so their case folds in ASCII, as the views
+    /// fold the scopes they index (`PackageIdentity.asciiLowercased`).
+    private static func pinKey(_ scope: String) -> [UInt8] {
+        Array(PackageIdentity.asciiLowercased(scope).utf8)
     }
 
     /// Every pin, by scope.

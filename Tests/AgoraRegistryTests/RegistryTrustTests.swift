@@ -49,6 +49,24 @@ import Testing
         #expect(content == "alice")
     }
 
+    /// Pins fold a scope's ASCII case, both ways; a scope no publish could use is refused by
+    /// `untrust` as by `trust`, with the rule's reason, instead of "not pinned".
+    @Test func pinsFoldCaseAndRefuseInvalidScopes() throws {
+        let temp = try TemporaryHome()
+        let registry = try temp.registry()
+        let key = registry.identity.publicKey
+        _ = try registry.trust(scope: "Acme-Tools", key: key)
+        #expect(try registry.store.pinnedKey(for: "acme-tools") == key)
+        #expect(try registry.pins().contains { $0.scope == "acme-tools" && $0.key == key })
+        #expect(try registry.untrust(scope: "ACME-TOOLS"))
+        #expect(try registry.store.pinnedKey(for: "acme-tools") == nil)
+        #expect(try !registry.untrust(scope: "acme-tools"))
+        for scope in ["", "acme tools", "-acme", "\u{212A}it", "café", String(repeating: "a", count: 40)] {
+            #expect(throws: RegistryError.self, "\(scope)") { try registry.untrust(scope: scope) }
+            #expect(throws: RegistryError.self, "\(scope)") { try registry.trust(scope: scope, key: key) }
+        }
+    }
+
     @Test func firstUsePinsTheOnlyClaimant() throws {
         let temp = try TemporaryHome()
         let registry = try temp.registry()
