@@ -18,10 +18,8 @@ extension Store {
         let token = Self.rebuildToken()
         let started = try environment.write { txn -> Bool in
             guard try !viewsRebuilding(in: txn), try pendingPosition(in: txn) == 0 else { return false }
-            try txn.delete(databases.meta, key: Self.viewsKey)
             // The fold of no event, so empty; cleared all the same, since `MDB_APPEND` needs it.
-            for db in viewDatabases.all { try txn.clear(db) }
-            try txn.put(databases.meta, key: Self.rebuildKey, value: token)
+            try claimViews(token: token, in: txn)
             return true
         }
         guard started else { return nil }
@@ -46,8 +44,7 @@ extension Store {
             if folded == 0 {
                 for db in viewDatabases.all { try txn.clear(db) }
             }
-            try txn.delete(databases.meta, key: Self.rebuildKey)
-            try txn.put(databases.meta, key: Self.viewsKey, value: BigEndian.bytes(views.viewVersion))
+            try releaseViews(views, in: txn)
             return try advance(to: folded, in: txn)
         }
     }

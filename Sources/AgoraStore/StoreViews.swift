@@ -79,6 +79,20 @@ extension Store {
         (0..<16).map { _ in UInt8.random(in: 0...255) }
     }
 
+    /// Takes the views for a rebuild or a bulk catch-up (`token` marks whose): emptied, and
+    /// stale until `releaseViews`, so a kill in between leaves them to the next open's rebuild.
+    func claimViews(token: [UInt8], in txn: WriteTransaction) throws {
+        try txn.delete(databases.meta, key: Self.viewsKey)
+        for db in viewDatabases.all { try txn.clear(db) }
+        try txn.put(databases.meta, key: Self.rebuildKey, value: token)
+    }
+
+    /// Hands the views back, current in version: appends fold into them again.
+    func releaseViews(_ views: any ViewMaintainer, in txn: WriteTransaction) throws {
+        try txn.delete(databases.meta, key: Self.rebuildKey)
+        try txn.put(databases.meta, key: Self.viewsKey, value: BigEndian.bytes(views.viewVersion))
+    }
+
     /// Whether a rebuild is under way (or was interrupted): appends then leave the views to it.
     func viewsRebuilding(in txn: some ReadableTransaction) throws -> Bool {
         try txn.contains(databases.meta, key: Self.rebuildKey)
@@ -98,11 +112,9 @@ extension Store {
     private func rebuildOnce(_ views: any ViewMaintainer, _ limits: RebuildLimits) throws -> Bool {
         let token = Self.rebuildToken()
         try environment.write { txn in
-            try txn.delete(databases.meta, key: Self.viewsKey)
             // The rebuild owns the views' position: it folds the whole log, deferred or not.
             try txn.delete(databases.meta, key: Self.foldedKey)
-            for db in viewDatabases.all { try txn.clear(db) }
-            try txn.put(databases.meta, key: Self.rebuildKey, value: token)
+            try claimViews(token: token, in: txn)
         }
         guard var since = try bulkLoad(views, token: token, limits) else { return false }
         while true {
@@ -111,9 +123,8 @@ extension Store {
                 let page = try decodedEvents(
                     after: since, through: .max, limit: limits.pageSize, maxBytes: min(limits.bulkBytes, Self.foldRunBytes), in: txn)
                 guard let last = page.last else {
-                    try txn.delete(databases.meta, key: Self.rebuildKey)
                     try txn.delete(databases.meta, key: Self.foldedKey)
-                    try txn.put(databases.meta, key: Self.viewsKey, value: BigEndian.bytes(views.viewVersion))
+                    try releaseViews(views, in: txn)
                     return (true, since)
                 }
                 try views.apply(page.events, in: txn, store: databases, views: viewDatabases)

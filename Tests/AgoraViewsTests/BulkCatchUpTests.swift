@@ -63,6 +63,18 @@ import Testing
         return Progress(folded: progress.folded, logEnd: progress.logEnd, rebuilding: progress.rebuilding)
     }
 
+    /// The corpus of `seed` appended deferred into a new store of `Watched` views, none folded.
+    static func backlog(seed: UInt64) throws -> (
+        events: [Event], expected: [String: [UInt8]], directory: TemporaryDirectory, views: Watched, store: Store
+    ) {
+        let (events, expected) = try DeferredViewsTests.corpus(seed: seed)
+        let directory = try TemporaryDirectory()
+        let views = Watched()
+        let store = try Store(home: directory.url, migrations: AgoraMigrations.all, views: views)
+        try appendDeferred(events[...], to: store)
+        return (events, expected, directory, views, store)
+    }
+
     static func appendDeferred(_ events: ArraySlice<Event>, to store: Store) throws {
         for start in stride(from: events.startIndex, to: events.endIndex, by: 50) {
             let batch = Array(events[start..<min(events.endIndex, start + 50)])
@@ -137,11 +149,7 @@ import Testing
     /// views as they were, empty at position 0 and current in version, so the next fold starts
     /// again; none of the log is lost.
     @Test func failedCatchUpLeavesTheViewsAsTheyWere() throws {
-        let (events, expected) = try DeferredViewsTests.corpus(seed: 4)
-        let directory = try TemporaryDirectory()
-        let views = Watched()
-        let store = try Store(home: directory.url, migrations: AgoraMigrations.all, views: views)
-        try Self.appendDeferred(events[...], to: store)
+        let (events, expected, _, views, store) = try Self.backlog(seed: 4)
         views.hooks.fail(true)
         #expect(throws: Watched.Failed.self) { try store.foldPendingViews(bulkAtLeast: 1) }
         #expect(try Self.progress(store) == Progress(folded: 0, logEnd: UInt64(events.count), rebuilding: false))
@@ -156,11 +164,7 @@ import Testing
     /// finds the views stale) takes the views over: the catch-up stops without touching
     /// them, and the rebuild leaves the whole log folded.
     @Test func rebuildTakesOverTheCatchUp() throws {
-        let (events, expected) = try DeferredViewsTests.corpus(seed: 5)
-        let directory = try TemporaryDirectory()
-        let views = Watched()
-        let store = try Store(home: directory.url, migrations: AgoraMigrations.all, views: views)
-        try Self.appendDeferred(events[...], to: store)
+        let (events, expected, directory, views, store) = try Self.backlog(seed: 5)
         #expect(try store.viewProgress().rebuilding == false)
         views.hooks.during { [directory] in
             let other = try RegistryViewsTestSupport.openRegistryStore(directory)
