@@ -164,8 +164,7 @@ extension Store {
         let ready = ReadyTables()
         let (databases, viewDatabases) = (databases, viewDatabases)
         let fold = Thread {
-            let taken = events.take() ?? []
-            ready.finish(Result { try views.bulkFold(taken, store: databases, views: viewDatabases) { ready.put($0) } })
+            ready.finish(Result { try views.bulkFold(events.take() ?? [], store: databases, views: viewDatabases) { ready.put($0) } })
         }
         fold.stackSize = Self.foldStackSize
         fold.start()

@@ -56,9 +56,10 @@ public protocol ViewMaintainer: Sendable {
 
     /// `bulkFold`, handing each table to `ready` (on any thread, in any order but one
     /// database's tables in key order) as soon as it is complete, so the writer appends it while the others are still folded. False when the
-    /// maintainer has no bulk fold.
+    /// maintainer has no bulk fold. Takes the caller's only reference to `events`, so that a
+    /// maintainer may free them before the fold ends.
     func bulkFold(
-        _ events: [Event], store: StoreDatabases, views: ViewDatabases, ready: @escaping @Sendable (SortedEntries) -> Void
+        _ events: consuming [Event], store: StoreDatabases, views: ViewDatabases, ready: @escaping @Sendable (SortedEntries) -> Void
     ) throws -> Bool
 }
 
@@ -82,7 +83,7 @@ extension ViewMaintainer {
     public var foldsInBulk: Bool { false }
 
     public func bulkFold(
-        _ events: [Event], store: StoreDatabases, views: ViewDatabases, ready: @escaping @Sendable (SortedEntries) -> Void
+        _ events: consuming [Event], store: StoreDatabases, views: ViewDatabases, ready: @escaping @Sendable (SortedEntries) -> Void
     ) throws -> Bool {
         guard let tables = try bulkFold(events, store: store, views: views) else { return false }
         tables.forEach(ready)

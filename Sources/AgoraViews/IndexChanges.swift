@@ -128,21 +128,48 @@ struct IndexChanges {
     /// writer appends the first ranges while the rest are sorted: sorted whole, postings was
     /// appended alone after every sort had ended, the other core idle.
     static func sortedEntries(
-        _ groups: [[IndexChanges]], partSize: Int = sortedPartSize, ready: @escaping @Sendable (SortedEntries) -> Void = { _ in }
+        _ groups: consuming [[IndexChanges]], partSize: Int = sortedPartSize, ready: @escaping @Sendable (SortedEntries) -> Void = { _ in }
     ) -> [SortedEntries] {
-        let jobs = groups.flatMap { parts in
-            (parts.first?.databases ?? []).indices.map { index in
-                (database: parts[0].databases[index], batches: parts.map { $0.pending[index] })
+        sorted(groups, partSize: partSize, keeping: true, ready: ready)
+    }
+
+    /// `sortedEntries`, each table only handed to `ready` and not kept here: the writer frees a
+    /// table once it is appended, where keeping them all for the return held every sorted
+    /// byte of a rebuild until its last table was sorted.
+    static func handSorted(_ groups: consuming [[IndexChanges]], partSize: Int = sortedPartSize, to ready: @escaping @Sendable (SortedEntries) -> Void) {
+        _ = sorted(groups, partSize: partSize, keeping: false, ready: ready)
+    }
+
+    private static func sorted(
+        _ groups: consuming [[IndexChanges]], partSize: Int, keeping: Bool, ready: @escaping @Sendable (SortedEntries) -> Void
+    ) -> [SortedEntries] {
+        // Each database's parts are moved out of the groups into a handoff its job takes, so a
+        // job's parts are freed as soon as they are joined, not when the last table is sorted.
+        var jobs: [(database: Database, batches: Handoff<[Pending]>, size: Int)] = []
+        for group in groups.indices {
+            for index in (groups[group].first?.databases ?? []).indices {
+                var batches: [Pending] = []
+                for part in groups[group].indices {
+                    batches.append(groups[group][part].pending[index])
+                    groups[group][part].pending[index] = Pending()
+                }
+                let size = batches.reduce(0) { $0 + $1.changes.count }
+                jobs.append((groups[group][0].databases[index], Handoff(batches), size))
             }
         }
-        let sizes = jobs.map { $0.batches.reduce(0) { $0 + $1.changes.count } }
-        let order = jobs.indices.sorted { sizes[$0] > sizes[$1] }
+        _ = consume groups
+        let order = jobs.indices.sorted { jobs[$0].size > jobs[$1].size }
         let tables = ParallelMap.map(order.map { jobs[$0] }, minimumCount: 2, eachAlone: true) { job in
-            keyRanges(joined(job.batches), partSize: partSize).map { part in
+            var parts = keyRanges(joined(job.batches.take() ?? []), partSize: partSize)
+            var kept: [SortedEntries] = []
+            for index in parts.indices {
+                let part = parts[index]
+                parts[index] = Pending()
                 let table = sortedTable(job.database, part)
                 ready(table)
-                return table
+                if keeping { kept.append(table) }
             }
+            return kept
         }
         var byDatabase = tables
         for (position, index) in order.enumerated() { byDatabase[index] = tables[position] }

@@ -14,7 +14,8 @@ struct RegistryBulkFold {
     private static let scopeEvents = 5, scopeAuthors = 6, rotations = 7, peerEvents = 8, retrievalCounts = 9, popularity = 10
     private static let transfersTo = 11
 
-    private let events: [Event]
+    /// Taken out and freed (`finish`) once nothing reads it, before the tables are sorted.
+    private var events: [Event]
     private var bookkeeping: IndexChanges
     /// Each package's set, in key-byte order.
     private var packages: [Package] = []
@@ -36,20 +37,22 @@ struct RegistryBulkFold {
         ])
     }
 
-    private init(events: [Event], databases: RegistryDatabases) {
+    private init(events: consuming [Event], databases: RegistryDatabases) {
         self.events = events
         bookkeeping = Self.bookkeeping(databases)
     }
 
-    /// Every registry view database's content for `events`, sorted for `MDB_APPEND`; each
-    /// table also handed to `ready` as soon as it is sorted.
+    /// Every registry view database's content for `events`, sorted for `MDB_APPEND`: returned,
+    /// or with `ready`, each table handed to it as soon as it is sorted and not kept (the
+    /// return is then empty). Pass the only reference to `events`: they are freed before the
+    /// tables are sorted.
     static func fold(
-        _ events: [Event], databases: RegistryDatabases, partSize: Int = IndexChanges.sortedPartSize,
-        ready: @escaping @Sendable (SortedEntries) -> Void = { _ in }
+        _ events: consuming [Event], databases: RegistryDatabases, partSize: Int = IndexChanges.sortedPartSize,
+        ready: (@Sendable (SortedEntries) -> Void)? = nil
     ) -> [SortedEntries] {
-        var fold = RegistryBulkFold(events: events, databases: databases)
-        let decoded = ParallelMap.map(events) { Decoded($0) }
-        var members = KeyRuns(capacity: events.count)
+        var fold = RegistryBulkFold(events: consume events, databases: databases)
+        let decoded = ParallelMap.map(fold.events) { Decoded($0) }
+        var members = KeyRuns(capacity: decoded.count)
         for (index, item) in decoded.enumerated() {
             if let package = item.package {
                 members.add(package.bytes, position: index)
@@ -58,9 +61,7 @@ struct RegistryBulkFold {
             }
         }
         fold.group(members, decoded)
-        let tables = fold.finish(decoded: decoded, databases: databases, partSize: partSize, ready: ready)
-        backgroundRelease.release(consume decoded)
-        return tables
+        return fold.finish(decoded: consume decoded, databases: databases, partSize: partSize, ready: ready)
     }
 
     /// An event's body (nil: undecodable) and, for a release or a yank, the package whose set
@@ -188,8 +189,11 @@ struct RegistryBulkFold {
 
     // MARK: Folds
 
+    /// The tables, sorted once the events, their bodies and the folded packages are freed: a
+    /// sort's input, its joined copy and its output are a rebuild's peak of memory, and these
+    /// would sit under it unused.
     private consuming func finish(
-        decoded: [Decoded], databases: RegistryDatabases, partSize: Int, ready: @escaping @Sendable (SortedEntries) -> Void
+        decoded: consuming [Decoded], databases: RegistryDatabases, partSize: Int, ready: (@Sendable (SortedEntries) -> Void)?
     ) -> [SortedEntries] {
         let roots = principalRoots()
         for (key, root) in roots { bookkeeping.add(Self.principals, key: key.bytes, value: root.bytes) }
@@ -219,11 +223,16 @@ struct RegistryBulkFold {
         // Popularity first: each document's postings carry its record's bucket.
         let buckets = foldPopularity { docID in owners[docID].flatMap { packages[$0].ownKeys } ?? [] }
         let recorded = recordPackages(packages, indexed: indexed, buckets: buckets, databases: databases)
-        Self.backgroundRelease.release(consume packages)
         foldScopes(roots: roots)
-        return IndexChanges.sortedEntries([
-            [bookkeeping] + recorded.map(\.0), [SearchIndexWriter.changes(databases)] + recorded.map(\.1),
-        ], partSize: partSize, ready: ready)
+        let read = events
+        events = []
+        Self.backgroundRelease.release((consume packages, consume decoded, consume read))
+        let groups = [[bookkeeping] + recorded.map(\.0), [SearchIndexWriter.changes(databases)] + recorded.map(\.1)]
+        _ = consume recorded
+        bookkeeping = Self.bookkeeping(databases)
+        guard let ready else { return IndexChanges.sortedEntries(consume groups, partSize: partSize) }
+        IndexChanges.handSorted(consume groups, partSize: partSize, to: ready)
+        return []
     }
 
     /// Each rotated-to key's root, as `ViewBatch.refoldPrincipals` stores them.

@@ -115,9 +115,10 @@ public struct RegistryViews: ViewMaintainer {
     }
 
     public func bulkFold(
-        _ events: [Event], store: StoreDatabases, views: ViewDatabases, ready: @escaping @Sendable (SortedEntries) -> Void
+        _ events: consuming [Event], store: StoreDatabases, views: ViewDatabases, ready: @escaping @Sendable (SortedEntries) -> Void
     ) throws -> Bool {
-        _ = RegistryBulkFold.fold(events, databases: try RegistryDatabases(store: store, views: views), partSize: sortedPartSize, ready: ready)
+        let databases = try RegistryDatabases(store: store, views: views)
+        _ = RegistryBulkFold.fold(consume events, databases: databases, partSize: sortedPartSize, ready: ready)
         return true
     }
 
