@@ -17,9 +17,9 @@ import Synchronization
 /// lag, are appended with the views deferred (`ViewFolding.deferred`): durable in the log at
 /// once, folded later in large runs (`Store.foldPendingViews`), which write each view page once
 /// for many events. A run is folded when the lag reaches `maxViewLag` (a first catch-up's whole
-/// backlog, see `foldDue`), and when no network append has come for `idleFoldDelay` (then run
-/// after run until the views are current), so the lag is bounded and the views are current
-/// soon after the node goes idle. Local appends
+/// backlog, see `foldDue`), and when no catch-up batch has come for `idleFoldDelay` (then run
+/// after run until the views are current), so the views are current soon after a catch-up
+/// ends, however steadily gossip goes on. Local appends
 /// (publishes, reputation events) stay immediate: they fold the lag first, in their commit.
 public final class EventWriter: SyncSink {
     public let store: Store
@@ -29,9 +29,11 @@ public final class EventWriter: SyncSink {
     private let network = Mutex(NetworkAppends())
     /// Written on `queue` in each commit's turn; read by sync's serving side (any thread).
     private let peerEchoes = Mutex(PeerEchoes())
-    /// Network appends so far: an idle fold runs only if none came since it was scheduled.
-    /// Written and read only on `queue`.
-    private let networkAppends = Mutex<UInt64>(0)
+    /// Catch-up batches (`deferAtLeast` events or more) appended so far: an idle fold runs only
+    /// if none came since it was scheduled. Gossip does not count: a network that never goes
+    /// quiet for `idleFoldDelay` would otherwise keep a backlog out of the views up to the lag
+    /// bound (`foldDue`), 2M events on a fresh node. Written and read only on `queue`.
+    private let catchUpBatches = Mutex<UInt64>(0)
     /// Forks found while appending what peers sent: the second event signed for a taken
     /// position, and the ID of the one this store holds. Bounded (newest kept).
     let forks: AsyncStream<(conflicting: Event, accepted: EventID)>
@@ -96,7 +98,7 @@ public final class EventWriter: SyncSink {
             let lagging = try store.pendingViewEvents() > 0
             let folding: ViewFolding = events.count < Self.deferAtLeast && !lagging ? .immediate : .deferred
             let outcomes = try store.append(events, verification: .chain, recording: positions, views: folding)
-            if folding == .deferred { try self.scheduleFolds() }
+            if folding == .deferred { try self.scheduleFolds(catchUp: events.count >= Self.deferAtLeast) }
             var appended: [UInt64] = []
             for case .appended(let localSeq) in outcomes { appended.append(localSeq) }
             self.network.withLock { network in
@@ -147,10 +149,10 @@ public final class EventWriter: SyncSink {
     }
 
     /// After a deferred append, on `queue`: a fold now if the lag reached `maxViewLag` (queued
-    /// behind the batches already waiting), and a fold once the network goes quiet.
-    private func scheduleFolds() throws {
-        let generation = networkAppends.withLock { count in
-            count += 1
+    /// behind the batches already waiting), and a fold once catch-up batches stop coming.
+    private func scheduleFolds(catchUp: Bool) throws {
+        let generation = catchUpBatches.withLock { count in
+            if catchUp { count += 1 }
             return count
         }
         if try Self.foldDue(store) {
@@ -162,10 +164,10 @@ public final class EventWriter: SyncSink {
         queue.asyncAfter(deadline: .now() + Self.idleFoldDelay) { [self] in foldWhileIdle(since: generation) }
     }
 
-    /// Folds run after run, each its own turn on `queue`, while no network append came since
+    /// Folds run after run, each its own turn on `queue`, while no catch-up batch came since
     /// `generation` (one that did scheduled its own idle fold).
     private func foldWhileIdle(since generation: UInt64) {
-        guard networkAppends.withLock({ $0 }) == generation, store.views != nil else { return }
+        guard catchUpBatches.withLock({ $0 }) == generation, store.views != nil else { return }
         guard let pending = try? store.foldPendingViews(), pending > 0 else { return }
         queue.async { [self] in foldWhileIdle(since: generation) }
     }
@@ -180,7 +182,7 @@ public final class EventWriter: SyncSink {
     /// Starts folding what a previous run of the node left pending, once the writer is idle.
     func resumeFolding() {
         queue.async { [self] in
-            let generation = networkAppends.withLock { $0 }
+            let generation = catchUpBatches.withLock { $0 }
             queue.asyncAfter(deadline: .now() + Self.idleFoldDelay) { [self] in foldWhileIdle(since: generation) }
         }
     }

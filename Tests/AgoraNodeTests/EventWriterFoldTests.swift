@@ -1,0 +1,42 @@
+import AgoraCore
+import AgoraMigrations
+@testable import AgoraNode
+import AgoraStore
+import AgoraSync
+import AgoraTestSupport
+import AgoraViews
+import AgoraWire
+import Testing
+
+/// When the node's writer folds what peers' batches left pending in the views.
+@Suite struct EventWriterFoldTests {
+    /// Gossip that never pauses for `idleFoldDelay` does not keep a catch-up's backlog out of
+    /// the views: only catch-up batches postpone the idle fold. When every network append
+    /// postponed it, a fresh node under steady gossip kept its views empty until the lag
+    /// reached `Store.bulkRebuildLimit` (2M events), and a node with views until 20k.
+    @Test(arguments: [false, true]) func gossipDoesNotKeepTheBacklogOutOfTheViews(viewsHoldEvents: Bool) async throws {
+        let folder = try TemporaryDirectory()
+        let store = try Store(home: folder.url, migrations: AgoraMigrations.all, views: RegistryViews())
+        var local = FeedBuilder(seed: 60)
+        if viewsHoldEvents { _ = try store.append([local.publish("local", "first", "1.0.0")], verification: .chain) }
+        let writer = EventWriter(store: store, watcher: LogWatcher(latest: try store.lastLocalSeq()))
+        let peer = PeerID(identity: .generate())
+        var mirrored = FeedBuilder(seed: 61)
+        let backlog = (0..<200).map { mirrored.publish("mirrored", "p\($0)", "1.0.0") }
+        _ = try await writer.appendFromNetwork(backlog, from: peer)
+        let afterBacklog = try store.viewProgress()
+        #expect(afterBacklog.lag == 200, "a catch-up's batch is appended with the views deferred")
+        // One gossip event every ~10 ms for about 0.6 s: never 50 ms without a network append.
+        var gossip = FeedBuilder(seed: 62)
+        for index in 0..<60 {
+            _ = try await writer.appendFromNetwork([gossip.publish("news", "g\(index)", "1.0.0")], from: peer)
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let during = try store.viewProgress()
+        #expect(during.folded >= afterBacklog.folded + 200, "the backlog is folded while gossip goes on: \(during)")
+        try await writer.foldViews()
+        #expect(try store.viewProgress().lag == 0)
+        let comparison = try store.verifyViews()
+        #expect(comparison.equal, "\(comparison.mismatch?.description ?? "")")
+    }
+}
