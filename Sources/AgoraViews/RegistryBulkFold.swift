@@ -224,6 +224,8 @@ struct RegistryBulkFold {
         let buckets = foldPopularity { docID in owners[docID].flatMap { packages[$0].ownKeys } ?? [] }
         let recorded = recordPackages(packages, indexed: indexed, buckets: buckets, databases: databases)
         foldScopes(roots: roots)
+        // This fold's own references are dropped too (the events here, the bookkeeping once it
+        // is in the groups), so the release and the sort's jobs hold the only ones.
         let read = events
         events = []
         Self.backgroundRelease.release((consume packages, consume decoded, consume read))
