@@ -65,23 +65,25 @@ enum IngestBench {
             let logOnly = flags.contains("--log-only")
             let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: logOnly ? nil : RegistryViews())
             start = clock.now
-            var cpu = cpuSeconds()
-            var writer = threadCPUSeconds()
+            var cpu = CPUTime.process()
+            // This thread runs every write transaction: its CPU bounds throughput when the work
+            // the views hand to other cores finds them free.
+            var writer = CPUTime.thread()
             let written = bytesWritten()
             let pipelined = flags.contains("--pipelined")
             try ReleaseEvents.append(events, to: store, batchSize: batchSize, verification: .chain, pipelined: pipelined)
             let append = clock.now - start
-            print("append \(logOnly ? "log only" : "with views")\(pipelined ? " (pipelined)" : ""), \(batchSize) per transaction: \(rate(events.count, append)) events/s wall (\(append)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second, \(Int(Double(events.count) / (threadCPUSeconds() - writer))) per writer-thread CPU second")
+            print("append \(logOnly ? "log only" : "with views")\(pipelined ? " (pipelined)" : ""), \(batchSize) per transaction: \(rate(events.count, append)) events/s wall (\(append)), \(Int(Double(events.count) / (CPUTime.process() - cpu))) events per CPU second, \(Int(Double(events.count) / (CPUTime.thread() - writer))) per writer-thread CPU second")
             print("pages written by the load: \((bytesWritten() - written) / 1_000_000) MB, \((bytesWritten() - written) / UInt64(events.count)) bytes per event")
             print("data.mdb after the load: \(try fileSize(folder) / 1_000_000) MB, \(try pagesInUse(store) / 1_000_000) MB of pages in use")
             if logOnly { return }
 
             start = clock.now
-            cpu = cpuSeconds()
-            writer = threadCPUSeconds()
+            cpu = CPUTime.process()
+            writer = CPUTime.thread()
             try store.rebuildViews(pageSize: pageSize)
             let rebuild = clock.now - start
-            print("rebuild views:     \(rate(events.count, rebuild)) events/s wall (\(rebuild)), \(Int(Double(events.count) / (cpuSeconds() - cpu))) events per CPU second, \(Int(Double(events.count) / (threadCPUSeconds() - writer))) per writer-thread CPU second")
+            print("rebuild views:     \(rate(events.count, rebuild)) events/s wall (\(rebuild)), \(Int(Double(events.count) / (CPUTime.process() - cpu))) events per CPU second, \(Int(Double(events.count) / (CPUTime.thread() - writer))) per writer-thread CPU second")
             print("after the rebuild: \(try pagesInUse(store) / 1_000_000) MB of pages in use")
         }
         let report = try Store.compact(directory: folder)
@@ -105,11 +107,11 @@ enum IngestBench {
         mutating func measure<T>(_ body: () throws -> T) rethrows -> T {
             let clock = ContinuousClock()
             let start = clock.now
-            let (cpu, writer, bytes) = (cpuSeconds(), threadCPUSeconds(), bytesWritten())
+            let (cpu, writer, bytes) = (CPUTime.process(), CPUTime.thread(), bytesWritten())
             defer {
                 wall += clock.now - start
-                self.cpu += cpuSeconds() - cpu
-                self.writer += threadCPUSeconds() - writer
+                self.cpu += CPUTime.process() - cpu
+                self.writer += CPUTime.thread() - writer
                 self.bytes += bytesWritten() - bytes
             }
             return try body()
@@ -206,22 +208,6 @@ enum IngestBench {
 
     static func fileSize(_ folder: URL) throws -> UInt64 {
         (try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("data.mdb").path)[.size] as? NSNumber)?.uint64Value ?? 0
-    }
-
-    /// CPU time of the calling thread, which runs every write transaction: the bound on
-    /// throughput when the work the views hand to other cores finds them free.
-    static func threadCPUSeconds() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
-
-    /// User + system CPU time of this process: on a shared machine, the figure other
-    /// processes' load does not inflate (signing threads are idle by then).
-    static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     static func rate(_ count: Int, _ duration: Duration) -> Int {

@@ -14,7 +14,9 @@ import Logging
 /// it from start until its log holds every event (and, with views, until they are current: the
 /// node folds peers' batches behind the log): with the registry views maintained (what
 /// `agora serve` does) and with the log alone (the sync path without the views' cost).
-/// Prints events/s per run and the median, min and max. The third argument picks the
+/// Prints events/s per run and the median, min and max, and the process's CPU time until the
+/// log is complete and then until the views are current (the sources run in this process too,
+/// so the first includes their share). The third argument picks the
 /// configurations (`log` alone is what a profile of the sync path wants), the fourth the
 /// number of sources, the fifth the mirror's changes page size (local seqs per request).
 @main
@@ -58,6 +60,7 @@ enum MirrorBench {
                 defer { ScratchFolder.remove(folder) }
                 let store = try Store(directory: folder, migrations: AgoraMigrations.all, views: views ? RegistryViews() : nil)
                 let began = clock.now
+                let cpuBegan = CPUTime.process()
                 let (mirror, task, _) = try await launch(
                     store: store, host: "127.0.0.70", bootstrap: sources.prefix(sourceCount).map(\.address), logger: logger,
                     pageSize: pageSize)
@@ -65,11 +68,13 @@ enum MirrorBench {
                     try await Task.sleep(for: .milliseconds(5))
                 }
                 let elapsed = clock.now - began
+                let logCPU = CPUTime.process() - cpuBegan
                 // The node folds peers' batches behind the log: the views are current a little later.
                 while views, try store.viewProgress().lag > 0 {
                     try await Task.sleep(for: .milliseconds(5))
                 }
                 let current = clock.now - began
+                let viewsCPU = CPUTime.process() - cpuBegan - logCPU
                 // Sources follow the mirror too: what they were sent back during the catch-up.
                 var sentBack: [UInt64] = []
                 for source in sources.prefix(sourceCount) {
@@ -81,8 +86,8 @@ enum MirrorBench {
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 rates.append(Double(count) / seconds)
                 let viewSeconds = Double(current.components.seconds) + Double(current.components.attoseconds) / 1e18
-                print("\(label), run \(run): " + String(format: "%d events in %.2f s = %.0f events/s", count, seconds, rates.last!)
-                    + (views ? String(format: ", views current after %.2f s = %.0f events/s", viewSeconds, Double(count) / viewSeconds) : "")
+                print("\(label), run \(run): " + String(format: "%d events in %.2f s = %.0f events/s (%.2f CPU-s)", count, seconds, rates.last!, logCPU)
+                    + (views ? String(format: ", views current after %.2f s = %.0f events/s (%.2f CPU-s more)", viewSeconds, Double(count) / viewSeconds, viewsCPU) : "")
                     + ", sent back to the sources \(sentBack)")
             }
             let sorted = rates.sorted()
